@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7373');
+const url = (protocols: readonly string[]) =>
+  z.url().refine((value) => protocols.some((p) => value.startsWith(`${p}://`)), {
+    message: `expected a ${protocols.join(' or ')}:// URL`,
+  });
+
+/** Every setting of every wlm service, with the defaults of the local stack (DESIGN.md, Contract). */
+export const configSchema = z.strictObject({
+  rabbitmq: z
+    .strictObject({
+      url: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
+      prefetch: z.coerce.number().int().min(1).max(65535).default(100),
+    })
+    .prefault({}),
+  mysql: z
+    .strictObject({
+      url: url(['mysql']).default('mysql://root@127.0.0.1:3306/wlm'),
+    })
+    .prefault({}),
+  neo4j: z
+    .strictObject({
+      url: url(['bolt', 'neo4j']).default('bolt://127.0.0.1:7687'),
+      user: z.string().min(1).default('neo4j'),
+      password: z.string().min(8).default('wlm-dev-password'),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      tokens: z.array(z.string().min(8)).min(1).default(['wlm-dev-token']),
+    })
+    .prefault({}),
+  serf: z
+    .strictObject({
+      rpcAddr: hostPort.default('127.0.0.1:7373'),
+      rpcAuthKey: z.string().optional(),
+      bindAddr: hostPort.default('127.0.0.1:7946'),
+      /** Base64 of a 32-byte key (`serf keygen`); when set, gossip is encrypted. */
+      encryptKey: z.base64().optional(),
+    })
+    .prefault({}),
+  ssh: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(2222),
+    })
+    .prefault({}),
+  smtp: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(2525),
+      from: z.email().default('wlm@localhost'),
+      adminEmail: z
+        .string()
+        .regex(/^[^@\s]+@[^@\s]+$/, 'expected an email address')
+        .default('admin@localhost'),
+    })
+    .prefault({}),
+  stack: z
+    .strictObject({
+      /** Where `wlm stack` keeps downloads, data, logs and PID files; relative to the working directory. */
+      dir: z.string().min(1).default('.wlm'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+/** Validated configuration, every default filled in. */
+export type WlmConfig = z.infer<typeof configSchema>;
+/** What a config file or a caller may give: any subset of {@link WlmConfig}. */
+export type WlmConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,29 @@
+/** Stable, machine-readable error codes. Decide on these (or `instanceof`), never on message text. */
+export type WlmErrorCode =
+  | 'CONFIG_INVALID'
+  | 'MESSAGE_INVALID'
+  | 'DAG_INVALID'
+  | 'AMQP_UNAVAILABLE'
+  | 'SERF_RPC_ERROR'
+  | 'SERF_UNAVAILABLE'
+  | 'STACK_COMPONENT_FAILED'
+  | 'SHUTTING_DOWN';
+
+export interface WlmErrorOptions {
+  cause?: unknown;
+  /** Whether repeating the same operation may succeed. */
+  retryable?: boolean;
+}
+
+/** Base of every error wlm raises on purpose. The message is written for the person reading it. */
+export class WlmError extends Error {
+  override readonly name: string = 'WlmError';
+  readonly code: WlmErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: WlmErrorCode, message: string, options: WlmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * @wlm/commons — what every wlm service shares: configuration, logging, typed errors.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, createLogger } from '@wlm/commons';
+ * const config = loadConfig();
+ * const log = createLogger({ component: 'scheduler', level: config.log.level });
+ * ```
+ */
+export * from './config';
+export * from './errors';
+export * from './logging';

@@ -1,0 +1,29 @@
+/**
+ * Two projects: `unit` (pure logic, no servers) and `integration` (real servers from `wlm stack`).
+ * Workspace packages resolve to their TypeScript sources so tests never run stale builds.
+ */
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+const moduleNameMapper = {
+  '^@wlm/commons$': '<rootDir>/commons/src/index.ts',
+  '^@wlm/scripts$': '<rootDir>/scripts/src/index.ts',
+};
+const shared = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+
+module.exports = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/test/unit/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/test/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      globalSetup: '<rootDir>/scripts/test-support/ensure-stack.js',
+      testTimeout: 120000,
+    },
+  ],
+};
