@@ -8,6 +8,12 @@
  * const log = createLogger({ component: 'scheduler', level: config.log.level });
  * ```
  */
+export * from './advertisement';
+export * from './amqp';
 export * from './config';
+export * from './dag';
 export * from './errors';
 export * from './logging';
+export * from './plugin';
+export * from './serf';
+export * from './wire';

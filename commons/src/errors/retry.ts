@@ -1,4 +1,5 @@
 import { backOff } from 'exponential-backoff';
+import { isTaskFailure } from './task-failure';
 import { WlmError } from './wlm-error';
 
 /**
@@ -32,7 +33,7 @@ function errorCode(error: unknown): string | undefined {
 
 /** True when repeating the operation that raised `error` may succeed. */
 export function isRetryableError(error: unknown): boolean {
-  if (error instanceof WlmError) return error.retryable;
+  if (error instanceof WlmError || isTaskFailure(error)) return error.retryable;
   const code = errorCode(error);
   if (code === undefined) return false;
   return RETRYABLE_ERROR_CODES.has(code) || code.startsWith(NEO4J_TRANSIENT_PREFIX);

@@ -1,0 +1,30 @@
+/**
+ * RabbitMQ for wlm: the topology (every exchange and queue, in one place) and a connection that
+ * publishes with pipelined confirms and consumes with validation, both surviving reconnects.
+ *
+ * @example
+ * ```ts
+ * const topology = new WlmTopology();
+ * const amqp = await AmqpConnection.connect({ url: config.rabbitmq.url, logger, topology: topology.core() });
+ * await amqp.consume(topology.queues.orchestratorEvents, taskEventSchema, (event) => engine.onEvent(event), {
+ *   prefetch: config.rabbitmq.prefetch,
+ * });
+ * await amqp.publishMessage('', topology.queues.schedulerRequests, taskRequestSchema, request, {
+ *   priority: request.priority,
+ * });
+ * await amqp.close();
+ * ```
+ */
+export { AmqpConnection } from './amqp-connection';
+export { redactUrl } from './connection-options';
+export type {
+  AmqpConnectionEvents,
+  AmqpConnectionOptions,
+  AmqpConnectionState,
+  AmqpReconnectOptions,
+} from './connection-options';
+export type { PublishOptions } from './publish-options';
+export type { ConsumeOptions, ConsumerHandle, Delivery, MessageHandler } from './queue-consumer';
+export { DEAD_LETTER_HEADERS } from './dead-letter';
+export { WlmTopology, MAX_PRIORITY, declareTopology, deleteTopology, mergeTopology } from './topology';
+export type { BindingSpec, ExchangeSpec, ExchangeType, QueueSpec, TopologySpec } from './topology';

@@ -1,0 +1,51 @@
+import type { Logger } from '../logging';
+import type { z } from 'zod';
+
+/** What a plugin's `run` knows about the task it is running. */
+export interface TaskContext<Input> {
+  readonly experimentId: string;
+  /** The task's id within its experiment's DAG. */
+  readonly taskId: string;
+  /**
+   * 1 for the first run of this task, 2 for its first retry, and so on — the same number on every
+   * worker, so a plugin can decide on it deterministically.
+   */
+  readonly attempt: number;
+  /** The params, already validated (and defaulted) by the plugin's `inputSchema`. */
+  readonly params: Input;
+  /** A scratch directory for this task, when the worker provides one. */
+  readonly workDir?: string;
+  /** Scoped to this task (experimentId, taskId, attempt); lines end up in the worker's log. */
+  readonly logger: Logger;
+  /** Reports progress to the worker; cheap, but meant for human-scale steps, not per item. */
+  progress(message: string, percent?: number): void;
+}
+
+/**
+ * A task type: one plugin package provides one. The worker validates `params` against `inputSchema`
+ * before `run`, and the result against `outputSchema` (when given) after it.
+ *
+ * `run` must honour `signal`: it is aborted when the task is cancelled or runs past its timeout, and
+ * the worker kills the task's process when `run` does not return soon after. Throw a
+ * {@link TaskFailure} to fail on purpose with a stable code and a retryable flag. The outputs must be
+ * JSON values (they travel in a `TaskEvent`); anything else fails the task as `TASK_OUTPUT_INVALID`.
+ */
+export interface TaskPlugin<Input = unknown, Output = unknown> {
+  /** The task type that DAG nodes name, e.g. `echo`: a lower-case letter, then `a-z 0-9 _ . -`. */
+  readonly name: string;
+  /** The plugin's version, `MAJOR.MINOR.PATCH[-pre]`, advertised to the scheduler. */
+  readonly version: string;
+  readonly description: string;
+  readonly inputSchema: z.ZodType<Input>;
+  readonly outputSchema?: z.ZodType<Output>;
+  // Method syntax on purpose: it makes a TaskPlugin<Specific> assignable to TaskPlugin<unknown>.
+  run(ctx: TaskContext<Input>, signal: AbortSignal): Promise<Output>;
+}
+
+/**
+ * Returns `plugin` unchanged; it exists so that `run`'s params type is inferred from `inputSchema`
+ * (and the outputs type from `run`) without plugin authors spelling either out.
+ */
+export function definePlugin<Input, Output>(plugin: TaskPlugin<Input, Output>): TaskPlugin<Input, Output> {
+  return plugin;
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * Field schemas shared by several wire messages. Identifiers are bounded and printable so that they
+ * can appear in queue names, log lines and SQL keys without escaping surprises.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Deeper nesting than any task context needs, and a guard against stack exhaustion by hostile input. */
+const MAX_JSON_DEPTH = 64;
+/** One wrong leaf is usually repeated many times; a few examples are enough to fix it. */
+const MAX_JSON_ISSUES = 10;
+
+function describeType(value: unknown): string {
+  if (typeof value === 'object' && value !== null)
+    return value.constructor?.name ?? 'object without prototype';
+  return typeof value;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Any JSON value: what a task's context and outputs may hold. zod's own `z.json()` rejects the same
+ * values but reports only "Invalid input" at the top of the value; this names the offending leaf
+ * (`context.files[2]: not JSON (Date)`), which is what a person reading a dead-letter queue needs.
+ */
+export const jsonValueSchema = z.custom<JsonValue>().superRefine((root, ctx) => {
+  let reported = 0;
+  const report = (path: (string | number)[], message: string): void => {
+    if (reported++ < MAX_JSON_ISSUES) ctx.addIssue({ code: 'custom', path, message });
+  };
+  const visit = (value: unknown, path: (string | number)[]): void => {
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) report(path, `not a finite number (${value})`);
+      return;
+    }
+    if (value === undefined) return report(path, 'expected a JSON value, received undefined');
+    if (typeof value !== 'object' || (!Array.isArray(value) && !isPlainObject(value))) {
+      return report(path, `not JSON (${describeType(value)})`);
+    }
+    if (path.length >= MAX_JSON_DEPTH) return report(path, `nested deeper than ${MAX_JSON_DEPTH} levels`);
+    if (Array.isArray(value)) {
+      // A for loop, not forEach: a hole in a sparse array is `undefined`, and must be reported.
+      for (let index = 0; index < value.length; index += 1) visit(value[index] as unknown, [...path, index]);
+    } else for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
+  };
+  visit(root, []);
+});
+
+/** An experiment id, as minted by the orchestrator. */
+export const experimentIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'expected letters, digits and _ . : - only');
+
+/** A task id, unique within its DAG definition (e.g. `stage-in`). */
+export const taskIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected letters, digits and _ . - only');
+
+/** A task type served by a plugin, e.g. `echo` or `job-submission`. */
+export const taskTypeSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_.-]*$/, 'expected a lower-case name such as echo or job-submission');
+
+/**
+ * A worker name. It becomes part of the worker's queue name (`<ns>.worker.<id>`) and of its Serf
+ * node name, hence the tight alphabet.
+ */
+export const workerIdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected letters, digits and _ . - only');
+
+/** Which run of a task this is; the first run is attempt 1. Part of every idempotency key. */
+export const attemptSchema = z.int().min(1).max(1000);
+
+/** Experiment priority; becomes the AMQP message priority (queues declare `x-max-priority: 10`). */
+export const prioritySchema = z.int().min(0).max(9);
+
+/** An instant as an ISO-8601 string with milliseconds, e.g. `new Date().toISOString()`. */
+export const timestampSchema = z.iso.datetime({ offset: true });
+
+/** A plugin version `MAJOR.MINOR.PATCH[-pre]`, as compared by placement constraints. */
+export const semverSchema = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'expected a version such as 1.2.0');

@@ -1,0 +1,43 @@
+/**
+ * Versioned wire messages (DESIGN.md, Message flow). Every message has `v: 1`; types are inferred
+ * from the zod schemas, and every consumer validates on receipt.
+ *
+ * @example
+ * ```ts
+ * const body = encodeMessage(taskRequestSchema, request);      // Buffer of JSON
+ * const received = parseMessage(taskRequestSchema, body);      // typed, or MessageValidationError
+ * ```
+ */
+export { parseMessage, encodeMessage, formatIssuePath } from './codec';
+export {
+  jsonValueSchema,
+  experimentIdSchema,
+  taskIdSchema,
+  taskTypeSchema,
+  workerIdSchema,
+  attemptSchema,
+  prioritySchema,
+  timestampSchema,
+  semverSchema,
+} from './fields';
+export type { JsonValue } from './fields';
+export { wireRegistry } from './registry';
+export type { WireMessageMeta } from './registry';
+export { taskRequestSchema, taskConstraintsSchema, retryPolicySchema } from './task-request';
+export type { TaskRequest, TaskRequestInput, TaskConstraints, RetryPolicy } from './task-request';
+export { taskAssignmentSchema } from './task-assignment';
+export type { TaskAssignment, TaskAssignmentInput } from './task-assignment';
+export {
+  taskEventSchema,
+  taskQueuedEventSchema,
+  taskRunningEventSchema,
+  taskProgressEventSchema,
+  taskCompletedEventSchema,
+  taskFailedEventSchema,
+  taskCancelledEventSchema,
+  taskEventRoutingKey,
+  TERMINAL_TASK_EVENT_STATES,
+} from './task-event';
+export type { TaskEvent, TaskEventInput, TaskEventState, TaskEventOf } from './task-event';
+export { cancelTaskSchema, controlMessageSchema, controlRoutingKey } from './control-message';
+export type { CancelTask, CancelTaskInput, ControlMessage, ControlMessageInput } from './control-message';

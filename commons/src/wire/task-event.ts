@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import {
+  attemptSchema,
+  experimentIdSchema,
+  jsonValueSchema,
+  taskIdSchema,
+  timestampSchema,
+  workerIdSchema,
+} from './fields';
+import { wireRegistry } from './registry';
+
+const eventBase = {
+  v: z.literal(1),
+  experimentId: experimentIdSchema,
+  taskId: taskIdSchema,
+  attempt: attemptSchema,
+  /** When the publisher observed the change. */
+  at: timestampSchema,
+};
+
+/** Scheduler: the task was placed on `workerId`'s queue (the task state QUEUED). */
+export const taskQueuedEventSchema = z.object({
+  ...eventBase,
+  state: z.literal('QUEUED'),
+  workerId: workerIdSchema,
+  assignmentId: z.string().min(1).max(128),
+});
+
+/** Worker: the run started. */
+export const taskRunningEventSchema = z.object({
+  ...eventBase,
+  state: z.literal('RUNNING'),
+  workerId: workerIdSchema,
+});
+
+/** Worker: the run reports progress; at least one of `message` and `percent`. */
+export const taskProgressEventSchema = z
+  .object({
+    ...eventBase,
+    state: z.literal('PROGRESS'),
+    workerId: workerIdSchema,
+    message: z.string().max(4096).optional(),
+    percent: z.number().min(0).max(100).optional(),
+  })
+  .refine((event) => event.message !== undefined || event.percent !== undefined, {
+    message: 'a PROGRESS event needs a message or a percent',
+    path: ['message'],
+  });
+
+/** Worker: the run succeeded with these outputs. */
+export const taskCompletedEventSchema = z.object({
+  ...eventBase,
+  state: z.literal('COMPLETED'),
+  workerId: workerIdSchema,
+  outputs: jsonValueSchema,
+});
+
+/**
+ * A run failed. From a worker, `retryable` says whether another attempt may succeed; the scheduler
+ * then retries or, when attempts are exhausted, publishes a final FAILED with `retryable: false` and
+ * `errorCode: 'RETRIES_EXHAUSTED'`. Consumers treat `retryable: false` as the task's final failure.
+ * `workerId` is absent when the scheduler fails a task that never reached a worker.
+ */
+export const taskFailedEventSchema = z.object({
+  ...eventBase,
+  state: z.literal('FAILED'),
+  workerId: workerIdSchema.optional(),
+  reason: z.string().min(1).max(8192),
+  retryable: z.boolean(),
+  /** A stable code (e.g. a WlmError code or `TIMEOUT`) to decide on; never parse `reason`. */
+  errorCode: z.string().min(1).max(64).optional(),
+});
+
+/** A run was stopped by a cancel; `workerId` is absent when it was cancelled before reaching a worker. */
+export const taskCancelledEventSchema = z.object({
+  ...eventBase,
+  state: z.literal('CANCELLED'),
+  workerId: workerIdSchema.optional(),
+  reason: z.string().max(8192).optional(),
+});
+
+/**
+ * Worker or scheduler → the events exchange (routing key {@link taskEventRoutingKey}). The
+ * orchestrator and the scheduler each consume every terminal event; at least once, so consumers are
+ * idempotent on `(experimentId, taskId, attempt, state)`.
+ */
+export const taskEventSchema = z
+  .discriminatedUnion('state', [
+    taskQueuedEventSchema,
+    taskRunningEventSchema,
+    taskProgressEventSchema,
+    taskCompletedEventSchema,
+    taskFailedEventSchema,
+    taskCancelledEventSchema,
+  ])
+  .register(wireRegistry, { messageType: 'TaskEvent' });
+
+export type TaskEvent = z.infer<typeof taskEventSchema>;
+export type TaskEventInput = z.input<typeof taskEventSchema>;
+export type TaskEventState = TaskEvent['state'];
+/** The event of one state, e.g. `TaskEventOf<'FAILED'>`. */
+export type TaskEventOf<S extends TaskEventState> = Extract<TaskEvent, { state: S }>;
+
+/** States after which no further event of the same attempt follows. */
+export const TERMINAL_TASK_EVENT_STATES: ReadonlySet<TaskEventState> = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+]);
+
+/** `task.<state>` in lower case, e.g. `task.completed`, so consumers can bind to the states they need. */
+export function taskEventRoutingKey(event: Pick<TaskEvent, 'state'>): string {
+  return `task.${event.state.toLowerCase()}`;
+}

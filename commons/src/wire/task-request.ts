@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import {
+  attemptSchema,
+  experimentIdSchema,
+  jsonValueSchema,
+  prioritySchema,
+  semverSchema,
+  taskIdSchema,
+  taskTypeSchema,
+  timestampSchema,
+} from './fields';
+import { wireRegistry } from './registry';
+
+/** Where a task may run: every label must match the worker's labels exactly. */
+export const taskConstraintsSchema = z.object({
+  labels: z.record(z.string().min(1).max(64), z.string().max(256)).default({}),
+  /** The worker's plugin for the task type must be at least this version. */
+  minPluginVersion: semverSchema.optional(),
+});
+
+/** How the scheduler retries a task whose run failed with a retryable error. */
+export const retryPolicySchema = z.object({
+  /** Runs in all, the first included. */
+  maxAttempts: z.int().min(1).max(100),
+  /** Delay before the second attempt; later attempts back off exponentially from it. */
+  backoffMs: z.int().min(0).max(86_400_000),
+});
+
+/**
+ * The fields of a task that the orchestrator hands to the scheduler. Kept as a plain object shape so
+ * {@link taskAssignmentSchema} extends it rather than repeating it.
+ */
+export const taskRequestShape = {
+  v: z.literal(1),
+  experimentId: experimentIdSchema,
+  taskId: taskIdSchema,
+  attempt: attemptSchema,
+  taskType: taskTypeSchema,
+  /** The task's resolved params and inputs, validated again by the plugin's own input schema. */
+  context: jsonValueSchema,
+  priority: prioritySchema,
+  constraints: taskConstraintsSchema.optional(),
+  retry: retryPolicySchema.optional(),
+  /** The worker aborts a run that takes longer. */
+  timeoutMs: z
+    .int()
+    .min(1)
+    .max(7 * 86_400_000)
+    .optional(),
+  requestedAt: timestampSchema,
+};
+
+/**
+ * Orchestrator → scheduler (request queue, AMQP priority = `priority`): a DAG node is ready to run.
+ * Consumers are idempotent on `(experimentId, taskId, attempt)`.
+ */
+export const taskRequestSchema = z
+  .object(taskRequestShape)
+  .register(wireRegistry, { messageType: 'TaskRequest' });
+
+export type TaskRequest = z.infer<typeof taskRequestSchema>;
+/** What a sender may pass: defaults (e.g. empty constraint labels) not yet filled in. */
+export type TaskRequestInput = z.input<typeof taskRequestSchema>;
+export type TaskConstraints = z.infer<typeof taskConstraintsSchema>;
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;

@@ -1,0 +1,77 @@
+import {
+  TERMINAL_TASK_EVENT_STATES,
+  encodeMessage,
+  parseMessage,
+  taskEventRoutingKey,
+  taskEventSchema,
+} from '@wlm/commons';
+import type { TaskEvent } from '@wlm/commons';
+import { eventBase, issuesOf, without } from './wire-fixtures';
+
+describe('TaskEvent', () => {
+  const valid: Record<TaskEvent['state'], object> = {
+    QUEUED: { ...eventBase(), state: 'QUEUED', assignmentId: 'as-1' },
+    RUNNING: { ...eventBase(), state: 'RUNNING' },
+    PROGRESS: { ...eventBase(), state: 'PROGRESS', message: 'staged 3 of 4 files', percent: 75 },
+    COMPLETED: { ...eventBase(), state: 'COMPLETED', outputs: { jobId: '1234', files: ['out.dat'] } },
+    FAILED: {
+      ...eventBase(),
+      state: 'FAILED',
+      reason: 'sbatch exited 1',
+      retryable: true,
+      errorCode: 'EXIT_1',
+    },
+    CANCELLED: { ...eventBase(), state: 'CANCELLED', reason: 'cancelled by admin' },
+  };
+
+  it.each(Object.entries(valid))('accepts a %s event and narrows on state', (state, event) => {
+    const parsed = parseMessage(taskEventSchema, encodeMessage(taskEventSchema, event as TaskEvent));
+    expect(parsed).toEqual(event);
+    expect(parsed.state).toBe(state);
+    if (parsed.state === 'COMPLETED') expect(parsed.outputs).toEqual({ jobId: '1234', files: ['out.dat'] });
+    if (parsed.state === 'FAILED') expect(parsed.retryable).toBe(true);
+  });
+
+  it('lets the scheduler fail or cancel a task that never reached a worker', () => {
+    const noWorker = without(eventBase(), 'workerId');
+    const failed = { ...noWorker, state: 'FAILED', reason: 'retries exhausted', retryable: false };
+    expect(parseMessage(taskEventSchema, failed)).toEqual(failed);
+    expect(parseMessage(taskEventSchema, { ...noWorker, state: 'CANCELLED' }).state).toBe('CANCELLED');
+    expect(issuesOf(() => parseMessage(taskEventSchema, { ...noWorker, state: 'RUNNING' }))).toEqual([
+      expect.stringMatching(/^workerId: /),
+    ]);
+  });
+
+  it('rejects an unknown state, naming the discriminator', () => {
+    const issues = issuesOf(() => parseMessage(taskEventSchema, { ...eventBase(), state: 'EXPLODED' }));
+    expect(issues).toEqual([expect.stringMatching(/^state: .*RUNNING/)]);
+  });
+
+  it('requires FAILED to say whether a retry may help', () => {
+    const issues = issuesOf(() =>
+      parseMessage(taskEventSchema, { ...eventBase(), state: 'FAILED', reason: 'x' }),
+    );
+    expect(issues).toEqual([expect.stringMatching(/^retryable: /)]);
+  });
+
+  it('requires COMPLETED outputs to be JSON', () => {
+    const issues = issuesOf(() =>
+      parseMessage(taskEventSchema, { ...eventBase(), state: 'COMPLETED', outputs: { handle: () => 1 } }),
+    );
+    expect(issues).toEqual(['outputs.handle: not JSON (function)']);
+  });
+
+  it('requires PROGRESS to carry a message or a percent, and a percent within 0–100', () => {
+    expect(issuesOf(() => parseMessage(taskEventSchema, { ...eventBase(), state: 'PROGRESS' }))).toEqual([
+      'message: a PROGRESS event needs a message or a percent',
+    ]);
+    expect(
+      issuesOf(() => parseMessage(taskEventSchema, { ...eventBase(), state: 'PROGRESS', percent: 101 })),
+    ).toEqual([expect.stringMatching(/^percent: /)]);
+  });
+
+  it('routes by state and knows which states are terminal', () => {
+    expect(taskEventRoutingKey({ state: 'COMPLETED' })).toBe('task.completed');
+    expect([...TERMINAL_TASK_EVENT_STATES].sort()).toEqual(['CANCELLED', 'COMPLETED', 'FAILED']);
+  });
+});
