@@ -1,0 +1,20 @@
+/**
+ * Placement: which live worker runs a task. Pure logic over worker advertisements — no I/O.
+ *
+ * @example
+ * ```ts
+ * const index = new CapacityIndex();
+ * index.upsert(decodeAdvertisementTags(member.Tags)!);       // on every Serf member event
+ * const placement = new GreedyPlacement(index);
+ * const worker = placement.place(request, new Set(failedOn)); // undefined: hold until capacity appears
+ *
+ * const burst = new MaxFlowBatchPlacement().place(requests, [...index.workers()].map((w) => w.advertisement));
+ * ```
+ */
+export { CapacityIndex } from './capacity-index';
+export type { IndexedWorker } from './capacity-index';
+export { canRun } from './constraints';
+export { GreedyPlacement } from './greedy-placement';
+export type { GreedyPlacementOptions } from './greedy-placement';
+export { MaxFlowBatchPlacement } from './max-flow-batch-placement';
+export type { Assignment, BatchPlacement, PlacementConstraints, PlacementRequest } from './placement-request';

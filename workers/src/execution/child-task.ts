@@ -1,0 +1,122 @@
+import { TASK_FAILURE_CODES, isTaskFailure } from '@wlm/commons';
+import type { Logger, TaskContext, TaskPlugin } from '@wlm/commons';
+import { sendFailure, sendToParent } from './child-channel';
+import { createChildLogger } from './child-logger';
+import { formatIssues } from './format-issues';
+import { IPC_LIMITS } from './ipc-messages';
+import type { FailureMessage, ResultMessage, StartMessage } from './ipc-messages';
+import { findNonJson } from './json-check';
+import { clip, messageOf } from './error-message';
+import { importPlugin, loadErrorMessage } from './plugin-module';
+
+type Failure = Omit<FailureMessage, 'type' | 'fatal'>;
+type TaskOutputs = ResultMessage['outputs'];
+
+/**
+ * Runs one task inside the task process and reports its result or failure to the worker. Never
+ * throws: every way a plugin can fail within its promise becomes a failure message.
+ */
+export async function runTaskInChild(start: StartMessage, signal: AbortSignal): Promise<void> {
+  const logger = createChildLogger(start.logLevel);
+  const outcome = await execute(start, signal, logger);
+  if ('reason' in outcome) {
+    await sendFailure({ ...outcome, fatal: false });
+  } else {
+    await sendToParent({
+      type: 'result',
+      outputs: outcome.outputs,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    });
+  }
+}
+
+async function execute(
+  start: StartMessage,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<Failure | { outputs: TaskOutputs }> {
+  let plugin: TaskPlugin;
+  try {
+    plugin = await importPlugin(start.modulePath);
+  } catch (error) {
+    // Retryable: the module loaded when the worker started, so this is local to this worker.
+    return { code: TASK_FAILURE_CODES.PLUGIN_LOAD_FAILED, retryable: true, reason: loadErrorMessage(error) };
+  }
+  if (plugin.name !== start.taskType) {
+    return {
+      code: TASK_FAILURE_CODES.PLUGIN_LOAD_FAILED,
+      retryable: true,
+      reason: `module ${start.modulePath} provides task type "${plugin.name}", not "${start.taskType}"`,
+    };
+  }
+  const input = plugin.inputSchema.safeParse(start.params);
+  if (!input.success) {
+    return {
+      code: TASK_FAILURE_CODES.INPUT_INVALID,
+      retryable: false,
+      reason: `invalid params for task type ${plugin.name}: ${formatIssues('params', input.error.issues)}`,
+    };
+  }
+  let outputs: unknown;
+  try {
+    outputs = await plugin.run(contextFor(start, input.data, logger), signal);
+  } catch (error) {
+    return failureFromError(error, signal, logger);
+  }
+  return checkOutputs(plugin, outputs);
+}
+
+function contextFor(start: StartMessage, params: unknown, logger: Logger): TaskContext<unknown> {
+  return {
+    experimentId: start.experimentId,
+    taskId: start.taskId,
+    attempt: start.attempt,
+    params,
+    ...(start.workDir === undefined ? {} : { workDir: start.workDir }),
+    logger,
+    progress(message: string, percent?: number): void {
+      // Clamped rather than rejected: a sloppy percentage is no reason to fail a task.
+      const clamped =
+        percent === undefined || Number.isNaN(percent) ? undefined : Math.min(100, Math.max(0, percent));
+      void sendToParent({
+        type: 'progress',
+        message: clip(message, IPC_LIMITS.progressChars),
+        ...(clamped === undefined ? {} : { percent: clamped }),
+      });
+    },
+  };
+}
+
+function checkOutputs(plugin: TaskPlugin, outputs: unknown): Failure | { outputs: TaskOutputs } {
+  if (plugin.outputSchema !== undefined) {
+    const checked = plugin.outputSchema.safeParse(outputs);
+    if (!checked.success) {
+      return {
+        code: TASK_FAILURE_CODES.OUTPUT_INVALID,
+        retryable: false,
+        reason: `task type ${plugin.name} returned invalid outputs: ${formatIssues('outputs', checked.error.issues)}`,
+      };
+    }
+    outputs = checked.data;
+  }
+  const problem = findNonJson(outputs, 'outputs');
+  if (problem !== undefined) {
+    return {
+      code: TASK_FAILURE_CODES.OUTPUT_INVALID,
+      retryable: false,
+      reason: `task type ${plugin.name} returned outputs that are not JSON: ${problem}`,
+    };
+  }
+  // Checked just above; the worker validates them again on receipt.
+  return { outputs: outputs as TaskOutputs };
+}
+
+/** A plugin's own TaskFailure keeps its code and flag; anything else is a retryable plugin error. */
+function failureFromError(error: unknown, signal: AbortSignal, logger: Logger): Failure {
+  if (isTaskFailure(error)) {
+    return { code: error.code, retryable: error.retryable, reason: error.message || error.code };
+  }
+  // The stack is for the log; the reason is for the user. After an abort, throwing is expected.
+  logger[signal.aborted ? 'debug' : 'error']({ err: error }, 'task plugin threw');
+  return { code: TASK_FAILURE_CODES.PLUGIN_ERROR, retryable: true, reason: messageOf(error) };
+}

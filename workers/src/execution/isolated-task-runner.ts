@@ -1,0 +1,163 @@
+import { TASK_FAILURE_CODES } from '@wlm/commons';
+import type { Logger } from '@wlm/commons';
+import { resolveChildEntry } from './child-entry';
+import { runInProcess } from './run-in-process';
+import type { TaskProgress } from './run-in-process';
+import { outcomeOfExit } from './task-outcome';
+import type { TaskOutcome } from './task-outcome';
+import type { TaskProcess } from './task-process';
+import { TaskProcessPool } from './task-process-pool';
+
+export interface IsolatedTaskRunnerOptions {
+  logger: Logger;
+  /** V8 heap cap of each task process, in MB (`--max-old-space-size`). Default 512. */
+  memoryLimitMb?: number;
+  /** Timeout of a task that names none. Default: none. */
+  defaultTimeoutMs?: number;
+  /** How long a cancelled or timed-out task gets to stop before its process is killed. Default 5000. */
+  cancelGraceMs?: number;
+  /**
+   * Tasks a process serves before it is replaced (against leaks outside the V8 heap: handles,
+   * native memory); 1 forks a process per task. Default 10000: a fork costs far more than a task.
+   */
+  maxTasksPerProcess?: number;
+  /** Warm processes kept per plugin, ideally the worker's slot count. Default 2. */
+  maxIdleProcessesPerPlugin?: number;
+  /** Idle processes exit after this long. Default 30000. */
+  idleProcessTimeoutMs?: number;
+  /** Extra node flags for task processes. */
+  execArgv?: readonly string[];
+  /** The compiled child entry; defaults to the one built beside this module. */
+  childEntry?: string;
+}
+
+const SHUT_DOWN: TaskOutcome = {
+  status: 'failed',
+  code: 'SHUTTING_DOWN',
+  retryable: true,
+  reason: 'the worker shut down while the task ran',
+};
+
+/** Which plugin runs the task: a {@link LoadedPlugin} from the {@link PluginLoader} fits. */
+export interface PluginRef {
+  taskType: string;
+  /** Absolute path of the plugin module. */
+  modulePath: string;
+}
+
+export interface TaskRunRequest {
+  plugin: PluginRef;
+  experimentId: string;
+  taskId: string;
+  /** 1 for the first run of the task. */
+  attempt: number;
+  /** Validated against the plugin's input schema in the task process, before `run`. */
+  params: unknown;
+  workDir?: string;
+  /** Overrides the runner's default timeout. */
+  timeoutMs?: number;
+  onProgress?: (progress: TaskProgress) => void;
+}
+
+/**
+ * Runs tasks in child processes so that nothing a plugin does — throw, hang, `process.exit`, leak
+ * memory — reaches the worker. Every run resolves to a {@link TaskOutcome}; `run` never rejects.
+ *
+ * @example
+ * ```ts
+ * const runner = new IsolatedTaskRunner({ logger, memoryLimitMb: 256 });
+ * const outcome = await runner.run(
+ *   { plugin, experimentId: 'exp-1', taskId: 'a', attempt: 1, params: { message: 'hi' }, timeoutMs: 60_000 },
+ *   cancelSignal,
+ * );
+ * if (outcome.status === 'failed' && outcome.retryable) scheduleRetry(outcome.reason);
+ * await runner.close();
+ * ```
+ */
+export class IsolatedTaskRunner {
+  private readonly pool: TaskProcessPool;
+  private readonly memoryLimitMb: number;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: IsolatedTaskRunnerOptions) {
+    this.memoryLimitMb = options.memoryLimitMb ?? 512;
+    const maxTasksPerProcess = options.maxTasksPerProcess ?? 10_000;
+    this.pool = new TaskProcessPool({
+      entry: options.childEntry ?? resolveChildEntry(),
+      memoryLimitMb: this.memoryLimitMb,
+      execArgv: options.execArgv ?? [],
+      maxTasksPerProcess,
+      maxIdlePerPlugin: maxTasksPerProcess <= 1 ? 0 : (options.maxIdleProcessesPerPlugin ?? 2),
+      idleTimeoutMs: options.idleProcessTimeoutMs ?? 30_000,
+      // Half the cap: a process that kept that much after a task is likely leaking.
+      recycleHeapBytes: (this.memoryLimitMb * 1024 * 1024) / 2,
+      logger: options.logger,
+    });
+  }
+
+  /** Runs one task; resolves with how it ended. */
+  async run(request: TaskRunRequest, signal?: AbortSignal): Promise<TaskOutcome> {
+    if (this.closing !== undefined) return SHUT_DOWN;
+    if (signal?.aborted === true) return { status: 'cancelled', reason: 'cancelled before it started' };
+    const { plugin } = request;
+    const logger = this.options.logger.child({
+      experimentId: request.experimentId,
+      taskId: request.taskId,
+      attempt: request.attempt,
+      taskType: plugin.taskType,
+    });
+    let proc: TaskProcess;
+    try {
+      proc = this.pool.acquire(plugin.modulePath);
+    } catch (error) {
+      // fork() throws synchronously on some resource errors; run() reports, it does not reject.
+      logger.error({ err: error }, 'could not start a task process');
+      return outcomeOfExit({ code: null, signal: null, error: asError(error) }, '', this.memoryLimitMb);
+    }
+    const result = await runInProcess(
+      proc,
+      {
+        type: 'start',
+        modulePath: plugin.modulePath,
+        taskType: plugin.taskType,
+        params: request.params,
+        experimentId: request.experimentId,
+        taskId: request.taskId,
+        attempt: request.attempt,
+        ...(request.workDir === undefined ? {} : { workDir: request.workDir }),
+        logLevel: logger.level,
+      },
+      {
+        timeoutMs: request.timeoutMs ?? this.options.defaultTimeoutMs,
+        cancelGraceMs: this.options.cancelGraceMs ?? 5000,
+        memoryLimitMb: this.memoryLimitMb,
+        signal,
+        logger,
+        onProgress: request.onProgress,
+      },
+    );
+    this.pool.release(
+      plugin.modulePath,
+      proc,
+      result.reusable && this.closing === undefined,
+      result.heapUsedBytes,
+    );
+    logger.debug({ status: result.outcome.status, pid: proc.pid }, 'task process run ended');
+    // close() killed the process: say so rather than blame an outside signal.
+    const killedByClose =
+      this.closing !== undefined &&
+      result.outcome.status === 'failed' &&
+      result.outcome.code === TASK_FAILURE_CODES.PROCESS_EXITED;
+    return killedByClose ? SHUT_DOWN : result.outcome;
+  }
+
+  /** Kills every task process, busy ones included (their runs end as failed); idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.pool.close();
+    return this.closing;
+  }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

@@ -1,0 +1,214 @@
+import { join } from 'node:path';
+import { TASK_FAILURE_CODES } from '@wlm/commons';
+import { IsolatedTaskRunner, PluginLoader } from '@wlm/workers';
+import type { PluginRef, TaskProgress, TaskRunRequest } from '@wlm/workers';
+import { ensureBuilt } from '../../support/ensure-built';
+import { captureLogger } from '../../support/test-logger';
+
+jest.setTimeout(30_000);
+
+const FIXTURES = join(__dirname, '..', '..', 'fixtures');
+
+function fixture(name: string, taskType = `fixture-${name}`): PluginRef {
+  return { taskType, modulePath: join(FIXTURES, `${name}-plugin.js`) };
+}
+
+function request(
+  plugin: PluginRef,
+  params: unknown = {},
+  extra: Partial<TaskRunRequest> = {},
+): TaskRunRequest {
+  return { plugin, experimentId: 'exp-1', taskId: 'task-a', attempt: 1, params, ...extra };
+}
+
+describe('IsolatedTaskRunner', () => {
+  const captured = captureLogger();
+  let runner: IsolatedTaskRunner;
+
+  beforeAll(() => {
+    ensureBuilt();
+    runner = new IsolatedTaskRunner({ logger: captured.logger, memoryLimitMb: 96, cancelGraceMs: 300 });
+  });
+
+  afterAll(() => runner.close());
+
+  it('returns the outputs of a plugin that completes, with the context it was given', async () => {
+    const progress: TaskProgress[] = [];
+    const outcome = await runner.run(
+      request(fixture('good'), { value: 7 }, { attempt: 2, onProgress: (p) => progress.push(p) }),
+    );
+    expect(outcome).toMatchObject({
+      status: 'completed',
+      outputs: { params: { value: 7 }, experimentId: 'exp-1', taskId: 'task-a', attempt: 2 },
+    });
+    expect(progress).toEqual([{ message: 'halfway', percent: 50 }]);
+    // The plugin's log line came through the worker's logger, with the task's scope fields.
+    expect(captured.records()).toContainEqual(
+      expect.objectContaining({ msg: 'fixture ran', seen: 7, taskId: 'task-a', attempt: 2 }),
+    );
+  });
+
+  it('runs the task in another process than the worker', async () => {
+    const outcome = await runner.run(request(fixture('good'), { value: 1 }));
+    expect(outcome.status === 'completed' && (outcome.outputs as { pid: number }).pid).not.toBe(process.pid);
+  });
+
+  it('fails without running the plugin when params do not match its input schema, naming the field', async () => {
+    const outcome = await runner.run(request(fixture('good'), { value: 'seven' }));
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      retryable: false,
+      code: TASK_FAILURE_CODES.INPUT_INVALID,
+    });
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(/params\.value: .*expected number/);
+  });
+
+  it('reports what a plugin throws as a retryable failure with its message', async () => {
+    const outcome = await runner.run(request(fixture('throws')));
+    expect(outcome).toEqual({
+      status: 'failed',
+      retryable: true,
+      code: TASK_FAILURE_CODES.PLUGIN_ERROR,
+      reason: 'the fixture broke on purpose',
+    });
+  });
+
+  it('fails a task that hangs past its timeout, and keeps serving the next task', async () => {
+    const outcome = await runner.run(request(fixture('hangs'), {}, { timeoutMs: 200 }));
+    expect(outcome).toEqual({
+      status: 'failed',
+      retryable: true,
+      code: TASK_FAILURE_CODES.TIMED_OUT,
+      reason: 'timed out after 200 ms',
+    });
+    await expect(runner.run(request(fixture('good'), { value: 2 }))).resolves.toMatchObject({
+      status: 'completed',
+    });
+  });
+
+  it('kills a task that blocks its event loop past the timeout', async () => {
+    const started = Date.now();
+    const outcome = await runner.run(request(fixture('hangs'), { busy: true }, { timeoutMs: 200 }));
+    expect(outcome).toMatchObject({ status: 'failed', code: TASK_FAILURE_CODES.TIMED_OUT });
+    // Killed after the grace period rather than waiting for a cancel it could never read.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('fails a task whose plugin calls process.exit, naming the exit code', async () => {
+    const outcome = await runner.run(request(fixture('exits')));
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      retryable: true,
+      code: TASK_FAILURE_CODES.PROCESS_EXITED,
+    });
+    expect(outcome.status === 'failed' && outcome.reason).toMatch(
+      /exited with code 3.*fixture about to exit/,
+    );
+  });
+
+  it('fails a task whose plugin throws outside its promise', async () => {
+    const outcome = await runner.run(request(fixture('uncaught')));
+    expect(outcome).toMatchObject({ status: 'failed', code: TASK_FAILURE_CODES.UNCAUGHT_EXCEPTION });
+    expect(outcome.status === 'failed' && outcome.reason).toContain('thrown from a timer');
+  });
+
+  it('fails a task that leaks memory past the cap, and keeps serving', async () => {
+    const outcome = await runner.run(request(fixture('leaks')));
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      retryable: true,
+      code: TASK_FAILURE_CODES.OUT_OF_MEMORY,
+    });
+    expect(outcome.status === 'failed' && outcome.reason).toContain('heap limit 96 MB');
+    await expect(runner.run(request(fixture('good'), { value: 3 }))).resolves.toMatchObject({
+      status: 'completed',
+    });
+  });
+
+  it('cancels a running task through its abort signal', async () => {
+    const controller = new AbortController();
+    const running = runner.run(request(fixture('hangs')), controller.signal);
+    setTimeout(() => controller.abort(), 200);
+    await expect(running).resolves.toEqual({ status: 'cancelled', reason: 'cancelled' });
+  });
+
+  it('does not start a task whose signal is already aborted', async () => {
+    const outcome = await runner.run(request(fixture('good'), { value: 1 }), AbortSignal.abort());
+    expect(outcome.status).toBe('cancelled');
+  });
+
+  it('fails a task whose plugin module serves another task type', async () => {
+    const outcome = await runner.run(request(fixture('good', 'echo'), { value: 1 }));
+    expect(outcome).toMatchObject({ status: 'failed', code: TASK_FAILURE_CODES.PLUGIN_LOAD_FAILED });
+    expect(outcome.status === 'failed' && outcome.reason).toContain(
+      'provides task type "fixture-good", not "echo"',
+    );
+  });
+
+  it('fails a task whose outputs are not JSON values, as not retryable', async () => {
+    const outcome = await runner.run(request(fixture('bad-output')));
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      retryable: false,
+      code: TASK_FAILURE_CODES.OUTPUT_INVALID,
+    });
+    expect(outcome.status === 'failed' && outcome.reason).toContain(
+      'outputs.count: a bigint is not a JSON value',
+    );
+  });
+
+  it('keeps the code and retryable flag of a TaskFailure thrown by a real plugin package', async () => {
+    const { plugins } = await new PluginLoader({ logger: captured.logger }).load(['@wlm/task-echo']);
+    const echo = plugins[0];
+    if (echo === undefined) throw new Error('echo did not load');
+    const attempt = (n: number) => runner.run(request(echo, { failTimes: 1, n }, { attempt: n }));
+    await expect(attempt(1)).resolves.toMatchObject({
+      status: 'failed',
+      retryable: true,
+      code: 'ECHO_INJECTED_FAILURE',
+    });
+    await expect(attempt(2)).resolves.toEqual({ status: 'completed', outputs: { failTimes: 1, n: 2 } });
+  });
+
+  it('reuses a warm process for the same plugin after a clean result', async () => {
+    const first = await runner.run(request(fixture('good'), { value: 1 }));
+    const second = await runner.run(request(fixture('good'), { value: 2 }));
+    const pid = (outcome: typeof first): unknown =>
+      outcome.status === 'completed' && (outcome.outputs as { pid: number }).pid;
+    expect(pid(second)).toBe(pid(first));
+  });
+});
+
+describe('IsolatedTaskRunner with a process per task', () => {
+  beforeAll(ensureBuilt);
+
+  it('forks a fresh process for every task', async () => {
+    const runner = new IsolatedTaskRunner({ logger: captureLogger().logger, maxTasksPerProcess: 1 });
+    try {
+      const pids = [];
+      for (const value of [1, 2]) {
+        const outcome = await runner.run(request(fixture('good'), { value }));
+        pids.push(outcome.status === 'completed' && (outcome.outputs as { pid: number }).pid);
+      }
+      expect(pids[0]).not.toBe(pids[1]);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('ends a running task as failed when the runner closes, and refuses new ones', async () => {
+    const runner = new IsolatedTaskRunner({ logger: captureLogger().logger });
+    const running = runner.run(request(fixture('hangs')));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await runner.close();
+    await expect(running).resolves.toMatchObject({
+      status: 'failed',
+      code: 'SHUTTING_DOWN',
+      retryable: true,
+    });
+    await expect(runner.run(request(fixture('good'), { value: 1 }))).resolves.toMatchObject({
+      status: 'failed',
+      code: 'SHUTTING_DOWN',
+    });
+  });
+});
