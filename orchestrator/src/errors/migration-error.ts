@@ -1,0 +1,16 @@
+import { WlmError } from '@wlm/commons';
+import type { WlmErrorOptions } from '@wlm/commons';
+
+/** The schema could not be brought up to date; the orchestrator must not start on it. */
+export class MigrationError extends WlmError {
+  override readonly name = 'MigrationError';
+
+  constructor(
+    /** The migration at fault, when one is. */
+    readonly version: number | undefined,
+    message: string,
+    options: WlmErrorOptions = {},
+  ) {
+    super('MIGRATION_FAILED', message, options);
+  }
+}

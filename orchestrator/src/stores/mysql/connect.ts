@@ -1,0 +1,91 @@
+import { createConnection, createPool } from 'mysql2/promise';
+import type { Connection, ConnectionOptions, Pool, RowDataPacket } from 'mysql2/promise';
+import type { Logger } from '@wlm/commons';
+import type { MysqlServer, MysqlTarget } from './mysql-url';
+
+/**
+ * Session settings every connection needs for the store to be correct: strict mode, so an oversized
+ * value fails instead of being truncated; UTC, so `NOW(3)` and the `DATETIME` values mysql2 turns into
+ * `Date`s (with `timezone: 'Z'`) agree whatever the server's own time zone is.
+ */
+export const SESSION_SETUP_SQL =
+  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', " +
+  "time_zone = '+00:00'";
+
+/** Connection options shared by the pool and the dedicated connections. */
+export function connectionOptions(server: MysqlServer, database?: string): ConnectionOptions {
+  return {
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    ...(database === undefined ? {} : { database }),
+    charset: 'utf8mb4_bin',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    connectTimeout: 10_000,
+    // One statement per call: a bug can never smuggle a second statement into a query.
+    multipleStatements: false,
+  };
+}
+
+/** Opens one connection outside any pool, with the session setup applied. */
+export async function openConnection(server: MysqlServer, database?: string): Promise<Connection> {
+  const connection = await createConnection(connectionOptions(server, database));
+  try {
+    await connection.query(SESSION_SETUP_SQL);
+  } catch (error) {
+    connection.destroy();
+    throw error;
+  }
+  return connection;
+}
+
+/**
+ * Creates the database when it is missing. Existence is checked first so that an account allowed to
+ * use, but not to create, an existing database still starts.
+ */
+export async function ensureDatabase(target: MysqlTarget, logger: Logger): Promise<void> {
+  const connection = await openConnection(target.server);
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>(
+      'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [target.database],
+    );
+    if (rows.length > 0) return;
+    // The name was checked to be a plain identifier by parseMysqlUrl; escapeId quotes it anyway.
+    await connection.query(
+      `CREATE DATABASE IF NOT EXISTS ${connection.escapeId(target.database)} ` +
+        'CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
+    );
+    logger.info({ database: target.database }, 'created the MySQL database');
+  } finally {
+    await connection.end().catch(() => connection.destroy());
+  }
+}
+
+export interface PoolSettings {
+  connectionLimit: number;
+}
+
+/** A pool whose every new connection gets the session setup before its first use. */
+export function createStorePool(target: MysqlTarget, settings: PoolSettings, logger: Logger): Pool {
+  const pool = createPool({
+    ...connectionOptions(target.server, target.database),
+    connectionLimit: settings.connectionLimit,
+    // Waiting for a free connection is the backpressure; an unbounded queue keeps it lossless.
+    queueLimit: 0,
+    enableKeepAlive: true,
+  });
+  // The core pool, not the promise wrapper: its 'connection' event hands out the callback-style
+  // connection (whatever the wrapper's typings say). Commands on a connection run in order, so the
+  // setup finishes before the connection's first query.
+  pool.pool.on('connection', (connection) => {
+    connection.query(SESSION_SETUP_SQL, (error) => {
+      if (error === null) return;
+      logger.error({ err: error }, 'could not set up a MySQL session; dropping the connection');
+      connection.destroy();
+    });
+  });
+  return pool;
+}

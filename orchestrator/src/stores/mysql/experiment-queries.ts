@@ -1,0 +1,130 @@
+import { TERMINAL_EXPERIMENT_STATES } from '../../domain/experiment-state';
+import type { ExperimentState } from '../../domain/experiment-state';
+import type { JsonObject } from '../../domain/json';
+import type { Experiment } from '../../domain/records';
+import type { ExperimentCursor } from './cursor';
+import { EXPERIMENT_COLUMNS, toExperiment } from './mappers';
+import { changeRows, placeholders, selectRows } from './sql';
+import type { Queryable, SqlValue } from './sql';
+
+/** SQL for the experiments table. Functions take a pool or a transaction's connection. */
+
+export interface ExperimentRow {
+  id: string;
+  type: string;
+  dagVersion: number;
+  priority: number;
+  inputs: JsonObject;
+  idempotencyKey: string | null;
+}
+
+/** Inserts a PENDING experiment; throws ER_DUP_ENTRY when the id or idempotency key exists. */
+export async function insertExperiment(db: Queryable, row: ExperimentRow): Promise<void> {
+  await changeRows(
+    db,
+    `INSERT INTO experiments (id, type, dag_version, state, priority, inputs, idempotency_key, run,
+       created_at, updated_at)
+     VALUES (?, ?, ?, 'PENDING', ?, ?, ?, 1, NOW(3), NOW(3))`,
+    [row.id, row.type, row.dagVersion, row.priority, JSON.stringify(row.inputs), row.idempotencyKey],
+  );
+}
+
+export type RowLock = 'none' | 'share' | 'update';
+
+const LOCK_CLAUSE: Record<RowLock, string> = {
+  none: '',
+  // A locking read sees the latest committed row even inside an older REPEATABLE READ snapshot.
+  share: ' LOCK IN SHARE MODE',
+  update: ' FOR UPDATE',
+};
+
+export async function selectExperiment(
+  db: Queryable,
+  by: { id: string } | { idempotencyKey: string },
+  lock: RowLock = 'none',
+): Promise<Experiment | undefined> {
+  const [column, value] = 'id' in by ? ['id', by.id] : ['idempotency_key', by.idempotencyKey];
+  const rows = await selectRows(
+    db,
+    `SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE ${column} = ?${LOCK_CLAUSE[lock]}`,
+    [value],
+  );
+  const row = rows[0];
+  return row === undefined ? undefined : toExperiment(row);
+}
+
+export interface ExperimentFilter {
+  state?: ExperimentState | undefined;
+  type?: string | undefined;
+  after?: ExperimentCursor | undefined;
+}
+
+/** Newest first. Each filter matches the leading column of an index ending in (created_at, id). */
+export async function selectExperiments(
+  db: Queryable,
+  filter: ExperimentFilter,
+  limit: number,
+): Promise<Experiment[]> {
+  const conditions: string[] = [];
+  const values: SqlValue[] = [];
+  if (filter.state !== undefined) {
+    conditions.push('state = ?');
+    values.push(filter.state);
+  }
+  if (filter.type !== undefined) {
+    conditions.push('type = ?');
+    values.push(filter.type);
+  }
+  if (filter.after !== undefined) {
+    // Spelled out rather than as a row comparison, which MariaDB does not turn into an index range.
+    conditions.push('(created_at < ? OR (created_at = ? AND id < ?))');
+    values.push(filter.after.createdAt, filter.after.createdAt, filter.after.id);
+  }
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+  const rows = await selectRows(
+    db,
+    `SELECT ${EXPERIMENT_COLUMNS} FROM experiments ${where} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    [...values, limit],
+  );
+  return rows.map(toExperiment);
+}
+
+/**
+ * Compare-and-set of the state: changes the row only if it is still in `expected`. Timestamps follow
+ * the state: RUNNING stamps the first start (a resume keeps it) and clears the end; a terminal state
+ * stamps the end; only FAILED keeps a failure reason.
+ */
+export async function updateExperimentState(
+  db: Queryable,
+  id: string,
+  expected: ExperimentState,
+  to: ExperimentState,
+  reason: string | null,
+): Promise<boolean> {
+  const terminal = TERMINAL_EXPERIMENT_STATES.includes(to);
+  const changed = await changeRows(
+    db,
+    `UPDATE experiments
+        SET state = ?,
+            started_at = IF(? = 'RUNNING', COALESCE(started_at, NOW(3)), started_at),
+            ended_at = IF(?, NOW(3), NULL),
+            failure_reason = IF(? = 'FAILED', ?, NULL),
+            updated_at = NOW(3)
+      WHERE id = ? AND state = ?`,
+    [to, to, terminal, to, reason, id, expected],
+  );
+  return changed === 1;
+}
+
+/** Starts run `run + 1` from a terminal state; a compare-and-set on both state and run. */
+export async function updateExperimentRerun(db: Queryable, id: string, fromRun: number): Promise<boolean> {
+  const changed = await changeRows(
+    db,
+    `UPDATE experiments
+        SET run = run + 1, state = 'PENDING', started_at = NULL, ended_at = NULL, failure_reason = NULL,
+            updated_at = NOW(3)
+      WHERE id = ? AND run = ? AND state IN ${placeholders(TERMINAL_EXPERIMENT_STATES.length)}`,
+    [id, fromRun, ...TERMINAL_EXPERIMENT_STATES],
+  );
+  return changed === 1;
+}
