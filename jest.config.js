@@ -6,10 +6,17 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 const moduleNameMapper = {
   '^@wlm/commons$': '<rootDir>/commons/src/index.ts',
   '^@wlm/scripts$': '<rootDir>/scripts/src/index.ts',
+  '^@wlm/orchestrator$': '<rootDir>/orchestrator/src/index.ts',
+  '^@wlm/scheduler$': '<rootDir>/scheduler/src/index.ts',
+  '^@wlm/workers$': '<rootDir>/workers/src/index.ts',
+  '^@wlm/task-(.*)$': '<rootDir>/tasks/$1/src/index.ts',
 };
 const shared = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
 
 module.exports = {
+  // testTimeout is a global option: jest ignores it inside a project.
+  testTimeout: 120000,
+  reporters: ['default', '<rootDir>/scripts/test-support/summary-reporter.js'],
   projects: [
     {
       ...shared,
@@ -23,7 +30,6 @@ module.exports = {
       testMatch: ['<rootDir>/**/test/integration/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/scripts/test-support/ensure-stack.js',
-      testTimeout: 120000,
     },
   ],
 };

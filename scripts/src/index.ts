@@ -1,1 +1,29 @@
-export {};
+/**
+ * @wlm/scripts — the local stack of servers wlm runs against (RabbitMQ, MariaDB, Neo4j, Serf, sshd,
+ * an SMTP sink), and the `wlm` command line.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from '@wlm/commons';
+ * import { stackUp, stackStatus, stackPaths } from '@wlm/scripts';
+ * const config = loadConfig();
+ * await stackUp({ config, onProgress: (e) => process.stderr.write(`${e.component}: ${e.message}\n`) });
+ * const { ssh } = stackPaths(config); // ssh.clientKey, ssh.hostPublicKey, ssh.knownHosts for SSH clients
+ * ```
+ */
+export { stackUp, stackDown, stackStatus, stackComponents } from './stack/stack';
+export type { StackOptions, UpResult, DownResult } from './stack/stack';
+export { stackPaths, findProjectRoot } from './stack/paths';
+export type { StackPaths } from './stack/paths';
+export { COMPONENT_NAMES } from './stack/types';
+export type {
+  ComponentName,
+  ComponentStatus,
+  ProgressEvent,
+  ProgressListener,
+  StackComponent,
+} from './stack/types';
+export { listMails, deleteMails, clearMails } from './stack/mail-store';
+export type { StoredMail } from './stack/mail-store';
+export { formatStatus, formatMails, formatProgress } from './stack/format';
+export { StackComponentError, StackError } from './errors';

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { WlmError } from '@wlm/commons';
+import { stackCommand } from './stack-command';
+
+function cliVersion(): string {
+  try {
+    const manifest: unknown = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8'));
+    const version = (manifest as { version?: unknown }).version;
+    return typeof version === 'string' ? version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(): Command {
+  return new Command('wlm')
+    .description('wlm — a distributed workload manager that runs DAGs of scientific tasks')
+    .version(cliVersion())
+    .showHelpAfterError()
+    .addCommand(stackCommand())
+    .addHelpText(
+      'after',
+      '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',
+    );
+}
+
+/**
+ * Runs the CLI. Errors wlm raises on purpose are printed as their message only (they name what is
+ * wrong and where to look); anything else is a bug, so its stack is printed too.
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof WlmError) console.error(`wlm: ${error.message}`);
+    else console.error('wlm: unexpected error (a bug):', error);
+    process.exitCode = 1;
+  }
+}

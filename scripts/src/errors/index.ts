@@ -1,0 +1,2 @@
+export { StackComponentError } from './stack-component-error';
+export { StackError } from './stack-error';

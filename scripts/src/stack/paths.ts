@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { WlmConfig } from '@wlm/commons';
+
+/** Every file and folder of the local stack; all of it lives under {@link StackPaths.dir}. */
+export interface StackPaths {
+  /** The stack dir itself (config `stack.dir`, default `.wlm` in the repo root). */
+  readonly dir: string;
+  /** One `<component>.log` per component, plus `apt.log` and `neo4j-maven.log`. */
+  readonly logDir: string;
+  /** One `<component>.pid` per process `stack up` started. */
+  readonly runDir: string;
+  readonly neo4j: {
+    readonly home: string;
+    readonly conf: string;
+    readonly lib: string;
+    readonly data: string;
+    readonly logs: string;
+    readonly run: string;
+  };
+  readonly ssh: {
+    readonly dir: string;
+    readonly config: string;
+    /** Private key of the stack's SSH user; its public half is in `authorizedKeys`. */
+    readonly clientKey: string;
+    readonly clientPublicKey: string;
+    readonly hostKey: string;
+    /** What a client pins the stack's sshd to (ssh2 `hostVerifier`, or compare with `knownHosts`). */
+    readonly hostPublicKey: string;
+    readonly knownHosts: string;
+    readonly authorizedKeys: string;
+  };
+  /** Where the SMTP sink stores each received mail as a JSON file. */
+  readonly mailDir: string;
+}
+
+function isWorkspaceRoot(dir: string): boolean {
+  const manifest = join(dir, 'package.json');
+  if (!existsSync(manifest)) return false;
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && 'workspaces' in parsed;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The npm workspaces root above `cwd`, else `cwd`. A relative stack dir is anchored there so that
+ * `npx wlm stack up` in `scripts/` and jest at the root share one stack rather than starting two.
+ */
+export function findProjectRoot(cwd: string): string {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (isWorkspaceRoot(dir)) return dir;
+    if (dirname(dir) === dir) return resolve(cwd);
+  }
+}
+
+/** Where the local stack keeps its files, for `config` as seen from `cwd`. */
+export function stackPaths(config: WlmConfig, cwd: string = process.cwd()): StackPaths {
+  const dir = isAbsolute(config.stack.dir) ? config.stack.dir : join(findProjectRoot(cwd), config.stack.dir);
+  const neo4jHome = join(dir, 'neo4j');
+  const sshDir = join(dir, 'ssh');
+  return {
+    dir,
+    logDir: join(dir, 'logs'),
+    runDir: join(dir, 'run'),
+    neo4j: {
+      home: neo4jHome,
+      conf: join(neo4jHome, 'conf'),
+      lib: join(neo4jHome, 'lib'),
+      data: join(neo4jHome, 'data'),
+      logs: join(neo4jHome, 'logs'),
+      run: join(neo4jHome, 'run'),
+    },
+    ssh: {
+      dir: sshDir,
+      config: join(sshDir, 'sshd_config'),
+      clientKey: join(sshDir, 'id_ed25519'),
+      clientPublicKey: join(sshDir, 'id_ed25519.pub'),
+      hostKey: join(sshDir, 'ssh_host_ed25519_key'),
+      hostPublicKey: join(sshDir, 'ssh_host_ed25519_key.pub'),
+      knownHosts: join(sshDir, 'known_hosts'),
+      authorizedKeys: join(sshDir, 'authorized_keys'),
+    },
+    mailDir: join(dir, 'smtp', 'mails'),
+  };
+}
+
+export function componentLogFile(paths: StackPaths, name: string): string {
+  return join(paths.logDir, `${name}.log`);
+}
+
+export function componentPidFile(paths: StackPaths, name: string): string {
+  return join(paths.runDir, `${name}.pid`);
+}

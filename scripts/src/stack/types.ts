@@ -1,0 +1,64 @@
+import type { WlmConfig } from '@wlm/commons';
+import type { StackPaths } from './paths';
+
+/** The components of the local stack, in the order `status` lists them. */
+export const COMPONENT_NAMES = ['rabbitmq', 'mariadb', 'neo4j', 'serf', 'sshd', 'smtp'] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What `stack status` reports for one component. */
+export interface ComponentStatus {
+  readonly name: ComponentName;
+  readonly state: 'up' | 'down';
+  /** `host:port` the component answers on. */
+  readonly address: string;
+  /** The running server's version; null when down or when it cannot be read. */
+  readonly version: string | null;
+  /** Set when `stack up` started the process (and `stack down` would stop it). */
+  readonly pid: number | null;
+}
+
+/** A line of progress from `stack up`/`down`; `waiting` repeats while a slow step runs. */
+export interface ProgressEvent {
+  /** `stack` for what concerns the whole stack (waiting for another `wlm stack` command). */
+  readonly component: ComponentName | 'stack';
+  readonly kind: 'info' | 'waiting' | 'done';
+  readonly message: string;
+  readonly elapsedMs?: number;
+}
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** The progress sink a component writes to; the stack fills in the component name. */
+export type Reporter = (kind: ProgressEvent['kind'], message: string, elapsedMs?: number) => void;
+
+/** What every component is built from. */
+export interface ComponentEnv {
+  readonly config: WlmConfig;
+  readonly paths: StackPaths;
+}
+
+/**
+ * One server of the local stack. The stack decides whether it is up (its port answers); a component only
+ * knows how to start itself, how to set itself up once it answers, and how to read its version.
+ */
+export interface StackComponent {
+  readonly name: ComponentName;
+  readonly address: HostPort;
+  /** Where its output goes; named in every error about it. */
+  readonly logFile: string;
+  /** Written only when `stack up` started the process. */
+  readonly pidFile: string;
+  /** A string the process's command line contains, so a recycled PID is never taken for ours. */
+  readonly processMarker: string;
+  /** Installs what is missing, starts the server and waits until its port answers. */
+  start(report: Reporter): Promise<void>;
+  /** Idempotent setup once it answers (a database, a password); runs on every `up`. */
+  provision?(report: Reporter): Promise<void>;
+  /** The running server's version; throws when it cannot be read. */
+  version(): Promise<string>;
+}

@@ -1,0 +1,66 @@
+import { formatHostPort, hostPortOfUrl, parseHostPort } from '../../../src/stack/address';
+import { parseMysqlUrl } from '../../../src/stack/mariadb';
+import { serfAgentArgs } from '../../../src/stack/serf';
+
+describe('addresses', () => {
+  it('parses host:port', () => {
+    expect(parseHostPort('127.0.0.1:7373')).toEqual({ host: '127.0.0.1', port: 7373 });
+    expect(() => parseHostPort('127.0.0.1')).toThrow(TypeError);
+    expect(() => parseHostPort('h:99999')).toThrow(TypeError);
+  });
+
+  it('takes host and port from a server URL, with the default port when there is none', () => {
+    expect(hostPortOfUrl('amqp://guest:guest@127.0.0.1:5672', 5672)).toEqual({
+      host: '127.0.0.1',
+      port: 5672,
+    });
+    expect(hostPortOfUrl('bolt://localhost', 7687)).toEqual({ host: 'localhost', port: 7687 });
+    expect(hostPortOfUrl('bolt://[::1]:7688', 7687)).toEqual({ host: '::1', port: 7688 });
+  });
+
+  it('formats IPv6 hosts in brackets', () => {
+    expect(formatHostPort({ host: '::1', port: 1 })).toBe('[::1]:1');
+    expect(formatHostPort({ host: '127.0.0.1', port: 1 })).toBe('127.0.0.1:1');
+  });
+});
+
+describe('parseMysqlUrl', () => {
+  it('reads the contract URL', () => {
+    expect(parseMysqlUrl('mysql://root@127.0.0.1:3306/wlm')).toEqual({
+      host: '127.0.0.1',
+      port: 3306,
+      user: 'root',
+      password: '',
+      database: 'wlm',
+    });
+  });
+
+  it('decodes credentials', () => {
+    expect(parseMysqlUrl('mysql://u%40x:p%2Fw@db/other')).toMatchObject({
+      user: 'u@x',
+      password: 'p/w',
+      port: 3306,
+    });
+  });
+
+  it('refuses database names it would have to quote', () => {
+    expect(() => parseMysqlUrl('mysql://root@h/wl`m')).toThrow(TypeError);
+  });
+});
+
+describe('serfAgentArgs', () => {
+  it('starts the first agent on the configured addresses', () => {
+    expect(serfAgentArgs({ bindAddr: '127.0.0.1:7946', rpcAddr: '127.0.0.1:7373' })).toEqual([
+      'agent',
+      '-node=wlm-stack',
+      '-bind=127.0.0.1:7946',
+      '-rpc-addr=127.0.0.1:7373',
+    ]);
+  });
+
+  it('adds encryption and RPC auth only when configured', () => {
+    const args = serfAgentArgs({ bindAddr: 'b:1', rpcAddr: 'r:2', encryptKey: 'a2V5', rpcAuthKey: 'secret' });
+    expect(args).toContain('-encrypt=a2V5');
+    expect(args).toContain('-rpc-auth=secret');
+  });
+});
