@@ -8,6 +8,7 @@ import {
   workerIdSchema,
 } from './fields';
 import { wireRegistry } from './registry';
+import { taskRequestSchema } from './task-request';
 
 const eventBase = {
   v: z.literal(1),
@@ -69,6 +70,11 @@ export const taskFailedEventSchema = z.object({
   retryable: z.boolean(),
   /** A stable code (e.g. a WlmError code or `TIMEOUT`) to decide on; never parse `reason`. */
   errorCode: z.string().min(1).max(64).optional(),
+  /**
+   * A worker's retryable failure carries the request of the failed attempt, so whichever scheduler
+   * instance consumes the event can place the next attempt without having kept any state.
+   */
+  request: taskRequestSchema.optional(),
 });
 
 /** A run was stopped by a cancel; `workerId` is absent when it was cancelled before reaching a worker. */

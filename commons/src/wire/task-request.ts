@@ -8,6 +8,7 @@ import {
   taskIdSchema,
   taskTypeSchema,
   timestampSchema,
+  workerIdSchema,
 } from './fields';
 import { wireRegistry } from './registry';
 
@@ -48,6 +49,13 @@ export const taskRequestShape = {
     .max(7 * 86_400_000)
     .optional(),
   requestedAt: timestampSchema,
+  /**
+   * Workers that must not run this attempt: a retry names the workers whose runs failed, so the
+   * scheduler places it elsewhere while another capable worker exists.
+   */
+  excludeWorkers: z.array(workerIdSchema).max(100).optional(),
+  /** A retry's backoff: the scheduler holds the request until then. */
+  notBefore: timestampSchema.optional(),
 };
 
 /**
