@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { StackComponentError } from '../errors/stack-component-error';
 import { parseHostPort } from './address';
 import { ensureDebianPackage } from './debian';
@@ -9,21 +11,29 @@ import type { ComponentEnv, Reporter, StackComponent } from './types';
 /** The node name of the cluster's first agent; workers and the scheduler join through it. */
 export const STACK_SERF_NODE = 'wlm-stack';
 
-/** Command-line arguments of the stack's Serf agent (pure, for tests). */
-export function serfAgentArgs(serf: {
-  readonly bindAddr: string;
-  readonly rpcAddr: string;
-  readonly encryptKey?: string | undefined;
-  readonly rpcAuthKey?: string | undefined;
-}): string[] {
+/**
+ * Command-line arguments of the stack's Serf agent (pure, for tests). Serf has no flag for the RPC
+ * auth key, only the `rpc_auth` field of a config file, so that key travels in `configFile`.
+ */
+export function serfAgentArgs(
+  serf: { readonly bindAddr: string; readonly rpcAddr: string; readonly encryptKey?: string | undefined },
+  configFile?: string,
+): string[] {
   return [
     'agent',
     `-node=${STACK_SERF_NODE}`,
     `-bind=${serf.bindAddr}`,
     `-rpc-addr=${serf.rpcAddr}`,
     ...(serf.encryptKey === undefined ? [] : [`-encrypt=${serf.encryptKey}`]),
-    ...(serf.rpcAuthKey === undefined ? [] : [`-rpc-auth=${serf.rpcAuthKey}`]),
+    ...(configFile === undefined ? [] : [`-config-file=${configFile}`]),
   ];
+}
+
+/** Writes the agent's config file holding the RPC auth key, readable by its owner only. */
+function writeRpcAuthConfig(stackDir: string, rpcAuthKey: string): string {
+  const file = join(stackDir, 'serf-agent.json');
+  writeFileSync(file, JSON.stringify({ rpc_auth: rpcAuthKey }), { mode: 0o600 });
+  return file;
 }
 
 /** The Serf agent every other agent of a local cluster joins; answers RPC on `serf.rpcAddr`. */
@@ -39,10 +49,12 @@ export function serfComponent({ config, paths }: ComponentEnv): StackComponent {
     processMarker: `-node=${STACK_SERF_NODE}`,
     async start(report: Reporter) {
       await ensureDebianPackage({ component: 'serf', binary: 'serf', packageName: 'serf', logFile, report });
+      const { rpcAuthKey } = config.serf;
+      const configFile = rpcAuthKey === undefined ? undefined : writeRpcAuthConfig(paths.dir, rpcAuthKey);
       await launchServer({
         component: 'serf',
         command: 'serf',
-        args: serfAgentArgs(config.serf),
+        args: serfAgentArgs(config.serf, configFile),
         address,
         logFile,
         pidFile,

@@ -58,9 +58,10 @@ describe('serfAgentArgs', () => {
     ]);
   });
 
-  it('adds encryption and RPC auth only when configured', () => {
-    const args = serfAgentArgs({ bindAddr: 'b:1', rpcAddr: 'r:2', encryptKey: 'a2V5', rpcAuthKey: 'secret' });
+  it('adds encryption and the config file holding the RPC auth key only when configured', () => {
+    const args = serfAgentArgs({ bindAddr: 'b:1', rpcAddr: 'r:2', encryptKey: 'a2V5' }, '/s/serf-agent.json');
     expect(args).toContain('-encrypt=a2V5');
-    expect(args).toContain('-rpc-auth=secret');
+    expect(args).toContain('-config-file=/s/serf-agent.json');
+    expect(args.some((arg) => arg.startsWith('-rpc-auth'))).toBe(false);
   });
 });
