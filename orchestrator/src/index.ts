@@ -62,6 +62,20 @@ export type {
   TaskRunUpdate,
   TransitionResult,
 } from './domain/state-store';
+export type {
+  ConcreteDag,
+  ConcreteTask,
+  DagStore,
+  InstantiateRequest,
+  InstantiateResult,
+  MasterDag,
+  MasterDagSummary,
+  ReadyTask,
+  TaskCompletion,
+  TaskContext,
+  TaskKey,
+  TaskStateChange,
+} from './domain/dag-store';
 
 export { ExperimentConflictError } from './errors/experiment-conflict-error';
 export { MigrationError } from './errors/migration-error';
@@ -80,3 +94,6 @@ export type {
   LeaderElectionOptions,
 } from './stores/mysql/leader-election';
 export { ORCHESTRATOR_ELECTION } from './stores/mysql/lock-names';
+export { Neo4jDagStore } from './stores/neo4j/neo4j-dag-store';
+export type { Neo4jDagStoreOptions } from './stores/neo4j/neo4j-dag-store';
+

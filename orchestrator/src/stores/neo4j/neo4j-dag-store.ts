@@ -1,0 +1,296 @@
+import { WlmError, validateDagDefinition, withRetry } from '@wlm/commons';
+import type { DagDefinition, Logger, RetryOptions } from '@wlm/commons';
+import { auth, bookmarkManager, driver as createDriver } from 'neo4j-driver';
+import type { BookmarkManager, Driver, ManagedTransaction, SessionConfig } from 'neo4j-driver';
+import type {
+  ConcreteDag,
+  DagStore,
+  InstantiateRequest,
+  InstantiateResult,
+  MasterDag,
+  MasterDagSummary,
+  ReadyTask,
+  TaskCompletion,
+  TaskKey,
+  TaskStateChange,
+} from '../../domain/dag-store';
+import { createConcreteDag, deleteConcreteDags, selectConcreteDag } from './concrete-dag-queries';
+import { stateChangeSupersedes, updateExecuted, updateTaskStates } from './execution-queries';
+import {
+  checkCompletion,
+  checkInstantiateRequest,
+  checkInteger,
+  checkRun,
+  checkStateChange,
+  checkText,
+  dedupeByKey,
+} from './input-checks';
+import { insertMasterDag, selectMasterDag, selectMasterDagSummaries } from './master-dag-queries';
+import { selectReadyDependents, selectReadyTasks } from './ready-queries';
+import { applySchema } from './schema';
+
+export interface Neo4jDagStoreOptions {
+  /** `neo4j.url` of the config, e.g. `bolt://127.0.0.1:7687`. */
+  url: string;
+  user: string;
+  password: string;
+  logger: Logger;
+  /** Default `neo4j`, the one user database of Neo4j Community. */
+  database?: string;
+  /** Default 50 connections. */
+  maxConnectionPoolSize?: number;
+  /** How long a managed transaction retries transient errors (deadlocks, leader changes). Default 30 s. */
+  maxTransactionRetryTimeMs?: number;
+  /** Backoff while the server is unreachable at start. Default: 8 attempts, 100 ms → 10 s. */
+  retry?: Pick<RetryOptions, 'maxAttempts' | 'initialDelayMs' | 'maxDelayMs'>;
+  /** How long `ensureSchema` waits for new indexes to come online. Default 300 s. */
+  indexWaitSeconds?: number;
+}
+
+type StoreState = 'open' | 'closing' | 'closed';
+
+/** Another put took the version this one computed; a fresh transaction computes the next one. */
+function isVersionConflict(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    error.code === 'Neo.ClientError.Schema.ConstraintValidationFailed'
+  );
+}
+
+/**
+ * The DAG store on Neo4j: versioned master DAGs and one concrete DAG per experiment run, whose nodes
+ * carry each task's context and execution state. See docs/data-model-neo4j.md.
+ *
+ * @example
+ * ```ts
+ * const dags = await Neo4jDagStore.open({ ...config.neo4j, logger }); // creates constraints and indexes
+ * const master = await dags.putMasterDag(parseDagDefinition(yamlText));
+ * await dags.instantiate({ experimentId, run: 1, experimentType: master.experimentType,
+ *   version: master.version, inputs });
+ * for (const task of await dags.readyTasks(experimentId, 1)) dispatch(task);
+ * await dags.markExecuted(completions);                                // one transaction per batch
+ * const completed = completions.map((completion) => completion.taskId); // all of them, not only new ones
+ * for (const task of await dags.readyDependents(experimentId, 1, completed)) dispatch(task);
+ * await dags.close();
+ * ```
+ */
+export class Neo4jDagStore implements DagStore {
+  private state: StoreState = 'open';
+  private closing: Promise<void> | undefined;
+  /**
+   * Shared by every session of the store, so a read always sees the writes this store committed
+   * before it — free on one server, and what keeps `markExecuted` → `readyDependents` right on a
+   * cluster, where a read may go to a follower that has not caught up yet.
+   */
+  private readonly bookmarks: BookmarkManager = bookmarkManager();
+
+  private constructor(
+    private readonly driver: Driver,
+    /** The database this store works in. */
+    readonly database: string,
+    private readonly logger: Logger,
+    private readonly indexWaitSeconds: number,
+  ) {}
+
+  /** Connects (retrying while the server is unreachable) and ensures the schema before returning. */
+  static async open(options: Neo4jDagStoreOptions): Promise<Neo4jDagStore> {
+    const database = options.database ?? 'neo4j';
+    const logger = options.logger.child({ component: 'neo4j-dag-store', database });
+    const driver = createDriver(options.url, auth.basic(options.user, options.password), {
+      maxConnectionPoolSize: options.maxConnectionPoolSize ?? 50,
+      maxTransactionRetryTime: options.maxTransactionRetryTimeMs ?? 30_000,
+      userAgent: 'wlm-orchestrator',
+      logging: {
+        level: 'warn',
+        logger: (level, message) => logger[level]({ source: 'neo4j-driver' }, message),
+      },
+    });
+    const store = new Neo4jDagStore(driver, database, logger, options.indexWaitSeconds ?? 300);
+    try {
+      await withRetry(() => driver.verifyConnectivity({ database }), {
+        ...options.retry,
+        onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'Neo4j is not reachable; retrying'),
+      });
+      await store.ensureSchema();
+      return store;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** Creates the constraints and indexes (docs/data-model-neo4j.md); a no-op when they exist. */
+  async ensureSchema(): Promise<void> {
+    this.ensureOpen();
+    const session = this.driver.session(this.sessionConfig('WRITE'));
+    try {
+      await applySchema(session, this.indexWaitSeconds);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * Stores `definition` as version latest + 1 of its type. Concurrent puts of one type get distinct
+   * versions: the uniqueness constraint on (experimentType, version) rejects the second to claim a
+   * number, and its transaction is run again to claim the next.
+   *
+   * @throws DagValidationError when the definition does not validate (it is checked again here).
+   */
+  async putMasterDag(definition: DagDefinition): Promise<MasterDag> {
+    const valid = validateDagDefinition(definition);
+    this.ensureOpen();
+    return withRetry(() => this.write((tx) => insertMasterDag(tx, valid)), {
+      isRetryable: isVersionConflict,
+      maxAttempts: 20,
+      initialDelayMs: 5,
+      maxDelayMs: 200,
+      onRetry: (_error, attempt) =>
+        this.logger.debug({ experimentType: valid.type, attempt }, 'master DAG version taken; retrying'),
+    });
+  }
+
+  async getMasterDag(experimentType: string, version?: number): Promise<MasterDag | undefined> {
+    checkText('experimentType', experimentType);
+    if (version !== undefined) checkInteger('version', version, 1);
+    return this.read((tx) => selectMasterDag(tx, experimentType, version));
+  }
+
+  async listMasterDags(): Promise<MasterDagSummary[]> {
+    return this.read((tx) => selectMasterDagSummaries(tx));
+  }
+
+  /**
+   * Creates the `:Task` nodes and `[:NEXT]` edges of one run, each node holding its full context,
+   * not executed, PENDING, attempt 0 — all in one transaction. Calling it again for the same run
+   * changes nothing and reports `created: false`.
+   *
+   * @throws StoreInputError when the master-DAG version does not exist.
+   * @throws ExperimentConflictError when the run exists with another type, version or inputs.
+   */
+  async instantiate(request: InstantiateRequest): Promise<InstantiateResult> {
+    checkInstantiateRequest(request);
+    return this.write((tx) => createConcreteDag(tx, request));
+  }
+
+  /**
+   * Marks tasks executed (state COMPLETED, outputs stored) — many in ONE transaction, the unit of
+   * throughput. Idempotent: an executed node never changes again, so within a batch and across
+   * batches the first completion of a task wins. Unknown tasks are ignored.
+   *
+   * Returns the keys this call executed, for audit and metrics. Do not use it to decide which
+   * dependents to look up: after a commit whose acknowledgement was lost, the driver's retry finds
+   * everything executed and returns nothing — ask `readyDependents` for every completion instead.
+   */
+  async markExecuted(completions: readonly TaskCompletion[]): Promise<TaskKey[]> {
+    completions.forEach((completion, index) => checkCompletion(`completions[${index}]`, completion));
+    const unique = dedupeByKey(completions, () => false);
+    if (unique.length === 0) return [];
+    return this.write((tx) => updateExecuted(tx, unique));
+  }
+
+  /**
+   * Records QUEUED / RUNNING / FAILED / CANCELLED (and PENDING) events in one transaction, forward
+   * only: a higher attempt replaces a lower one, within an attempt only a higher TASK_STATE_RANK
+   * replaces a lower one, and an executed node never changes. Returns the keys that changed.
+   */
+  async setTaskStates(changes: readonly TaskStateChange[]): Promise<TaskKey[]> {
+    changes.forEach((change, index) => checkStateChange(`changes[${index}]`, change));
+    const folded = dedupeByKey(changes, stateChangeSupersedes);
+    if (folded.length === 0) return [];
+    return this.write((tx) => updateTaskStates(tx, folded));
+  }
+
+  async readyTasks(experimentId: string, run: number): Promise<ReadyTask[]> {
+    checkRun('', experimentId, run);
+    return this.read((tx) => selectReadyTasks(tx, experimentId, run, false));
+  }
+
+  async readyDependents(
+    experimentId: string,
+    run: number,
+    completedTaskIds: readonly string[],
+  ): Promise<ReadyTask[]> {
+    checkRun('', experimentId, run);
+    completedTaskIds.forEach((taskId, index) => checkText(`completedTaskIds[${index}]`, taskId));
+    if (completedTaskIds.length === 0) return [];
+    return this.read((tx) => selectReadyDependents(tx, experimentId, run, completedTaskIds));
+  }
+
+  /**
+   * Where a run resumes after a crash: every unexecuted task whose predecessors are all executed,
+   * including QUEUED and RUNNING ones — their requests may never have left. Re-dispatch them with
+   * the attempt recorded on the node: if the first request did get out, consumers drop the
+   * duplicate, being idempotent on (experimentId, taskId, attempt).
+   */
+  async firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]> {
+    checkRun('', experimentId, run);
+    return this.read((tx) => selectReadyTasks(tx, experimentId, run, true));
+  }
+
+  async getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined> {
+    checkRun('', experimentId, run);
+    return this.read((tx) => selectConcreteDag(tx, experimentId, run));
+  }
+
+  /** Deletes every run's concrete DAG of an experiment; returns the number of task nodes deleted. */
+  async deleteExperiment(experimentId: string): Promise<number> {
+    checkText('experimentId', experimentId);
+    return this.write((tx) => deleteConcreteDags(tx, experimentId));
+  }
+
+  /** Closes the driver and its connections. Idempotent; call after the engine has stopped. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closing';
+    try {
+      await this.driver.close();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'closing the Neo4j driver failed');
+    } finally {
+      this.state = 'closed';
+    }
+  }
+
+  private sessionConfig(mode: 'READ' | 'WRITE'): SessionConfig {
+    return { database: this.database, defaultAccessMode: mode, bookmarkManager: this.bookmarks };
+  }
+
+  private ensureOpen(): void {
+    if (this.state !== 'open') throw new WlmError('SHUTTING_DOWN', 'the Neo4j DAG store is closed');
+  }
+
+  /**
+   * A managed read transaction: the driver retries it on transient errors and lost connections,
+   * within `maxTransactionRetryTimeMs`.
+   */
+  private async read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    this.ensureOpen();
+    const session = this.driver.session(this.sessionConfig('READ'));
+    try {
+      return await session.executeRead(work);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * A managed write transaction, retried whole by the driver on transient errors (deadlocks
+   * included). Safe because every write of the store is idempotent.
+   */
+  private async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    this.ensureOpen();
+    const session = this.driver.session(this.sessionConfig('WRITE'));
+    try {
+      return await session.executeWrite(work);
+    } finally {
+      await session.close();
+    }
+  }
+}
