@@ -11,6 +11,7 @@
 export * from './advertisement';
 export * from './amqp';
 export * from './config';
+export * from './control';
 export * from './dag';
 export * from './errors';
 export * from './logging';

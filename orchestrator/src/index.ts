@@ -1,22 +1,23 @@
 /**
  * @wlm/orchestrator — turns master DAGs into experiments and drives them to completion.
  *
- * So far: the MySQL state store (experiments, task runs, audit trail, running registry) and leader
- * election among orchestrators.
+ * `Orchestrator` is the service: REST API (`createApp`), engine (`Engine`: submit, cancel, rerun,
+ * resume; the leader's event batches and recovery), the Neo4j DAG store, the MySQL state store and
+ * leader election among orchestrators. `runOrchestrator` adds signal handling (`wlm orchestrator`,
+ * `node orchestrator/dist/main.js`). docs/recovery.md explains why a crash anywhere loses nothing.
  *
  * @example
  * ```ts
  * import { createLogger, loadConfig } from '@wlm/commons';
- * import { LeaderElection, MysqlStateStore } from '@wlm/orchestrator';
+ * import { Orchestrator } from '@wlm/orchestrator';
  *
  * const config = loadConfig();
  * const logger = createLogger({ component: 'orchestrator', level: config.log.level });
- * const store = await MysqlStateStore.open({ url: config.mysql.url, logger }); // migrates
- * const election = new LeaderElection({ url: config.mysql.url, logger });
- * election.on('elected', async () => {
- *   for (const { experimentId } of await store.listRunning()) resume(experimentId);
+ * const orchestrator = await Orchestrator.start({ config, logger }); // migrates, listens, campaigns
+ * const { experiment } = await orchestrator.engine.submit({
+ *   type: 'diamond', inputs: { msg: 'hi' }, priority: 5, actor: 'embedded',
  * });
- * void election.campaign();
+ * await orchestrator.close(); // drains; a standby takes over
  * ```
  */
 export {
@@ -97,3 +98,18 @@ export { ORCHESTRATOR_ELECTION } from './stores/mysql/lock-names';
 export { Neo4jDagStore } from './stores/neo4j/neo4j-dag-store';
 export type { Neo4jDagStoreOptions } from './stores/neo4j/neo4j-dag-store';
 
+export { Orchestrator } from './orchestrator';
+export type { OrchestratorEvents, OrchestratorOptions, OrchestratorState } from './orchestrator';
+export { runOrchestrator } from './run-orchestrator';
+export type { RunOrchestratorOptions } from './run-orchestrator';
+export { Engine } from './engine/engine';
+export type { SubmitRequest, SubmitResult } from './engine/engine';
+export { CRASH_POINT_VARIABLE } from './engine/crash-point';
+export type { CrashPoint } from './engine/crash-point';
+export { createApp } from './api/app';
+export type { AppDeps } from './api/app';
+export type { ExperimentView, TaskRunView, TaskView } from './api/experiment-view';
+export { DagNotFoundError } from './errors/dag-not-found-error';
+export { ExperimentInputError } from './errors/experiment-input-error';
+export { ExperimentNotFoundError } from './errors/experiment-not-found-error';
+export { ExperimentStateError } from './errors/experiment-state-error';

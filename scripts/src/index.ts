@@ -1,6 +1,7 @@
 /**
  * @wlm/scripts — the local stack of servers wlm runs against (RabbitMQ, MariaDB, Neo4j, Serf, sshd,
- * an SMTP sink), and the `wlm` command line.
+ * an SMTP sink), the `wlm` command line, and the mock orchestrator harness (`runMockOrchestrator`,
+ * `wlm mock-orchestrator`) that drives the scheduler and workers with generated DAGs.
  *
  * @example
  * ```ts
@@ -27,3 +28,9 @@ export { listMails, deleteMails, clearMails } from './stack/mail-store';
 export type { StoredMail } from './stack/mail-store';
 export { formatStatus, formatMails, formatProgress } from './stack/format';
 export { StackComponentError, StackError } from './errors';
+export { runMockOrchestrator } from './mock-orchestrator/mock-orchestrator';
+export type { MockOrchestratorOptions } from './mock-orchestrator/mock-orchestrator';
+export type { RunSummary, RunOutcome, LatencyReport } from './mock-orchestrator/summary';
+export type { ProgressSnapshot } from './mock-orchestrator/progress';
+export { DAG_SHAPES } from './mock-orchestrator/dag-generator';
+export type { DagShape } from './mock-orchestrator/dag-generator';

@@ -1,8 +1,27 @@
 /**
- * @wlm/workers — the worker runtime. This part loads task plugins and runs tasks isolated in child
- * processes.
+ * @wlm/workers — the worker runtime: a {@link Worker} advertises its task types and free slots over
+ * Serf, consumes its own priority queue, runs each assignment isolated in a child process and
+ * reports TaskEvents; underneath, the plugin loader and the isolated task runner.
  *
  * @example
+ * ```ts
+ * import { Worker, pluginSpecifier } from '@wlm/workers';
+ *
+ * const worker = await Worker.start({
+ *   workerId: 'w1',
+ *   plugins: ['echo', 'shell'].map(pluginSpecifier),
+ *   slots: 4,
+ *   labels: { site: 'bigred' },
+ *   amqpUrl: config.rabbitmq.url,
+ *   serf: { mode: 'own-agent', join: [config.serf.bindAddr] },
+ *   logger,
+ * });
+ * console.log(worker.info.taskTypes); // { echo: '0.1.0', shell: '0.1.0' }
+ * process.once('SIGTERM', () => void worker.close());
+ * ```
+ *
+ * The execution layer on its own:
+ *
  * ```ts
  * import { IsolatedTaskRunner, PluginLoader, pluginSpecifier } from '@wlm/workers';
  *
@@ -29,3 +48,15 @@ export type {
   TaskProgress,
   TaskRunRequest,
 } from './execution';
+export { MAX_WORKER_SLOTS, TASK_TYPE_NOT_SERVED, Worker, compileWorkerOptions } from './runtime';
+export type {
+  CloseOptions,
+  CompiledWorkerOptions,
+  WorkerEvents,
+  WorkerOptions,
+  WorkerSerfOptions,
+  WorkerStartInfo,
+  WorkerState,
+  WorkerTaskFailure,
+  WorkerTaskInfo,
+} from './runtime';

@@ -70,6 +70,12 @@ export class WlmTopology {
     readonly schedulerEvents: string;
     /** Control messages for the scheduler. */
     readonly schedulerControl: string;
+    /**
+     * Worker incidents (failure, recovery) reported by every scheduler instance. Single active
+     * consumer: exactly one instance at a time reads them, so it alone de-duplicates an incident that
+     * several instances saw and sends one admin mail for it.
+     */
+    readonly schedulerAlerts: string;
     /** Every task event, for the orchestrator (standbys compete on it; only the leader consumes). */
     readonly orchestratorEvents: string;
     /** Poison and rejected messages, each with the reason in its headers. */
@@ -89,6 +95,7 @@ export class WlmTopology {
       schedulerRequests: `${namespace}.scheduler.requests`,
       schedulerEvents: `${namespace}.scheduler.events`,
       schedulerControl: `${namespace}.scheduler.control`,
+      schedulerAlerts: `${namespace}.scheduler.alerts`,
       orchestratorEvents: `${namespace}.orchestrator.events`,
       deadLetter: `${namespace}.dead-letter`,
     };
@@ -137,6 +144,11 @@ export class WlmTopology {
           bindings: [{ exchange: control, pattern: 'control.#' }],
         },
         {
+          name: this.queues.schedulerAlerts,
+          options: this.workQueue(false, { 'x-single-active-consumer': true }),
+          bindings: [],
+        },
+        {
           name: this.queues.orchestratorEvents,
           options: this.workQueue(false),
           bindings: [{ exchange: events, pattern: 'task.#' }],
@@ -168,16 +180,22 @@ export class WlmTopology {
     };
   }
 
-  private workQueue(prioritised: boolean): Options.AssertQueue {
-    return classicQueue({
-      deadLetterExchange: this.exchanges.deadLetter,
-      ...(prioritised ? { maxPriority: MAX_PRIORITY } : {}),
-    });
+  private workQueue(prioritised: boolean, extraArguments: Record<string, unknown> = {}): Options.AssertQueue {
+    return classicQueue(
+      {
+        deadLetterExchange: this.exchanges.deadLetter,
+        ...(prioritised ? { maxPriority: MAX_PRIORITY } : {}),
+      },
+      extraArguments,
+    );
   }
 }
 
-function classicQueue(options: Options.AssertQueue): Options.AssertQueue {
-  return { durable: true, ...options, arguments: { 'x-queue-type': 'classic' } };
+function classicQueue(
+  options: Options.AssertQueue,
+  extraArguments: Record<string, unknown> = {},
+): Options.AssertQueue {
+  return { durable: true, ...options, arguments: { ...extraArguments, 'x-queue-type': 'classic' } };
 }
 
 /** The union of several specs, each exchange and queue once (the first declaration of a name wins). */

@@ -16,7 +16,14 @@ export type WlmErrorCode =
   | 'STORE_INPUT_INVALID'
   | 'STORE_DATA_INVALID'
   | 'MIGRATION_FAILED'
-  | 'SHUTTING_DOWN';
+  | 'EXPERIMENT_NOT_FOUND'
+  | 'EXPERIMENT_STATE_INVALID'
+  | 'EXPERIMENT_INPUT_INVALID'
+  | 'DAG_NOT_FOUND'
+  | 'API_UNREACHABLE'
+  | 'API_REQUEST_FAILED'
+  | 'SHUTTING_DOWN'
+  | 'MAIL_SEND_FAILED';
 
 export interface WlmErrorOptions {
   cause?: unknown;

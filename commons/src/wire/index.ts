@@ -23,7 +23,12 @@ export {
 export type { JsonValue } from './fields';
 export { wireRegistry } from './registry';
 export type { WireMessageMeta } from './registry';
-export { taskRequestSchema, taskConstraintsSchema, retryPolicySchema } from './task-request';
+export {
+  taskRequestSchema,
+  taskConstraintsSchema,
+  retryPolicySchema,
+  DEFAULT_RETRY_POLICY,
+} from './task-request';
 export type { TaskRequest, TaskRequestInput, TaskConstraints, RetryPolicy } from './task-request';
 export { taskAssignmentSchema } from './task-assignment';
 export type { TaskAssignment, TaskAssignmentInput } from './task-assignment';
@@ -41,3 +46,5 @@ export {
 export type { TaskEvent, TaskEventInput, TaskEventState, TaskEventOf } from './task-event';
 export { cancelTaskSchema, controlMessageSchema, controlRoutingKey } from './control-message';
 export type { CancelTask, CancelTaskInput, ControlMessage, ControlMessageInput } from './control-message';
+export { workerIncidentSchema, incidentTaskSchema, MAX_INCIDENT_TASKS } from './worker-incident';
+export type { WorkerIncident, WorkerIncidentInput, IncidentTask } from './worker-incident';

@@ -28,6 +28,12 @@ export const retryPolicySchema = z.object({
 });
 
 /**
+ * The policy of a request without `retry`: three runs in all, the second one second after the
+ * first failure, the third two seconds after the second.
+ */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ maxAttempts: 3, backoffMs: 1000 });
+
+/**
  * The fields of a task that the orchestrator hands to the scheduler. Kept as a plain object shape so
  * {@link taskAssignmentSchema} extends it rather than repeating it.
  */

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { WlmError } from '@wlm/commons';
+import { dagCommand } from './dag-command';
+import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';
+import { mockOrchestratorCommand } from './mock-orchestrator-command';
+import { orchestratorCommand } from './orchestrator-command';
+import { schedulerCommand } from './scheduler-command';
 import { stackCommand } from './stack-command';
+import { workerCommand } from './worker-command';
 
 function cliVersion(): string {
   try {
@@ -15,11 +21,23 @@ function cliVersion(): string {
 }
 
 export function buildProgram(): Command {
+  // Positional options: `wlm --version` only before a subcommand, so `wlm dag get T --version 2` is the DAG's.
   return new Command('wlm')
     .description('wlm — a distributed workload manager that runs DAGs of scientific tasks')
     .version(cliVersion())
+    .enablePositionalOptions()
     .showHelpAfterError()
     .addCommand(stackCommand())
+    .addCommand(schedulerCommand())
+    .addCommand(workerCommand())
+    .addCommand(mockOrchestratorCommand())
+    .addCommand(orchestratorCommand())
+    .addCommand(dagCommand())
+    .addCommand(submitCommand())
+    .addCommand(statusCommand())
+    .addCommand(experimentActionCommand('cancel'))
+    .addCommand(experimentActionCommand('rerun'))
+    .addCommand(experimentActionCommand('resume'))
     .addHelpText(
       'after',
       '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',

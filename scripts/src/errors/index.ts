@@ -1,2 +1,4 @@
 export { StackComponentError } from './stack-component-error';
 export { StackError } from './stack-error';
+export { ApiRequestError } from './api-request-error';
+export { ApiUnreachableError } from './api-unreachable-error';

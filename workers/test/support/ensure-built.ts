@@ -9,15 +9,22 @@ const STALE_LOCK_MS = 180_000;
 
 /**
  * Task processes run the compiled child entry, so tests that fork them build first (`tsc --build`
- * is incremental: about a second when nothing changed). Jest runs test files in parallel workers;
+ * is incremental: about a second when nothing changed); `extraProjects` adds e.g. `scripts` for the CLI. Jest runs test files in parallel workers;
  * a lock directory keeps their builds from writing the same files at once.
  */
-export function ensureBuilt(): void {
+export function ensureBuilt(extraProjects: readonly string[] = []): void {
   acquireLock();
   try {
     execFileSync(
       process.execPath,
-      [require.resolve('typescript/bin/tsc'), '--build', 'workers', 'tasks/echo', 'tasks/shell'],
+      [
+        require.resolve('typescript/bin/tsc'),
+        '--build',
+        'workers',
+        'tasks/echo',
+        'tasks/shell',
+        ...extraProjects,
+      ],
       { cwd: ROOT, stdio: 'pipe' },
     );
   } catch (error) {

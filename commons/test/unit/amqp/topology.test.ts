@@ -61,6 +61,16 @@ describe('WlmTopology', () => {
     ]);
   });
 
+  it('gives the scheduler alerts queue a single active consumer, so one instance mails', () => {
+    const alerts = topology.core().queues.find((queue) => queue.name === 'wlm.scheduler.alerts');
+    expect(alerts?.options).toMatchObject({
+      durable: true,
+      deadLetterExchange: 'wlm.dlx',
+      arguments: { 'x-single-active-consumer': true, 'x-queue-type': 'classic' },
+    });
+    expect(alerts?.bindings).toEqual([]);
+  });
+
   it('rejects a namespace or worker id that would break the naming scheme', () => {
     expect(() => new WlmTopology('a.b')).toThrow(RangeError);
     expect(() => new WlmTopology('')).toThrow(RangeError);

@@ -1,0 +1,2 @@
+export { RecentCancels, cancelApplies } from './recent-cancels';
+export type { CancellableTask } from './recent-cancels';

@@ -1,0 +1,90 @@
+import express from 'express';
+import type { Request, Router } from 'express';
+import type { DagStore } from '../domain/dag-store';
+import type { StateStore } from '../domain/state-store';
+import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
+import type { DagCatalog } from '../engine/dag-catalog';
+import type { Engine } from '../engine/engine';
+import { badRequest } from './api-error';
+import { actorOf } from './bearer-auth';
+import { experimentSummary, experimentView } from './experiment-view';
+import {
+  EXPERIMENT_ID,
+  experimentQuerySchema,
+  listExperimentsQuerySchema,
+  pageQuerySchema,
+  parseRequest,
+  submitBodySchema,
+} from './request-validation';
+
+export interface ExperimentRouteDeps {
+  engine: Engine;
+  states: StateStore;
+  dags: DagStore;
+  catalog: DagCatalog;
+}
+
+/** The `:id` of the path; an id that cannot exist is simply not found. */
+function experimentId(request: Request): string {
+  const raw: unknown = request.params['id'];
+  const id = typeof raw === 'string' ? raw : '';
+  if (!EXPERIMENT_ID.test(id)) throw new ExperimentNotFoundError(id);
+  return id;
+}
+
+/** `POST/GET /api/experiments`, `GET /api/experiments/:id[/audit]`, `POST …/:id/{cancel,rerun,resume}`. */
+export function experimentRoutes(deps: ExperimentRouteDeps): Router {
+  const { engine, states } = deps;
+  const router = express.Router();
+  router.use(express.json({ limit: '1mb' }));
+
+  router.post('/', async (request, response) => {
+    const body = parseRequest(submitBodySchema, request.body, 'body');
+    const { experiment, created } = await engine.submit({ ...body, actor: actorOf(response) });
+    response
+      .status(created ? 201 : 200)
+      .location(`/api/experiments/${experiment.id}`)
+      .json(experimentSummary(experiment));
+  });
+
+  router.get('/', async (request, response) => {
+    const query = parseRequest(listExperimentsQuerySchema, request.query, 'query');
+    const page = await states.listExperiments(query);
+    response.json({ items: page.items.map(experimentSummary), nextCursor: page.nextCursor });
+  });
+
+  router.get('/:id', async (request, response) => {
+    const id = experimentId(request);
+    const { run } = parseRequest(experimentQuerySchema, request.query, 'query');
+    const experiment = await states.getExperiment(id);
+    if (experiment === undefined) throw new ExperimentNotFoundError(id);
+    if (run !== undefined && run > experiment.run) {
+      throw badRequest(
+        'query.run',
+        `experiment ${id} has ${experiment.run} run${experiment.run === 1 ? '' : 's'}`,
+      );
+    }
+    response.json(await experimentView(experiment, deps, run));
+  });
+
+  router.get('/:id/audit', async (request, response) => {
+    const id = experimentId(request);
+    const query = parseRequest(pageQuerySchema, request.query, 'query');
+    if ((await states.getExperiment(id)) === undefined) throw new ExperimentNotFoundError(id);
+    const page = await states.listAuditEvents(id, query);
+    response.json({
+      items: page.items.map((event) => ({ ...event, at: event.at.toISOString() })),
+      nextCursor: page.nextCursor,
+    });
+  });
+
+  const actions = { cancel: engine.cancel, rerun: engine.rerun, resume: engine.resume } as const;
+  for (const [name, action] of Object.entries(actions)) {
+    router.post(`/:id/${name}`, async (request, response) => {
+      const experiment = await action.call(engine, experimentId(request), actorOf(response));
+      response.json(experimentSummary(experiment));
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,58 @@
+import type { AmqpConnection, Logger, WlmTopology } from '@wlm/commons';
+import type { DagStore } from '../domain/dag-store';
+import type { StateStore } from '../domain/state-store';
+import { DagCatalog } from './dag-catalog';
+import { Dispatcher } from './dispatcher';
+import { Engine } from './engine';
+import { EventProcessor } from './event-processor';
+import type { EngineParts } from './experiment-driver';
+import { LeaderDuties } from './leader-duties';
+import { AmqpMessaging } from './messaging';
+import { RunAttempts } from './run-attempts';
+
+export interface EngineWiring {
+  states: StateStore;
+  dags: DagStore;
+  amqp: AmqpConnection;
+  topology: WlmTopology;
+  logger: Logger;
+  batchSize?: number | undefined;
+  batchWaitMs?: number | undefined;
+}
+
+export interface EngineAssembly {
+  engine: Engine;
+  /** `idle()` before closing the stores: dispatch records are written in the background. */
+  dispatcher: Dispatcher;
+  catalog: DagCatalog;
+  duties: LeaderDuties;
+}
+
+/** Builds the engine's parts around the stores and the broker. */
+export function createEngine(wiring: EngineWiring): EngineAssembly {
+  const logger = wiring.logger.child({ component: 'engine' });
+  const messaging = new AmqpMessaging(wiring.amqp, wiring.topology);
+  const catalog = new DagCatalog(wiring.dags);
+  const dispatcher = new Dispatcher(wiring.states, wiring.dags, messaging, logger);
+  const parts: EngineParts = {
+    states: wiring.states,
+    dags: wiring.dags,
+    catalog,
+    dispatcher,
+    messaging,
+    runAttempts: new RunAttempts(wiring.dags),
+    logger,
+  };
+  const engine = new Engine(parts);
+  const processor = new EventProcessor(parts, engine.driver);
+  const duties = new LeaderDuties({
+    amqp: wiring.amqp,
+    topology: wiring.topology,
+    engine,
+    processor,
+    logger,
+    ...(wiring.batchSize === undefined ? {} : { batchSize: wiring.batchSize }),
+    ...(wiring.batchWaitMs === undefined ? {} : { batchWaitMs: wiring.batchWaitMs }),
+  });
+  return { engine, catalog, duties, dispatcher };
+}

@@ -1,0 +1,201 @@
+import { TemplateResolutionError } from '@wlm/commons';
+import type { Logger, TaskRequestInput } from '@wlm/commons';
+import type { DagStore, ReadyTask, TaskStateChange } from '../domain/dag-store';
+import type { AuditEventInput, StateStore, TaskRunUpdate } from '../domain/state-store';
+import { dispatchAttempt } from './attempts';
+import type { DispatchReason } from './attempts';
+import { crashPoint } from './crash-point';
+import type { EngineMessaging } from './messaging';
+import { buildTaskRequest } from './task-request-builder';
+
+/** Ready nodes of one experiment run, to be handed to the scheduler. */
+export interface DispatchGroup {
+  experiment: { id: string; run: number; priority: number };
+  tasks: readonly ReadyTask[];
+  reason: DispatchReason;
+}
+
+/** Dispatch records written at once; beyond this, dispatching waits for the oldest (backpressure). */
+const MAX_RECORDS_IN_FLIGHT = 64;
+
+/** A node whose params could not be rendered: it can never run, so its experiment must fail. */
+export interface UnrunnableTask {
+  experimentId: string;
+  run: number;
+  taskId: string;
+  attempt: number;
+  reason: string;
+}
+
+export interface DispatchResult {
+  dispatched: number;
+  unrunnable: UnrunnableTask[];
+}
+
+interface Prepared {
+  request: TaskRequestInput;
+  run: number;
+  reason: DispatchReason;
+}
+
+/**
+ * Hands ready nodes to the scheduler, for many experiments at once. The requests go out first —
+ * this is the latency path from "dependencies done" to "task starts" — and only once the broker has
+ * confirmed them are they recorded, in the background: MySQL (task run QUEUED + `task.dispatched`
+ * audit) and Neo4j (node QUEUED), in parallel, one transaction each.
+ *
+ * Nothing is marked QUEUED that the broker did not confirm. A crash after the publish leaves the
+ * nodes PENDING, so whatever redoes the work (the unacked event, delivered again; recovery)
+ * publishes the same attempt again, which consumers drop as a duplicate (docs/recovery.md).
+ */
+export class Dispatcher {
+  private readonly recording = new Set<Promise<void>>();
+
+  constructor(
+    private readonly states: StateStore,
+    private readonly dags: DagStore,
+    private readonly messaging: EngineMessaging,
+    private readonly logger: Logger,
+  ) {}
+
+  async dispatch(groups: readonly DispatchGroup[]): Promise<DispatchResult> {
+    const now = new Date();
+    const prepared: Prepared[] = [];
+    const unrunnable: UnrunnableTask[] = [];
+    for (const group of groups) {
+      for (const task of group.tasks) {
+        const attempt = dispatchAttempt(task, group.reason);
+        if (attempt === undefined) continue;
+        try {
+          prepared.push({
+            request: buildTaskRequest(task, attempt, group.experiment, now),
+            run: task.run,
+            reason: group.reason,
+          });
+        } catch (error) {
+          if (!(error instanceof TemplateResolutionError)) throw error;
+          unrunnable.push({
+            experimentId: task.experimentId,
+            run: task.run,
+            taskId: task.taskId,
+            attempt,
+            reason: error.message,
+          });
+        }
+      }
+    }
+    if (unrunnable.length > 0) await this.recordUnrunnable(unrunnable);
+    if (prepared.length === 0) return { dispatched: 0, unrunnable };
+
+    const outcomes = await Promise.allSettled(
+      prepared.map(({ request }) => this.messaging.publishTaskRequest(request)),
+    );
+    crashPoint('after-publish');
+    const published = prepared.filter((_, index) => outcomes[index]?.status === 'fulfilled');
+    if (published.length > 0) await this.record(published);
+    for (const { request } of published) {
+      this.logger.debug(
+        { experimentId: request.experimentId, taskId: request.taskId, attempt: request.attempt },
+        'task dispatched',
+      );
+    }
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+    // Those published get recorded; the rest stay PENDING and go out again when the caller retries.
+    if (failure !== undefined) throw failure.reason;
+    return { dispatched: published.length, unrunnable };
+  }
+
+  /** Resolves once every record started so far is written (or its failure logged): call before closing the stores. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.recording]);
+  }
+
+  /**
+   * Records published attempts — off the latency path: the caller goes on (and acks its events) at
+   * once. That is safe because a lost record only means a node still PENDING, which is re-dispatched
+   * with the same attempt by whatever redoes the work; the number of records in flight is bounded.
+   */
+  private async record(published: readonly Prepared[]): Promise<void> {
+    while (this.recording.size >= MAX_RECORDS_IN_FLIGHT) await Promise.race(this.recording);
+    const write = Promise.all([
+      this.states.recordTaskRuns({
+        taskRuns: published.map(({ request, run }) => queuedRun(request, run)),
+        auditEvents: published.map(dispatchedAudit),
+      }),
+      this.dags.setTaskStates(published.map(({ request, run }) => queuedNode(request, run))),
+    ]).then(
+      () => undefined,
+      (error: unknown) =>
+        this.logger.warn(
+          { err: error, tasks: published.length },
+          'recording dispatched tasks failed; they stay PENDING and are dispatched again on recovery',
+        ),
+    );
+    const tracked = write.finally(() => this.recording.delete(tracked));
+    this.recording.add(tracked);
+  }
+
+  private async recordUnrunnable(tasks: readonly UnrunnableTask[]): Promise<void> {
+    await this.states.recordTaskRuns({
+      taskRuns: tasks.map((task) => ({
+        experimentId: task.experimentId,
+        run: task.run,
+        taskId: task.taskId,
+        attempt: task.attempt,
+        state: 'FAILED',
+        reason: task.reason,
+      })),
+      auditEvents: tasks.map((task) => ({
+        experimentId: task.experimentId,
+        taskId: task.taskId,
+        type: 'task.transitioned',
+        toState: 'FAILED',
+        actor: 'engine',
+        reason: task.reason,
+        details: { attempt: task.attempt, run: task.run, retryable: false },
+        dedupeKey: `task:${task.experimentId}:${task.run}:${task.taskId}:${task.attempt}:FAILED:final`,
+      })),
+    });
+    await this.dags.setTaskStates(
+      tasks.map((task) => ({
+        experimentId: task.experimentId,
+        run: task.run,
+        taskId: task.taskId,
+        attempt: task.attempt,
+        state: 'FAILED',
+      })),
+    );
+  }
+}
+
+function queuedRun(request: TaskRequestInput, run: number): TaskRunUpdate {
+  return {
+    experimentId: request.experimentId,
+    run,
+    taskId: request.taskId,
+    attempt: request.attempt,
+    state: 'QUEUED',
+  };
+}
+
+function dispatchedAudit({ request, run, reason }: Prepared): AuditEventInput {
+  return {
+    experimentId: request.experimentId,
+    taskId: request.taskId,
+    type: 'task.dispatched',
+    toState: 'QUEUED',
+    actor: 'engine',
+    details: { run, attempt: request.attempt, taskType: request.taskType, reason },
+    dedupeKey: `dispatch:${request.experimentId}:${run}:${request.taskId}:${request.attempt}`,
+  };
+}
+
+function queuedNode(request: TaskRequestInput, run: number): TaskStateChange {
+  return {
+    experimentId: request.experimentId,
+    run,
+    taskId: request.taskId,
+    attempt: request.attempt,
+    state: 'QUEUED',
+  };
+}

@@ -1,0 +1,171 @@
+import type { MasterDag } from '../domain/dag-store';
+import type { ExperimentState } from '../domain/experiment-state';
+import type { JsonObject } from '../domain/json';
+import type { Experiment } from '../domain/records';
+import { ExperimentInputError } from '../errors/experiment-input-error';
+import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
+import { ExperimentStateError } from '../errors/experiment-state-error';
+import { crashPoint } from './crash-point';
+import { ExperimentDriver } from './experiment-driver';
+import type { EngineParts } from './experiment-driver';
+import { missingInputs } from './required-inputs';
+import type { DagDefinition } from '@wlm/commons';
+
+export interface SubmitRequest {
+  type: string;
+  inputs: JsonObject;
+  /** 0–9; the AMQP priority of every task of the experiment. */
+  priority: number;
+  idempotencyKey?: string | undefined;
+  /** Who submits, for the audit trail (e.g. `api:token-1`). */
+  actor: string;
+}
+
+export interface SubmitResult {
+  experiment: Experiment;
+  /** False when the idempotency key named an earlier submission, which is returned instead. */
+  created: boolean;
+}
+
+const CANCELLABLE: readonly ExperimentState[] = ['PENDING', 'RUNNING'];
+const RERUNNABLE: readonly ExperimentState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+const RESUMABLE: readonly ExperimentState[] = ['FAILED', 'CANCELLED'];
+
+/**
+ * What users do to experiments: submit, cancel, rerun, resume — plus storing master DAGs. Any
+ * orchestrator instance may serve these (not only the leader): every step writes through the
+ * stores with compare-and-set or idempotent writes, and a duplicate dispatch is dropped downstream.
+ *
+ * @example
+ * ```ts
+ * const { experiment } = await engine.submit({ type: 'diamond', inputs: { msg: 'hi' }, priority: 5, actor: 'api' });
+ * await engine.cancel(experiment.id, 'api');
+ * await engine.resume(experiment.id, 'api');
+ * ```
+ */
+export class Engine {
+  readonly driver: ExperimentDriver;
+
+  constructor(private readonly parts: EngineParts) {
+    this.driver = new ExperimentDriver(parts);
+  }
+
+  /** Validated again by the DAG store; stored as the type's next version. */
+  putDag(definition: DagDefinition): Promise<MasterDag> {
+    return this.parts.dags.putMasterDag(definition);
+  }
+
+  /**
+   * Creates the experiment (MySQL first: PENDING and registered, so from here on recovery owns it),
+   * then starts it. A repeated idempotency key returns the first experiment — and finishes starting
+   * it, should the first submission have died half-way.
+   *
+   * @throws DagNotFoundError when the type has no DAG; ExperimentInputError when inputs the DAG uses
+   *   are missing; ExperimentConflictError when the key was used for a different request.
+   */
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    const entry = await this.parts.catalog.latest(request.type);
+    const missing = missingInputs(entry.requiredInputs, request.inputs);
+    if (missing.length > 0) throw new ExperimentInputError(request.type, missing);
+    const { experiment, created } = await this.parts.states.createExperiment({
+      type: request.type,
+      dagVersion: entry.dag.version,
+      priority: request.priority,
+      inputs: request.inputs,
+      idempotencyKey: request.idempotencyKey,
+      actor: request.actor,
+    });
+    crashPoint('after-mysql-create');
+    const log = this.parts.logger.child({ experimentId: experiment.id });
+    if (created)
+      log.info({ type: experiment.type, dagVersion: experiment.dagVersion }, 'experiment submitted');
+    if (experiment.state === 'PENDING') await this.driver.start(experiment);
+    return { experiment: await this.reload(experiment.id), created };
+  }
+
+  /** PENDING or RUNNING → CANCELLED; its tasks are told to stop. */
+  async cancel(id: string, actor: string): Promise<Experiment> {
+    const current = await this.expectState(id, 'cancel', CANCELLABLE);
+    const { experiment } = await this.parts.states.transitionExperiment(id, CANCELLABLE, 'CANCELLED', {
+      actor,
+      reason: `cancelled by ${actor}`,
+    });
+    if (experiment?.state !== 'CANCELLED') {
+      throw new ExperimentStateError(id, 'cancel', experiment?.state ?? current.state, CANCELLABLE);
+    }
+    await this.driver.cancelTasks(id, `cancelled by ${actor}`);
+    this.parts.logger.info({ experimentId: id, actor }, 'experiment cancelled');
+    return experiment;
+  }
+
+  /** A finished experiment runs again from scratch as run + 1; earlier runs stay in the history. */
+  async rerun(id: string, actor: string): Promise<Experiment> {
+    const current = await this.expectState(id, 'rerun', RERUNNABLE);
+    const { experiment } = await this.parts.states.rerunExperiment(id, { actor, expectedRun: current.run });
+    // Not changed and not past the run we saw: it is no longer finished (resumed meanwhile).
+    if (experiment === undefined || experiment.run === current.run) {
+      throw new ExperimentStateError(id, 'rerun', experiment?.state ?? current.state, RERUNNABLE);
+    }
+    this.parts.logger.info({ experimentId: id, run: experiment.run, actor }, 'experiment rerun');
+    if (experiment.state === 'PENDING') await this.driver.start(experiment);
+    return this.reload(id);
+  }
+
+  /**
+   * A FAILED or CANCELLED experiment continues in the same run at its first incomplete nodes;
+   * executed nodes keep their outputs and do not run again.
+   */
+  async resume(id: string, actor: string): Promise<Experiment> {
+    const current = await this.expectState(id, 'resume', RESUMABLE);
+    // Cancelled before it ever ran: its run was never prepared (no DAG, no first attempt).
+    if (current.startedAt === null) await this.driver.prepareRun(current);
+    const { experiment } = await this.parts.states.transitionExperiment(id, RESUMABLE, 'RUNNING', {
+      actor,
+      reason: `resumed by ${actor}`,
+    });
+    if (experiment?.state !== 'RUNNING' || experiment.run !== current.run) {
+      throw new ExperimentStateError(id, 'resume', experiment?.state ?? current.state, RESUMABLE);
+    }
+    this.parts.logger.info({ experimentId: id, actor }, 'experiment resumed');
+    await this.driver.continueRun(experiment, 'resume');
+    return this.reload(id);
+  }
+
+  /**
+   * Recovery for a new leader: every experiment of the running registry (or just `ids`), oldest
+   * first. One that fails is logged and skipped so the others are not held up; the ids of those
+   * are returned for another try.
+   */
+  async recoverAll(signal?: AbortSignal, ids?: readonly string[]): Promise<string[]> {
+    const targets = ids ?? (await this.parts.states.listRunning()).map((entry) => entry.experimentId);
+    const failed: string[] = [];
+    for (const experimentId of targets) {
+      if (signal?.aborted) break;
+      try {
+        await this.driver.recover(experimentId);
+      } catch (error) {
+        failed.push(experimentId);
+        this.parts.logger.error({ err: error, experimentId }, 'recovering the experiment failed');
+      }
+    }
+    return failed;
+  }
+
+  private async expectState(
+    id: string,
+    action: string,
+    allowed: readonly ExperimentState[],
+  ): Promise<Experiment> {
+    const experiment = await this.parts.states.getExperiment(id);
+    if (experiment === undefined) throw new ExperimentNotFoundError(id);
+    if (!allowed.includes(experiment.state))
+      throw new ExperimentStateError(id, action, experiment.state, allowed);
+    return experiment;
+  }
+
+  private async reload(id: string): Promise<Experiment> {
+    const experiment = await this.parts.states.getExperiment(id);
+    if (experiment === undefined) throw new ExperimentNotFoundError(id);
+    return experiment;
+  }
+}

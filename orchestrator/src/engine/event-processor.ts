@@ -1,0 +1,206 @@
+import type { TaskEvent, TaskEventOf } from '@wlm/commons';
+import type { Experiment } from '../domain/records';
+import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
+import type { BatchProcessor } from './batcher';
+import { crashPoint } from './crash-point';
+import type { DispatchGroup } from './dispatcher';
+import type { EngineParts, ExperimentDriver } from './experiment-driver';
+import { mapLimit } from './map-limit';
+import {
+  isFinalFailure,
+  isRecorded,
+  taskAuditEvent,
+  taskCompletion,
+  taskRunUpdate,
+  taskStateChange,
+} from './task-event-records';
+import type { RecordedEvent } from './task-event-records';
+
+/** The events of one batch that belong to one experiment's current run. */
+interface ExperimentEvents {
+  experiment: Experiment;
+  events: RecordedEvent[];
+}
+
+/** Store reads in flight at once for one batch (per-experiment reads and ready queries). */
+const READ_CONCURRENCY = 16;
+
+/**
+ * Handles a batch of task events — the leader's hot path:
+ *
+ * 1. MySQL: every task run and audit entry of the batch, one transaction; at the same time
+ * 2. Neo4j: completions marked executed, other states recorded (forward only), one call each;
+ * 3. experiments with a final task failure FAIL, those with a task cancelled by someone else are
+ *    CANCELLED (their other tasks are cancelled either way); runs whose last sink completed are
+ *    checked and COMPLETE;
+ * 4. dependents that became ready are dispatched, for all experiments together;
+ * 5. only then the batch is acked (by the caller, when this resolves).
+ *
+ * Every step is idempotent, so a crash anywhere means the batch comes again and is redone; steps
+ * already done change nothing the second time (docs/recovery.md).
+ */
+export class EventProcessor {
+  constructor(
+    private readonly parts: EngineParts,
+    private readonly driver: ExperimentDriver,
+  ) {}
+
+  readonly process: BatchProcessor<TaskEvent> = async (events) => {
+    const started = performance.now();
+    const failures = new Map<TaskEvent, Error>();
+    const groups = await this.group(events, failures);
+    const grouped = performance.now();
+    const recorded = groups.flatMap((group) =>
+      group.events.map((event) => ({ event, run: group.experiment.run })),
+    );
+    if (recorded.length > 0) {
+      // Independent stores: written side by side. Both are done before anything acts on them.
+      await Promise.all([
+        this.parts.states.recordTaskRuns({
+          taskRuns: recorded.map(({ event, run }) => taskRunUpdate(event, run)),
+          auditEvents: recorded.map(({ event, run }) => taskAuditEvent(event, run)),
+        }),
+        this.recordInDags(recorded),
+      ]);
+    }
+    const written = performance.now();
+    const stopped = await this.stopExperiments(groups);
+    await this.advance(groups.filter((group) => !stopped.has(group.experiment.id)));
+    this.parts.logger.debug(
+      {
+        events: events.length,
+        experiments: groups.length,
+        readMs: Math.round(grouped - started),
+        writeMs: Math.round(written - grouped),
+        advanceMs: Math.round(performance.now() - written),
+      },
+      'event batch handled',
+    );
+    crashPoint('before-event-ack');
+    return failures;
+  };
+
+  /**
+   * Sorts the batch by experiment, reading each experiment once. An event for an unknown experiment
+   * fails on its own (dead-lettered); one from an earlier run of its experiment (a late event after
+   * a rerun: its attempt is below the run's first) is dropped with a log line.
+   */
+  private async group(
+    events: readonly TaskEvent[],
+    failures: Map<TaskEvent, Error>,
+  ): Promise<ExperimentEvents[]> {
+    const byExperiment = new Map<string, TaskEvent[]>();
+    for (const event of events) {
+      const list = byExperiment.get(event.experimentId);
+      if (list === undefined) byExperiment.set(event.experimentId, [event]);
+      else list.push(event);
+    }
+    const groups = await mapLimit([...byExperiment], READ_CONCURRENCY, async ([id, list]) => {
+      const experiment = await this.parts.states.getExperiment(id);
+      if (experiment === undefined) {
+        for (const event of list) failures.set(event, new ExperimentNotFoundError(id));
+        return undefined;
+      }
+      const first = await this.parts.runAttempts.firstAttempt(id, experiment.run);
+      const current: RecordedEvent[] = [];
+      for (const event of list) {
+        if (!isRecorded(event)) continue;
+        if (event.attempt >= first) current.push(event);
+        else {
+          this.parts.logger.info(
+            {
+              experimentId: id,
+              taskId: event.taskId,
+              attempt: event.attempt,
+              state: event.state,
+              run: experiment.run,
+            },
+            'ignoring a late event of an earlier run',
+          );
+        }
+      }
+      return { experiment, events: current };
+    });
+    return groups.filter(
+      (group): group is ExperimentEvents => group !== undefined && group.events.length > 0,
+    );
+  }
+
+  private async recordInDags(recorded: readonly { event: RecordedEvent; run: number }[]): Promise<void> {
+    const completions = [];
+    const changes = [];
+    for (const { event, run } of recorded) {
+      if (event.state === 'COMPLETED') completions.push(taskCompletion(event, run));
+      else changes.push(taskStateChange(event, run));
+    }
+    // Completions first: a node executed by them ignores any state change that follows.
+    if (completions.length > 0) await this.parts.dags.markExecuted(completions);
+    if (changes.length > 0) await this.parts.dags.setTaskStates(changes);
+  }
+
+  /**
+   * Stops the RUNNING experiments that cannot go on: a final task failure FAILS the experiment; a
+   * task cancelled by someone else (the scheduler dropped it, an operator cancelled one task)
+   * CANCELS it, rather than leaving it RUNNING forever — a resume runs that task again. Either event
+   * is ignored when superseded: the node executed after all, or a later attempt exists (a late copy
+   * of what stopped the experiment before it was resumed), or — for a cancel — it happened before
+   * the experiment last started running. Returns the experiments that stopped.
+   */
+  private async stopExperiments(groups: readonly ExperimentEvents[]): Promise<Set<string>> {
+    const stopped = new Set<string>();
+    for (const { experiment, events } of groups) {
+      if (experiment.state !== 'RUNNING') continue;
+      const finals = events.filter(isFinalFailure);
+      const cancels = events.filter(
+        (event): event is TaskEventOf<'CANCELLED'> =>
+          event.state === 'CANCELLED' && Date.parse(event.at) >= experiment.updatedAt.getTime(),
+      );
+      if (finals.length === 0 && cancels.length === 0) continue;
+      const dag = await this.parts.dags.getConcreteDag(experiment.id, experiment.run);
+      const current = (event: TaskEvent): boolean => {
+        const node = dag?.tasks.find((task) => task.taskId === event.taskId);
+        return node === undefined || (!node.isExecuted && node.attempt <= event.attempt);
+      };
+      const failure = finals.find(current);
+      const cancel = cancels.find(current);
+      if (failure !== undefined) {
+        const reason = `task ${failure.taskId} failed (attempt ${failure.attempt}): ${failure.reason}`;
+        await this.driver.fail(experiment.id, reason, { taskId: failure.taskId, attempt: failure.attempt });
+      } else if (cancel !== undefined) {
+        const reason = `task ${cancel.taskId} was cancelled (attempt ${cancel.attempt})${cancel.reason === undefined ? '' : `: ${cancel.reason}`}`;
+        await this.driver.stop(experiment.id, 'CANCELLED', reason, {
+          taskId: cancel.taskId,
+          attempt: cancel.attempt,
+        });
+      } else continue;
+      stopped.add(experiment.id);
+    }
+    return stopped;
+  }
+
+  /**
+   * For RUNNING experiments with completions: dispatch the dependents that became ready, or
+   * complete the run when a sink completed and nothing is left. Every completion of the batch
+   * counts, not only the newly executed ones, so a batch redone after a crash dispatches what the
+   * crash may have kept from going out.
+   */
+  private async advance(groups: readonly ExperimentEvents[]): Promise<void> {
+    const running = groups
+      .map(({ experiment, events }) => ({
+        experiment,
+        completed: [
+          ...new Set(events.filter((event) => event.state === 'COMPLETED').map((event) => event.taskId)),
+        ],
+      }))
+      .filter(({ experiment, completed }) => experiment.state === 'RUNNING' && completed.length > 0);
+    const dispatches = await mapLimit(running, READ_CONCURRENCY, async ({ experiment, completed }) => {
+      const { sinks } = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
+      if (completed.some((taskId) => sinks.has(taskId)) && (await this.driver.completeIfDone(experiment))) {
+        return undefined;
+      }
+      const tasks = await this.parts.dags.readyDependents(experiment.id, experiment.run, completed);
+      return { experiment, tasks, reason: 'ready' } satisfies DispatchGroup;
+    });
+    await this.driver.dispatch(dispatches.filter((group) => group !== undefined));
+  }
+}

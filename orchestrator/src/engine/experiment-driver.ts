@@ -1,0 +1,207 @@
+import type { Logger } from '@wlm/commons';
+import type { DagStore, ReadyTask } from '../domain/dag-store';
+import type { Experiment } from '../domain/records';
+import type { StateStore } from '../domain/state-store';
+import { firstAttemptOfRun } from './attempts';
+import type { DispatchReason } from './attempts';
+import { crashPoint } from './crash-point';
+import type { DagCatalog } from './dag-catalog';
+import type { DispatchGroup, Dispatcher } from './dispatcher';
+import type { EngineMessaging } from './messaging';
+import type { RunAttempts } from './run-attempts';
+
+/** Everything the engine's parts share. */
+export interface EngineParts {
+  states: StateStore;
+  dags: DagStore;
+  catalog: DagCatalog;
+  dispatcher: Dispatcher;
+  messaging: EngineMessaging;
+  runAttempts: RunAttempts;
+  logger: Logger;
+}
+
+const ENGINE = 'engine';
+
+/**
+ * The steps that move one experiment run, shared by user actions, event handling and recovery.
+ * Each is idempotent and keyed on the state it finds, so any of them may be repeated after a crash
+ * or run by two orchestrators at once.
+ */
+export class ExperimentDriver {
+  constructor(private readonly parts: EngineParts) {}
+
+  /**
+   * Starts a PENDING run: its concrete DAG (again, harmlessly, after a crash), its first attempt
+   * recorded on every node, RUNNING, and its root tasks dispatched.
+   */
+  async start(experiment: Experiment): Promise<void> {
+    await this.prepareRun(experiment);
+    const { experiment: started } = await this.parts.states.transitionExperiment(
+      experiment.id,
+      ['PENDING'],
+      'RUNNING',
+      { actor: ENGINE },
+    );
+    // Someone cancelled it meanwhile; or another orchestrator started it, which is just as good.
+    if (started?.state !== 'RUNNING' || started.run !== experiment.run) return;
+    const ready = await this.parts.dags.readyTasks(started.id, started.run);
+    await this.dispatch([{ experiment: started, tasks: ready, reason: 'ready' }]);
+  }
+
+  /**
+   * Creates the run's concrete DAG and, for a rerun, sets every node to the run's first attempt
+   * (attempts never repeat within an experiment: `attempts.ts`). Only for a run that has never been
+   * RUNNING: nothing of it can have been dispatched yet, so doing it twice changes nothing.
+   */
+  async prepareRun(experiment: Experiment): Promise<void> {
+    const entry = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
+    await this.parts.dags.instantiate({
+      experimentId: experiment.id,
+      run: experiment.run,
+      experimentType: experiment.type,
+      version: experiment.dagVersion,
+      inputs: experiment.inputs,
+    });
+    crashPoint('after-neo4j-instantiate');
+    if (experiment.run <= 1) return;
+    const earlierRuns = await this.parts.states.listTaskRuns(experiment.id);
+    const largest = Math.max(0, ...earlierRuns.filter((r) => r.run < experiment.run).map((r) => r.attempt));
+    const first = firstAttemptOfRun(experiment.run, largest, entry.retryBudget);
+    await this.parts.dags.setTaskStates(
+      entry.graph.taskIds.map((taskId) => ({
+        experimentId: experiment.id,
+        run: experiment.run,
+        taskId,
+        attempt: first,
+        state: 'PENDING' as const,
+      })),
+    );
+    this.parts.runAttempts.remember(experiment.id, experiment.run, first);
+  }
+
+  /** Dispatches, then fails every experiment that has a task whose params cannot be rendered. */
+  async dispatch(groups: readonly DispatchGroup[]): Promise<void> {
+    const nonEmpty = groups.filter((group) => group.tasks.length > 0);
+    if (nonEmpty.length === 0) return;
+    const { unrunnable } = await this.parts.dispatcher.dispatch(nonEmpty);
+    const failed = new Set<string>();
+    for (const task of unrunnable) {
+      if (failed.has(task.experimentId)) continue;
+      failed.add(task.experimentId);
+      await this.fail(task.experimentId, `task ${task.taskId} cannot start: ${task.reason}`, {
+        taskId: task.taskId,
+        attempt: task.attempt,
+      });
+    }
+  }
+
+  /**
+   * Fails a PENDING or RUNNING experiment and cancels its other tasks. The state change comes first:
+   * once FAILED is durable nothing dispatches for the experiment any more, and everything executed
+   * stays executed for a resume. The cancel is best effort — a crash right before it leaves the
+   * other branches running to their end, whose results are then recorded like any other.
+   */
+  fail(experimentId: string, reason: string, details: { taskId: string; attempt: number }): Promise<void> {
+    return this.stop(experimentId, 'FAILED', reason, details);
+  }
+
+  /** Ends a PENDING or RUNNING experiment as FAILED or CANCELLED, then cancels its tasks (see {@link fail}). */
+  async stop(
+    experimentId: string,
+    to: 'FAILED' | 'CANCELLED',
+    reason: string,
+    details: { taskId: string; attempt: number },
+  ): Promise<void> {
+    const { changed, experiment } = await this.parts.states.transitionExperiment(
+      experimentId,
+      ['PENDING', 'RUNNING'],
+      to,
+      { actor: ENGINE, reason, details },
+    );
+    if (experiment?.state !== to) return;
+    if (changed)
+      this.parts.logger.warn({ experimentId, ...details, reason }, `experiment ${to.toLowerCase()}`);
+    await this.cancelTasks(experimentId, `experiment ${to.toLowerCase()}: ${reason}`);
+  }
+
+  /** Tells the scheduler and the workers to stop every task of the experiment. */
+  async cancelTasks(experimentId: string, reason: string): Promise<void> {
+    await this.parts.messaging.publishCancel({
+      v: 1,
+      type: 'CANCEL_TASK',
+      experimentId,
+      reason: reason.slice(0, 4096),
+      requestedAt: new Date().toISOString(),
+    });
+  }
+
+  /**
+   * Completes a RUNNING run whose every node is executed. `firstIncompleteTasks` is empty exactly
+   * then: an unexecuted node always has a first unexecuted ancestor (or is one).
+   */
+  async completeIfDone(experiment: Pick<Experiment, 'id' | 'run'>): Promise<boolean> {
+    const incomplete = await this.parts.dags.firstIncompleteTasks(experiment.id, experiment.run);
+    if (incomplete.length > 0) return false;
+    const { changed, experiment: after } = await this.parts.states.transitionExperiment(
+      experiment.id,
+      ['RUNNING'],
+      'COMPLETED',
+      { actor: ENGINE },
+    );
+    if (changed)
+      this.parts.logger.info({ experimentId: experiment.id, run: experiment.run }, 'experiment completed');
+    return after?.state === 'COMPLETED';
+  }
+
+  /**
+   * Picks up one experiment of the running registry after a crash or a change of leader: a PENDING
+   * one is started (again), a RUNNING one continues at its first incomplete nodes. Executed nodes are
+   * never among those, so nothing executed runs again.
+   */
+  async recover(experimentId: string): Promise<void> {
+    const experiment = await this.parts.states.getExperiment(experimentId);
+    const log = this.parts.logger.child({ experimentId });
+    if (experiment === undefined) {
+      log.warn('the running registry names an unknown experiment; removing the entry');
+      await this.parts.states.removeRunning(experimentId);
+      return;
+    }
+    if (experiment.state === 'PENDING') {
+      log.info({ run: experiment.run }, 'recovering a PENDING experiment: starting it');
+      await this.start(experiment);
+      return;
+    }
+    if (experiment.state !== 'RUNNING') {
+      log.warn(
+        { state: experiment.state },
+        'the running registry lists a finished experiment; removing the entry',
+      );
+      await this.parts.states.removeRunning(experimentId);
+      return;
+    }
+    // Recreated only if missing — which cannot happen, but "no DAG" must never read as "all done".
+    await this.parts.dags.instantiate({
+      experimentId: experiment.id,
+      run: experiment.run,
+      experimentType: experiment.type,
+      version: experiment.dagVersion,
+      inputs: experiment.inputs,
+    });
+    await this.continueRun(experiment, 'recover');
+  }
+
+  /** Dispatches a RUNNING run's first incomplete nodes, or completes it when there are none. */
+  async continueRun(experiment: Experiment, reason: DispatchReason): Promise<void> {
+    const tasks: ReadyTask[] = await this.parts.dags.firstIncompleteTasks(experiment.id, experiment.run);
+    if (tasks.length === 0) {
+      await this.completeIfDone(experiment);
+      return;
+    }
+    this.parts.logger.info(
+      { experimentId: experiment.id, run: experiment.run, tasks: tasks.map((task) => task.taskId), reason },
+      'continuing at the first incomplete tasks',
+    );
+    await this.dispatch([{ experiment, tasks, reason }]);
+  }
+}

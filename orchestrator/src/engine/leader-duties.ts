@@ -1,0 +1,136 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { taskEventSchema } from '@wlm/commons';
+import type { AmqpConnection, ConsumerHandle, Logger, TaskEvent, WlmTopology } from '@wlm/commons';
+import { Batcher } from './batcher';
+import type { Engine } from './engine';
+import type { EventProcessor } from './event-processor';
+
+export interface LeaderDutiesOptions {
+  amqp: AmqpConnection;
+  topology: WlmTopology;
+  engine: Engine;
+  processor: EventProcessor;
+  logger: Logger;
+  /** Most events per batch (one MySQL and one Neo4j transaction). Default 500. */
+  batchSize?: number;
+  /** How long an idle batcher waits for more events. Default 2 ms. */
+  batchWaitMs?: number;
+  /** Pause between tries to recover experiments whose recovery failed. Default 5 s. */
+  recoveryRetryMs?: number;
+}
+
+/** What only the leader does: recovery, then consuming task events. */
+export class LeaderDuties {
+  private readonly batcher: Batcher<TaskEvent>;
+  private consumer: ConsumerHandle | undefined;
+  private leadership: AbortController | undefined;
+  /** Elections and depositions are handled one after the other, in order. */
+  private transitions: Promise<void> = Promise.resolve();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: LeaderDutiesOptions) {
+    this.logger = options.logger.child({ component: 'leader-duties' });
+    this.batcher = new Batcher(options.processor.process, {
+      maxSize: options.batchSize ?? 500,
+      maxWaitMs: options.batchWaitMs ?? 2,
+      logger: this.logger,
+    });
+  }
+
+  get consuming(): boolean {
+    return this.consumer !== undefined;
+  }
+
+  /** On `elected`: recover every registry experiment, then consume events. */
+  elected(term: number): Promise<void> {
+    const leadership = new AbortController();
+    this.leadership?.abort();
+    this.leadership = leadership;
+    return this.enqueue(async () => {
+      const { signal } = leadership;
+      const started = Date.now();
+      const failed = await this.untilDone('recovery', signal, () => this.options.engine.recoverAll(signal));
+      if (failed === undefined || signal.aborted) return;
+      this.logger.info(
+        { term, failed: failed.length, ms: Date.now() - started },
+        'recovery done; consuming task events',
+      );
+      // Twice the batch, so the next batch gathers while one is written.
+      const prefetch = 2 * (this.options.batchSize ?? 500);
+      const consumer = await this.untilDone('consuming task events', signal, () =>
+        this.options.amqp.consume(
+          this.options.topology.queues.orchestratorEvents,
+          taskEventSchema,
+          (event) => this.batcher.add(event),
+          { prefetch },
+        ),
+      );
+      if (consumer === undefined) return;
+      if (signal.aborted) {
+        await consumer.cancel();
+        return;
+      }
+      this.consumer = consumer;
+      if (failed.length > 0) void this.retryRecovery(failed, signal);
+    });
+  }
+
+  /** On `deposed` (and at shutdown): stop consuming; events already taken are finished and acked. */
+  deposed(): Promise<void> {
+    // At once, not in turn: an election step still recovering must stop now.
+    this.leadership?.abort();
+    this.leadership = undefined;
+    return this.enqueue(async () => {
+      const consumer = this.consumer;
+      this.consumer = undefined;
+      if (consumer !== undefined) {
+        await consumer.cancel();
+        this.logger.info('stopped consuming task events');
+      }
+      await this.batcher.idle();
+    });
+  }
+
+  /** Stops consuming and any recovery in progress; waits for the events taken to be handled. */
+  stop(): Promise<void> {
+    return this.deposed();
+  }
+
+  /**
+   * Runs `step` until it succeeds, with capped exponential backoff: a store or broker outage delays
+   * the new leader's work but never makes it give up. `undefined` when leadership ended first.
+   */
+  private async untilDone<T>(
+    what: string,
+    signal: AbortSignal,
+    step: () => Promise<T>,
+  ): Promise<T | undefined> {
+    for (let failures = 0; !signal.aborted; failures += 1) {
+      try {
+        return await step();
+      } catch (error) {
+        const delayMs = Math.min(10_000, 250 * 2 ** failures);
+        this.logger.error({ err: error, delayMs }, `${what} failed; trying again`);
+        if (!(await sleep(delayMs, true, { signal }).catch(() => false))) return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.transitions.then(step);
+    this.transitions = next.catch((error: unknown) =>
+      this.logger.error({ err: error }, 'a leadership transition failed'),
+    );
+    return next;
+  }
+
+  private async retryRecovery(ids: string[], signal: AbortSignal): Promise<void> {
+    let remaining = ids;
+    while (remaining.length > 0 && !signal.aborted) {
+      const slept = await sleep(this.options.recoveryRetryMs ?? 5000, true, { signal }).catch(() => false);
+      if (!slept) return;
+      remaining = await this.options.engine.recoverAll(signal, remaining);
+    }
+  }
+}

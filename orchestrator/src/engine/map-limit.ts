@@ -1,0 +1,20 @@
+/**
+ * `Promise.all(items.map(fn))` with at most `limit` calls in flight: a batch may touch hundreds of
+ * experiments, and one store query each, all at once, would only queue up in the connection pools.
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

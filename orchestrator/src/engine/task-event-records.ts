@@ -1,0 +1,108 @@
+import type { TaskEvent, TaskEventOf } from '@wlm/commons';
+import type { TaskCompletion, TaskStateChange } from '../domain/dag-store';
+import { isJsonObject } from '../domain/json';
+import type { JsonObject } from '../domain/json';
+import type { AuditEventInput, TaskRunUpdate } from '../domain/state-store';
+
+/** A task event the stores record: every state but PROGRESS, which changes nothing stored. */
+export type RecordedEvent = Exclude<TaskEvent, { state: 'PROGRESS' }>;
+
+export function isRecorded(event: TaskEvent): event is RecordedEvent {
+  return event.state !== 'PROGRESS';
+}
+
+/** A final failure: the scheduler will not retry it, so its experiment fails. */
+export function isFinalFailure(event: TaskEvent): event is TaskEventOf<'FAILED'> {
+  return event.state === 'FAILED' && !event.retryable;
+}
+
+/** Outputs are any JSON on the wire, an object in the stores: anything else is kept under `value`. */
+export function outputsOf(event: TaskEventOf<'COMPLETED'>): JsonObject {
+  return isJsonObject(event.outputs) ? event.outputs : { value: event.outputs };
+}
+
+/** The task-run row the event updates (forward only, idempotent: `recordTaskRuns`). */
+export function taskRunUpdate(event: RecordedEvent, run: number): TaskRunUpdate {
+  const at = new Date(event.at);
+  const update: TaskRunUpdate = {
+    experimentId: event.experimentId,
+    run,
+    taskId: event.taskId,
+    attempt: event.attempt,
+    state: event.state,
+  };
+  if (event.workerId !== undefined) update.workerId = event.workerId;
+  switch (event.state) {
+    case 'RUNNING':
+      update.startedAt = at;
+      break;
+    case 'COMPLETED':
+      update.outputs = outputsOf(event);
+      update.endedAt = at;
+      break;
+    case 'FAILED':
+      update.reason = event.errorCode === undefined ? event.reason : `${event.errorCode}: ${event.reason}`;
+      update.endedAt = at;
+      break;
+    case 'CANCELLED':
+      if (event.reason !== undefined) update.reason = event.reason;
+      update.endedAt = at;
+      break;
+    case 'QUEUED':
+      break;
+  }
+  return update;
+}
+
+/**
+ * The audit entry of the event. Its dedupe key is the fact it reports, so a redelivered event adds
+ * nothing; a final failure gets its own key because it may follow a retryable failure of the same
+ * attempt (the scheduler's verdict after the worker's report).
+ */
+export function taskAuditEvent(event: RecordedEvent, run: number): AuditEventInput {
+  const final = isFinalFailure(event);
+  const details: JsonObject = { run, attempt: event.attempt };
+  if (event.workerId !== undefined) details['workerId'] = event.workerId;
+  if (event.state === 'FAILED') {
+    details['retryable'] = event.retryable;
+    if (event.errorCode !== undefined) details['errorCode'] = event.errorCode;
+  }
+  const audit: AuditEventInput = {
+    experimentId: event.experimentId,
+    taskId: event.taskId,
+    type: 'task.transitioned',
+    toState: event.state,
+    actor:
+      event.state === 'QUEUED' || event.workerId === undefined ? 'scheduler' : `worker:${event.workerId}`,
+    details,
+    at: new Date(event.at),
+    dedupeKey: `task:${event.experimentId}:${run}:${event.taskId}:${event.attempt}:${event.state}${final ? ':final' : ''}`,
+  };
+  if ((event.state === 'FAILED' || event.state === 'CANCELLED') && event.reason !== undefined) {
+    audit.reason = event.reason;
+  }
+  return audit;
+}
+
+export function taskCompletion(event: TaskEventOf<'COMPLETED'>, run: number): TaskCompletion {
+  return {
+    experimentId: event.experimentId,
+    run,
+    taskId: event.taskId,
+    attempt: event.attempt,
+    outputs: outputsOf(event),
+  };
+}
+
+export function taskStateChange(
+  event: Exclude<RecordedEvent, { state: 'COMPLETED' }>,
+  run: number,
+): TaskStateChange {
+  return {
+    experimentId: event.experimentId,
+    run,
+    taskId: event.taskId,
+    attempt: event.attempt,
+    state: event.state,
+  };
+}

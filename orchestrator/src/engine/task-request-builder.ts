@@ -1,0 +1,42 @@
+import { renderParams } from '@wlm/commons';
+import type { TaskRequestInput } from '@wlm/commons';
+import type { ReadyTask } from '../domain/dag-store';
+import { retryPolicyFor } from './attempts';
+
+/** What a request needs from its experiment besides the node. */
+export interface RequestExperiment {
+  priority: number;
+}
+
+/**
+ * The TaskRequest for one ready node: params rendered with the experiment's inputs and the upstream
+ * outputs, the DAG's retry policy (shifted for attempts past the first), timeout and constraints.
+ *
+ * @throws TemplateResolutionError when a template names an output the upstream task did not produce.
+ */
+export function buildTaskRequest(
+  task: ReadyTask,
+  attempt: number,
+  experiment: RequestExperiment,
+  now: Date,
+): TaskRequestInput {
+  const tasks = Object.fromEntries(
+    Object.entries(task.upstreamOutputs).map(([taskId, outputs]) => [taskId, { outputs }]),
+  );
+  const context = renderParams(task.context.params, { inputs: task.context.inputs, tasks });
+  const retry = retryPolicyFor(task.context.retry, attempt);
+  const request: TaskRequestInput = {
+    v: 1,
+    experimentId: task.experimentId,
+    taskId: task.taskId,
+    attempt,
+    taskType: task.taskType,
+    context,
+    priority: experiment.priority,
+    requestedAt: now.toISOString(),
+  };
+  if (retry !== undefined) request.retry = retry;
+  if (task.context.timeoutMs !== undefined) request.timeoutMs = task.context.timeoutMs;
+  if (task.context.constraints !== undefined) request.constraints = task.context.constraints;
+  return request;
+}

@@ -1,0 +1,263 @@
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { AmqpConnection, WlmTopology } from '@wlm/commons';
+import type { Logger, WlmConfig } from '@wlm/commons';
+import { createApp } from './api/app';
+import type { DependencyProbe } from './api/health';
+import { createEngine } from './engine/create-engine';
+import type { Dispatcher } from './engine/dispatcher';
+import type { LeaderDuties } from './engine/leader-duties';
+import type { Engine } from './engine/engine';
+import { LeaderElection } from './stores/mysql/leader-election';
+import type { LeaderElectionOptions } from './stores/mysql/leader-election';
+import { MysqlStateStore } from './stores/mysql/mysql-state-store';
+import { Neo4jDagStore } from './stores/neo4j/neo4j-dag-store';
+
+/** starting → running → draining → stopped; `failed` when start-up fails. */
+export type OrchestratorState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export type OrchestratorEvents = {
+  state: [OrchestratorState];
+  /** This instance leads: it has started recovery and will consume task events. */
+  elected: [{ term: number }];
+  /** This instance stopped leading. */
+  deposed: [{ term: number; reason: string }];
+};
+
+export interface OrchestratorOptions {
+  config: WlmConfig;
+  logger: Logger;
+  /** AMQP namespace of the installation (queue and exchange prefix). Default `wlm`. */
+  namespace?: string | undefined;
+  /** This instance in the leadership table and in logs. Default `<hostname>:<pid>`. */
+  instanceId?: string | undefined;
+  /** Overrides `config.http` (port 0 picks a free port; see {@link Orchestrator.url}). */
+  http?: { host?: string | undefined; port?: number | undefined } | undefined;
+  /** Election timings, e.g. a faster heartbeat for tests. */
+  election?:
+    Pick<LeaderElectionOptions, 'heartbeatMs' | 'heartbeatTimeoutMs' | 'lockWaitSeconds'> | undefined;
+  /** Most task events per store transaction. Default 500. */
+  batchSize?: number | undefined;
+  /** How long in-flight HTTP requests and event batches may take to finish on close. Default 30 s. */
+  drainTimeoutMs?: number | undefined;
+}
+
+interface Resources {
+  states?: MysqlStateStore;
+  dags?: Neo4jDagStore;
+  amqp?: AmqpConnection;
+  duties?: LeaderDuties;
+  dispatcher?: Dispatcher;
+  election?: LeaderElection;
+  server?: Server;
+}
+
+/**
+ * One orchestrator process: REST API, engine, and — while it leads — recovery and the task-event
+ * consumer. Several may run against the same stores and broker; one leads (a MySQL lock), any
+ * serves the API.
+ *
+ * @example
+ * ```ts
+ * const orchestrator = await Orchestrator.start({ config: loadConfig(), logger });
+ * console.log(`API on ${orchestrator.url}`);
+ * process.once('SIGTERM', () => void orchestrator.close());
+ * ```
+ */
+export class Orchestrator extends EventEmitter<OrchestratorEvents> {
+  private currentState: OrchestratorState = 'starting';
+  private readonly resources: Resources = {};
+  private closing: Promise<void> | undefined;
+  private engineValue: Engine | undefined;
+  private readonly logger: Logger;
+  readonly instanceId: string;
+
+  private constructor(private readonly options: OrchestratorOptions) {
+    super();
+    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
+    this.logger = options.logger.child({ component: 'orchestrator', instance: this.instanceId });
+  }
+
+  /** Opens the stores (migrating MySQL, creating Neo4j indexes), the broker, the API; campaigns to lead. */
+  static async start(options: OrchestratorOptions): Promise<Orchestrator> {
+    const orchestrator = new Orchestrator(options);
+    try {
+      await orchestrator.open();
+    } catch (error) {
+      orchestrator.logger.error({ err: error }, 'the orchestrator failed to start');
+      await orchestrator.release();
+      orchestrator.setState('failed');
+      throw error;
+    }
+    return orchestrator;
+  }
+
+  get state(): OrchestratorState {
+    return this.currentState;
+  }
+
+  get isLeader(): boolean {
+    return this.resources.election?.isLeader ?? false;
+  }
+
+  /** The engine, for embedding (tests, `wlm standalone`). */
+  get engine(): Engine {
+    if (this.engineValue === undefined) throw new Error('the orchestrator has not started');
+    return this.engineValue;
+  }
+
+  /** Where the API listens, e.g. `http://127.0.0.1:8080`. */
+  get url(): string {
+    const address = this.resources.server?.address() as AddressInfo | null | undefined;
+    if (address === null || address === undefined) throw new Error('the orchestrator is not listening');
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  private async open(): Promise<void> {
+    const { config } = this.options;
+    const logger = this.logger;
+    const states = await MysqlStateStore.open({ url: config.mysql.url, logger });
+    this.resources.states = states;
+    const dags = await Neo4jDagStore.open({ ...config.neo4j, logger });
+    this.resources.dags = dags;
+    const topology = new WlmTopology(this.options.namespace ?? 'wlm');
+    const amqp = await AmqpConnection.connect({
+      url: config.rabbitmq.url,
+      logger,
+      topology: topology.core(),
+      connectionName: `orchestrator ${this.instanceId}`,
+      closeTimeoutMs: this.options.drainTimeoutMs ?? 30_000,
+    });
+    this.resources.amqp = amqp;
+    const { engine, catalog, duties, dispatcher } = createEngine({
+      states,
+      dags,
+      amqp,
+      topology,
+      logger,
+      batchSize: this.options.batchSize,
+    });
+    this.engineValue = engine;
+    this.resources.duties = duties;
+    this.resources.dispatcher = dispatcher;
+
+    const probes: DependencyProbe[] = [
+      { name: 'mysql', check: async () => void (await states.getLeader()) },
+      { name: 'neo4j', check: async () => void (await dags.getMasterDag('healthz-probe')) },
+      {
+        name: 'rabbitmq',
+        check: async () => {
+          if (amqp.state !== 'connected') throw new Error(`the AMQP connection is ${amqp.state}`);
+        },
+      },
+    ];
+    const app = createApp({
+      engine,
+      states,
+      dags,
+      catalog,
+      tokens: config.api.tokens,
+      probes,
+      status: () => ({ lifecycle: this.currentState, leader: this.isLeader, instance: this.instanceId }),
+      logger,
+    });
+    const server = createServer(app);
+    this.resources.server = server;
+    await listen(
+      server,
+      this.options.http?.port ?? config.http.port,
+      this.options.http?.host ?? config.http.host,
+    );
+    this.campaign();
+    this.setState('running');
+    this.logger.info({ url: this.url }, 'orchestrator running');
+  }
+
+  private campaign(): void {
+    const { config } = this.options;
+    const election = new LeaderElection({
+      url: config.mysql.url,
+      logger: this.logger,
+      candidateId: this.instanceId,
+      ...this.options.election,
+    });
+    this.resources.election = election;
+    election.on('elected', ({ term }) => {
+      this.emit('elected', { term });
+      void this.resources.duties?.elected(term);
+    });
+    election.on('deposed', ({ term, reason }) => {
+      this.emit('deposed', { term, reason });
+      void this.resources.duties?.deposed();
+    });
+    void election.campaign();
+  }
+
+  /**
+   * Drains and stops: no new HTTP requests, leadership handed over (a standby takes over at once),
+   * the event batch in hand finished and acked, then connections closed. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.currentState === 'running') this.setState('draining');
+      this.logger.info('draining');
+      await this.release();
+      if (this.currentState !== 'failed') this.setState('stopped');
+      this.logger.info('stopped');
+    })();
+    return this.closing;
+  }
+
+  /** Each step runs even when an earlier one failed: a half-closed process must not leak connections. */
+  private async release(): Promise<void> {
+    const { server, election, duties, dispatcher, amqp, dags, states } = this.resources;
+    const steps: [string, (() => Promise<void>) | undefined][] = [
+      ['stop the HTTP server', server && (() => stopServer(server, this.options.drainTimeoutMs ?? 30_000))],
+      ['resign the leadership', election && (() => election.resign())],
+      ['stop consuming events', duties && (() => duties.stop())],
+      ['finish dispatch records', dispatcher && (() => dispatcher.idle())],
+      ['close the AMQP connection', amqp && (() => amqp.close())],
+      ['close the Neo4j store', dags && (() => dags.close())],
+      ['close the MySQL store', states && (() => states.close())],
+    ];
+    for (const [what, step] of steps) {
+      if (step === undefined) continue;
+      try {
+        await step();
+      } catch (error) {
+        this.logger.warn({ err: error }, `failed to ${what}`);
+      }
+    }
+  }
+
+  private setState(state: OrchestratorState): void {
+    this.currentState = state;
+    this.emit('state', state);
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting connections, lets requests in flight finish, then cuts what is left. */
+async function stopServer(server: Server, timeoutMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,185 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AmqpConnection,
+  controlMessageSchema,
+  deleteTopology,
+  taskEventRoutingKey,
+  taskEventSchema,
+  taskRequestSchema,
+} from '@wlm/commons';
+import type {
+  ControlMessage,
+  JsonValue,
+  Logger,
+  TaskEventInput,
+  TaskRequest,
+  WlmTopology,
+} from '@wlm/commons';
+
+/** What the fake worker does with one request. */
+export type Outcome =
+  | { kind: 'complete'; outputs?: JsonValue; delayMs?: number }
+  | { kind: 'fail'; retryable: boolean; reason?: string }
+  /** Reports CANCELLED, as the scheduler does for a request it drops. */
+  | { kind: 'cancel'; reason: string }
+  /** Reports RUNNING, then nothing until {@link FakeCluster.release}. */
+  | { kind: 'hold' };
+
+export type Behaviour = (request: TaskRequest) => Outcome;
+
+/**
+ * Stands in for the scheduler and the workers: consumes the TaskRequests the orchestrator publishes
+ * and answers with TaskEvents (RUNNING, then COMPLETED with the request's context as outputs, like
+ * the echo plugin). Idempotent on (experimentId, taskId, attempt) like the real consumers, and it
+ * records every request and control message it sees, duplicates included, for assertions.
+ */
+export class FakeCluster {
+  readonly requests: TaskRequest[] = [];
+  readonly controls: ControlMessage[] = [];
+  /** Keys of attempts it ran, in order. */
+  readonly ran: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly held = new Map<string, TaskRequest>();
+  private behaviour: Behaviour = () => ({ kind: 'complete' });
+
+  private constructor(
+    readonly amqp: AmqpConnection,
+    readonly topology: WlmTopology,
+  ) {}
+
+  static async start(url: string, topology: WlmTopology, logger: Logger): Promise<FakeCluster> {
+    const controlQueue = `${topology.namespace}.test.control`;
+    const amqp = await AmqpConnection.connect({
+      url,
+      logger,
+      connectionName: 'fake cluster',
+      topology: {
+        ...topology.core(),
+        queues: [
+          ...topology.core().queues,
+          {
+            name: controlQueue,
+            options: { durable: true, arguments: { 'x-queue-type': 'classic' } },
+            bindings: [{ exchange: topology.exchanges.control, pattern: 'control.#' }],
+          },
+        ],
+      },
+    });
+    const cluster = new FakeCluster(amqp, topology);
+    await amqp.consume(
+      topology.queues.schedulerRequests,
+      taskRequestSchema,
+      (request) => cluster.onRequest(request),
+      {
+        prefetch: 200,
+      },
+    );
+    await amqp.consume(controlQueue, controlMessageSchema, (message) => void cluster.controls.push(message));
+    return cluster;
+  }
+
+  /** Decides what happens to each request from now on (default: complete at once). */
+  behave(behaviour: Behaviour): void {
+    this.behaviour = behaviour;
+  }
+
+  /** Requests for one experiment (duplicates included), in arrival order. */
+  requestsOf(experimentId: string): TaskRequest[] {
+    return this.requests.filter((request) => request.experimentId === experimentId);
+  }
+
+  /** Completes a held task with `outputs` (default: its context). */
+  async release(experimentId: string, taskId: string, outputs?: JsonValue): Promise<void> {
+    for (const [key, request] of this.held) {
+      if (request.experimentId === experimentId && request.taskId === taskId) {
+        this.held.delete(key);
+        await this.complete(request, outputs ?? request.context);
+      }
+    }
+  }
+
+  /** Publishes an event as a worker would (e.g. a duplicate, to test idempotency). */
+  async publish(event: TaskEventInput): Promise<void> {
+    await this.amqp.publishMessage(
+      this.topology.exchanges.events,
+      taskEventRoutingKey(event),
+      taskEventSchema,
+      event,
+    );
+  }
+
+  async waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(25);
+    }
+  }
+
+  /** Closes the connection and deletes the namespace's queues and exchanges. */
+  async stop(): Promise<void> {
+    const controlQueue = `${this.topology.namespace}.test.control`;
+    await this.amqp
+      .withChannel(async (channel) => {
+        await channel.deleteQueue(controlQueue);
+        await deleteTopology(channel, this.topology.core());
+      })
+      .catch(() => undefined);
+    await this.amqp.close();
+  }
+
+  private async onRequest(request: TaskRequest): Promise<void> {
+    this.requests.push(request);
+    const key = `${request.experimentId}/${request.taskId}/${request.attempt}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.ran.push(key);
+    const outcome = this.behaviour(request);
+    const base = {
+      v: 1 as const,
+      experimentId: request.experimentId,
+      taskId: request.taskId,
+      attempt: request.attempt,
+    };
+    await this.publish({ ...base, state: 'RUNNING', workerId: 'fake-worker', at: new Date().toISOString() });
+    if (outcome.kind === 'hold') {
+      this.held.set(key, request);
+      return;
+    }
+    if (outcome.kind === 'cancel') {
+      await this.publish({
+        ...base,
+        state: 'CANCELLED',
+        reason: outcome.reason,
+        at: new Date().toISOString(),
+      });
+      return;
+    }
+    if (outcome.kind === 'fail') {
+      await this.publish({
+        ...base,
+        state: 'FAILED',
+        workerId: 'fake-worker',
+        reason: outcome.reason ?? 'failed on purpose',
+        retryable: outcome.retryable,
+        at: new Date().toISOString(),
+      });
+      return;
+    }
+    if (outcome.delayMs !== undefined) await sleep(outcome.delayMs);
+    await this.complete(request, outcome.outputs ?? request.context);
+  }
+
+  private async complete(request: TaskRequest, outputs: JsonValue): Promise<void> {
+    await this.publish({
+      v: 1,
+      experimentId: request.experimentId,
+      taskId: request.taskId,
+      attempt: request.attempt,
+      state: 'COMPLETED',
+      workerId: 'fake-worker',
+      outputs,
+      at: new Date().toISOString(),
+    });
+  }
+}

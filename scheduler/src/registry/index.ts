@@ -1,0 +1,26 @@
+/**
+ * The live workers of an installation, from Serf, and the free-slot accounting placement relies on.
+ *
+ * @example
+ * ```ts
+ * const registry = new WorkerRegistry({ serf, topology, logger });
+ * registry.on('worker:failed', (worker, { source }) => drain(worker.workerId, source));
+ * await registry.start();
+ * const worker = new GreedyPlacement(registry.capacity).place(request);
+ * if (worker) registry.reserve(worker.workerId, taskKey(request));
+ * ```
+ */
+export { WorkerRegistry } from './worker-registry';
+export type { WorkerRegistryOptions, WorkerStatus } from './worker-registry';
+export type {
+  WorkerFailedInfo,
+  WorkerLossSource,
+  WorkerRecoveredInfo,
+  WorkerRegistryEvents,
+} from './registry-events';
+export { ReservationLedger } from './reservation-ledger';
+export type { ReservationLedgerOptions } from './reservation-ledger';
+export { readMember } from './worker-view';
+export type { MemberReading, WorkerView } from './worker-view';
+export { taskKey } from './task-key';
+export type { TaskAttemptRef } from './task-key';

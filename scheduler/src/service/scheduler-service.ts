@@ -1,0 +1,292 @@
+import { EventEmitter } from 'node:events';
+import { AmqpConnection, RecentCancels, SerfRpcClient, WlmTopology, withRetry } from '@wlm/commons';
+import type { Logger } from '@wlm/commons';
+import { AdminMailer, IncidentMailer, IncidentReporter } from '../alerts';
+import { WorkerRegistry } from '../registry';
+import { AssignmentPublisher } from './assignment-publisher';
+import { CancelHandler } from './cancel-handler';
+import { ConsumerWatch } from './consumer-watch';
+import { RequestDispatcher } from './request-dispatcher';
+import type { DispatcherStatus } from './request-dispatcher';
+import { compileSchedulerOptions } from './scheduler-options';
+import type { CompiledSchedulerOptions, SchedulerServiceOptions } from './scheduler-options';
+import { SchedulerMessages } from './scheduler-messages';
+import type { SchedulerServiceEvents, SchedulerState } from './service-events';
+import { TaskEventHandler } from './task-event-handler';
+import { WorkerFailureHandler } from './worker-failure-handler';
+import { WorkerQueueDrainer } from './worker-queue-drainer';
+
+/** What {@link SchedulerService.status} reports. */
+export interface SchedulerStatus {
+  readonly state: SchedulerState;
+  readonly instanceId: string;
+  readonly namespace: string;
+  /** Alive workers of this installation. */
+  readonly workers: number;
+  /** The backlog: held requests, how long the oldest has waited, and more. */
+  readonly requests: DispatcherStatus;
+  /** Lost workers whose queues are still watched for assignments coming back. */
+  readonly watchedLostWorkers: number;
+}
+
+/** The parts of a running service, present once `start` got that far. */
+interface Parts {
+  amqp?: AmqpConnection;
+  serf?: SerfRpcClient;
+  registry?: WorkerRegistry;
+  dispatcher?: RequestDispatcher;
+  taskEvents?: TaskEventHandler;
+  cancels?: CancelHandler;
+  failures?: WorkerFailureHandler;
+  consumerWatch?: ConsumerWatch;
+  incidentMailer?: IncidentMailer;
+  adminMailer?: AdminMailer;
+}
+
+/**
+ * The scheduler: places TaskRequests on live workers (from Serf), retries retryable failures on
+ * other workers, moves a lost worker's work elsewhere and mails the admin about it. Several
+ * instances may run at once: they compete for requests, and exactly one of them mails.
+ *
+ * A state machine: `starting` → `running` → `draining` → `stopped`, or `failed` when it cannot start
+ * or loses its Serf agent for good. {@link close} drains: it stops taking requests, hands the held
+ * ones back to the queue, lets running handlers finish and closes the connections; it is idempotent.
+ *
+ * @example
+ * ```ts
+ * const scheduler = await SchedulerService.start({ config: loadConfig(), logger });
+ * scheduler.on('worker:failed', (worker) => logger.warn({ workerId: worker.workerId }, 'lost'));
+ * process.once('SIGTERM', () => void scheduler.close());
+ * ```
+ */
+export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
+  private currentState: SchedulerState = 'starting';
+  private readonly parts: Parts = {};
+  private readonly topology: WlmTopology;
+  private readonly log: Logger;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly options: CompiledSchedulerOptions) {
+    super();
+    this.topology = new WlmTopology(options.namespace);
+    // Every line of every part names the instance: several may log side by side.
+    this.log = options.logger.child({ instanceId: options.instanceId });
+  }
+
+  /**
+   * Connects to RabbitMQ and the Serf agent, reads the membership and starts consuming.
+   *
+   * @throws AmqpUnavailableError or SerfUnavailableError when a server stays unreachable; the
+   *   service is then `failed` and everything it opened is closed again.
+   */
+  static async start(options: SchedulerServiceOptions): Promise<SchedulerService> {
+    const service = new SchedulerService(compileSchedulerOptions(options));
+    service.starting = service.run();
+    await service.starting;
+    return service;
+  }
+
+  get state(): SchedulerState {
+    return this.currentState;
+  }
+
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  status(): SchedulerStatus {
+    const { registry, dispatcher, failures } = this.parts;
+    return {
+      state: this.currentState,
+      instanceId: this.options.instanceId,
+      namespace: this.options.namespace,
+      workers: registry?.alive().length ?? 0,
+      requests: dispatcher?.status() ?? { held: 0, deferred: 0, sending: 0, oldestWaitMs: 0, placed: 0 },
+      watchedLostWorkers: failures?.watching ?? 0,
+    };
+  }
+
+  /** Drains and stops; every call returns the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async run(): Promise<void> {
+    const { config, instanceId } = this.options;
+    const logger = this.log;
+    const parts = this.parts;
+    try {
+      parts.amqp = await AmqpConnection.connect({
+        url: config.rabbitmq.url,
+        logger,
+        topology: this.topology.core(),
+        connectionName: `wlm-scheduler-${instanceId}`,
+        closeTimeoutMs: this.options.closeTimeoutMs,
+      });
+      // The agent may still be starting beside us; its client does not retry the first connect itself.
+      parts.serf = await withRetry(
+        () =>
+          SerfRpcClient.connect({
+            addr: config.serf.rpcAddr,
+            ...(config.serf.rpcAuthKey === undefined ? {} : { authKey: config.serf.rpcAuthKey }),
+            logger,
+          }),
+        { maxAttempts: 6, maxDelayMs: 2_000 },
+      );
+      parts.serf.on('reconnect-failed', (error) => this.onFatal('lost the Serf agent for good', error));
+      this.assemble(parts.amqp, parts.serf);
+      await this.startParts();
+      this.setState('running');
+      this.log.info({ namespace: this.options.namespace, serf: config.serf.rpcAddr }, 'scheduler running');
+    } catch (error) {
+      this.setState('failed');
+      this.log.error({ err: error }, 'scheduler failed to start');
+      await this.closeParts();
+      throw error;
+    }
+  }
+
+  private assemble(amqp: AmqpConnection, serf: SerfRpcClient): void {
+    const { instanceId } = this.options;
+    const logger = this.log;
+    const topology = this.topology;
+    const parts = this.parts;
+    const registry = new WorkerRegistry({
+      serf,
+      topology,
+      logger,
+      ledger: this.options.reservations,
+      failurePollMs: this.options.failurePollMs,
+    });
+    registry.on('worker:joined', (worker) => this.emit('worker:joined', worker));
+    registry.on('worker:failed', (worker, info) => this.emit('worker:failed', worker, info));
+    registry.on('worker:left', (worker) => this.emit('worker:left', worker));
+    registry.on('worker:unreachable', (worker) => this.emit('worker:unreachable', worker));
+    registry.on('worker:reachable', (worker) => this.emit('worker:reachable', worker));
+    registry.on('worker:recovered', (worker, info) => this.emit('worker:recovered', worker, info));
+    const messages = new SchedulerMessages(amqp, topology);
+    const events = this as EventEmitter<SchedulerServiceEvents>;
+    parts.registry = registry;
+    parts.dispatcher = new RequestDispatcher({
+      amqp,
+      topology,
+      registry,
+      publisher: new AssignmentPublisher(amqp, topology),
+      messages,
+      cancels: new RecentCancels(this.options.cancelTtlMs, 100_000),
+      events,
+      logger,
+      prefetch: this.options.requestPrefetch,
+      placedTtlMs: this.options.placedTtlMs,
+      placedMax: this.options.placedMax,
+      backlogLogMs: this.options.backlogLogMs,
+      maxHoldMs: this.options.maxHoldMs,
+    });
+    parts.taskEvents = new TaskEventHandler({
+      amqp,
+      topology,
+      registry,
+      messages,
+      events,
+      logger,
+      prefetch: this.options.eventPrefetch,
+      maxBackoffMs: this.options.maxBackoffMs,
+    });
+    parts.cancels = new CancelHandler({ amqp, topology, dispatcher: parts.dispatcher, logger, instanceId });
+    parts.failures = new WorkerFailureHandler({
+      registry,
+      drainer: new WorkerQueueDrainer({ amqp, topology, messages, logger }),
+      reporter: new IncidentReporter(amqp, topology, instanceId),
+      events,
+      logger,
+      recheckMs: this.options.drainRecheckMs,
+      windowMs: this.options.drainWindowMs,
+    });
+    parts.consumerWatch = new ConsumerWatch({
+      amqp,
+      topology,
+      registry,
+      logger,
+      intervalMs: this.options.consumerCheckMs,
+      misses: this.options.consumerMisses,
+      maxChecksPerRound: 100,
+    });
+    if (this.options.alerts !== false) {
+      parts.adminMailer = new AdminMailer(this.options.config.smtp, logger);
+      parts.incidentMailer = new IncidentMailer({
+        amqp,
+        topology,
+        mailer: parts.adminMailer,
+        logger,
+        collectMs: this.options.alerts.collectMs,
+        rateLimit: this.options.alerts.rateLimit,
+      });
+    }
+  }
+
+  /** Listeners first, then the membership (so workers already dead are drained), then the queues. */
+  private async startParts(): Promise<void> {
+    const { failures, registry, consumerWatch, incidentMailer, taskEvents, cancels, dispatcher } = this.parts;
+    failures?.start();
+    await registry?.start();
+    consumerWatch?.start();
+    await incidentMailer?.start();
+    await taskEvents?.start();
+    await cancels?.start();
+    await dispatcher?.start();
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    if (this.currentState === 'stopped') return;
+    const failed = this.currentState === 'failed';
+    if (!failed) this.setState('draining');
+    this.log.info('scheduler draining');
+    await this.closeParts();
+    this.setState(failed ? 'failed' : 'stopped');
+    this.log.info('scheduler stopped');
+  }
+
+  /** Closes whatever was opened, in order, each step on its own so one failure does not skip the rest. */
+  private async closeParts(): Promise<void> {
+    const { dispatcher, cancels, taskEvents, consumerWatch, failures, incidentMailer, registry, serf, amqp } =
+      this.parts;
+    const { adminMailer } = this.parts;
+    const steps: Array<[string, (() => Promise<void> | void) | undefined]> = [
+      ['stop taking requests', dispatcher && (() => dispatcher.drain())],
+      ['stop control messages', cancels && (() => cancels.stop())],
+      ['stop task events', taskEvents && (() => taskEvents.stop())],
+      ['stop watching worker queues', consumerWatch && (() => consumerWatch.stop())],
+      ['stop draining lost workers', failures && (() => failures.stop())],
+      ['stop incident mail', incidentMailer && (() => incidentMailer.stop())],
+      ['stop the worker registry', registry && (() => registry.close())],
+      ['close the Serf client', serf && (() => serf.close())],
+      ['close the AMQP connection', amqp && (() => amqp.close())],
+      ['close the SMTP transport', adminMailer && (() => adminMailer.close())],
+    ];
+    for (const [what, step] of steps) {
+      if (step === undefined) continue;
+      try {
+        await step();
+      } catch (error) {
+        this.log.warn({ err: error }, `shutdown: cannot ${what}`);
+      }
+    }
+  }
+
+  private onFatal(what: string, error: unknown): void {
+    if (this.currentState !== 'running') return;
+    this.log.error({ err: error }, `scheduler failed: ${what}`);
+    this.setState('failed');
+    void this.close();
+  }
+
+  private setState(state: SchedulerState): void {
+    const previous = this.currentState;
+    if (previous === state) return;
+    this.currentState = state;
+    this.emit('state', state, previous);
+  }
+}

@@ -1,0 +1,31 @@
+import type { IncidentTask, TaskRequest } from '@wlm/commons';
+import type { WorkerFailedInfo, WorkerRecoveredInfo, WorkerView } from '../registry';
+
+/** Where a {@link SchedulerService} is in its life; `stopped` and `failed` are final. */
+export type SchedulerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+/** Typed events of a {@link SchedulerService}. */
+export interface SchedulerServiceEvents {
+  state: [state: SchedulerState, previous: SchedulerState];
+  /** A request was assigned to a worker (both publishes confirmed). */
+  'task:placed': [placed: { request: TaskRequest; workerId: string; assignmentId: string; waitedMs: number }];
+  /** A request waits: for capacity, or for its `notBefore`. */
+  'task:held': [held: { request: TaskRequest; reason: 'capacity' | 'not-before' }];
+  /** A request for an attempt placed recently arrived again and was acknowledged without placing it. */
+  'task:duplicate': [request: TaskRequest];
+  /** A held or late request was dropped by a cancel (a CANCELLED event was published). */
+  'task:cancelled': [request: TaskRequest];
+  /** A retryable failure was answered with the next attempt. */
+  'task:retried': [retry: { request: TaskRequest; delayMs: number }];
+  /** A retryable failure on the last allowed attempt became the task's final failure. */
+  'task:exhausted': [request: TaskRequest];
+  'worker:joined': [worker: WorkerView];
+  'worker:failed': [worker: WorkerView, info: WorkerFailedInfo];
+  'worker:left': [worker: WorkerView];
+  /** Serf says alive, but its queue has no consumer: no new work for it, its queued work moved. */
+  'worker:unreachable': [worker: WorkerView];
+  'worker:reachable': [worker: WorkerView];
+  'worker:recovered': [worker: WorkerView, info: WorkerRecoveredInfo];
+  /** Assignments were taken off a lost worker's queue and requested again. */
+  'worker:drained': [drained: { workerId: string; tasks: readonly IncidentTask[] }];
+}

@@ -1,0 +1,103 @@
+import type { EventEmitter } from 'node:events';
+import { taskEventSchema } from '@wlm/commons';
+import type {
+  AmqpConnection,
+  ConsumerHandle,
+  Logger,
+  TaskEvent,
+  TaskEventOf,
+  TaskRequest,
+  WlmTopology,
+} from '@wlm/commons';
+import { publishFailed } from '../errors';
+import { taskKey } from '../registry';
+import type { WorkerRegistry } from '../registry';
+import { hasAttemptsLeft, nextAttemptRequest, retryDelayMs, retryPolicyOf } from './retry-backoff';
+import { isFromWorker } from './scheduler-messages';
+import type { SchedulerMessages } from './scheduler-messages';
+import type { SchedulerServiceEvents } from './service-events';
+
+export interface TaskEventHandlerOptions {
+  readonly amqp: AmqpConnection;
+  readonly topology: WlmTopology;
+  readonly registry: WorkerRegistry;
+  readonly messages: SchedulerMessages;
+  readonly events: EventEmitter<SchedulerServiceEvents>;
+  readonly logger: Logger;
+  readonly prefetch: number;
+  /** Cap on a retry's backoff. */
+  readonly maxBackoffMs: number;
+}
+
+/**
+ * Consumes the task events the scheduler acts on: RUNNING and terminal events from workers settle
+ * reservations (freeing capacity for held requests), and a retryable FAILED that carries its
+ * `request` is answered with the next attempt — or, past the retry policy's `maxAttempts`, with the
+ * task's final FAILED (`RETRIES_EXHAUSTED`). Each event is acknowledged after its publish is
+ * confirmed, so a crash in between retries it rather than losing it.
+ */
+export class TaskEventHandler {
+  private consumer: ConsumerHandle | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly options: TaskEventHandlerOptions) {
+    this.log = options.logger.child({ module: 'task-events' });
+  }
+
+  async start(): Promise<void> {
+    this.consumer = await this.options.amqp.consume(
+      this.options.topology.queues.schedulerEvents,
+      taskEventSchema,
+      (event) => this.onEvent(event),
+      { prefetch: this.options.prefetch },
+    );
+  }
+
+  /** Stops consuming and waits for running handlers. Idempotent. */
+  async stop(): Promise<void> {
+    await this.consumer?.cancel();
+  }
+
+  private async onEvent(event: TaskEvent): Promise<void> {
+    // The scheduler's own events (CANCELLED before placement, WORKER_LOST, RETRIES_EXHAUSTED) come
+    // back through this queue too; they hold no slot and must not be retried.
+    if (!isFromWorker(event)) return;
+    this.options.registry.acknowledge(event);
+    if (event.state === 'FAILED' && event.retryable && event.request !== undefined) {
+      await this.retry(event, event.request);
+    }
+  }
+
+  private async retry(failed: TaskEventOf<'FAILED'>, request: TaskRequest): Promise<void> {
+    const key = taskKey(request);
+    const policy = retryPolicyOf(request);
+    if (!hasAttemptsLeft(request)) {
+      try {
+        await this.options.messages.retriesExhausted(failed, request, policy.maxAttempts);
+      } catch (error) {
+        throw publishFailed(`the final failure of ${key}`, error);
+      }
+      this.log.warn({ key, maxAttempts: policy.maxAttempts, reason: failed.reason }, 'retries exhausted');
+      this.options.events.emit('task:exhausted', request);
+      return;
+    }
+    const delayMs = retryDelayMs(policy, request.attempt, this.options.maxBackoffMs);
+    const next = nextAttemptRequest(request, { failedOn: failed.workerId, delayMs, now: new Date() });
+    try {
+      await this.options.messages.request(next);
+    } catch (error) {
+      throw publishFailed(`the retry of ${key}`, error);
+    }
+    this.log.info(
+      {
+        key,
+        nextAttempt: next.attempt,
+        delayMs,
+        excludeWorkers: next.excludeWorkers,
+        errorCode: failed.errorCode,
+      },
+      'retrying a failed task',
+    );
+    this.options.events.emit('task:retried', { request: next, delayMs });
+  }
+}

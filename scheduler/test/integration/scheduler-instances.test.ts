@@ -1,0 +1,113 @@
+import type { WlmTopology } from '@wlm/commons';
+import type { SchedulerService } from '@wlm/scheduler';
+import { FakeWorker } from '../support/fake-worker';
+import {
+  BrokerProbe,
+  isolatedTopology,
+  keyOf,
+  startScheduler,
+  taskRequest,
+  waitFor,
+} from '../support/harness';
+import { SerfAgents } from '../support/serf-agents';
+
+/*
+ * Two scheduler instances on one namespace, each with its own Serf agent in one cluster, compete for
+ * the same request queue: every request must be placed exactly once.
+ */
+
+jest.setTimeout(120_000);
+
+const agents = new SerfAgents();
+const workers: FakeWorker[] = [];
+const schedulers: SchedulerService[] = [];
+let topology: WlmTopology;
+let probe: BrokerProbe;
+
+beforeAll(async () => {
+  topology = isolatedTopology();
+  const first = await agents.start({ name: `${topology.namespace}-s1` });
+  const second = await agents.start({ name: `${topology.namespace}-s2`, join: [first.bindAddr] });
+  schedulers.push(
+    await startScheduler(topology, first.rpcAddr, { instanceId: 'sched-1' }),
+    await startScheduler(topology, second.rpcAddr, { instanceId: 'sched-2' }),
+  );
+  probe = await BrokerProbe.open(topology);
+  for (const [i, join] of [first.bindAddr, second.bindAddr, first.bindAddr].entries()) {
+    workers.push(
+      await FakeWorker.start({
+        id: `${topology.namespace}-w${i}`,
+        topology,
+        agents,
+        join,
+        slots: 4,
+        taskTypes: { echo: '1.0.0' },
+        behaviour: () => ({ kind: 'complete', delayMs: 5 }),
+      }),
+    );
+  }
+  await waitFor('both schedulers to see the 3 workers', () =>
+    schedulers.every((s) => s.status().workers === 3),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await Promise.all(schedulers.map((s) => s.close()));
+  await agents.stopAll();
+  await probe?.cleanUp(workers.map((w) => w.id));
+});
+
+describe('two scheduler instances', () => {
+  it('place each of 200 requests exactly once', async () => {
+    const placedBy = new Map<string, number>();
+    for (const scheduler of schedulers) {
+      scheduler.on('task:placed', () =>
+        placedBy.set(scheduler.instanceId, (placedBy.get(scheduler.instanceId) ?? 0) + 1),
+      );
+    }
+    const requests = await probe.request(
+      ...Array.from({ length: 200 }, (_, i) =>
+        taskRequest('echo', { experimentId: 'exp-many', taskId: `m${i}`, priority: i % 10 }),
+      ),
+    );
+    await waitFor('200 completions', () => probe.eventsOf('COMPLETED').length === 200, 90_000);
+    // Let anything placed twice surface before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    const assignments = workers.flatMap((w) => w.received);
+    expect(assignments).toHaveLength(200);
+    expect(new Set(assignments.map(keyOf))).toEqual(new Set(requests.map(keyOf)));
+    expect(probe.eventsOf('QUEUED')).toHaveLength(200);
+    expect(new Set(probe.eventsOf('QUEUED').map(keyOf)).size).toBe(200);
+    expect([...placedBy.values()].reduce((a, b) => a + b, 0)).toBe(200);
+    for (const scheduler of schedulers) {
+      expect(scheduler.status().requests).toMatchObject({ held: 0, deferred: 0, sending: 0 });
+    }
+    process.stderr.write(`placements by instance: ${JSON.stringify(Object.fromEntries(placedBy))}\n`);
+  });
+
+  it('hands held requests back to the queue on drain, for the other instance to place', async () => {
+    const [draining, remaining] = schedulers as [SchedulerService, SchedulerService];
+    await probe.request(taskRequest('later-type', { taskId: 'handover' }));
+    await waitFor('the request held by one instance', () =>
+      schedulers.some((s) => s.status().requests.held === 1),
+    );
+    const holder = draining.status().requests.held === 1 ? draining : remaining;
+    const other = holder === draining ? remaining : draining;
+    await holder.close();
+    expect(holder.state).toBe('stopped');
+    await waitFor('the other instance to hold it', () => other.status().requests.held === 1);
+    const late = await FakeWorker.start({
+      id: `${topology.namespace}-late`,
+      topology,
+      agents,
+      join: workers[0]?.gossipAddr ?? '',
+      slots: 1,
+      taskTypes: { 'later-type': '1.0.0' },
+    });
+    workers.push(late);
+    await waitFor('the handed-over request to run', () => late.received.length === 1, 20_000);
+    expect(late.received[0]?.taskId).toBe('handover');
+  });
+});

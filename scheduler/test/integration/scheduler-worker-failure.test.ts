@@ -1,0 +1,227 @@
+import { loadConfig } from '@wlm/commons';
+import type { TaskEventOf, WlmTopology } from '@wlm/commons';
+import type { SchedulerService } from '@wlm/scheduler';
+import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
+import type { StoredMail } from '@wlm/scripts';
+import { FakeWorker } from '../support/fake-worker';
+import { BrokerProbe, isolatedTopology, startScheduler, taskRequest, waitFor } from '../support/harness';
+import { SerfAgents } from '../support/serf-agents';
+import type { SerfAgent } from '../support/serf-agents';
+
+/*
+ * A worker dies for real: its Serf agent is SIGKILLed (no graceful leave, so the cluster has to
+ * detect the failure) and its AMQP connection closes, returning the assignment it was running to its
+ * queue. The schedulers — two instances, each with its own Serf agent — must move everything on that
+ * queue to another worker and mail the admin exactly once between them, through the real SMTP sink
+ * of `wlm stack`, then mail again when the worker is back.
+ */
+
+jest.setTimeout(120_000);
+
+const agents = new SerfAgents();
+const mailDir = stackPaths(loadConfig()).mailDir;
+let topology: WlmTopology;
+let probe: BrokerProbe;
+let schedulerAgent: SerfAgent;
+let scheduler: SchedulerService;
+let sibling: SchedulerService;
+let victim: FakeWorker;
+let survivor: FakeWorker | undefined;
+/** Workers of later tests whose queues the cleanup deletes too. */
+const extraWorkers: string[] = [];
+
+const mailsAbout = (workerId: string): StoredMail[] =>
+  listMails(mailDir).filter((mail) => mail.subject.includes(`worker ${workerId} `));
+
+beforeAll(async () => {
+  topology = isolatedTopology();
+  schedulerAgent = await agents.start({ name: `${topology.namespace}-sched` });
+  const siblingAgent = await agents.start({
+    name: `${topology.namespace}-sched2`,
+    join: [schedulerAgent.bindAddr],
+  });
+  // Serf alone tells these two of failures: the broker's view has a test of its own below.
+  const serfOnly = { consumerCheckMs: 0 };
+  scheduler = await startScheduler(topology, schedulerAgent.rpcAddr, { instanceId: 'sched-a', ...serfOnly });
+  sibling = await startScheduler(topology, siblingAgent.rpcAddr, { instanceId: 'sched-b', ...serfOnly });
+  probe = await BrokerProbe.open(topology);
+});
+
+afterAll(async () => {
+  deleteMails(
+    mailDir,
+    [victim, survivor].flatMap((w) => (w === undefined ? [] : mailsAbout(w.id).map((mail) => mail.id))),
+  );
+  await Promise.all([victim?.stop(), survivor?.stop()]);
+  await Promise.all([scheduler?.close(), sibling?.close()]);
+  await agents.stopAll();
+  await probe?.cleanUp([
+    ...extraWorkers,
+    ...[victim, survivor].flatMap((w) => (w === undefined ? [] : [w.id])),
+  ]);
+});
+
+describe('worker failure', () => {
+  it('moves a killed worker’s queued and running work to another worker and mails the admin once', async () => {
+    const known = new Set<string>();
+    scheduler.on('worker:joined', (worker) => known.add(worker.workerId));
+    // The first to notice: Serf (member failed) or the broker (the queue lost its consumer).
+    let failedAt: number | undefined;
+    let serfFailedAt: number | undefined;
+    for (const instance of [scheduler, sibling]) {
+      instance.on('worker:failed', () => {
+        serfFailedAt ??= Date.now();
+        failedAt ??= serfFailedAt;
+      });
+      instance.on('worker:unreachable', () => (failedAt ??= Date.now()));
+    }
+    const common = { topology, agents, join: schedulerAgent.bindAddr, taskTypes: { job: '1.0.0' } } as const;
+    // Advertises 3 slots but takes one task at a time: two assignments wait in its queue.
+    victim = await FakeWorker.start({
+      ...common,
+      id: `${topology.namespace}-victim`,
+      slots: 3,
+      prefetch: 1,
+      behaviour: () => ({ kind: 'hold' }),
+    });
+    await waitFor('the victim known', () => known.has(victim.id));
+    const requests = await probe.request(
+      taskRequest('job', { taskId: 'j1' }),
+      taskRequest('job', { taskId: 'j2' }),
+      taskRequest('job', { taskId: 'j3' }),
+    );
+    await waitFor('3 assignments on the victim', () => probe.eventsOf('QUEUED').length === 3);
+    await waitFor('one running', () => victim.received.length === 1);
+
+    survivor = await FakeWorker.start({ ...common, id: `${topology.namespace}-survivor`, slots: 4 });
+    await waitFor('the survivor known', () => known.has(survivor?.id ?? ''));
+
+    const killedAt = Date.now();
+    await victim.kill();
+    await waitFor(
+      'every task running again on the survivor',
+      () => survivor?.received.filter((a) => a.attempt === 2).length === 3,
+      30_000,
+    );
+    const rerunAt = Math.max(
+      ...probe
+        .eventsOf('RUNNING', (e) => e.workerId === survivor?.id && e.attempt === 2)
+        .map((e) => Date.parse(e.at)),
+    );
+    await waitFor('Serf to declare the victim failed', () => serfFailedAt !== undefined, 15_000);
+    const detectionMs = (failedAt ?? NaN) - killedAt;
+    const moveMs = rerunAt - (failedAt ?? NaN);
+    process.stderr.write(
+      `worker failure: first noticed ${detectionMs} ms after SIGKILL (Serf: ${(serfFailedAt ?? NaN) - killedAt} ms); ` +
+        `work running elsewhere ${moveMs} ms after that (${rerunAt - killedAt} ms after SIGKILL)\n`,
+    );
+    expect(moveMs).toBeLessThan(1_000);
+    expect(rerunAt).toBeLessThan((serfFailedAt ?? NaN) + 1_000);
+
+    const moved = survivor.received.filter((a) => a.attempt === 2);
+    expect(moved.map((a) => a.taskId).sort()).toEqual(requests.map((r) => r.taskId).sort());
+    for (const assignment of moved) expect(assignment.excludeWorkers).toEqual([victim.id]);
+    const lost = probe.eventsOf('FAILED') as TaskEventOf<'FAILED'>[];
+    expect(lost.map((e) => e.taskId).sort()).toEqual(['j1', 'j2', 'j3']);
+    for (const event of lost) {
+      expect(event).toMatchObject({
+        attempt: 1,
+        retryable: true,
+        errorCode: 'WORKER_LOST',
+        workerId: victim.id,
+      });
+      expect(event.request).toBeUndefined();
+    }
+
+    await waitFor('the failure mail', () => mailsAbout(victim.id).length === 1, 15_000);
+    // Reports that come in late (later drains) must not produce a second mail.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const [mail, ...more] = mailsAbout(victim.id);
+    expect(more).toHaveLength(0);
+    expect(mail?.subject).toBe(`[wlm] worker ${victim.id} failed`);
+    expect(mail?.to).toEqual([loadConfig().smtp.adminEmail]);
+    expect(mail?.text).toContain(`Address:     ${victim.gossipAddr}`);
+    expect(mail?.text).toMatch(/Detected by: (Serf membership|RabbitMQ)/);
+    for (const taskId of ['j1', 'j2', 'j3']) expect(mail?.text).toContain(`task ${taskId} (job), attempt 1`);
+  });
+
+  it('mails once more when the worker is back', async () => {
+    await victim.reviveAgent();
+    await waitFor(
+      'the recovery mail',
+      () => mailsAbout(victim.id).some((mail) => mail.subject.endsWith('recovered')),
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const subjects = mailsAbout(victim.id).map((mail) => mail.subject);
+    expect(subjects.sort()).toEqual([
+      `[wlm] worker ${victim.id} failed`,
+      `[wlm] worker ${victim.id} recovered`,
+    ]);
+  });
+});
+
+describe('a worker whose queue loses its consumer', () => {
+  let zombie: FakeWorker | undefined;
+  let rescuer: FakeWorker | undefined;
+  let watcher: SchedulerService;
+
+  beforeAll(async () => {
+    // One instance that also watches the worker queues' consumers replaces the Serf-only pair.
+    await Promise.all([scheduler.close(), sibling.close()]);
+    watcher = await startScheduler(topology, schedulerAgent.rpcAddr, {
+      instanceId: 'sched-w',
+      consumerCheckMs: 1_000,
+    });
+  });
+
+  afterAll(async () => {
+    deleteMails(
+      mailDir,
+      [zombie, rescuer].flatMap((w) => (w === undefined ? [] : mailsAbout(w.id).map((mail) => mail.id))),
+    );
+    await Promise.all([zombie?.stop(), rescuer?.stop()]);
+    await watcher?.close();
+    extraWorkers.push(...[zombie, rescuer].flatMap((w) => (w === undefined ? [] : [w.id])));
+  });
+
+  it('gets no new work and its queued work is moved, before Serf notices anything', async () => {
+    const known = new Set<string>();
+    watcher.on('worker:joined', (worker) => known.add(worker.workerId));
+    let unreachableAt: number | undefined;
+    watcher.on('worker:unreachable', (worker) => {
+      if (worker.workerId === zombie?.id) unreachableAt ??= Date.now();
+    });
+    const common = { topology, agents, join: schedulerAgent.bindAddr, taskTypes: { zjob: '1.0.0' } } as const;
+    zombie = await FakeWorker.start({
+      ...common,
+      id: `${topology.namespace}-zombie`,
+      slots: 2,
+      prefetch: 1,
+      behaviour: () => ({ kind: 'hold' }),
+    });
+    await waitFor('the zombie known', () => known.has(zombie?.id ?? ''));
+    await probe.request(taskRequest('zjob', { taskId: 'z1' }), taskRequest('zjob', { taskId: 'z2' }));
+    await waitFor(
+      'both on the zombie',
+      () => probe.eventsOf('QUEUED', (e) => e.taskId.startsWith('z')).length === 2,
+    );
+    rescuer = await FakeWorker.start({ ...common, id: `${topology.namespace}-rescuer`, slots: 2 });
+    await waitFor('the rescuer known', () => known.has(rescuer?.id ?? ''));
+
+    const droppedAt = Date.now();
+    await zombie.dropConnection();
+    await waitFor('both running on the rescuer', () => rescuer?.received.length === 2, 20_000);
+    process.stderr.write(
+      `consumer loss: noticed ${(unreachableAt ?? NaN) - droppedAt} ms after the connection closed; ` +
+        `work moved ${Date.now() - droppedAt} ms after\n`,
+    );
+    expect(rescuer.received.map((a) => `${a.taskId}@${a.attempt}`).sort()).toEqual(['z1@2', 'z2@2']);
+    // Serf never saw it fail, and it gets nothing new while nobody consumes its queue.
+    expect(watcher.status().workers).toBeGreaterThanOrEqual(2);
+    await probe.request(taskRequest('zjob', { taskId: 'z3' }));
+    await waitFor('z3 on the rescuer', () => rescuer?.received.some((a) => a.taskId === 'z3') === true);
+    await waitFor('one mail', () => mailsAbout(zombie?.id ?? '').length === 1, 10_000);
+    expect(mailsAbout(zombie.id)[0]?.text).toContain('RabbitMQ (its queue lost its consumer)');
+  });
+});

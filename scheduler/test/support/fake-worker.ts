@@ -1,0 +1,209 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import {
+  SerfRpcClient,
+  declareTopology,
+  encodeAdvertisementTags,
+  encodeMessage,
+  parseMessage,
+  taskAssignmentSchema,
+  taskEventRoutingKey,
+  taskEventSchema,
+  taskRequestSchema,
+} from '@wlm/commons';
+import type { TaskAssignment, TaskEventInput, WlmTopology } from '@wlm/commons';
+import type { SerfAgent, SerfAgents } from './serf-agents';
+
+export const AMQP_URL = process.env['WLM_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** What the fake worker does with one assignment. */
+export type Outcome =
+  | { readonly kind: 'complete'; readonly delayMs?: number }
+  | { readonly kind: 'fail'; readonly retryable: boolean; readonly reason?: string }
+  /** Runs until {@link FakeWorker.release} (or the worker dies). */
+  | { readonly kind: 'hold' };
+
+export interface FakeWorkerOptions {
+  readonly id: string;
+  readonly topology: WlmTopology;
+  readonly agents: SerfAgents;
+  /** Gossip address of an agent of the scheduler's cluster. */
+  readonly join: string;
+  readonly slots: number;
+  /** Deliveries taken at once; default `slots`. Lower leaves assignments waiting in the queue. */
+  readonly prefetch?: number;
+  readonly taskTypes: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly behaviour?: (assignment: TaskAssignment) => Outcome;
+}
+
+/**
+ * A test harness standing in for the worker service (written in parallel): a real Serf agent of its
+ * own advertising real tags, a real AMQP consumer of its queue (prefetch = slots) publishing real
+ * events. Only the task execution is fake.
+ */
+export class FakeWorker {
+  readonly received: TaskAssignment[] = [];
+  private busy = 0;
+  private readonly holds: Array<() => void> = [];
+  private advertising: Promise<void> = Promise.resolve();
+  private dead = false;
+
+  private constructor(
+    private readonly options: FakeWorkerOptions,
+    private agent: SerfAgent,
+    private serf: SerfRpcClient,
+    private readonly model: ChannelModel,
+    private readonly consumer: Channel,
+    private readonly publisher: ConfirmChannel,
+  ) {}
+
+  static async start(options: FakeWorkerOptions): Promise<FakeWorker> {
+    const model = await connect(AMQP_URL);
+    model.on('error', () => undefined);
+    const consumer = await model.createChannel();
+    consumer.on('error', () => undefined);
+    await declareTopology(consumer, options.topology.worker(options.id));
+    const publisher = await model.createConfirmChannel();
+    publisher.on('error', () => undefined);
+    const agent = await options.agents.start({
+      name: options.id,
+      join: [options.join],
+      tags: tagsOf(options, options.slots),
+    });
+    const serf = await SerfRpcClient.connect({ addr: agent.rpcAddr });
+    const worker = new FakeWorker(options, agent, serf, model, consumer, publisher);
+    await consumer.prefetch(options.prefetch ?? options.slots);
+    await consumer.consume(options.topology.workerQueue(options.id), (message) => {
+      if (message !== null) void worker.onMessage(message);
+    });
+    return worker;
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  get gossipAddr(): string {
+    return this.agent.bindAddr;
+  }
+
+  /** Ends every held task (they complete). */
+  release(): void {
+    for (const resume of this.holds.splice(0)) resume();
+  }
+
+  /** SIGKILLs its Serf agent (peers must detect the failure) and drops its AMQP connection. */
+  async kill(): Promise<void> {
+    this.dead = true;
+    await this.options.agents.kill(this.agent, 'SIGKILL');
+    await this.serf.close();
+    await this.model.close().catch(() => undefined);
+  }
+
+  /** Closes its AMQP connection but leaves its Serf agent running: alive to Serf, gone to the broker. */
+  async dropConnection(): Promise<void> {
+    this.dead = true;
+    await this.model.close().catch(() => undefined);
+  }
+
+  /** Starts its Serf agent again under the same name (the worker is back), advertising free slots. */
+  async reviveAgent(): Promise<void> {
+    const port = Number(this.agent.bindAddr.split(':')[1]);
+    this.agent = await this.options.agents.start({
+      name: this.options.id,
+      join: [this.options.join],
+      tags: tagsOf(this.options, this.options.slots),
+      bindPort: port,
+    });
+    this.serf = await SerfRpcClient.connect({ addr: this.agent.rpcAddr });
+  }
+
+  /** Leaves the cluster gracefully and closes its connection. */
+  async stop(): Promise<void> {
+    this.dead = true;
+    this.release();
+    if (this.agent.child.exitCode === null) await this.serf.leave().catch(() => undefined);
+    await this.serf.close();
+    await this.options.agents.kill(this.agent, 'SIGTERM');
+    await this.model.close().catch(() => undefined);
+  }
+
+  private async onMessage(message: ConsumeMessage): Promise<void> {
+    const assignment = parseMessage(taskAssignmentSchema, message.content);
+    this.received.push(assignment);
+    this.busy += 1;
+    this.advertise();
+    await this.publish(this.event(assignment, { state: 'RUNNING' }));
+    const outcome = this.options.behaviour?.(assignment) ?? { kind: 'complete' };
+    if (outcome.kind === 'hold') await new Promise<void>((resume) => this.holds.push(resume));
+    if (outcome.kind === 'complete' && (outcome.delayMs ?? 0) > 0) await sleep(outcome.delayMs);
+    if (this.dead) return;
+    if (outcome.kind === 'fail') {
+      const request = taskRequestSchema.parse(assignment);
+      await this.publish(
+        this.event(assignment, {
+          state: 'FAILED',
+          retryable: outcome.retryable,
+          reason: outcome.reason ?? `failed on ${this.id}`,
+          errorCode: 'TEST_FAILURE',
+          ...(outcome.retryable
+            ? { request: { ...request, excludeWorkers: [...(request.excludeWorkers ?? []), this.id] } }
+            : {}),
+        }),
+      );
+    } else {
+      await this.publish(this.event(assignment, { state: 'COMPLETED', outputs: { worker: this.id } }));
+    }
+    this.consumer.ack(message);
+    this.busy -= 1;
+    this.advertise();
+  }
+
+  private event(assignment: TaskAssignment, fields: Record<string, unknown>): TaskEventInput {
+    return {
+      v: 1,
+      experimentId: assignment.experimentId,
+      taskId: assignment.taskId,
+      attempt: assignment.attempt,
+      at: new Date().toISOString(),
+      workerId: this.id,
+      ...fields,
+    } as TaskEventInput;
+  }
+
+  private publish(event: TaskEventInput): Promise<void> {
+    const content = encodeMessage(taskEventSchema, event);
+    return new Promise((resolve, reject) => {
+      this.publisher.publish(
+        this.options.topology.exchanges.events,
+        taskEventRoutingKey(event),
+        content,
+        { persistent: true, contentType: 'application/json' },
+        (error: unknown) =>
+          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+      );
+    });
+  }
+
+  /** Publishes the current free slots, one tags call at a time, as a worker does on every change. */
+  private advertise(): void {
+    const free = Math.max(0, this.options.slots - this.busy);
+    this.advertising = this.advertising
+      .then(() => (this.dead ? undefined : this.serf.tags({ set: tagsOf(this.options, free) })))
+      .catch(() => undefined);
+  }
+}
+
+function tagsOf(options: FakeWorkerOptions, freeSlots: number): Record<string, string> {
+  return encodeAdvertisementTags({
+    role: 'worker',
+    workerId: options.id,
+    queue: options.topology.workerQueue(options.id),
+    slots: options.slots,
+    freeSlots,
+    taskTypes: { ...options.taskTypes },
+    labels: { ...options.labels },
+  });
+}

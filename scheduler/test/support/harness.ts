@@ -1,0 +1,187 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { connect } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
+import {
+  WlmTopology,
+  createLogger,
+  deleteTopology,
+  encodeMessage,
+  loadConfig,
+  mergeTopology,
+  parseMessage,
+  taskEventSchema,
+  taskRequestSchema,
+} from '@wlm/commons';
+import type { Logger, TaskEvent, TaskRequest, TaskRequestInput } from '@wlm/commons';
+import { SchedulerService } from '@wlm/scheduler';
+import type { SchedulerServiceOptions } from '@wlm/scheduler';
+import { AMQP_URL } from './fake-worker';
+
+/** Silent unless WLM_TEST_LOG_LEVEL asks for more (e.g. `debug`). */
+export const testLogger: Logger = createLogger({
+  component: 'scheduler-test',
+  level: (process.env['WLM_TEST_LOG_LEVEL'] as 'debug' | undefined) ?? 'silent',
+  pretty: false,
+});
+
+/** A topology namespace of its own for one test file: `stest<random>`. */
+export function isolatedTopology(): WlmTopology {
+  return new WlmTopology(`stest${randomBytes(4).toString('hex')}`);
+}
+
+/** Starts a scheduler on `topology` talking to the Serf agent at `serfRpcAddr`. */
+export function startScheduler(
+  topology: WlmTopology,
+  serfRpcAddr: string,
+  overrides: Partial<SchedulerServiceOptions> = {},
+): Promise<SchedulerService> {
+  const config = loadConfig();
+  return SchedulerService.start({
+    config: { ...config, serf: { ...config.serf, rpcAddr: serfRpcAddr } },
+    logger: testLogger,
+    namespace: topology.namespace,
+    // Short timings keep the tests quick without changing what they prove.
+    alerts: { collectMs: 1_000 },
+    backlogLogMs: 1_000,
+    ...overrides,
+  });
+}
+
+let requestSeq = 0;
+
+/** A valid request for `taskType`; each call a new task id unless given. */
+export function taskRequest(taskType: string, overrides: Partial<TaskRequestInput> = {}): TaskRequestInput {
+  requestSeq += 1;
+  return {
+    v: 1,
+    experimentId: 'exp-test',
+    taskId: `t${requestSeq}`,
+    attempt: 1,
+    taskType,
+    context: { n: requestSeq },
+    priority: 0,
+    requestedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * The test's own view of the broker: publishes requests as the orchestrator would, reads every task
+ * event (from the orchestrator's queue, which nobody else consumes in a test namespace) and cleans up.
+ */
+export class BrokerProbe {
+  readonly events: TaskEvent[] = [];
+
+  private constructor(
+    private readonly model: ChannelModel,
+    private readonly channel: Channel,
+    private readonly publisher: ConfirmChannel,
+    private readonly topology: WlmTopology,
+  ) {}
+
+  static async open(topology: WlmTopology): Promise<BrokerProbe> {
+    const model = await connect(AMQP_URL);
+    model.on('error', () => undefined);
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    const publisher = await model.createConfirmChannel();
+    publisher.on('error', () => undefined);
+    const probe = new BrokerProbe(model, channel, publisher, topology);
+    await channel.consume(
+      topology.queues.orchestratorEvents,
+      (message) => {
+        if (message !== null) probe.events.push(parseMessage(taskEventSchema, message.content));
+      },
+      { noAck: true },
+    );
+    return probe;
+  }
+
+  /** Publishes requests to the scheduler's queue, AMQP priority = request priority, and waits for the confirms. */
+  async request(...requests: TaskRequestInput[]): Promise<TaskRequest[]> {
+    const parsed = requests.map((r) => taskRequestSchema.parse(r));
+    for (const request of parsed) {
+      this.publisher.sendToQueue(
+        this.topology.queues.schedulerRequests,
+        encodeMessage(taskRequestSchema, request),
+        {
+          persistent: true,
+          priority: request.priority,
+        },
+      );
+    }
+    await this.publisher.waitForConfirms();
+    return parsed;
+  }
+
+  /** Sends raw bytes, bypassing every schema: how poison reaches the scheduler. */
+  async sendRaw(queue: string, content: Buffer): Promise<void> {
+    this.publisher.sendToQueue(queue, content, { persistent: true });
+    await this.publisher.waitForConfirms();
+  }
+
+  async publish(exchange: string, routingKey: string, content: Buffer): Promise<void> {
+    this.publisher.publish(exchange, routingKey, content, { persistent: true });
+    await this.publisher.waitForConfirms();
+  }
+
+  get(queue: string): Promise<GetMessage | false> {
+    return this.channel.get(queue, { noAck: true });
+  }
+
+  eventsOf(state: TaskEvent['state'], match: (event: TaskEvent) => boolean = () => true): TaskEvent[] {
+    return this.events.filter((event) => event.state === state && match(event));
+  }
+
+  /** Deletes the namespace's queues and exchanges (core and the given workers'), then closes. */
+  async cleanUp(workerIds: readonly string[]): Promise<void> {
+    const spec = mergeTopology(this.topology.core(), ...workerIds.map((id) => this.topology.worker(id)));
+    const channel = await this.model.createChannel();
+    channel.on('error', () => undefined);
+    await deleteTopology(channel, spec).catch(() => undefined);
+    await this.model.close().catch(() => undefined);
+  }
+}
+
+/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** `experimentId/taskId/attempt` of an event or request. */
+export function keyOf(item: { experimentId: string; taskId: string; attempt: number }): string {
+  return `${item.experimentId}/${item.taskId}/${item.attempt}`;
+}
+
+const run = promisify(execFile);
+
+/**
+ * Has the broker force-close (as `rabbitmqctl close_connection` does) every connection named
+ * `connectionName` — only ours: other test files share the broker. Returns how many it closed.
+ */
+export async function forceCloseConnections(connectionName: string): Promise<number> {
+  const { stdout } = await run('rabbitmqctl', [
+    'list_connections',
+    'pid',
+    'client_properties',
+    '-q',
+    '--no-table-headers',
+  ]);
+  const pids = stdout
+    .split('\n')
+    .filter((line) => line.includes(`{"connection_name","${connectionName}"}`))
+    .map((line) => line.split('\t')[0] ?? '');
+  for (const pid of pids)
+    await run('rabbitmqctl', ['close_connection', pid, 'wlm scheduler test: forced close']);
+  return pids.length;
+}

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+/** A real `serf agent` child process on 127.0.0.1, started by a test. */
+export interface SerfAgent {
+  readonly name: string;
+  /** Gossip address, `127.0.0.1:port`. */
+  readonly bindAddr: string;
+  /** RPC address, `127.0.0.1:port`. */
+  readonly rpcAddr: string;
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<void>;
+}
+
+export interface SerfAgentOptions {
+  readonly name: string;
+  /** Gossip addresses to join at start. */
+  readonly join?: readonly string[];
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Reuse a gossip port (an agent restarted where it was). */
+  readonly bindPort?: number;
+}
+
+/** Starts agents on free ports and kills whatever is left in {@link stopAll}. */
+export class SerfAgents {
+  private readonly running = new Set<SerfAgent>();
+
+  async start(options: SerfAgentOptions): Promise<SerfAgent> {
+    const bindPort = options.bindPort ?? (await freePort(true));
+    const rpcPort = await freePort(false);
+    const args = [
+      'agent',
+      `-node=${options.name}`,
+      `-bind=127.0.0.1:${bindPort}`,
+      `-rpc-addr=127.0.0.1:${rpcPort}`,
+      '-log-level=warn',
+      ...(options.join ?? []).map((addr) => `-join=${addr}`),
+      ...Object.entries(options.tags ?? {}).flatMap(([k, v]) => ['-tag', `${k}=${v}`]),
+    ];
+    const child = spawn('serf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: string[] = [];
+    child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
+    child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const agent: SerfAgent = {
+      name: options.name,
+      bindAddr: `127.0.0.1:${bindPort}`,
+      rpcAddr: `127.0.0.1:${rpcPort}`,
+      child,
+      output: () => chunks.join(''),
+      exited,
+    };
+    this.running.add(agent);
+    void exited.then(() => this.running.delete(agent));
+    await waitForPort(agent, rpcPort);
+    return agent;
+  }
+
+  /** Sends `signal` (SIGKILL: no graceful leave, so peers must detect a failure) and waits for the exit. */
+  async kill(agent: SerfAgent, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill(signal);
+    await agent.exited;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running].map((agent) => this.kill(agent)));
+  }
+}
+
+async function waitForPort(agent: SerfAgent, port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (agent.child.exitCode !== null) throw new Error(`serf agent ${agent.name} exited:\n${agent.output()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`serf agent ${agent.name} did not open ${agent.rpcAddr}:\n${agent.output()}`);
+}
+
+/** A port free on 127.0.0.1 for TCP (and UDP too when `udp`, as gossip needs both). */
+export async function freePort(udp: boolean): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+      });
+    });
+    if (!udp || (await udpFree(port))) return port;
+  }
+  throw new Error('no free port found');
+}
+
+function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,54 @@
+import type { ExperimentView, TaskView } from '@wlm/orchestrator';
+import { table } from './text-table';
+
+const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+export function isTerminal(state: string): boolean {
+  return TERMINAL.has(state);
+}
+
+function time(iso: string | null): string {
+  return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function latestRun(task: TaskView): TaskView['runs'][number] | undefined {
+  return task.runs[task.runs.length - 1];
+}
+
+/** `wlm status`: the experiment, then one line per task. */
+export function formatExperiment(view: ExperimentView): string[] {
+  const lines = [
+    `experiment ${view.id}`,
+    `  type      ${view.type} (DAG version ${view.dagVersion}), run ${view.run}, priority ${view.priority}`,
+    `  state     ${view.state}${view.failureReason === null ? '' : ` — ${view.failureReason}`}`,
+    `  created   ${time(view.createdAt)}   started ${time(view.startedAt)}   ended ${time(view.endedAt)}`,
+    '',
+  ];
+  const rows = view.tasks.map((task) => {
+    const run = latestRun(task);
+    return [
+      task.taskId,
+      task.taskType,
+      task.state,
+      String(task.attempt),
+      run?.workerId ?? '-',
+      time(run?.startedAt ?? null),
+      time(run?.endedAt ?? null),
+      run?.reason ?? '',
+    ];
+  });
+  return [
+    ...lines,
+    ...table([['TASK', 'TYPE', 'STATE', 'ATTEMPT', 'WORKER', 'STARTED', 'ENDED', 'REASON'], ...rows]),
+  ];
+}
+
+/** One progress line for `wlm submit --wait`: how many tasks are in each state. */
+export function formatProgress(view: ExperimentView, elapsedMs: number): string {
+  const counts = new Map<string, number>();
+  for (const task of view.tasks) counts.set(task.state, (counts.get(task.state) ?? 0) + 1);
+  const parts = ['COMPLETED', 'RUNNING', 'QUEUED', 'PENDING', 'FAILED', 'CANCELLED']
+    .filter((state) => (counts.get(state) ?? 0) > 0)
+    .map((state) => `${counts.get(state)} ${state.toLowerCase()}`);
+  return `[${(elapsedMs / 1000).toFixed(1)} s] ${view.state}: ${parts.join(', ')} (of ${view.tasks.length} tasks)`;
+}

@@ -1,0 +1,64 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { WlmTopology, createLogger, loadConfig } from '@wlm/commons';
+import { runOrchestrator } from '@wlm/orchestrator';
+
+interface OrchestratorCommandOptions {
+  namespace: string;
+  instanceId?: string;
+  port?: number;
+  host?: string;
+}
+
+function parseNamespace(value: string): string {
+  try {
+    return new WlmTopology(value).namespace;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function parsePort(value: string): number {
+  const port = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return port;
+}
+
+/** `wlm orchestrator`: runs one orchestrator (API + engine; leads or stands by) until a signal stops it. */
+export function orchestratorCommand(): Command {
+  return new Command('orchestrator')
+    .description('run an orchestrator: REST API, DAG engine, recovery; several may run, one leads')
+    .option(
+      '--namespace <ns>',
+      'topology namespace (prefix of every queue and exchange)',
+      parseNamespace,
+      'wlm',
+    )
+    .option(
+      '--instance-id <id>',
+      'name of this instance in logs and the leadership table (default <host>:<pid>)',
+    )
+    .option('--host <host>', 'address the API listens on (default config http.host, WLM_HTTP_HOST)')
+    .option('--port <port>', 'port the API listens on (default config http.port, WLM_HTTP_PORT)', parsePort)
+    .addHelpText(
+      'after',
+      '\nUses MySQL (mysql.url), Neo4j (neo4j.*) and RabbitMQ (rabbitmq.url); `wlm stack up` starts them locally.\n' +
+        'The first SIGTERM/SIGINT drains (requests and the event batch in hand finish, a standby takes over);\n' +
+        'a second one exits at once.',
+    )
+    .action(async (options: OrchestratorCommandOptions) => {
+      const config = loadConfig();
+      const logger = createLogger({ component: 'orchestrator', level: config.log.level });
+      await runOrchestrator({
+        config,
+        logger,
+        namespace: options.namespace,
+        instanceId: options.instanceId,
+        http: { host: options.host, port: options.port },
+        onStarted: (orchestrator) =>
+          console.error(
+            `wlm orchestrator: API on ${orchestrator.url}/api (health: ${orchestrator.url}/healthz)`,
+          ),
+      });
+    });
+}

@@ -1,0 +1,100 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { WlmTopology, createLogger, loadConfig, redactUrl } from '@wlm/commons';
+import { SchedulerService } from '@wlm/scheduler';
+
+interface SchedulerCommandOptions {
+  namespace: string;
+  instanceId?: string;
+  prefetch?: number;
+  alerts: boolean;
+}
+
+function parseNamespace(value: string): string {
+  try {
+    return new WlmTopology(value).namespace;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function parsePrefetch(value: string): number {
+  const prefetch = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65_535) {
+    throw new InvalidArgumentError('expected a whole number of requests from 1 to 65535');
+  }
+  return prefetch;
+}
+
+/** First SIGTERM/SIGINT drains (held requests go back to the queue); the second exits at once. */
+function handleSignals(scheduler: SchedulerService): () => void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received === 1) {
+      console.error(`wlm scheduler: ${signal}: draining; send it again to exit at once`);
+      void scheduler.close();
+    } else {
+      // The broker requeues whatever this process still holds when its connection drops.
+      process.exit(130);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}
+
+/** `wlm scheduler`: runs one scheduler instance until a signal stops it. */
+export function schedulerCommand(): Command {
+  return new Command('scheduler')
+    .description(
+      'run a scheduler: place tasks on workers advertised over Serf, retry failures, mail the admin',
+    )
+    .option(
+      '--namespace <ns>',
+      'topology namespace (prefix of every queue and exchange)',
+      parseNamespace,
+      'wlm',
+    )
+    .option('--instance-id <id>', 'name of this instance in logs and mails (default <host>-<pid>-<random>)')
+    .option(
+      '--prefetch <n>',
+      'requests held unacknowledged at most while waiting for capacity (default 200)',
+      parsePrefetch,
+    )
+    .option('--no-alerts', 'do not send admin mail from this instance (it still reports incidents)')
+    .addHelpText(
+      'after',
+      '\nUses the Serf agent at serf.rpcAddr (WLM_SERF_RPC_ADDR), RabbitMQ at rabbitmq.url and SMTP at smtp.*.\n' +
+        'Run several for availability: they share the work and exactly one of them mails.',
+    )
+    .action(async (options: SchedulerCommandOptions) => {
+      const config = loadConfig();
+      const logger = createLogger({ component: 'scheduler', level: config.log.level });
+      const scheduler = await SchedulerService.start({
+        config,
+        logger,
+        namespace: options.namespace,
+        ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+        ...(options.prefetch === undefined ? {} : { requestPrefetch: options.prefetch }),
+        ...(options.alerts ? {} : { alerts: false }),
+      });
+      const stopped = new Promise<void>((resolve) =>
+        scheduler.on('state', (state) => {
+          if (state === 'stopped' || state === 'failed') resolve();
+        }),
+      );
+      const release = handleSignals(scheduler);
+      console.error(
+        `scheduler ${scheduler.instanceId} running: namespace ${options.namespace}, ` +
+          `rabbitmq ${redactUrl(config.rabbitmq.url)}, serf ${config.serf.rpcAddr}, ` +
+          `admin mail ${options.alerts ? `${config.smtp.adminEmail} via ${config.smtp.host}:${config.smtp.port}` : 'off'}`,
+      );
+      await stopped;
+      await scheduler.close();
+      release();
+      if (scheduler.state === 'failed') process.exitCode = 1;
+    });
+}

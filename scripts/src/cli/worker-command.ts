@@ -1,0 +1,242 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, createLogger, loadConfig, taskTypeSchema } from '@wlm/commons';
+import type { WlmConfig } from '@wlm/commons';
+import { MAX_WORKER_SLOTS, Worker, pluginSpecifier } from '@wlm/workers';
+import type { WorkerSerfOptions, WorkerStartInfo, WorkerState } from '@wlm/workers';
+
+interface WorkerCommandOptions {
+  name: string;
+  tasks: string[];
+  slots: number;
+  labels?: Record<string, string>;
+  serfRpc?: string;
+  join?: string[];
+  namespace: string;
+  drainTimeout: number;
+  json?: boolean;
+}
+
+function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function parseTasks(value: string): string[] {
+  const tasks = parseList(value);
+  if (tasks.length === 0)
+    throw new InvalidArgumentError('name at least one task type, e.g. --tasks echo,shell');
+  for (const task of tasks) {
+    const isModule = task.startsWith('.') || task.startsWith('/') || task.startsWith('@');
+    if (!isModule && !taskTypeSchema.safeParse(task).success) {
+      throw new InvalidArgumentError(
+        `"${task}" is neither a task type (lower case, e.g. echo or job-submission) nor a module path or package`,
+      );
+    }
+  }
+  return tasks;
+}
+
+function parseSlots(value: string): number {
+  const slots = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(slots) || slots < 1 || slots > MAX_WORKER_SLOTS) {
+    throw new InvalidArgumentError(`expected a whole number of slots from 1 to ${MAX_WORKER_SLOTS}`);
+  }
+  return slots;
+}
+
+/** `site=bigred,gpu=a100`; the label alphabet itself is checked by the worker's options. */
+function parseLabels(value: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of parseList(value)) {
+    const at = item.indexOf('=');
+    if (at <= 0)
+      throw new InvalidArgumentError(`expected name=value pairs such as site=bigred, got "${item}"`);
+    const name = item.slice(0, at);
+    if (Object.hasOwn(labels, name)) throw new InvalidArgumentError(`label "${name}" is given twice`);
+    labels[name] = item.slice(at + 1);
+  }
+  return labels;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError('expected a number of seconds ≥ 0');
+  }
+  return seconds;
+}
+
+function serfOptions(options: WorkerCommandOptions, config: WlmConfig): WorkerSerfOptions {
+  if (options.serfRpc !== undefined) {
+    return {
+      mode: 'host-agent',
+      rpcAddr: options.serfRpc,
+      ...(config.serf.rpcAuthKey === undefined ? {} : { rpcAuthKey: config.serf.rpcAuthKey }),
+    };
+  }
+  return {
+    mode: 'own-agent',
+    join: options.join ?? [config.serf.bindAddr],
+    ...(config.serf.encryptKey === undefined ? {} : { encryptKey: config.serf.encryptKey }),
+  };
+}
+
+/** One greppable line: what the worker runs and where it can be reached. */
+function startLine(info: WorkerStartInfo): string {
+  const tasks = Object.entries(info.taskTypes).map(([type, version]) => `${type}@${version}`);
+  const labels = Object.entries(info.labels).map(([name, value]) => `${name}=${value}`);
+  const serf =
+    info.serf.mode === 'own-agent'
+      ? `own agent rpc ${info.serf.rpcAddr} gossip ${info.serf.bindAddr ?? '?'} joined ${(info.serf.joined ?? []).join(',')}`
+      : `host agent rpc ${info.serf.rpcAddr}`;
+  return (
+    `worker ${info.workerId} running: queue ${info.queue}, ${info.slots} slots, tasks ${tasks.join(',')}` +
+    `${labels.length > 0 ? `, labels ${labels.join(',')}` : ''}, serf ${serf}`
+  );
+}
+
+/** Task types whose `@wlm/task-*` package is installed where this CLI can see it, for hints. */
+function installedTaskTypes(): string[] {
+  const types = new Set<string>();
+  for (const dir of [join(process.cwd(), 'node_modules'), ...module.paths]) {
+    try {
+      for (const entry of readdirSync(join(dir, '@wlm'))) {
+        if (entry.startsWith('task-')) types.add(entry.slice('task-'.length));
+      }
+    } catch {
+      // No @wlm packages there.
+    }
+  }
+  return [...types].sort();
+}
+
+function installedHint(): string {
+  const types = installedTaskTypes();
+  return types.length === 0
+    ? 'no @wlm/task-* package is installed'
+    : `task types installed here: ${types.join(', ')}`;
+}
+
+/**
+ * First SIGTERM/SIGINT drains (running tasks finish, up to --drain-timeout); the second stops them
+ * now and hands their assignments back; a third exits at once.
+ */
+function handleSignals(worker: Worker): () => void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received === 1) {
+      console.error(`wlm worker: ${signal}: draining; send it again to stop running tasks now`);
+      void worker.close();
+    } else if (received === 2) {
+      console.error(`wlm worker: ${signal}: stopping running tasks and handing them back`);
+      void worker.close({ force: true });
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}
+
+function ended(worker: Worker): Promise<WorkerState> {
+  return new Promise((resolve) => {
+    const onState = (state: WorkerState): void => {
+      if (state !== 'stopped' && state !== 'failed') return;
+      worker.off('state', onState);
+      resolve(state);
+    };
+    worker.on('state', onState);
+  });
+}
+
+async function runWorker(options: WorkerCommandOptions): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ component: 'worker', level: config.log.level });
+  const specifiers = options.tasks.map(pluginSpecifier);
+  const worker = new Worker({
+    workerId: options.name,
+    plugins: specifiers,
+    slots: options.slots,
+    labels: options.labels ?? {},
+    namespace: options.namespace,
+    amqpUrl: config.rabbitmq.url,
+    serf: serfOptions(options, config),
+    drainTimeoutMs: options.drainTimeout * 1000,
+    logger,
+  });
+  let failure: Error | undefined;
+  worker.on('worker:failed', (error) => {
+    failure = error;
+  });
+  const finished = ended(worker);
+  const stopHandlingSignals = handleSignals(worker);
+  try {
+    const info = await worker.start().catch((error: unknown) => {
+      if (error instanceof ConfigError && error.key === 'tasks') {
+        throw new ConfigError('tasks', `${error.message}\n(${installedHint()})`);
+      }
+      throw error;
+    });
+    if (options.json) console.log(JSON.stringify(info));
+    else console.log(startLine(info));
+    for (const { specifier, reason } of info.pluginFailures) {
+      const given = options.tasks[specifiers.indexOf(specifier)] ?? specifier;
+      const what = given === specifier ? specifier : `task type "${given}" (${specifier})`;
+      console.error(`wlm worker: ${what} not loaded, not advertised: ${reason}`);
+    }
+    if (info.pluginFailures.length > 0) console.error(`wlm worker: ${installedHint()}`);
+    if ((await finished) === 'failed') {
+      console.error(`wlm worker: stopped after an error: ${failure?.message ?? 'see the log'}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    stopHandlingSignals();
+  }
+}
+
+/** `wlm worker`: run one worker until SIGTERM/SIGINT. */
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('run a worker: advertise task types over Serf and run the tasks assigned to its queue')
+    .requiredOption('--name <id>', 'worker id (letters, digits, _ . -): names its queue and Serf node')
+    .requiredOption(
+      '--tasks <types>',
+      'comma-separated task types (echo means the package @wlm/task-echo) or plugin module paths',
+      parseTasks,
+    )
+    .requiredOption('--slots <n>', `tasks run at once (1–${MAX_WORKER_SLOTS})`, parseSlots)
+    .option(
+      '--labels <k=v,…>',
+      'labels that placement constraints match, e.g. site=bigred,gpu=a100',
+      parseLabels,
+    )
+    .addOption(
+      new Option(
+        '--serf-rpc <addr>',
+        'advertise through the Serf agent already on this host (its RPC address)',
+      ).conflicts('join'),
+    )
+    .option(
+      '--join <addrs>',
+      'start an own Serf agent and join through these gossip addresses (default: config serf.bindAddr)',
+      parseList,
+    )
+    .option('--namespace <ns>', 'AMQP namespace of the installation', 'wlm')
+    .option('--drain-timeout <seconds>', 'how long a graceful stop waits for running tasks', parseSeconds, 30)
+    .option('--json', 'print the start line as a JSON object')
+    .addHelpText(
+      'after',
+      '\nStops on SIGTERM/SIGINT: the first drains (running tasks finish; after --drain-timeout they are\n' +
+        'handed back to the queue), the second hands running tasks back at once.',
+    )
+    .action((options: WorkerCommandOptions) => runWorker(options));
+}

@@ -1,0 +1,118 @@
+import {
+  AmqpConnection,
+  createLogger,
+  deleteTopology,
+  loadConfig,
+  mergeTopology,
+  taskEventSchema,
+  taskRequestSchema,
+} from '@wlm/commons';
+import type {
+  TaskEvent,
+  TaskEventOf,
+  TaskEventState,
+  TaskRequestInput,
+  TopologySpec,
+  WlmTopology,
+} from '@wlm/commons';
+import { eventually } from './wait';
+
+/** `experimentId/taskId/attempt`: the key every consumer is idempotent on. */
+export function attemptKey(item: { experimentId: string; taskId: string; attempt: number }): string {
+  return `${item.experimentId}/${item.taskId}/${item.attempt}`;
+}
+
+/**
+ * The test's side of the broker, in the orchestrator's place: publishes TaskRequests to the
+ * scheduler's queue and records every task event from the orchestrator's queue (which nothing else
+ * consumes in a test namespace: the mock orchestrator has a queue of its own).
+ */
+export class E2eBroker {
+  readonly events: TaskEvent[] = [];
+
+  private constructor(
+    private readonly amqp: AmqpConnection,
+    private readonly topology: WlmTopology,
+  ) {}
+
+  static async open(topology: WlmTopology): Promise<E2eBroker> {
+    const amqp = await AmqpConnection.connect({
+      url: loadConfig().rabbitmq.url,
+      logger: createLogger({ component: 'e2e-test', level: 'silent', pretty: false }),
+      topology: topology.core(),
+      connectionName: `wlm-e2e-test-${topology.namespace}`,
+      closeTimeoutMs: 5_000,
+    });
+    const broker = new E2eBroker(amqp, topology);
+    await amqp.consume(
+      topology.queues.orchestratorEvents,
+      taskEventSchema,
+      (event) => void broker.events.push(event),
+      { prefetch: 500 },
+    );
+    return broker;
+  }
+
+  /** Publishes requests (AMQP priority = request priority) and waits for every confirm. */
+  async request(...requests: readonly TaskRequestInput[]): Promise<void> {
+    await Promise.all(
+      requests.map((request) =>
+        this.amqp.publishMessage('', this.topology.queues.schedulerRequests, taskRequestSchema, request, {
+          priority: request.priority,
+        }),
+      ),
+    );
+  }
+
+  /** Events in `state`, optionally of one experiment, in arrival order. */
+  eventsOf<S extends TaskEventState>(state: S, experimentId?: string): TaskEventOf<S>[] {
+    return this.events.filter(
+      (event): event is TaskEventOf<S> =>
+        event.state === state && (experimentId === undefined || event.experimentId === experimentId),
+    );
+  }
+
+  /** Waits until `count` tasks of `experimentId` have a COMPLETED event; returns those events. */
+  async completed(
+    experimentId: string,
+    count: number,
+    timeoutMs: number,
+  ): Promise<TaskEventOf<'COMPLETED'>[]> {
+    return eventually(
+      `${count} tasks of ${experimentId} COMPLETED`,
+      () => this.eventsOf('COMPLETED', experimentId),
+      (events) => new Set(events.map((event) => event.taskId)).size >= count,
+      timeoutMs,
+    );
+  }
+
+  /** Waits for the first event in `state` of one task and returns it. */
+  async waitForEvent<S extends TaskEventState>(
+    state: S,
+    experimentId: string,
+    taskId: string,
+    timeoutMs: number,
+  ): Promise<TaskEventOf<S>> {
+    const found = await eventually(
+      `${state} of ${experimentId}/${taskId}`,
+      () => this.eventsOf(state, experimentId).find((event) => event.taskId === taskId),
+      (event) => event !== undefined,
+      timeoutMs,
+    );
+    return found as TaskEventOf<S>;
+  }
+
+  /** Consumers of a queue, as the broker counts them. */
+  async consumers(queue: string): Promise<number> {
+    return this.amqp.withChannel(async (channel) => (await channel.checkQueue(queue)).consumerCount);
+  }
+
+  /** Deletes `specs` (queues with their messages, then exchanges) in one go, then disconnects. */
+  async destroy(specs: readonly TopologySpec[]): Promise<void> {
+    try {
+      await this.amqp.withChannel((channel) => deleteTopology(channel, mergeTopology(...specs)));
+    } finally {
+      await this.amqp.close();
+    }
+  }
+}

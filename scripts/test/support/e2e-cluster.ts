@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { WlmTopology, loadConfig } from '@wlm/commons';
+import { deleteMails, listMails, stackPaths } from '../../src';
+import type { StoredMail } from '../../src';
+import { CliProcess } from './cli-process';
+import { E2eBroker } from './e2e-broker';
+import { SerfSeed } from './serf-seed';
+
+export interface WorkerSpec {
+  /** Short name; the worker id is `<namespace>-<name>`. */
+  readonly name: string;
+  /** `--tasks`: task types or a plugin module path. */
+  readonly tasks: string;
+  readonly slots: number;
+  /** `--labels k=v,…` */
+  readonly labels?: string;
+}
+
+export interface SchedulerSpec {
+  /** Its own Serf agent joined to the seed, as a second instance on another host would have. */
+  readonly ownAgent?: boolean;
+}
+
+const START_TIMEOUT_MS = 30_000;
+const KNOWN_TIMEOUT_MS = 15_000;
+
+/**
+ * One test file's wlm installation of real processes: a namespace (`e2e<random>`), a Serf seed agent
+ * of its own, `wlm scheduler` and `wlm worker` children of the built CLI, and the test's broker
+ * client. `cleanUp` stops every process, deletes the namespace's queues and exchanges and the mails
+ * its workers caused.
+ */
+export class E2eCluster {
+  readonly schedulers: CliProcess[] = [];
+  readonly workers = new Map<string, CliProcess>();
+  private readonly extraAgents: SerfSeed[] = [];
+  private readonly mailDir = stackPaths(loadConfig()).mailDir;
+
+  private constructor(
+    readonly topology: WlmTopology,
+    readonly seed: SerfSeed,
+    readonly broker: E2eBroker,
+  ) {}
+
+  static async start(): Promise<E2eCluster> {
+    const topology = new WlmTopology(`e2e${randomBytes(4).toString('hex')}`);
+    const seed = await SerfSeed.start(`${topology.namespace}-seed`);
+    const broker = await E2eBroker.open(topology).catch(async (error: unknown) => {
+      await seed.stop();
+      throw error;
+    });
+    return new E2eCluster(topology, seed, broker);
+  }
+
+  get namespace(): string {
+    return this.topology.namespace;
+  }
+
+  workerId(name: string): string {
+    return `${this.namespace}-${name}`;
+  }
+
+  /** Starts `wlm scheduler` on this namespace and waits until it runs. */
+  async startScheduler(spec: SchedulerSpec = {}): Promise<CliProcess> {
+    let agent = this.seed;
+    if (spec.ownAgent === true) {
+      agent = await SerfSeed.start(`${this.namespace}-sched${this.schedulers.length + 1}`, this.seed);
+      this.extraAgents.push(agent);
+    }
+    const instanceId = `${this.namespace}-s${this.schedulers.length + 1}`;
+    const scheduler = new CliProcess(
+      `scheduler ${instanceId}`,
+      ['scheduler', '--namespace', this.namespace, '--instance-id', instanceId],
+      // info: the test reads its "worker joined" lines to know which workers it can place on.
+      { WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info' },
+    );
+    this.schedulers.push(scheduler);
+    await scheduler.waitFor('running', (p) => p.logged('scheduler running').length > 0, START_TIMEOUT_MS);
+    return scheduler;
+  }
+
+  /**
+   * Starts `wlm worker` joined to the seed agent and waits until every running scheduler knows it,
+   * so what a test publishes next can be placed on it. Returns the worker id.
+   */
+  async startWorker(spec: WorkerSpec): Promise<string> {
+    const workerId = this.workerId(spec.name);
+    const worker = new CliProcess(
+      `worker ${workerId}`,
+      [
+        'worker',
+        ...['--name', workerId, '--tasks', spec.tasks, '--slots', String(spec.slots)],
+        ...(spec.labels === undefined ? [] : ['--labels', spec.labels]),
+        ...['--namespace', this.namespace, '--join', this.seed.bindAddr, '--drain-timeout', '1'],
+      ],
+      { WLM_LOG_LEVEL: 'warn' },
+    );
+    this.workers.set(workerId, worker);
+    await worker.waitFor('its start line', (p) => p.stdout.includes('\n'), START_TIMEOUT_MS);
+    await this.knownToSchedulers(workerId);
+    return workerId;
+  }
+
+  /** Waits until every running scheduler has logged that `workerId` joined. */
+  async knownToSchedulers(workerId: string): Promise<void> {
+    for (const scheduler of this.schedulers.filter((s) => s.running)) {
+      await scheduler.waitFor(
+        `worker ${workerId} joined`,
+        (p) => p.logged('worker joined').some((record) => record.workerId === workerId),
+        KNOWN_TIMEOUT_MS,
+      );
+    }
+  }
+
+  worker(workerId: string): CliProcess {
+    const worker = this.workers.get(workerId);
+    if (worker === undefined) throw new Error(`no worker ${workerId} in this cluster`);
+    return worker;
+  }
+
+  /** Mails in the stack's SMTP sink about this namespace's workers. */
+  mails(): StoredMail[] {
+    return listMails(this.mailDir).filter((mail) => mail.subject.includes(`${this.namespace}-`));
+  }
+
+  /**
+   * Schedulers first, so that workers going away cause no mail; then workers (graceful leave), the
+   * Serf agents, the namespace's queues and exchanges, and the mails about its workers.
+   */
+  async cleanUp(): Promise<void> {
+    await Promise.allSettled(this.schedulers.map((scheduler) => scheduler.stop()));
+    await Promise.allSettled([...this.workers.values()].map((worker) => worker.stop()));
+    await Promise.allSettled([this.seed, ...this.extraAgents].map((agent) => agent.stop()));
+    await this.broker.destroy([
+      this.topology.core(),
+      ...[...this.workers.keys()].map((workerId) => this.topology.worker(workerId)),
+    ]);
+    deleteMails(
+      this.mailDir,
+      this.mails().map((mail) => mail.id),
+    );
+  }
+}

@@ -1,0 +1,261 @@
+import type { EventEmitter } from 'node:events';
+import { MessageValidationError, TASK_FAILURE_CODES, WlmError } from '@wlm/commons';
+import type { Delivery, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
+import type { IsolatedTaskRunner, LoadedPlugin, TaskOutcome } from '../execution';
+import { messageOf } from '../execution/error-message';
+import { ProgressRelay } from './progress-relay';
+import type { RecentCancels } from '@wlm/commons';
+import type { RecentIds } from './recent-ids';
+import type { RunningTask, RunningTasks } from './running-tasks';
+import { cancelledEvent, completedEvent, failedEvent, progressEvent, runningEvent } from './task-events';
+import type { WorkerEvents, WorkerTaskInfo } from './worker-events';
+
+/** Publishes one TaskEvent to the events exchange; resolves on the broker's confirm. */
+export type TaskEventPublisher = (event: TaskEvent, messageId?: string) => Promise<void>;
+
+export interface AssignmentHandlerOptions {
+  workerId: string;
+  /** Loaded plugins by task type. */
+  plugins: ReadonlyMap<string, LoadedPlugin>;
+  runner: IsolatedTaskRunner;
+  publish: TaskEventPublisher;
+  cancels: RecentCancels;
+  /** Assignments whose terminal event the broker confirmed. */
+  finished: RecentIds;
+  running: RunningTasks;
+  progressIntervalMs: number;
+  events: EventEmitter<WorkerEvents>;
+  logger: Logger;
+  /** Called whenever the number of running tasks changes. */
+  onLoadChange: () => void;
+}
+
+/** The worker cannot serve this task type: another worker may, so the failure is retryable. */
+export const TASK_TYPE_NOT_SERVED = 'TASK_TYPE_NOT_SERVED';
+
+/**
+ * Handles one TaskAssignment from the worker's queue: RUNNING, the run in a task process with its
+ * progress relayed, then exactly one terminal event. The queue consumer acks the delivery when this
+ * resolves — so only after the terminal event is confirmed — and requeues it when this throws a
+ * retryable error, which is how unfinished work is handed back at shutdown.
+ */
+export class AssignmentHandler {
+  private acceptingWork = false;
+
+  constructor(private readonly options: AssignmentHandlerOptions) {}
+
+  /** Whether new deliveries are run; when not, they are handed back to the queue. */
+  get accepting(): boolean {
+    return this.acceptingWork;
+  }
+
+  startAccepting(): void {
+    this.acceptingWork = true;
+  }
+
+  stopAccepting(): void {
+    this.acceptingWork = false;
+  }
+
+  /** The consumer's message handler. */
+  readonly handle = async (assignment: TaskAssignment, delivery: Delivery): Promise<void> => {
+    const info = taskInfo(assignment);
+    const log = this.options.logger.child({ ...info, redelivered: delivery.redelivered });
+    if (!this.acceptingWork) throw this.handBack(info, log);
+    const { assignmentId } = assignment;
+    if (this.options.finished.has(assignmentId)) {
+      log.info('assignment already finished (redelivered); acked without running it again');
+      this.options.events.emit('task:duplicate', info);
+      return;
+    }
+    const inProgress = this.options.running.get(assignmentId);
+    if (inProgress !== undefined) {
+      // The broker redelivered it while we still run it (our channel was lost, or the consumer
+      // timeout expired): settle this copy the way the run ends rather than run it twice.
+      log.info('assignment redelivered while it runs; waiting for that run');
+      if ((await inProgress.settled) === 'finished') {
+        this.options.events.emit('task:duplicate', info);
+        return;
+      }
+      throw this.handBack(info, log);
+    }
+    if (assignment.workerId !== this.options.workerId) {
+      log.warn(
+        { addressedTo: assignment.workerId },
+        'assignment addressed to another worker; running it here',
+      );
+    }
+    const cancel = this.options.cancels.find(assignment);
+    if (cancel !== undefined) {
+      const reason = cancel.reason ?? 'cancelled before it started';
+      await this.finish(assignment, cancelledEvent(assignment, this.options.workerId, reason), log);
+      log.info({ reason }, 'assignment of a cancelled task acked without running');
+      this.options.events.emit('task:cancelled', info, reason);
+      return;
+    }
+    const plugin = this.options.plugins.get(assignment.taskType);
+    if (plugin === undefined) {
+      const failure = {
+        reason: `worker ${this.options.workerId} has no plugin for task type "${assignment.taskType}"`,
+        retryable: true,
+        errorCode: TASK_TYPE_NOT_SERVED,
+      };
+      await this.finish(assignment, failedEvent(assignment, this.options.workerId, failure), log);
+      log.warn('assignment of a task type this worker does not serve; failed as retryable');
+      this.options.events.emit('task:failed', info, failure);
+      return;
+    }
+    await this.run(assignment, plugin, info, log);
+  };
+
+  private async run(
+    assignment: TaskAssignment,
+    plugin: LoadedPlugin,
+    info: WorkerTaskInfo,
+    log: Logger,
+  ): Promise<void> {
+    const { workerId } = this.options;
+    const task = this.options.running.add(assignment);
+    this.options.onLoadChange();
+    let settlement: 'finished' | 'handed-back' = 'handed-back';
+    try {
+      // Not awaited: confirms are pipelined, and the channel keeps RUNNING ahead of the terminal event.
+      this.publishQuietly(runningEvent(assignment, workerId), log, `${assignment.assignmentId}:running`);
+      this.options.events.emit('task:started', info);
+      log.info('task started');
+      const outcome = await this.execute(assignment, plugin, task, log);
+      if (isHandBack(task, outcome)) throw this.handBack(info, log);
+      await this.finishWith(assignment, outcome, info, log);
+      settlement = 'finished';
+    } finally {
+      this.options.running.end(assignment.assignmentId, settlement);
+      this.options.onLoadChange();
+    }
+  }
+
+  private async execute(
+    assignment: TaskAssignment,
+    plugin: LoadedPlugin,
+    task: RunningTask,
+    log: Logger,
+  ): Promise<TaskOutcome> {
+    const relay = new ProgressRelay(this.options.progressIntervalMs, (progress) =>
+      this.publishQuietly(progressEvent(assignment, this.options.workerId, progress), log),
+    );
+    try {
+      return await this.options.runner.run(
+        {
+          plugin,
+          experimentId: assignment.experimentId,
+          taskId: assignment.taskId,
+          attempt: assignment.attempt,
+          params: assignment.context,
+          ...(assignment.timeoutMs === undefined ? {} : { timeoutMs: assignment.timeoutMs }),
+          onProgress: (progress) => relay.report(progress),
+        },
+        task.signal,
+      );
+    } finally {
+      relay.close();
+    }
+  }
+
+  private async finishWith(
+    assignment: TaskAssignment,
+    outcome: TaskOutcome,
+    info: WorkerTaskInfo,
+    log: Logger,
+  ): Promise<void> {
+    const { workerId, events } = this.options;
+    switch (outcome.status) {
+      case 'completed':
+        try {
+          await this.finish(assignment, completedEvent(assignment, workerId, outcome.outputs), log);
+        } catch (error) {
+          // Outputs the wire refuses can never be published; fail the task rather than retry forever.
+          if (!(error instanceof MessageValidationError)) throw error;
+          const failure = {
+            reason: `the outputs cannot be sent: ${error.message}`,
+            retryable: false,
+            errorCode: TASK_FAILURE_CODES.OUTPUT_INVALID,
+          };
+          await this.finish(assignment, failedEvent(assignment, workerId, failure), log);
+          events.emit('task:failed', info, failure);
+          return;
+        }
+        log.info('task completed');
+        events.emit('task:completed', info);
+        return;
+      case 'failed': {
+        const failure = { reason: outcome.reason, retryable: outcome.retryable, errorCode: outcome.code };
+        await this.finish(assignment, failedEvent(assignment, workerId, failure), log);
+        log.info(
+          { errorCode: outcome.code, retryable: outcome.retryable, reason: outcome.reason },
+          'task failed',
+        );
+        events.emit('task:failed', info, failure);
+        return;
+      }
+      case 'cancelled':
+        await this.finish(assignment, cancelledEvent(assignment, workerId, outcome.reason), log);
+        log.info({ reason: outcome.reason }, 'task cancelled');
+        events.emit('task:cancelled', info, outcome.reason);
+        return;
+    }
+  }
+
+  /**
+   * Publishes the terminal event and waits for its confirm, then remembers the assignment as done.
+   * A publish that fails becomes a retryable error: the delivery is requeued, never acked unreported.
+   */
+  private async finish(assignment: TaskAssignment, event: TaskEvent, log: Logger): Promise<void> {
+    try {
+      await this.options.publish(event, `${assignment.assignmentId}:${event.state.toLowerCase()}`);
+    } catch (error) {
+      if (error instanceof MessageValidationError) throw error;
+      log.error({ err: error, state: event.state }, 'terminal event not confirmed; the assignment goes back');
+      throw new WlmError(
+        'AMQP_PUBLISH_FAILED',
+        `the ${event.state} event of assignment ${assignment.assignmentId} was not confirmed: ${messageOf(error)}`,
+        { cause: error, retryable: true },
+      );
+    }
+    this.options.finished.add(assignment.assignmentId);
+  }
+
+  private publishQuietly(event: TaskEvent, log: Logger, messageId?: string): void {
+    this.options.publish(event, messageId).catch((error: unknown) => {
+      log.warn({ err: error, state: event.state }, 'task event not published');
+    });
+  }
+
+  /** The error that makes the consumer requeue the delivery: the assignment is not lost. */
+  private handBack(info: WorkerTaskInfo, log: Logger): WlmError {
+    log.info('assignment handed back to the queue');
+    this.options.events.emit('task:handed-back', info);
+    return new WlmError(
+      'SHUTTING_DOWN',
+      `worker ${this.options.workerId} is shutting down; assignment requeued`,
+      {
+        retryable: true,
+      },
+    );
+  }
+}
+
+/** A run stopped for shutdown (or killed by the runner closing) is handed back rather than reported. */
+function isHandBack(task: RunningTask, outcome: TaskOutcome): boolean {
+  if (outcome.status === 'completed') return false;
+  if (task.stopReason?.kind === 'shutdown') return true;
+  return outcome.status === 'failed' && outcome.code === 'SHUTTING_DOWN';
+}
+
+function taskInfo(assignment: TaskAssignment): WorkerTaskInfo {
+  return {
+    assignmentId: assignment.assignmentId,
+    experimentId: assignment.experimentId,
+    taskId: assignment.taskId,
+    attempt: assignment.attempt,
+    taskType: assignment.taskType,
+  };
+}

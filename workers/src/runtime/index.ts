@@ -1,0 +1,12 @@
+export { Worker } from './worker';
+export type { CloseOptions } from './worker';
+export { compileWorkerOptions, MAX_WORKER_SLOTS } from './worker-options';
+export type { CompiledWorkerOptions, WorkerOptions, WorkerSerfOptions } from './worker-options';
+export type {
+  WorkerEvents,
+  WorkerStartInfo,
+  WorkerState,
+  WorkerTaskFailure,
+  WorkerTaskInfo,
+} from './worker-events';
+export { TASK_TYPE_NOT_SERVED } from './assignment-handler';

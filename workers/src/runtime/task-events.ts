@@ -1,0 +1,104 @@
+import { taskRequestSchema } from '@wlm/commons';
+import type { JsonValue, TaskAssignment, TaskEventOf, TaskRequest } from '@wlm/commons';
+import { clip } from '../execution/error-message';
+import type { TaskProgress } from '../execution';
+
+/**
+ * The TaskEvents a worker publishes about one assignment. Pure functions of the assignment, so the
+ * handler reads as the sequence RUNNING → PROGRESS* → one terminal event.
+ */
+
+/** Wire limits of the event fields (commons/src/wire/task-event.ts). */
+const MAX_REASON = 8192;
+const MAX_ERROR_CODE = 64;
+const MAX_PROGRESS_MESSAGE = 4096;
+/** `excludeWorkers` holds at most this many ids on the wire. */
+const MAX_EXCLUDED_WORKERS = 100;
+
+function base(assignment: TaskAssignment) {
+  return {
+    v: 1 as const,
+    experimentId: assignment.experimentId,
+    taskId: assignment.taskId,
+    attempt: assignment.attempt,
+    at: new Date().toISOString(),
+  };
+}
+
+export function runningEvent(assignment: TaskAssignment, workerId: string): TaskEventOf<'RUNNING'> {
+  return { ...base(assignment), state: 'RUNNING', workerId };
+}
+
+export function progressEvent(
+  assignment: TaskAssignment,
+  workerId: string,
+  progress: TaskProgress,
+): TaskEventOf<'PROGRESS'> {
+  return {
+    ...base(assignment),
+    state: 'PROGRESS',
+    workerId,
+    // The schema wants a message or a percent; a plugin may report an empty message with a percent.
+    ...(progress.message === '' && progress.percent !== undefined
+      ? {}
+      : { message: clip(progress.message === '' ? '(progress)' : progress.message, MAX_PROGRESS_MESSAGE) }),
+    ...(progress.percent === undefined ? {} : { percent: progress.percent }),
+  };
+}
+
+export function completedEvent(
+  assignment: TaskAssignment,
+  workerId: string,
+  outputs: JsonValue,
+): TaskEventOf<'COMPLETED'> {
+  return { ...base(assignment), state: 'COMPLETED', workerId, outputs };
+}
+
+export interface FailureFields {
+  reason: string;
+  retryable: boolean;
+  errorCode: string;
+}
+
+/**
+ * A FAILED event. A retryable one carries the request to retry ({@link retryRequestOf}), so whichever
+ * scheduler instance consumes it can place the next attempt without state of its own.
+ */
+export function failedEvent(
+  assignment: TaskAssignment,
+  workerId: string,
+  failure: FailureFields,
+): TaskEventOf<'FAILED'> {
+  return {
+    ...base(assignment),
+    state: 'FAILED',
+    workerId,
+    reason: clip(failure.reason === '' ? 'failed' : failure.reason, MAX_REASON),
+    retryable: failure.retryable,
+    errorCode: clip(failure.errorCode, MAX_ERROR_CODE),
+    ...(failure.retryable ? { request: retryRequestOf(assignment, workerId) } : {}),
+  };
+}
+
+export function cancelledEvent(
+  assignment: TaskAssignment,
+  workerId: string,
+  reason: string,
+): TaskEventOf<'CANCELLED'> {
+  return { ...base(assignment), state: 'CANCELLED', workerId, reason: clip(reason, MAX_REASON) };
+}
+
+/**
+ * The request of the failed attempt: the assignment without its placement fields (`assignmentId`,
+ * `workerId`, `assignedAt`), unchanged otherwise — the same `attempt` (the scheduler numbers the next
+ * one) — except that this worker appends itself to `excludeWorkers`. The worker does the appending
+ * because it alone knows for certain where the attempt failed, and the scheduler then only has to
+ * honour the list; when the list is full, the oldest entries make room.
+ */
+export function retryRequestOf(assignment: TaskAssignment, workerId: string): TaskRequest {
+  // Parsing with the request schema (not strict) drops the placement fields and re-checks the rest.
+  const request = taskRequestSchema.parse(assignment);
+  const excluded = (request.excludeWorkers ?? []).filter((id) => id !== workerId);
+  excluded.push(workerId);
+  return { ...request, excludeWorkers: excluded.slice(-MAX_EXCLUDED_WORKERS) };
+}

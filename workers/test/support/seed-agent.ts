@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SerfRpcClient, decodeAdvertisementTags } from '@wlm/commons';
+import type { SerfMember, WorkerAdvertisement } from '@wlm/commons';
+import { freePort } from '../../src/runtime/free-port';
+
+/**
+ * A `serf agent` of the test's own on free ports: the cluster the workers under test join, and the
+ * vantage point from which the test sees their adverts, as the scheduler would.
+ */
+export class SeedAgent {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly bindAddr: string,
+    readonly rpcAddr: string,
+    readonly client: SerfRpcClient,
+    private readonly exited: Promise<void>,
+  ) {}
+
+  /** Starts an agent; `join` makes it join an existing cluster through that gossip address. */
+  static async start(name: string, join?: string): Promise<SeedAgent> {
+    const bindPort = await freePort('127.0.0.1', true);
+    const rpcPort = await freePort('127.0.0.1', false);
+    const child = spawn(
+      'serf',
+      [
+        'agent',
+        `-node=${name}`,
+        `-bind=127.0.0.1:${bindPort}`,
+        `-rpc-addr=127.0.0.1:${rpcPort}`,
+        ...(join === undefined ? [] : [`-join=${join}`]),
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 10_000;
+    while (!(await open(rpcPort))) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`seed agent ${name} did not start`);
+      await sleep(50);
+    }
+    const client = await SerfRpcClient.connect({ addr: `127.0.0.1:${rpcPort}` });
+    return new SeedAgent(child, `127.0.0.1:${bindPort}`, `127.0.0.1:${rpcPort}`, client, exited);
+  }
+
+  async member(name: string): Promise<SerfMember | undefined> {
+    return (await this.client.members()).find((member) => member.name === name);
+  }
+
+  /** The advert of worker `name` as the cluster currently sees it. */
+  async advert(name: string): Promise<WorkerAdvertisement | undefined> {
+    const member = await this.member(name);
+    return member === undefined || member.status !== 'alive'
+      ? undefined
+      : decodeAdvertisementTags(member.tags);
+  }
+
+  async stop(): Promise<void> {
+    await this.client.close();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+function open(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Polls `read` until `done` holds for its value; fails naming `what` and the last value. */
+export async function eventually<T>(
+  what: string,
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
+    await sleep(100);
+  }
+}

@@ -1,0 +1,81 @@
+import { taskAssignmentSchema, taskEventSchema } from '@wlm/commons';
+import type { TaskAssignment } from '@wlm/commons';
+import { cancelledEvent, failedEvent, progressEvent, retryRequestOf } from '../../../src/runtime/task-events';
+
+const assignment: TaskAssignment = taskAssignmentSchema.parse({
+  v: 1,
+  experimentId: 'exp-1',
+  taskId: 'stage-in',
+  attempt: 2,
+  taskType: 'echo',
+  context: { message: 'hi' },
+  priority: 7,
+  retry: { maxAttempts: 3, backoffMs: 100 },
+  timeoutMs: 60_000,
+  requestedAt: '2026-01-01T00:00:00.000Z',
+  excludeWorkers: ['w0'],
+  assignmentId: 'as-1',
+  workerId: 'w1',
+  assignedAt: '2026-01-01T00:00:01.000Z',
+});
+
+describe('retryRequestOf', () => {
+  it('is the request without placement fields, with this worker appended to excludeWorkers', () => {
+    const request = retryRequestOf(assignment, 'w1');
+    expect(request).not.toHaveProperty('assignmentId');
+    expect(request).not.toHaveProperty('workerId');
+    expect(request).not.toHaveProperty('assignedAt');
+    expect(request).toMatchObject({
+      experimentId: 'exp-1',
+      taskId: 'stage-in',
+      attempt: 2,
+      taskType: 'echo',
+      context: { message: 'hi' },
+      priority: 7,
+      retry: { maxAttempts: 3, backoffMs: 100 },
+      timeoutMs: 60_000,
+      requestedAt: '2026-01-01T00:00:00.000Z',
+      excludeWorkers: ['w0', 'w1'],
+    });
+  });
+
+  it('names the worker once, last, and keeps the list within the wire limit', () => {
+    const crowded = {
+      ...assignment,
+      excludeWorkers: ['w1', ...Array.from({ length: 99 }, (_, i) => `x${i}`)],
+    };
+    const excluded = retryRequestOf(crowded, 'w1').excludeWorkers ?? [];
+    expect(excluded).toHaveLength(100);
+    expect(excluded.filter((id) => id === 'w1')).toEqual(['w1']);
+    expect(excluded.at(-1)).toBe('w1');
+  });
+});
+
+describe('worker task events', () => {
+  it('attaches the retry request to retryable failures only', () => {
+    const retryable = failedEvent(assignment, 'w1', { reason: 'busy', retryable: true, errorCode: 'BUSY' });
+    const final = failedEvent(assignment, 'w1', { reason: 'bad input', retryable: false, errorCode: 'BAD' });
+    expect(taskEventSchema.parse(retryable)).toMatchObject({ state: 'FAILED', request: { attempt: 2 } });
+    expect(final).not.toHaveProperty('request');
+  });
+
+  it('keeps every field within the wire limits', () => {
+    const event = failedEvent(assignment, 'w1', {
+      reason: 'x'.repeat(10_000),
+      retryable: false,
+      errorCode: 'C'.repeat(100),
+    });
+    expect(() => taskEventSchema.parse(event)).not.toThrow();
+    expect(() => taskEventSchema.parse(cancelledEvent(assignment, 'w1', 'y'.repeat(9000)))).not.toThrow();
+  });
+
+  it('turns any progress report into a valid PROGRESS event', () => {
+    for (const progress of [
+      { message: '' },
+      { message: '', percent: 50 },
+      { message: 'step 2', percent: 20 },
+    ]) {
+      expect(() => taskEventSchema.parse(progressEvent(assignment, 'w1', progress))).not.toThrow();
+    }
+  });
+});
