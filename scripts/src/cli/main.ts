@@ -8,6 +8,7 @@ import { mockOrchestratorCommand } from './mock-orchestrator-command';
 import { orchestratorCommand } from './orchestrator-command';
 import { schedulerCommand } from './scheduler-command';
 import { stackCommand } from './stack-command';
+import { standaloneCommand } from './standalone-command';
 import { workerCommand } from './worker-command';
 
 function cliVersion(): string {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     .addCommand(experimentActionCommand('cancel'))
     .addCommand(experimentActionCommand('rerun'))
     .addCommand(experimentActionCommand('resume'))
+    .addCommand(standaloneCommand())
     .addHelpText(
       'after',
       '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',
