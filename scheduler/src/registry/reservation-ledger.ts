@@ -36,11 +36,11 @@ interface WorkerBook {
  *
  * `free = advertised freeSlots − reservations + credits`, clamped to `0…slots`, where
  * - a **reservation** is an assignment this instance placed that the latest advert cannot be assumed
- *   to include yet. It ends when the worker has visibly accounted for it: an advert received at
- *   least `settleMs` after the worker's RUNNING for it (the worker re-advertises when it starts a
- *   task, and that takes up to `settleMs` to reach us), or, when this instance never saw the RUNNING
- *   (a sibling scheduler consumed it), an advert received `unseenMs` after placement. A terminal
- *   event ends it too.
+ *   to include yet. It ends `settleMs` after the worker's RUNNING for it (the worker re-advertises
+ *   when it starts a task, and that takes up to `settleMs` to reach us), or, when this instance never
+ *   saw the RUNNING (a sibling scheduler consumed it), `unseenMs` after placement: by then the
+ *   latest advert includes the task, or the worker had no change to advertise (the task started and
+ *   ended between two adverts) and the latest advert is right as it is. A terminal event ends it too.
  * - a **credit** is a slot a terminal event freed that the latest advert may count busy: the task
  *   was not reserved here (placed by a sibling, or its reservation already ended), or an advert
  *   arrived after the worker took it. It ends with the first advert received `settleMs` after the
@@ -146,9 +146,11 @@ export class ReservationLedger {
     for (const [key, reservation] of book.reservations) {
       const since = reservation.startedAt ?? reservation.placedAt;
       const absorbedAfter = reservation.startedAt === undefined ? this.unseenMs : this.settleMs;
-      if (book.advertAt >= since + absorbedAfter || now >= since + this.maxAgeMs) {
-        book.reservations.delete(key);
-      }
+      // Time alone ends it, not the arrival of a later advert: a worker advertises only when its
+      // free slots change, so an idle one whose RUNNING and terminal events a sibling instance
+      // consumed sends nothing more, and waiting for an advert held its slots for maxAgeMs while
+      // requests waited (scripts/test/integration/e2e-mock-orchestrator.test.ts).
+      if (now >= since + Math.min(absorbedAfter, this.maxAgeMs)) book.reservations.delete(key);
     }
     if (book.freed.length > 0) {
       book.freed = book.freed.filter(

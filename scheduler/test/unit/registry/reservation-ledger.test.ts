@@ -32,7 +32,7 @@ describe('ReservationLedger', () => {
     expect(ledger.free('w', 40)).toBe(2);
   });
 
-  it('keeps a started task reserved until an advert arrives settleMs after its RUNNING', () => {
+  it('keeps a started task reserved for settleMs after its RUNNING', () => {
     const ledger = ledgerWith(2, 2);
     ledger.placed('w', 'e/a/1', 0);
     ledger.started('w', 'e/a/1', 100);
@@ -52,6 +52,19 @@ describe('ReservationLedger', () => {
     expect(ledger.free('w', 2_000)).toBe(0);
     ledger.advert('w', 1, 2, 3_100);
     expect(ledger.free('w', 3_100)).toBe(1);
+  });
+
+  it('trusts the latest advert once the time has passed, even when no advert came after it', () => {
+    // A sibling instance consumed this task's RUNNING and COMPLETED, and the worker, idle again,
+    // has nothing new to advertise: its slots must not stay reserved here until maxAgeMs.
+    const ledger = ledgerWith(2, 2);
+    ledger.placed('w', 'e/a/1', 0);
+    ledger.placed('w', 'e/b/1', 0);
+    ledger.started('w', 'e/b/1', 100);
+    expect(ledger.free('w', 1_000)).toBe(0);
+    expect(ledger.free('w', 1_100)).toBe(1);
+    expect(ledger.free('w', 3_000)).toBe(2);
+    expect([...ledger.active()]).toEqual([]);
   });
 
   it('frees the slot of a task that ends before any advert counted it', () => {
@@ -86,13 +99,20 @@ describe('ReservationLedger', () => {
     expect(ledger.free('w', 100)).toBe(1);
   });
 
-  it('lets everything expire after maxAgeMs, so a lost event costs capacity only for a while', () => {
-    const ledger = ledgerWith(2, 2);
-    ledger.placed('w', 'e/a/1', 0);
-    ledger.started('w', 'e/a/1', 10);
+  it('lets a credit expire after maxAgeMs when no settled advert comes', () => {
+    const ledger = ledgerWith(0, 2);
+    ledger.finished('w', 'e/a/1', 10);
     expect(ledger.free('w', 9_000)).toBe(1);
-    expect(ledger.free('w', 10_010)).toBe(2);
+    expect(ledger.free('w', 10_010)).toBe(0);
     expect([...ledger.active()]).toEqual([]);
+  });
+
+  it('never keeps a reservation past maxAgeMs, whatever settleMs and unseenMs say', () => {
+    const ledger = new ReservationLedger({ settleMs: 20_000, unseenMs: 20_000, maxAgeMs: 10_000 });
+    ledger.advert('w', 2, 2, 0);
+    ledger.placed('w', 'e/a/1', 0);
+    expect(ledger.free('w', 9_000)).toBe(1);
+    expect(ledger.free('w', 10_000)).toBe(2);
   });
 
   it('forgets what it placed when the assignment could not be sent, and workers that left', () => {
