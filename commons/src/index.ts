@@ -15,6 +15,7 @@ export * from './control';
 export * from './dag';
 export * from './errors';
 export * from './logging';
+export * from './metrics';
 export * from './plugin';
 export * from './serf';
 export * from './wire';

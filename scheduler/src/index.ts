@@ -17,3 +17,5 @@ export * from './registry';
 export * from './service';
 export * from './alerts';
 export * from './errors';
+export { createSchedulerMetrics } from './metrics';
+export type { SchedulerMetricsSource } from './metrics';

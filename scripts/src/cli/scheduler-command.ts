@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { WlmTopology, createLogger, loadConfig, redactUrl } from '@wlm/commons';
-import { SchedulerService } from '@wlm/scheduler';
+import { WlmTopology, createLogger, loadConfig, redactUrl, serveMetrics } from '@wlm/commons';
+import { SchedulerService, createSchedulerMetrics } from '@wlm/scheduler';
 
 interface SchedulerCommandOptions {
   namespace: string;
   instanceId?: string;
   prefetch?: number;
   alerts: boolean;
+  metricsPort?: number;
 }
 
 function parseNamespace(value: string): string {
@@ -15,6 +16,13 @@ function parseNamespace(value: string): string {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+function parsePort(value: string): number {
+  const port = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return port;
 }
 
 function parsePrefetch(value: string): number {
@@ -65,6 +73,11 @@ export function schedulerCommand(): Command {
       parsePrefetch,
     )
     .option('--no-alerts', 'do not send admin mail from this instance (it still reports incidents)')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics (backlog, placements, retries) at http://<http.host>:<port>/metrics',
+      parsePort,
+    )
     .addHelpText(
       'after',
       '\nUses the Serf agent at serf.rpcAddr (WLM_SERF_RPC_ADDR), RabbitMQ at rabbitmq.url and SMTP at smtp.*.\n' +
@@ -86,14 +99,23 @@ export function schedulerCommand(): Command {
           if (state === 'stopped' || state === 'failed') resolve();
         }),
       );
+      const metrics =
+        options.metricsPort === undefined
+          ? undefined
+          : await serveMetrics(createSchedulerMetrics(scheduler), {
+              host: config.http.host,
+              port: options.metricsPort,
+            });
       const release = handleSignals(scheduler);
       console.error(
         `scheduler ${scheduler.instanceId} running: namespace ${options.namespace}, ` +
           `rabbitmq ${redactUrl(config.rabbitmq.url)}, serf ${config.serf.rpcAddr}, ` +
-          `admin mail ${options.alerts ? `${config.smtp.adminEmail} via ${config.smtp.host}:${config.smtp.port}` : 'off'}`,
+          `admin mail ${options.alerts ? `${config.smtp.adminEmail} via ${config.smtp.host}:${config.smtp.port}` : 'off'}` +
+          (metrics === undefined ? '' : `, metrics ${metrics.url}`),
       );
       await stopped;
       await scheduler.close();
+      await metrics?.close();
       release();
       if (scheduler.state === 'failed') process.exitCode = 1;
     });

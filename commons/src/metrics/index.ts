@@ -1,0 +1,2 @@
+export { serveMetrics } from './metrics-server';
+export type { MetricsServer } from './metrics-server';

@@ -1,0 +1,2 @@
+export { createSchedulerMetrics } from './scheduler-metrics';
+export type { SchedulerMetricsSource } from './scheduler-metrics';
