@@ -6,7 +6,7 @@ import { runMockOrchestrator } from '../../src';
 import type { RunSummary } from '../../src';
 import { attemptKey } from '../support/e2e-broker';
 import { E2eCluster } from '../support/e2e-cluster';
-import { ensureBuilt } from '../support/ensure-built';
+import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 
 /*
  * The mock orchestrator against real `wlm scheduler` and `wlm worker` processes: two schedulers
@@ -21,7 +21,7 @@ const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 let cluster: E2eCluster;
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['scripts']);
   cluster = await E2eCluster.start();
   await Promise.all([cluster.startScheduler(), cluster.startScheduler({ ownAgent: true })]);
   await Promise.all([

@@ -3,7 +3,7 @@ import type { TaskRequestInput } from '@wlm/commons';
 import { runMockOrchestrator } from '../../src';
 import { attemptKey } from '../support/e2e-broker';
 import { E2eCluster } from '../support/e2e-cluster';
-import { ensureBuilt } from '../support/ensure-built';
+import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 
 /*
  * Real `wlm scheduler` and `wlm worker` processes: a backlog runs highest priority first, and a
@@ -29,7 +29,7 @@ function echo(experimentId: string, taskId: string, priority: number, sleepMs = 
 }
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['scripts']);
   cluster = await E2eCluster.start();
   await cluster.startScheduler();
   first = await cluster.startWorker({ name: 'w1', tasks: 'echo', slots: 1 });

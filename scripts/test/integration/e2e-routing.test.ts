@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskRequestInput } from '@wlm/commons';
 import { E2eCluster } from '../support/e2e-cluster';
-import { ensureBuilt } from '../support/ensure-built';
+import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 
 /*
  * Real `wlm scheduler` and `wlm worker` processes: tasks go only to workers that advertise their type,
@@ -32,7 +32,7 @@ function request(experimentId: string, taskId: string, extra: Partial<TaskReques
 }
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['scripts']);
   cluster = await E2eCluster.start();
   await cluster.startScheduler();
   [echoWorker, shellWorker] = await Promise.all([

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@wlm/commons';
 import { E2eCluster } from '../support/e2e-cluster';
-import { ensureBuilt } from '../support/ensure-built';
+import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { eventually } from '../support/wait';
 
 /*
@@ -18,7 +18,7 @@ let cluster: E2eCluster;
 let workers: string[];
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['scripts']);
   cluster = await E2eCluster.start();
   await cluster.startScheduler();
   workers = await Promise.all([

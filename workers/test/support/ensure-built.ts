@@ -9,8 +9,9 @@ const STALE_LOCK_MS = 180_000;
 
 /**
  * Task processes run the compiled child entry, so tests that fork them build first (`tsc --build`
- * is incremental: about a second when nothing changed); `extraProjects` adds e.g. `scripts` for the CLI. Jest runs test files in parallel workers;
- * a lock directory keeps their builds from writing the same files at once.
+ * is incremental: about a second when nothing changed); `extraProjects` adds e.g. `scripts`, whose
+ * e2e tests run the built CLI. Jest runs test files in parallel workers, so every caller shares this
+ * one lock directory and their builds never write the same files at once.
  */
 export function ensureBuilt(extraProjects: readonly string[] = []): void {
   acquireLock();
