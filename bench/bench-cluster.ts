@@ -1,3 +1,4 @@
+import { freePort } from '@wlm/commons';
 /**
  * The wlm services of the throughput benchmark as child processes, the way they run in production:
  * a Serf agent of the benchmark's own (so no other workers mix in), `wlm scheduler` and `wlm worker`s
@@ -6,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,8 +130,8 @@ export class BenchCluster {
 
   private async startAll(): Promise<void> {
     const say = this.options.onProgress ?? (() => undefined);
-    const bindPort = await freePort(true);
-    const rpcPort = await freePort(false);
+    const bindPort = await freePort('127.0.0.1', true);
+    const rpcPort = await freePort('127.0.0.1', false);
     this.serf = spawn(
       'serf',
       [
@@ -238,26 +238,4 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-/** A port free on 127.0.0.1 for TCP, and UDP too when `udp` (Serf gossip needs both). */
-async function freePort(udp: boolean): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-      });
-    });
-    if (!udp) return port;
-    const free = await new Promise<boolean>((resolve) => {
-      const socket = dgram.createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port on 127.0.0.1');
 }

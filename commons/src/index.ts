@@ -16,6 +16,7 @@ export * from './dag';
 export * from './errors';
 export * from './logging';
 export * from './metrics';
+export * from './net';
 export * from './plugin';
 export * from './serf';
 export * from './wire';

@@ -1,6 +1,6 @@
+import { freePort } from '@wlm/commons';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import net from 'node:net';
 
 /** A real `serf agent` child process on 127.0.0.1, started by a test. */
@@ -29,8 +29,8 @@ export class SerfAgents {
   private readonly running = new Set<SerfAgent>();
 
   async start(options: SerfAgentOptions): Promise<SerfAgent> {
-    const bindPort = options.bindPort ?? (await freePort(true));
-    const rpcPort = await freePort(false);
+    const bindPort = options.bindPort ?? (await freePort('127.0.0.1', true));
+    const rpcPort = await freePort('127.0.0.1', false);
     const args = [
       'agent',
       `-node=${options.name}`,
@@ -86,28 +86,4 @@ async function waitForPort(agent: SerfAgent, port: number, timeoutMs = 10_000): 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`serf agent ${agent.name} did not open ${agent.rpcAddr}:\n${agent.output()}`);
-}
-
-/** A port free on 127.0.0.1 for TCP (and UDP too when `udp`, as gossip needs both). */
-export async function freePort(udp: boolean): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-      });
-    });
-    if (!udp || (await udpFree(port))) return port;
-  }
-  throw new Error('no free port found');
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', () => resolve(false));
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-  });
 }

@@ -1,6 +1,6 @@
+import { freePort } from '@wlm/commons';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,8 +20,8 @@ export class SerfSeed {
 
   /** Starts an agent named `name`; `join` makes it join the cluster of another agent. */
   static async start(name: string, join?: SerfSeed): Promise<SerfSeed> {
-    const bindPort = await freePort(true);
-    const rpcPort = await freePort(false);
+    const bindPort = await freePort('127.0.0.1', true);
+    const rpcPort = await freePort('127.0.0.1', false);
     const child = spawn(
       'serf',
       [
@@ -60,29 +60,5 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-/** A port free on 127.0.0.1 for TCP, and for UDP too when `udp` (gossip needs both). */
-export async function freePort(udp: boolean): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-      });
-    });
-    if (!udp || (await udpFree(port))) return port;
-  }
-  throw new Error('no free port found on 127.0.0.1');
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', () => resolve(false));
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
   });
 }

@@ -1,3 +1,4 @@
+import { freePort, portOpen } from '@wlm/commons';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -5,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WlmError } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { TailBuffer } from '../execution/tail-buffer';
-import { freePort, portOpen } from './free-port';
 
 export interface OwnSerfAgentOptions {
   /** The Serf node name; the worker id. */

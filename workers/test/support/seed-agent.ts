@@ -4,7 +4,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SerfRpcClient, decodeAdvertisementTags } from '@wlm/commons';
 import type { SerfMember, WorkerAdvertisement } from '@wlm/commons';
-import { freePort } from '../../src/runtime/free-port';
+import { freePort } from '@wlm/commons';
 
 /**
  * A `serf agent` of the test's own on free ports: the cluster the workers under test join, and the

@@ -1,6 +1,6 @@
+import { freePort } from '@wlm/commons';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,8 +40,8 @@ export class SerfAgents {
   private readonly dirs: string[] = [];
 
   async start(options: SerfAgentOptions): Promise<SerfAgent> {
-    const bindPort = options.bindPort ?? (await freePort(true));
-    const rpcPort = options.rpcPort ?? (await freePort(false));
+    const bindPort = options.bindPort ?? (await freePort('127.0.0.1', true));
+    const rpcPort = options.rpcPort ?? (await freePort('127.0.0.1', false));
     const args = [
       'agent',
       `-node=${options.name}`,
@@ -110,28 +110,4 @@ async function waitForPort(agent: SerfAgent, timeoutMs = 10_000): Promise<void> 
   throw new Error(
     `serf agent ${agent.name} did not open ${agent.rpcAddr} in ${timeoutMs} ms:\n${agent.output()}`,
   );
-}
-
-/** A port free on 127.0.0.1 for TCP (and UDP too when `udp`, as gossip needs both). */
-export async function freePort(udp: boolean): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-      });
-    });
-    if (!udp || (await udpFree(port))) return port;
-  }
-  throw new Error('no free port found');
-}
-
-function udpFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', () => resolve(false));
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-  });
 }

@@ -1,0 +1,1 @@
+export { freePort, portOpen } from './free-port';
