@@ -1,22 +1,29 @@
 /**
  * @wlm/scripts — the local stack of servers wlm runs against (RabbitMQ, MariaDB, Neo4j, Serf, sshd,
- * an SMTP sink), the `wlm` command line, and the mock orchestrator harness (`runMockOrchestrator`,
- * `wlm mock-orchestrator`) that drives the scheduler and workers with generated DAGs.
+ * an SMTP sink and, on request, a single-node SLURM cluster), the `wlm` command line, and the mock
+ * orchestrator harness (`runMockOrchestrator`, `wlm mock-orchestrator`) that drives the scheduler and
+ * workers with generated DAGs.
  *
  * @example
  * ```ts
  * import { loadConfig } from '@wlm/commons';
- * import { stackUp, stackStatus, stackPaths } from '@wlm/scripts';
+ * import { stackComputeResource, stackUp, stackStatus, stackPaths } from '@wlm/scripts';
  * const config = loadConfig();
  * await stackUp({ config, onProgress: (e) => process.stderr.write(`${e.component}: ${e.message}\n`) });
  * const { ssh } = stackPaths(config); // ssh.clientKey, ssh.hostPublicKey, ssh.knownHosts for SSH clients
+ *
+ * await stackUp({ config, withSlurm: true }); // also munged, slurmctld, slurmd; waits for an idle node
+ * const { slurm } = stackPaths(config); // SLURM_CONF=slurm.conf for sbatch, squeue, scontrol, scancel
+ * const resource = stackComputeResource(config, process.cwd()); // the SSH + SLURM compute resource
  * ```
  */
 export { stackUp, stackDown, stackStatus, stackComponents } from './stack/stack';
 export type { StackOptions, UpResult, DownResult } from './stack/stack';
 export { stackPaths, findProjectRoot } from './stack/paths';
 export type { StackPaths } from './stack/paths';
-export { COMPONENT_NAMES } from './stack/types';
+export { stackComputeResource } from './stack/compute-resource';
+export type { StackComputeResource } from './stack/compute-resource';
+export { COMPONENT_NAMES, DEFAULT_COMPONENT_NAMES, OPTIONAL_COMPONENT_NAMES } from './stack/types';
 export type {
   ComponentName,
   ComponentStatus,

@@ -1,6 +1,6 @@
 /**
- * Jest globalSetup of the integration project: brings the local stack up (idempotent, so a running
- * stack costs a second) so that `npm test` works on a fresh machine right after `npm install`.
+ * Jest globalSetup of the integration project: brings the local stack up, SLURM included (idempotent,
+ * so a running stack costs a second) so that `npm test` works on a fresh machine right after `npm install`.
  * Plain JavaScript on purpose: it runs before any transform and uses the compiled @wlm/scripts.
  */
 'use strict';
@@ -33,6 +33,8 @@ module.exports = async function ensureStack() {
       // Inside the try: a bad WLM_* variable is reported like any other reason the stack is not up.
       config: loadConfig(),
       cwd: repoRoot,
+      // Integration tests submit SLURM jobs (stack-slurm.test.ts, the SSH + SLURM compute resource).
+      withSlurm: true,
       onProgress: (event) => process.stderr.write(`wlm stack: ${formatProgress(event)}\n`),
     });
   } catch (error) {

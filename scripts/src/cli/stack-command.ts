@@ -24,20 +24,43 @@ const onlyOption = (): Option =>
     parseComponents,
   );
 
-interface OnlyOptions {
+const withSlurmOption = (description: string): Option =>
+  new Option('--with-slurm', description).conflicts('only');
+
+interface SelectOptions {
   only?: ComponentName[];
+  withSlurm?: boolean;
 }
+
+/** The `StackOptions` fields the selection flags set. */
+function selection(options: SelectOptions): { only?: ComponentName[]; withSlurm?: boolean } {
+  return {
+    ...(options.only === undefined ? {} : { only: options.only }),
+    ...(options.withSlurm === true ? { withSlurm: true } : {}),
+  };
+}
+
+const SLURM_HELP =
+  '\nSLURM (component slurm: munged, slurmctld on 127.0.0.1:6817, slurmd on 127.0.0.1:6818) is started only\n' +
+  'with --with-slurm or --only slurm. `status` and `down` include it whenever it runs, flag or not.\n' +
+  'Its client commands need SLURM_CONF=<stack dir>/slurm/slurm.conf.';
 
 function upCommand(): Command {
   return new Command('up')
     .description('start every component that is not running yet (idempotent), installing what is missing')
     .addOption(onlyOption())
-    .action(async (options: OnlyOptions) => {
+    .addOption(
+      withSlurmOption(
+        'also a single-node SLURM cluster (installs munge and slurm-wlm); waits until its node is idle',
+      ),
+    )
+    .addHelpText('after', SLURM_HELP)
+    .action(async (options: SelectOptions) => {
       const started = Date.now();
       const results = await stackUp({
         config: loadConfig(),
         onProgress: progressPrinter(),
-        ...(options.only === undefined ? {} : { only: options.only }),
+        ...selection(options),
       });
       const fresh = results.filter((r) => r.outcome === 'started').length;
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -53,11 +76,13 @@ function downCommand(): Command {
       'stop what `wlm stack up` started (by recorded PID); servers it found running are left alone',
     )
     .addOption(onlyOption())
-    .action(async (options: OnlyOptions) => {
+    .addOption(withSlurmOption('also report on SLURM when it is not running (stopped anyway when it runs)'))
+    .addHelpText('after', SLURM_HELP)
+    .action(async (options: SelectOptions) => {
       await stackDown({
         config: loadConfig(),
         onProgress: progressPrinter(),
-        ...(options.only === undefined ? {} : { only: options.only }),
+        ...selection(options),
       });
     });
 }
@@ -66,13 +91,17 @@ function statusCommand(): Command {
   return new Command('status')
     .description('print each component with its state (up/down), address and version')
     .option('--json', 'print a JSON array of {name, state, address, version, pid}')
+    .addOption(onlyOption())
+    .addOption(withSlurmOption('list SLURM even when it is not running (it is listed whenever it runs)'))
     .addHelpText(
       'after',
-      '\nExit status: 0 when every component is up, 1 when any is down.\n' +
-        'The last column is the PID when `wlm stack up` started the process, "external" when something else did.',
+      '\nExit status: 0 when every component listed is up, 1 when any is down.\n' +
+        'The last column is the PID when `wlm stack up` started the process, "external" when something else did;\n' +
+        "for slurm, up means munged, slurmctld and slurmd all answer, and the PID is slurmctld's.\n" +
+        SLURM_HELP,
     )
-    .action(async (options: { json?: boolean }) => {
-      const statuses = await stackStatus({ config: loadConfig() });
+    .action(async (options: SelectOptions & { json?: boolean }) => {
+      const statuses = await stackStatus({ config: loadConfig(), ...selection(options) });
       if (options.json) console.log(JSON.stringify(statuses, null, 2));
       else for (const line of formatStatus(statuses)) console.log(line);
       if (statuses.some((s) => s.state === 'down')) process.exitCode = 1;
@@ -100,14 +129,16 @@ function mailsCommand(): Command {
 /** `wlm stack …`: the local servers wlm and its tests run against. */
 export function stackCommand(): Command {
   return new Command('stack')
-    .description('run the local stack: RabbitMQ, MariaDB, Neo4j, Serf, sshd and an SMTP sink on 127.0.0.1')
+    .description(
+      'run the local stack: RabbitMQ, MariaDB, Neo4j, Serf, sshd, an SMTP sink and (--with-slurm) SLURM on 127.0.0.1',
+    )
     .addCommand(upCommand())
     .addCommand(downCommand())
     .addCommand(statusCommand())
     .addCommand(mailsCommand())
     .addHelpText(
       'after',
-      '\nFiles (data, logs, PID files, SSH keys, mails) live in the stack dir: config stack.dir / WLM_STACK_DIR,\n' +
-        'default .wlm in the repository root.',
+      '\nFiles (data, logs, PID files, SSH keys, mails, slurm/slurm.conf) live in the stack dir: config\n' +
+        'stack.dir / WLM_STACK_DIR, default .wlm in the repository root.',
     );
 }

@@ -1,4 +1,4 @@
-import type { HostPort } from './types';
+import type { Endpoint, HostPort } from './types';
 
 /** Parses `host:port` as the config writes it (`127.0.0.1:7373`). */
 export function parseHostPort(value: string): HostPort {
@@ -20,4 +20,9 @@ export function hostPortOfUrl(url: string, defaultPort: number): HostPort {
 
 export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** `host:port` for a TCP address, the path for a Unix socket. */
+export function formatEndpoint(endpoint: Endpoint): string {
+  return 'path' in endpoint ? endpoint.path : formatHostPort(endpoint);
 }

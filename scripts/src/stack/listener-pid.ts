@@ -58,3 +58,38 @@ export function findListenerPid(port: number): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * True when a socket listens on TCP `port` (any address) in this network namespace. Unlike a test
+ * connection, it leaves no "zero bytes received" error in the server's log (slurmctld, slurmd log one each).
+ */
+export function isListening(port: number): boolean {
+  return (
+    listeningInodes(readOrEmpty('/proc/net/tcp'), port).length > 0 ||
+    listeningInodes(readOrEmpty('/proc/net/tcp6'), port).length > 0
+  );
+}
+
+/** `__SO_ACCEPTCON` in the Flags column of `/proc/net/unix`: the socket listens. */
+const UNIX_ACCEPTING = 0x10000;
+
+/**
+ * Paths of the listening Unix sockets in a `/proc/net/unix` table.
+ * Columns: `Num RefCount Protocol Flags Type St Inode Path`, Flags in hex; abstract sockets start with `@`.
+ */
+export function listeningUnixPaths(table: string): string[] {
+  const paths: string[] = [];
+  for (const line of table.split('\n').slice(1)) {
+    const columns = line.trim().split(/\s+/);
+    const flags = Number.parseInt(columns[3] ?? '', 16);
+    const path = columns[7];
+    if (path === undefined || Number.isNaN(flags) || (flags & UNIX_ACCEPTING) === 0) continue;
+    paths.push(path);
+  }
+  return paths;
+}
+
+/** True when a process listens on the Unix socket at `path` (a stale socket file does not count). */
+export function isUnixSocketListening(path: string): boolean {
+  return listeningUnixPaths(readOrEmpty('/proc/net/unix')).includes(path);
+}

@@ -32,6 +32,22 @@ export interface StackPaths {
   };
   /** Where the SMTP sink stores each received mail as a JSON file. */
   readonly mailDir: string;
+  /** The single-node SLURM cluster of `stack up --with-slurm`; every path absolute. */
+  readonly slurm: {
+    readonly dir: string;
+    /** What SLURM's client commands need in `SLURM_CONF` (`SLURM_CONF=… sbatch …`). */
+    readonly conf: string;
+    /** slurmctld's StateSaveLocation: jobs and node states survive a restart. */
+    readonly stateDir: string;
+    /** slurmd's SlurmdSpoolDir. */
+    readonly spoolDir: string;
+    /** slurmctld.log and slurmd.log. */
+    readonly logDir: string;
+    /** The PID files the daemons write themselves (`stack up` keeps its own in {@link StackPaths.runDir}). */
+    readonly runDir: string;
+  };
+  /** Work root of the stack's compute resource (SSH + SLURM): job folders go below it. */
+  readonly workRoot: string;
 }
 
 function isWorkspaceRoot(dir: string): boolean {
@@ -61,6 +77,7 @@ export function stackPaths(config: WlmConfig, cwd: string = process.cwd()): Stac
   const dir = isAbsolute(config.stack.dir) ? config.stack.dir : join(findProjectRoot(cwd), config.stack.dir);
   const neo4jHome = join(dir, 'neo4j');
   const sshDir = join(dir, 'ssh');
+  const slurmDir = join(dir, 'slurm');
   return {
     dir,
     logDir: join(dir, 'logs'),
@@ -84,6 +101,15 @@ export function stackPaths(config: WlmConfig, cwd: string = process.cwd()): Stac
       authorizedKeys: join(sshDir, 'authorized_keys'),
     },
     mailDir: join(dir, 'smtp', 'mails'),
+    slurm: {
+      dir: slurmDir,
+      conf: join(slurmDir, 'slurm.conf'),
+      stateDir: join(slurmDir, 'state'),
+      spoolDir: join(slurmDir, 'spool'),
+      logDir: join(slurmDir, 'log'),
+      runDir: join(slurmDir, 'run'),
+    },
+    workRoot: join(dir, 'hpc-work'),
   };
 }
 

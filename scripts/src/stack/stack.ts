@@ -10,11 +10,19 @@ import { livePid, readPidFile, removePidFile, stopProcess } from './process-supe
 import { rabbitmqComponent } from './rabbitmq';
 import { serfComponent } from './serf';
 import { smtpComponent } from './smtp';
+import { slurmComponent } from './slurm';
 import { sshdComponent } from './sshd';
 import { withStackLock } from './stack-lock';
 import { isPortOpen, waitForPort } from './tcp-probe';
-import { COMPONENT_NAMES } from './types';
-import type { ComponentName, ComponentStatus, ProgressListener, Reporter, StackComponent } from './types';
+import { COMPONENT_NAMES, DEFAULT_COMPONENT_NAMES, OPTIONAL_COMPONENT_NAMES } from './types';
+import type {
+  ComponentName,
+  ComponentStatus,
+  OwnedProcess,
+  ProgressListener,
+  Reporter,
+  StackComponent,
+} from './types';
 
 /** Long enough for Neo4j's first start on a busy machine. */
 const OWN_PROCESS_TIMEOUT_MS = 180_000;
@@ -24,8 +32,13 @@ export interface StackOptions {
   readonly config?: WlmConfig;
   /** Where a relative `stack.dir` is resolved from (its workspaces root); defaults to `process.cwd()`. */
   readonly cwd?: string;
-  /** Only these components; all by default. */
+  /**
+   * Only these components. By default `up` brings up {@link DEFAULT_COMPONENT_NAMES} (plus SLURM with
+   * {@link withSlurm}); `status` and `down` take those plus every optional component that runs.
+   */
   readonly only?: readonly ComponentName[];
+  /** Also the single-node SLURM cluster (munged, slurmctld, slurmd); ignored when `only` is given. */
+  readonly withSlurm?: boolean;
   readonly onProgress?: ProgressListener;
 }
 
@@ -43,8 +56,19 @@ export interface DownResult {
   readonly outcome: 'stopped' | 'killed' | 'not-started-by-stack' | 'not-running';
 }
 
-/** The components of the stack for these options, in {@link COMPONENT_NAMES} order. */
+/**
+ * The components `stack up` brings up for these options, in {@link COMPONENT_NAMES} order: `only`, else
+ * the default ones and, with `withSlurm`, slurm.
+ */
 export function stackComponents(options: StackOptions = {}): StackComponent[] {
+  const wanted = options.only ?? [
+    ...DEFAULT_COMPONENT_NAMES,
+    ...(options.withSlurm === true ? (['slurm'] as const) : []),
+  ];
+  return componentsNamed(options, wanted);
+}
+
+function componentsNamed(options: StackOptions, wanted: readonly ComponentName[]): StackComponent[] {
   const { config } = withConfig(options);
   const env = { config, paths: stackPaths(config, options.cwd) };
   const factories: Record<ComponentName, () => StackComponent> = {
@@ -54,8 +78,8 @@ export function stackComponents(options: StackOptions = {}): StackComponent[] {
     serf: () => serfComponent(env),
     sshd: () => sshdComponent(env),
     smtp: () => smtpComponent(env),
+    slurm: () => slurmComponent(env),
   };
-  const wanted = options.only ?? COMPONENT_NAMES;
   return COMPONENT_NAMES.filter((name) => wanted.includes(name)).map((name) => factories[name]());
 }
 
@@ -63,6 +87,37 @@ function withConfig(options: StackOptions): StackOptions & { readonly config: Wl
   return options.config === undefined
     ? { ...options, config: loadConfig() }
     : { ...options, config: options.config };
+}
+
+/** Every process `stack up` may have started for the component. */
+function ownedProcesses(component: StackComponent): readonly OwnedProcess[] {
+  return (
+    component.processes ?? [
+      { label: component.name, pidFile: component.pidFile, processMarker: component.processMarker },
+    ]
+  );
+}
+
+function isUp(component: StackComponent): Promise<boolean> {
+  return component.isUp?.() ?? isPortOpen(component.address);
+}
+
+/** An optional component counts for `status` and `down` while anything of it runs. */
+async function isPresent(component: StackComponent): Promise<boolean> {
+  if (ownedProcesses(component).some((p) => livePid(p.pidFile, p.processMarker) !== undefined)) return true;
+  return isUp(component);
+}
+
+/** What `status` and `down` look at: {@link stackComponents}, plus each optional component that runs. */
+async function presentComponents(options: StackOptions): Promise<StackComponent[]> {
+  if (options.only !== undefined) return stackComponents(options);
+  const optional = componentsNamed(options, OPTIONAL_COMPONENT_NAMES);
+  const running = await Promise.all(optional.map(isPresent));
+  const names = new Set<ComponentName>(stackComponents(options).map((c) => c.name));
+  optional.forEach((component, index) => {
+    if (running[index] === true) names.add(component.name);
+  });
+  return componentsNamed(options, [...names]);
 }
 
 /** Serializes `up` and `down` across processes that share a stack dir. */
@@ -116,19 +171,20 @@ async function awaitOwnProcess(component: StackComponent, report: Reporter): Pro
 async function bringUp(component: StackComponent, report: Reporter): Promise<UpResult> {
   const { name, address, pidFile, processMarker } = component;
   let outcome: UpResult['outcome'];
-  if (await isPortOpen(address)) {
+  if (await isUp(component)) {
     outcome = 'already-up';
     const pid = livePid(pidFile, processMarker);
     report(
       'done',
       `already up on ${formatHostPort(address)}${pid === undefined ? ' (not started by wlm stack)' : ` (pid ${pid})`}`,
     );
-  } else if (livePid(pidFile, processMarker) !== undefined) {
+  } else if (component.processes === undefined && livePid(pidFile, processMarker) !== undefined) {
     await awaitOwnProcess(component, report);
     outcome = 'already-up';
   } else {
-    // The PID file (if any) names a process that is gone, or a PID the kernel has since reused.
-    removePidFile(pidFile);
+    // The PID file (if any) names a process that is gone, or a PID the kernel has since reused. A
+    // component of several daemons sorts out each one's PID file itself.
+    if (component.processes === undefined) removePidFile(pidFile);
     const started = Date.now();
     await component.start(report);
     report('done', `up on ${formatHostPort(address)} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -171,35 +227,59 @@ export async function stackUp(input: StackOptions = {}): Promise<UpResult[]> {
 }
 
 async function takeDown(component: StackComponent, report: Reporter): Promise<DownResult> {
-  const { name, pidFile, processMarker } = component;
-  const pid = livePid(pidFile, processMarker);
-  if (pid === undefined) {
-    const recorded = readPidFile(pidFile);
-    removePidFile(pidFile);
-    const running = await isPortOpen(component.address);
-    if (running) report('done', 'left running: not started by wlm stack');
-    else report('done', recorded === undefined ? 'not running' : `pid ${recorded} is gone already`);
-    return { name, outcome: running ? 'not-started-by-stack' : 'not-running' };
+  const { name } = component;
+  const several = component.processes !== undefined;
+  // One process is the component itself; of several, each is named (`stopping slurmd pid 12`).
+  const label = (p: OwnedProcess): string => (several ? `${p.label} ` : '');
+  const stopped: string[] = [];
+  const gone: string[] = [];
+  let killed = false;
+  for (const owned of ownedProcesses(component)) {
+    const pid = livePid(owned.pidFile, owned.processMarker);
+    const recorded = readPidFile(owned.pidFile);
+    if (pid === undefined) {
+      if (recorded !== undefined) gone.push(`${label(owned)}pid ${recorded}`);
+      removePidFile(owned.pidFile);
+      continue;
+    }
+    report('info', `stopping ${label(owned)}pid ${pid}`);
+    // Neo4j and RabbitMQ flush to disk on SIGTERM; give them time before SIGKILL.
+    const outcome = await stopProcess(pid, 60_000);
+    removePidFile(owned.pidFile);
+    killed ||= outcome === 'killed';
+    stopped.push(
+      outcome === 'stopped'
+        ? `stopped ${label(owned)}pid ${pid}`
+        : `killed ${label(owned)}pid ${pid} (it ignored SIGTERM)`,
+    );
   }
-  report('info', `stopping pid ${pid}`);
-  // Neo4j and RabbitMQ flush to disk on SIGTERM; give them time before SIGKILL.
-  const outcome = await stopProcess(pid, 60_000);
-  removePidFile(pidFile);
-  report('done', outcome === 'stopped' ? `stopped pid ${pid}` : `killed pid ${pid} (it ignored SIGTERM)`);
-  return { name, outcome };
+  if (stopped.length > 0) {
+    report('done', stopped.join(', '));
+    return { name, outcome: killed ? 'killed' : 'stopped' };
+  }
+  const running = await isUp(component);
+  if (running) report('done', 'left running: not started by wlm stack');
+  else
+    report(
+      'done',
+      gone.length === 0
+        ? 'not running'
+        : `${gone.join(', ')} ${gone.length === 1 ? 'is' : 'are'} gone already`,
+    );
+  return { name, outcome: running ? 'not-started-by-stack' : 'not-running' };
 }
 
 /** Stops what `stack up` started (by its recorded PID); servers it found running are left alone. */
 export async function stackDown(input: StackOptions = {}): Promise<DownResult[]> {
   const options = withConfig(input);
-  const components = stackComponents(options);
-  return withLock(options, () =>
-    Promise.all(components.map((c) => takeDown(c, reporterFor(c.name, options.onProgress)))),
-  );
+  return withLock(options, async () => {
+    const components = await presentComponents(options);
+    return Promise.all(components.map((c) => takeDown(c, reporterFor(c.name, options.onProgress))));
+  });
 }
 
 async function statusOf(component: StackComponent): Promise<ComponentStatus> {
-  const up = await isPortOpen(component.address);
+  const up = await isUp(component);
   let version: string | null = null;
   if (up) {
     try {
@@ -218,7 +298,11 @@ async function statusOf(component: StackComponent): Promise<ComponentStatus> {
   };
 }
 
-/** One {@link ComponentStatus} per component, in {@link COMPONENT_NAMES} order. */
-export function stackStatus(options: StackOptions = {}): Promise<ComponentStatus[]> {
-  return Promise.all(stackComponents(options).map(statusOf));
+/**
+ * One {@link ComponentStatus} per component, in {@link COMPONENT_NAMES} order: the default components,
+ * and each optional one (slurm) when it runs, `withSlurm` is set, or `only` names it.
+ */
+export async function stackStatus(input: StackOptions = {}): Promise<ComponentStatus[]> {
+  const options = withConfig(input);
+  return Promise.all((await presentComponents(options)).map(statusOf));
 }

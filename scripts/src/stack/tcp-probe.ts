@@ -1,12 +1,14 @@
 import { createConnection } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { formatHostPort } from './address';
-import type { HostPort, Reporter } from './types';
+import { formatEndpoint } from './address';
+import type { Endpoint, HostPort, Reporter } from './types';
 
-/** True when something accepts a TCP connection on `address` within `timeoutMs`. */
-export function isPortOpen(address: HostPort, timeoutMs = 1000): Promise<boolean> {
+/** True when something accepts a connection on `address` (TCP or Unix socket) within `timeoutMs`. */
+export function isPortOpen(address: Endpoint, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: address.host, port: address.port });
+    const socket = createConnection(
+      'path' in address ? { path: address.path } : { host: address.host, port: address.port },
+    );
     const done = (open: boolean): void => {
       socket.destroy();
       resolve(open);
@@ -29,7 +31,7 @@ export function readBanner(address: HostPort, timeoutMs = 3000): Promise<string>
     };
     socket.setEncoding('utf8');
     socket.setTimeout(timeoutMs, () =>
-      finish(new Error(`no greeting from ${formatHostPort(address)} in ${timeoutMs} ms`)),
+      finish(new Error(`no greeting from ${formatEndpoint(address)} in ${timeoutMs} ms`)),
     );
     socket.on('data', (chunk: string) => {
       received += chunk;
@@ -47,7 +49,9 @@ export interface ProcessExit {
 }
 
 export interface WaitForPortOptions {
-  readonly address: HostPort;
+  readonly address: Endpoint;
+  /** How to tell it answers; by default, whether {@link address} accepts a connection. */
+  readonly probe?: () => boolean | Promise<boolean>;
   readonly timeoutMs: number;
   readonly report: Reporter;
   /** Settles when the server process exits: waiting on stops at once rather than at the timeout. */
@@ -76,9 +80,9 @@ export async function waitForPort(options: WaitForPortOptions): Promise<WaitOutc
   let exit: ProcessExit | undefined;
   void options.exited?.then((value) => (exit = value));
   let nextProgress = progressEveryMs;
+  const answers = options.probe ?? (() => isPortOpen(address, Math.min(1000, pollMs * 4)));
   for (;;) {
-    if (await isPortOpen(address, Math.min(1000, pollMs * 4)))
-      return { ok: true, elapsedMs: Date.now() - started };
+    if (await answers()) return { ok: true, elapsedMs: Date.now() - started };
     // The port may have opened just as the process died: the check above runs first for that reason.
     if (exit !== undefined) return { ok: false, reason: `it ${describeExit(exit)} before answering` };
     if (options.alive?.() === false) return { ok: false, reason: 'it exited before answering' };
@@ -86,11 +90,11 @@ export async function waitForPort(options: WaitForPortOptions): Promise<WaitOutc
     if (elapsedMs >= timeoutMs) {
       return {
         ok: false,
-        reason: `${formatHostPort(address)} did not answer within ${Math.round(timeoutMs / 1000)} s`,
+        reason: `${formatEndpoint(address)} did not answer within ${Math.round(timeoutMs / 1000)} s`,
       };
     }
     if (elapsedMs >= nextProgress) {
-      report('waiting', `waiting for ${formatHostPort(address)}`, elapsedMs);
+      report('waiting', `waiting for ${formatEndpoint(address)}`, elapsedMs);
       nextProgress += progressEveryMs;
     }
     await delay(pollMs);

@@ -1,13 +1,41 @@
 import type { WlmConfig } from '@wlm/commons';
 import type { StackPaths } from './paths';
 
-/** The components of the local stack, in the order `status` lists them. */
-export const COMPONENT_NAMES = ['rabbitmq', 'mariadb', 'neo4j', 'serf', 'sshd', 'smtp'] as const;
+/** Every component of the local stack, in the order `status` lists them. */
+export const COMPONENT_NAMES = ['rabbitmq', 'mariadb', 'neo4j', 'serf', 'sshd', 'smtp', 'slurm'] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
+
+/**
+ * Components `stack up` starts only when asked (`--with-slurm`, `withSlurm`, or named in `only`);
+ * `status` and `down` include them when they run.
+ */
+export const OPTIONAL_COMPONENT_NAMES = ['slurm'] as const satisfies readonly ComponentName[];
+
+/** What `stack up` starts by default: every component but the optional ones. */
+export const DEFAULT_COMPONENT_NAMES: readonly ComponentName[] = COMPONENT_NAMES.filter(
+  (name) => !(OPTIONAL_COMPONENT_NAMES as readonly ComponentName[]).includes(name),
+);
 
 export interface HostPort {
   readonly host: string;
   readonly port: number;
+}
+
+/** A Unix domain socket, for daemons without a TCP port (munged). */
+export interface UnixSocket {
+  readonly path: string;
+}
+
+/** Where a server answers: a TCP address or a Unix socket. */
+export type Endpoint = HostPort | UnixSocket;
+
+/** A process `stack up` starts and records, for components made of several daemons. */
+export interface OwnedProcess {
+  /** The program, as progress and `down` name it (`slurmctld`). */
+  readonly label: string;
+  readonly pidFile: string;
+  /** A string its command line contains, so a recycled PID is never taken for ours. */
+  readonly processMarker: string;
 }
 
 /** What `stack status` reports for one component. */
@@ -18,7 +46,7 @@ export interface ComponentStatus {
   readonly address: string;
   /** The running server's version; null when down or when it cannot be read. */
   readonly version: string | null;
-  /** Set when `stack up` started the process (and `stack down` would stop it). */
+  /** Set when `stack up` started the process (and `stack down` would stop it); for slurm, slurmctld's. */
   readonly pid: number | null;
 }
 
@@ -55,6 +83,14 @@ export interface StackComponent {
   readonly pidFile: string;
   /** A string the process's command line contains, so a recycled PID is never taken for ours. */
   readonly processMarker: string;
+  /**
+   * For a component made of several daemons: each process `stack up` may start, in the order `stack down`
+   * stops them (the one in {@link pidFile} among them). Its {@link start} then runs whenever the component
+   * is not wholly up, and starts only the daemons that are not running.
+   */
+  readonly processes?: readonly OwnedProcess[];
+  /** Whether it is up; by default, whether {@link address} accepts connections. */
+  isUp?(): Promise<boolean>;
   /** Installs what is missing, starts the server and waits until its port answers. */
   start(report: Reporter): Promise<void>;
   /** Idempotent setup once it answers (a database, a password); runs on every `up`. */
