@@ -18,5 +18,6 @@ export * from './logging';
 export * from './metrics';
 export * from './net';
 export * from './plugin';
+export * from './remote';
 export * from './serf';
 export * from './wire';

@@ -132,11 +132,11 @@ export class WlmTopology {
         {
           name: this.queues.schedulerEvents,
           options: this.workQueue(false),
-          // RUNNING confirms a placement; the terminal states free capacity and drive retries.
-          bindings: ['task.running', 'task.completed', 'task.failed', 'task.cancelled'].map((pattern) => ({
-            exchange: events,
-            pattern,
-          })),
+          // RUNNING confirms a placement; the terminal states free capacity and drive retries, and
+          // DEFERRED frees capacity and carries the task's next round.
+          bindings: ['task.running', 'task.deferred', 'task.completed', 'task.failed', 'task.cancelled'].map(
+            (pattern) => ({ exchange: events, pattern }),
+          ),
         },
         {
           name: this.queues.schedulerControl,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { computeResourceSchema } from '../remote/compute-resource';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7373');
@@ -75,6 +76,15 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+  /** Compute resources (HPC hosts reached over SSH) by the name experiments refer to them with. */
+  resources: z
+    .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/), computeResourceSchema, {
+      error: (issue) =>
+        issue.code === 'invalid_key'
+          ? 'expected a resource name of lowercase letters, digits, "_" and "-", such as "hpc" or "cluster-2"'
+          : undefined,
+    })
+    .default({}),
 });
 
 /** Validated configuration, every default filled in. */

@@ -3,7 +3,8 @@
  *
  * A plugin package (`@wlm/task-<type>`, or any package a worker is told to load) exports its plugin
  * twice: as the named export `plugin` and as the default export. Workers look for `plugin` first.
- * Plugins fail on purpose by throwing `TaskFailure` (exported from the errors module).
+ * Plugins fail on purpose by throwing `TaskFailure` (exported from the errors module), and end a
+ * round to carry on later (waiting on a batch job) by throwing `TaskContinuation`.
  *
  * @example
  * ```ts
@@ -26,5 +27,8 @@
  * ```
  */
 export { definePlugin } from './task-plugin';
+export { TaskContinuation, isTaskContinuation, MAX_CONTINUATION_DELAY_MS } from './task-continuation';
+export type { TaskContinuationOptions } from './task-continuation';
+export { taskFailureOf } from './task-failure-of';
 export type { TaskContext, TaskPlugin } from './task-plugin';
 export { isTaskPlugin, taskPluginProblems, pluginFromModule } from './is-task-plugin';

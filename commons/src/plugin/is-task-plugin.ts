@@ -33,6 +33,9 @@ export function taskPluginProblems(value: unknown): string[] {
     problems.push('outputSchema must be a zod schema when given');
   }
   if (typeof candidate.run !== 'function') problems.push('run must be a function (ctx, signal) => Promise');
+  if (candidate.cancel !== undefined && typeof candidate.cancel !== 'function') {
+    problems.push('cancel must be a function (ctx, signal) => Promise when given');
+  }
   return problems;
 }
 

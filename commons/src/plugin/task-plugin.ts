@@ -1,4 +1,5 @@
 import type { Logger } from '../logging';
+import type { JsonValue } from '../wire';
 import type { z } from 'zod';
 
 /** What a plugin's `run` knows about the task it is running. */
@@ -11,6 +12,13 @@ export interface TaskContext<Input> {
    * worker, so a plugin can decide on it deterministically.
    */
   readonly attempt: number;
+  /** The experiment's run: 1 for its first, one more for each rerun. */
+  readonly run: number;
+  /**
+   * Set on every round after the first of a task that ends its rounds with a `TaskContinuation`:
+   * the checkpoint the previous round saved.
+   */
+  readonly checkpoint?: JsonValue;
   /** The params, already validated (and defaulted) by the plugin's `inputSchema`. */
   readonly params: Input;
   /** A scratch directory for this task, when the worker provides one. */
@@ -27,7 +35,8 @@ export interface TaskContext<Input> {
  *
  * `run` must honour `signal`: it is aborted when the task is cancelled or runs past its timeout, and
  * the worker kills the task's process when `run` does not return soon after. Throw a
- * {@link TaskFailure} to fail on purpose with a stable code and a retryable flag. The outputs must be
+ * {@link TaskFailure} to fail on purpose with a stable code and a retryable flag, or a
+ * `TaskContinuation` to end this round and carry on later from a checkpoint. The outputs must be
  * JSON values (they travel in a `TaskEvent`); anything else fails the task as `TASK_OUTPUT_INVALID`.
  */
 export interface TaskPlugin<Input = unknown, Output = unknown> {
@@ -40,6 +49,12 @@ export interface TaskPlugin<Input = unknown, Output = unknown> {
   readonly outputSchema?: z.ZodType<Output>;
   // Method syntax on purpose: it makes a TaskPlugin<Specific> assignable to TaskPlugin<unknown>.
   run(ctx: TaskContext<Input>, signal: AbortSignal): Promise<Output>;
+  /**
+   * Releases what a checkpoint holds (cancels a batch job) when the task is cancelled between two
+   * rounds; `ctx.checkpoint` is set. A cancel during a round aborts `run`'s signal instead, and `run`
+   * cleans up itself. Optional: plugins that never continue have nothing to release.
+   */
+  cancel?(ctx: TaskContext<Input>, signal: AbortSignal): Promise<void>;
 }
 
 /**

@@ -86,6 +86,9 @@ export const workerIdSchema = z
 /** Which run of a task this is; the first run is attempt 1. Part of every idempotency key. */
 export const attemptSchema = z.int().min(1).max(1000);
 
+/** An experiment's run: 1, then one more per rerun. */
+export const runSchema = z.int().min(1).max(1_000_000);
+
 /** Experiment priority; becomes the AMQP message priority (queues declare `x-max-priority: 10`). */
 export const prioritySchema = z.int().min(0).max(9);
 

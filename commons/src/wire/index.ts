@@ -16,6 +16,7 @@ export {
   taskTypeSchema,
   workerIdSchema,
   attemptSchema,
+  runSchema,
   prioritySchema,
   timestampSchema,
   semverSchema,
@@ -27,9 +28,16 @@ export {
   taskRequestSchema,
   taskConstraintsSchema,
   retryPolicySchema,
+  continuationSchema,
   DEFAULT_RETRY_POLICY,
 } from './task-request';
-export type { TaskRequest, TaskRequestInput, TaskConstraints, RetryPolicy } from './task-request';
+export type {
+  TaskRequest,
+  TaskRequestInput,
+  TaskConstraints,
+  RetryPolicy,
+  Continuation,
+} from './task-request';
 export { taskAssignmentSchema } from './task-assignment';
 export type { TaskAssignment, TaskAssignmentInput } from './task-assignment';
 export {
@@ -37,6 +45,7 @@ export {
   taskQueuedEventSchema,
   taskRunningEventSchema,
   taskProgressEventSchema,
+  taskDeferredEventSchema,
   taskCompletedEventSchema,
   taskFailedEventSchema,
   taskCancelledEventSchema,

@@ -77,6 +77,23 @@ export const taskFailedEventSchema = z.object({
   request: taskRequestSchema.optional(),
 });
 
+/**
+ * Worker: the round ended with a checkpoint and the task goes on later (a plugin waiting on a batch
+ * job). `request` is the next round, due at its `notBefore`; the scheduler places it, so nobody
+ * holds a delivery while the task waits. Not terminal for the task, only for this assignment.
+ */
+export const taskDeferredEventSchema = z.object({
+  ...eventBase,
+  state: z.literal('DEFERRED'),
+  workerId: workerIdSchema,
+  /** What the task waits for, for people: e.g. `SLURM job 42 is PENDING (Priority)`. */
+  message: z.string().min(1).max(4096),
+  request: taskRequestSchema.refine((request) => request.continuation !== undefined, {
+    message: 'the next round of a deferred task carries its continuation',
+    path: ['continuation'],
+  }),
+});
+
 /** A run was stopped by a cancel; `workerId` is absent when it was cancelled before reaching a worker. */
 export const taskCancelledEventSchema = z.object({
   ...eventBase,
@@ -95,6 +112,7 @@ export const taskEventSchema = z
     taskQueuedEventSchema,
     taskRunningEventSchema,
     taskProgressEventSchema,
+    taskDeferredEventSchema,
     taskCompletedEventSchema,
     taskFailedEventSchema,
     taskCancelledEventSchema,

@@ -4,6 +4,7 @@ import {
   experimentIdSchema,
   jsonValueSchema,
   prioritySchema,
+  runSchema,
   semverSchema,
   taskIdSchema,
   taskTypeSchema,
@@ -34,6 +35,17 @@ export const retryPolicySchema = z.object({
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ maxAttempts: 3, backoffMs: 1000 });
 
 /**
+ * A task that runs in rounds: a plugin that waits on something outside (a batch job) ends a round
+ * with a checkpoint instead of holding its delivery for hours, and the next round starts from it.
+ */
+export const continuationSchema = z.object({
+  /** 2 for the round after the first, and so on; part of the request's identity. */
+  round: z.int().min(2).max(1_000_000),
+  /** What the previous round saved, handed to the plugin as `ctx.checkpoint`. */
+  checkpoint: jsonValueSchema,
+});
+
+/**
  * The fields of a task that the orchestrator hands to the scheduler. Kept as a plain object shape so
  * {@link taskAssignmentSchema} extends it rather than repeating it.
  */
@@ -42,6 +54,8 @@ export const taskRequestShape = {
   experimentId: experimentIdSchema,
   taskId: taskIdSchema,
   attempt: attemptSchema,
+  /** The experiment's run: 1 for its first, one more for each rerun. */
+  run: runSchema.optional(),
   taskType: taskTypeSchema,
   /** The task's resolved params and inputs, validated again by the plugin's own input schema. */
   context: jsonValueSchema,
@@ -62,11 +76,13 @@ export const taskRequestShape = {
   excludeWorkers: z.array(workerIdSchema).max(100).optional(),
   /** A retry's backoff: the scheduler holds the request until then. */
   notBefore: timestampSchema.optional(),
+  /** Set on every round after the first of a task that runs in rounds. */
+  continuation: continuationSchema.optional(),
 };
 
 /**
  * Orchestrator → scheduler (request queue, AMQP priority = `priority`): a DAG node is ready to run.
- * Consumers are idempotent on `(experimentId, taskId, attempt)`.
+ * Consumers are idempotent on `(experimentId, taskId, attempt, continuation.round)`.
  */
 export const taskRequestSchema = z
   .object(taskRequestShape)
@@ -77,3 +93,4 @@ export type TaskRequest = z.infer<typeof taskRequestSchema>;
 export type TaskRequestInput = z.input<typeof taskRequestSchema>;
 export type TaskConstraints = z.infer<typeof taskConstraintsSchema>;
 export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+export type Continuation = z.infer<typeof continuationSchema>;

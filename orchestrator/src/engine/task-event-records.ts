@@ -4,11 +4,14 @@ import { isJsonObject } from '../domain/json';
 import type { JsonObject } from '../domain/json';
 import type { AuditEventInput, TaskRunUpdate } from '../domain/state-store';
 
-/** A task event the stores record: every state but PROGRESS, which changes nothing stored. */
-export type RecordedEvent = Exclude<TaskEvent, { state: 'PROGRESS' }>;
+/**
+ * A task event the stores record: every state but PROGRESS and DEFERRED, which change nothing
+ * stored — a deferred task stays RUNNING while its next round waits.
+ */
+export type RecordedEvent = Exclude<TaskEvent, { state: 'PROGRESS' | 'DEFERRED' }>;
 
 export function isRecorded(event: TaskEvent): event is RecordedEvent {
-  return event.state !== 'PROGRESS';
+  return event.state !== 'PROGRESS' && event.state !== 'DEFERRED';
 }
 
 /** A final failure: the scheduler will not retry it, so its experiment fails. */

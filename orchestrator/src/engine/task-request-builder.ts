@@ -30,6 +30,7 @@ export function buildTaskRequest(
     experimentId: task.experimentId,
     taskId: task.taskId,
     attempt,
+    run: task.run,
     taskType: task.taskType,
     context,
     priority: experiment.priority,

@@ -23,7 +23,7 @@ describe('orchestrator/examples', () => {
 
   it('hpc-job runs env-setup, data staging in, job submission and data staging out in order', () => {
     const dag = parseDagDefinition(readFileSync(join(EXAMPLES, 'hpc-job.yaml'), 'utf8'));
-    expect(topologicalOrder(dag)).toEqual(['env-setup', 'stage-in', 'submit-job', 'stage-out']);
+    expect(topologicalOrder(dag)).toEqual(['env-setup', 'stage-in', 'run-job', 'stage-out']);
     expect(dag.tasks.map((task) => task.type)).toEqual([
       'env-setup',
       'data-staging',

@@ -22,5 +22,5 @@ export { ReservationLedger } from './reservation-ledger';
 export type { ReservationLedgerOptions } from './reservation-ledger';
 export { readMember } from './worker-view';
 export type { MemberReading, WorkerView } from './worker-view';
-export { taskKey } from './task-key';
+export { requestKey, taskKey } from './task-key';
 export type { TaskAttemptRef } from './task-key';

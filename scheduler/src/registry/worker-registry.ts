@@ -187,7 +187,12 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     if (event.workerId === undefined) return;
     const key = taskKey(event);
     if (event.state === 'RUNNING') this.ledger.started(event.workerId, key, this.now());
-    else if (event.state === 'COMPLETED' || event.state === 'FAILED' || event.state === 'CANCELLED')
+    else if (
+      event.state === 'COMPLETED' ||
+      event.state === 'FAILED' ||
+      event.state === 'CANCELLED' ||
+      event.state === 'DEFERRED'
+    )
       this.ledger.finished(event.workerId, key, this.now());
     else return;
     if (this.sync(event.workerId)) this.emit('capacity');

@@ -11,7 +11,7 @@ import type {
 } from '@wlm/commons';
 import { handedBack, publishFailed, shuttingDown } from '../errors';
 import { GreedyPlacement } from '../placement';
-import { taskKey } from '../registry';
+import { requestKey, taskKey } from '../registry';
 import type { WorkerRegistry } from '../registry';
 import type { AssignmentPublisher } from './assignment-publisher';
 import { HeldRequests, compareDue, compareHeld } from './held-requests';
@@ -161,13 +161,21 @@ export class RequestDispatcher {
     };
   }
 
-  /** Drops the held requests `cancel` names (a CANCELLED event for each) and refuses late ones for a while. */
+  /**
+   * Drops the held requests `cancel` names (a CANCELLED event for each) and refuses late ones for a
+   * while. A later round of a task that runs in rounds is placed at once instead: the worker that
+   * gets it sees the cancel and has the plugin release what the checkpoint holds (a batch job).
+   */
   async cancel(cancel: CancelTask): Promise<number> {
     this.options.cancels.remember(cancel, this.now());
     const match = (entry: Entry): boolean => cancelApplies(cancel, entry.request);
     const dropped = [...this.held.removeWhere(match), ...this.deferred.removeWhere(match)];
     const reason = cancel.reason ?? 'cancelled before it reached a worker';
-    await Promise.all(dropped.map((entry) => this.settleCancelled(entry.request, reason, entry)));
+    const releasing = dropped.filter((entry) => entry.request.continuation !== undefined);
+    for (const entry of releasing) this.held.add({ ...entry, request: dueNow(entry.request), dueAt: 0 });
+    if (releasing.length > 0) this.schedulePump();
+    const cancelled = dropped.filter((entry) => entry.request.continuation === undefined);
+    await Promise.all(cancelled.map((entry) => this.settleCancelled(entry.request, reason, entry)));
     return dropped.length;
   }
 
@@ -181,12 +189,14 @@ export class RequestDispatcher {
   private onRequest(request: TaskRequest): Promise<void> {
     if (this.stopping) return Promise.reject(shuttingDown('a request'));
     const now = this.now();
-    const key = taskKey(request);
+    const key = requestKey(request);
     if (this.placed.has(key, now)) {
       this.acknowledgeDuplicate(request, key);
       return Promise.resolve();
     }
     if (this.options.cancels.find(request, now) !== undefined) {
+      // A later round holds something outside (a batch job) that only a worker's plugin can release.
+      if (request.continuation !== undefined) return this.admit(dueNow(request), key);
       return this.settleCancelled(request, 'cancelled before it reached a worker');
     }
     const sending = this.sending.get(key);
@@ -259,7 +269,7 @@ export class RequestDispatcher {
         continue;
       }
       this.held.remove(entry.key);
-      this.options.registry.reserve(workerId, entry.key);
+      this.options.registry.reserve(workerId, taskKey(entry.request));
       this.send(entry, workerId);
     }
   }
@@ -292,7 +302,7 @@ export class RequestDispatcher {
       entry.resolve();
       return true;
     } catch (error) {
-      this.options.registry.unreserve(workerId, entry.key);
+      this.options.registry.unreserve(workerId, taskKey(entry.request));
       this.log.warn({ err: error, key: entry.key, workerId }, 'assignment not confirmed; request requeued');
       entry.reject(publishFailed(`assigning ${entry.key} to ${workerId}`, error));
       return false;
@@ -303,12 +313,12 @@ export class RequestDispatcher {
     try {
       await this.options.messages.cancelled(request, reason);
     } catch (error) {
-      const retryable = publishFailed(`the CANCELLED event of ${taskKey(request)}`, error);
+      const retryable = publishFailed(`the CANCELLED event of ${requestKey(request)}`, error);
       if (entry === undefined) throw retryable;
       entry.reject(retryable);
       return;
     }
-    this.log.info({ key: taskKey(request) }, 'request cancelled before placement');
+    this.log.info({ key: requestKey(request) }, 'request cancelled before placement');
     this.options.events.emit('task:cancelled', request);
     entry?.resolve();
   }
@@ -351,6 +361,13 @@ export class RequestDispatcher {
     const { held, deferred, oldestWaitMs } = this.status();
     this.log.warn({ held, deferred, oldestWaitMs, byTaskType }, 'requests waiting for capacity');
   }
+}
+
+/** The request without its backoff: placed as soon as capacity allows. */
+function dueNow(request: TaskRequest): TaskRequest {
+  const copy = { ...request };
+  delete copy.notBefore;
+  return copy;
 }
 
 /** When a request started waiting for capacity: on arrival, or when its backoff ended. */

@@ -17,6 +17,8 @@ export interface SchedulerServiceEvents {
   'task:cancelled': [request: TaskRequest];
   /** A retryable failure was answered with the next attempt. */
   'task:retried': [retry: { request: TaskRequest; delayMs: number }];
+  /** A round ended with a checkpoint (DEFERRED) and its next round was requested. */
+  'task:continued': [request: TaskRequest];
   /** A retryable failure on the last allowed attempt became the task's final failure. */
   'task:exhausted': [request: TaskRequest];
   'worker:joined': [worker: WorkerView];

@@ -10,7 +10,7 @@ import type {
   WlmTopology,
 } from '@wlm/commons';
 import { publishFailed } from '../errors';
-import { taskKey } from '../registry';
+import { requestKey, taskKey } from '../registry';
 import type { WorkerRegistry } from '../registry';
 import { hasAttemptsLeft, nextAttemptRequest, retryDelayMs, retryPolicyOf } from './retry-backoff';
 import { isFromWorker } from './scheduler-messages';
@@ -33,7 +33,7 @@ export interface TaskEventHandlerOptions {
  * Consumes the task events the scheduler acts on: RUNNING and terminal events from workers settle
  * reservations (freeing capacity for held requests), and a retryable FAILED that carries its
  * `request` is answered with the next attempt — or, past the retry policy's `maxAttempts`, with the
- * task's final FAILED (`RETRIES_EXHAUSTED`). Each event is acknowledged after its publish is
+ * task's final FAILED (`RETRIES_EXHAUSTED`); a DEFERRED is answered with the task's next round. Each event is acknowledged after its publish is
  * confirmed, so a crash in between retries it rather than losing it.
  */
 export class TaskEventHandler {
@@ -65,7 +65,22 @@ export class TaskEventHandler {
     this.options.registry.acknowledge(event);
     if (event.state === 'FAILED' && event.retryable && event.request !== undefined) {
       await this.retry(event, event.request);
+    } else if (event.state === 'DEFERRED') {
+      await this.continueLater(event);
     }
+  }
+
+  /** A round ended with a checkpoint: its next round goes to the request queue, due at `notBefore`. */
+  private async continueLater(deferred: TaskEventOf<'DEFERRED'>): Promise<void> {
+    const next = deferred.request;
+    const key = requestKey(next);
+    try {
+      await this.options.messages.request(next);
+    } catch (error) {
+      throw publishFailed(`the next round of ${key}`, error);
+    }
+    this.log.debug({ key, notBefore: next.notBefore, message: deferred.message }, 'task continues later');
+    this.options.events.emit('task:continued', next);
   }
 
   private async retry(failed: TaskEventOf<'FAILED'>, request: TaskRequest): Promise<void> {

@@ -159,6 +159,7 @@ export class DagDriver {
         return { outcome: 'progress', dispatch: [] };
       case 'QUEUED':
       case 'PROGRESS':
+      case 'DEFERRED':
         this.retries.observe(key, event.attempt);
         return { outcome: 'progress', dispatch: [] };
     }

@@ -2,12 +2,15 @@ import {
   AmqpConnection,
   createLogger,
   deleteTopology,
+  controlMessageSchema,
+  controlRoutingKey,
   loadConfig,
   mergeTopology,
   taskEventSchema,
   taskRequestSchema,
 } from '@wlm/commons';
 import type {
+  CancelTaskInput,
   TaskEvent,
   TaskEventOf,
   TaskEventState,
@@ -35,7 +38,7 @@ export class E2eBroker {
     private readonly topology: WlmTopology,
   ) {}
 
-  static async open(topology: WlmTopology): Promise<E2eBroker> {
+  static async open(topology: WlmTopology, options: { recordEvents: boolean }): Promise<E2eBroker> {
     const amqp = await AmqpConnection.connect({
       url: loadConfig().rabbitmq.url,
       logger: createLogger({ component: 'e2e-test', level: 'silent', pretty: false }),
@@ -44,6 +47,7 @@ export class E2eBroker {
       closeTimeoutMs: 5_000,
     });
     const broker = new E2eBroker(amqp, topology);
+    if (!options.recordEvents) return broker;
     await amqp.consume(
       topology.queues.orchestratorEvents,
       taskEventSchema,
@@ -61,6 +65,16 @@ export class E2eBroker {
           priority: request.priority,
         }),
       ),
+    );
+  }
+
+  /** Publishes a cancel on the control exchange, as the orchestrator does, and waits for its confirm. */
+  async cancel(cancel: CancelTaskInput): Promise<void> {
+    await this.amqp.publishMessage(
+      this.topology.exchanges.control,
+      controlRoutingKey(cancel),
+      controlMessageSchema,
+      cancel,
     );
   }
 

@@ -14,6 +14,8 @@ export interface WorkerSpec {
   readonly slots: number;
   /** `--labels k=v,…` */
   readonly labels?: string;
+  /** Environment of the worker process on top of the test's, e.g. `WLM_CONFIG` with compute resources. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface SchedulerSpec {
@@ -42,13 +44,19 @@ export class E2eCluster {
     readonly broker: E2eBroker,
   ) {}
 
-  static async start(): Promise<E2eCluster> {
+  /**
+   * `withOrchestrator`: a real orchestrator consumes the namespace's task events, so the test's
+   * broker client must not compete with it for them ({@link E2eBroker.events} stays empty).
+   */
+  static async start(options: { withOrchestrator?: boolean } = {}): Promise<E2eCluster> {
     const topology = new WlmTopology(`e2e${randomBytes(4).toString('hex')}`);
     const seed = await SerfSeed.start(`${topology.namespace}-seed`);
-    const broker = await E2eBroker.open(topology).catch(async (error: unknown) => {
-      await seed.stop();
-      throw error;
-    });
+    const broker = await E2eBroker.open(topology, { recordEvents: options.withOrchestrator !== true }).catch(
+      async (error: unknown) => {
+        await seed.stop();
+        throw error;
+      },
+    );
     return new E2eCluster(topology, seed, broker);
   }
 
@@ -93,7 +101,7 @@ export class E2eCluster {
         ...(spec.labels === undefined ? [] : ['--labels', spec.labels]),
         ...['--namespace', this.namespace, '--join', this.seed.bindAddr, '--drain-timeout', '1'],
       ],
-      { WLM_LOG_LEVEL: 'warn' },
+      { WLM_LOG_LEVEL: 'warn', ...spec.env },
     );
     this.workers.set(workerId, worker);
     await worker.waitFor('its start line', (p) => p.stdout.includes('\n'), START_TIMEOUT_MS);

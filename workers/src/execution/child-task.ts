@@ -1,16 +1,18 @@
-import { TASK_FAILURE_CODES, isTaskFailure } from '@wlm/commons';
-import type { Logger, TaskContext, TaskPlugin } from '@wlm/commons';
+import { TASK_FAILURE_CODES, isTaskContinuation, isTaskFailure } from '@wlm/commons';
+import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons';
 import { sendFailure, sendToParent } from './child-channel';
 import { createChildLogger } from './child-logger';
 import { formatIssues } from './format-issues';
 import { IPC_LIMITS } from './ipc-messages';
-import type { FailureMessage, ResultMessage, StartMessage } from './ipc-messages';
+import type { ContinuationMessage, FailureMessage, ResultMessage, StartMessage } from './ipc-messages';
 import { findNonJson } from './json-check';
 import { clip, messageOf } from './error-message';
 import { importPlugin, loadErrorMessage } from './plugin-module';
 
 type Failure = Omit<FailureMessage, 'type' | 'fatal'>;
 type TaskOutputs = ResultMessage['outputs'];
+type Continuation = Omit<ContinuationMessage, 'type' | 'heapUsedBytes'>;
+type Outcome = Failure | Continuation | { outputs: TaskOutputs };
 
 /**
  * Runs one task inside the task process and reports its result or failure to the worker. Never
@@ -21,6 +23,12 @@ export async function runTaskInChild(start: StartMessage, signal: AbortSignal): 
   const outcome = await execute(start, signal, logger);
   if ('reason' in outcome) {
     await sendFailure({ ...outcome, fatal: false });
+  } else if ('checkpoint' in outcome) {
+    await sendToParent({
+      type: 'continuation',
+      ...outcome,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    });
   } else {
     await sendToParent({
       type: 'result',
@@ -30,11 +38,7 @@ export async function runTaskInChild(start: StartMessage, signal: AbortSignal): 
   }
 }
 
-async function execute(
-  start: StartMessage,
-  signal: AbortSignal,
-  logger: Logger,
-): Promise<Failure | { outputs: TaskOutputs }> {
+async function execute(start: StartMessage, signal: AbortSignal, logger: Logger): Promise<Outcome> {
   let plugin: TaskPlugin;
   try {
     plugin = await importPlugin(start.modulePath);
@@ -57,13 +61,53 @@ async function execute(
       reason: `invalid params for task type ${plugin.name}: ${formatIssues('params', input.error.issues)}`,
     };
   }
+  const ctx = contextFor(start, input.data, logger);
+  if (start.purpose === 'cancel') return cancelBetweenRounds(plugin, ctx, signal);
   let outputs: unknown;
   try {
-    outputs = await plugin.run(contextFor(start, input.data, logger), signal);
+    outputs = await plugin.run(ctx, signal);
   } catch (error) {
+    if (isTaskContinuation(error)) return continuationFrom(error, plugin, logger);
     return failureFromError(error, signal, logger);
   }
   return checkOutputs(plugin, outputs);
+}
+
+/** A plugin without `cancel` holds nothing between rounds, so there is nothing to release. */
+async function cancelBetweenRounds(
+  plugin: TaskPlugin,
+  ctx: TaskContext<unknown>,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  if (plugin.cancel === undefined) return { outputs: null };
+  try {
+    await plugin.cancel(ctx, signal);
+  } catch (error) {
+    return failureFromError(error, signal, ctx.logger);
+  }
+  return { outputs: null };
+}
+
+function continuationFrom(
+  continuation: TaskContinuation,
+  plugin: TaskPlugin,
+  logger: Logger,
+): Failure | Continuation {
+  const problem = findNonJson(continuation.checkpoint, 'checkpoint');
+  if (problem !== undefined) {
+    return {
+      code: TASK_FAILURE_CODES.OUTPUT_INVALID,
+      retryable: false,
+      reason: `task type ${plugin.name} saved a checkpoint that is not JSON: ${problem}`,
+    };
+  }
+  logger.debug({ delayMs: continuation.delayMs }, 'round ended with a checkpoint');
+  return {
+    // Checked just above; the worker validates it again on receipt.
+    checkpoint: continuation.checkpoint as TaskOutputs,
+    delayMs: continuation.delayMs,
+    message: clip(continuation.message || 'waiting', IPC_LIMITS.progressChars),
+  };
 }
 
 function contextFor(start: StartMessage, params: unknown, logger: Logger): TaskContext<unknown> {
@@ -71,6 +115,8 @@ function contextFor(start: StartMessage, params: unknown, logger: Logger): TaskC
     experimentId: start.experimentId,
     taskId: start.taskId,
     attempt: start.attempt,
+    run: start.run,
+    ...(start.checkpoint === undefined ? {} : { checkpoint: start.checkpoint }),
     params,
     ...(start.workDir === undefined ? {} : { workDir: start.workDir }),
     logger,

@@ -19,9 +19,13 @@ export const probeMessageSchema = z.object({
   resolvePaths: resolvePathsSchema,
 });
 
-/** Parent → child: run one task. The child runs one task at a time. */
+/**
+ * Parent → child: run one task (one round of it), or — `purpose: 'cancel'` — call the plugin's
+ * `cancel` for a task cancelled between rounds. The child runs one task at a time.
+ */
 export const startMessageSchema = z.object({
   type: z.literal('start'),
+  purpose: z.enum(['run', 'cancel']),
   /** Absolute path of the plugin module, as resolved by a probe. */
   modulePath: z.string().min(1),
   taskType: z.string().min(1),
@@ -29,6 +33,9 @@ export const startMessageSchema = z.object({
   experimentId: z.string().min(1),
   taskId: z.string().min(1),
   attempt: z.int().min(1),
+  run: z.int().min(1),
+  /** The previous round's checkpoint, on every round after the first. */
+  checkpoint: z.json().optional(),
   workDir: z.string().min(1).optional(),
   logLevel: z.string().min(1),
 });
@@ -75,6 +82,15 @@ export const resultMessageSchema = z.object({
   heapUsedBytes: z.number().nonnegative(),
 });
 
+/** Child → parent: the round ended with a `TaskContinuation`; the task goes on from `checkpoint`. */
+export const continuationMessageSchema = z.object({
+  type: z.literal('continuation'),
+  checkpoint: z.json(),
+  delayMs: z.int().min(0),
+  message: z.string().min(1).max(IPC_LIMITS.progressChars),
+  heapUsedBytes: z.number().nonnegative(),
+});
+
 export const failureMessageSchema = z.object({
   type: z.literal('failure'),
   reason: z.string().min(1).max(IPC_LIMITS.reasonChars),
@@ -89,6 +105,7 @@ export const childMessageSchema = z.union([
   progressMessageSchema,
   logMessageSchema,
   resultMessageSchema,
+  continuationMessageSchema,
   failureMessageSchema,
 ]);
 
@@ -99,5 +116,6 @@ export type ParentMessage = z.infer<typeof parentMessageSchema>;
 export type ProbeResultMessage = z.infer<typeof probeResultMessageSchema>;
 export type ProgressMessage = z.infer<typeof progressMessageSchema>;
 export type ResultMessage = z.infer<typeof resultMessageSchema>;
+export type ContinuationMessage = z.infer<typeof continuationMessageSchema>;
 export type FailureMessage = z.infer<typeof failureMessageSchema>;
 export type ChildMessage = z.infer<typeof childMessageSchema>;

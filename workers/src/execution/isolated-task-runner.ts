@@ -4,7 +4,7 @@ import { resolveChildEntry } from './child-entry';
 import { runInProcess } from './run-in-process';
 import type { TaskProgress } from './run-in-process';
 import { outcomeOfExit } from './task-outcome';
-import type { TaskOutcome } from './task-outcome';
+import type { TaskOutcome, TaskOutputs } from './task-outcome';
 import type { TaskProcess } from './task-process';
 import { TaskProcessPool } from './task-process-pool';
 
@@ -51,6 +51,15 @@ export interface TaskRunRequest {
   taskId: string;
   /** 1 for the first run of the task. */
   attempt: number;
+  /** The experiment's run (1, then one more per rerun). */
+  run: number;
+  /** The previous round's checkpoint, for a task that runs in rounds. */
+  checkpoint?: TaskOutputs;
+  /**
+   * `cancel` calls the plugin's `cancel` (releasing what the checkpoint holds) instead of `run`;
+   * it completes with `null` outputs. Default `run`.
+   */
+  purpose?: 'run' | 'cancel';
   /** Validated against the plugin's input schema in the task process, before `run`. */
   params: unknown;
   workDir?: string;
@@ -118,12 +127,15 @@ export class IsolatedTaskRunner {
       proc,
       {
         type: 'start',
+        purpose: request.purpose ?? 'run',
         modulePath: plugin.modulePath,
         taskType: plugin.taskType,
         params: request.params,
         experimentId: request.experimentId,
         taskId: request.taskId,
         attempt: request.attempt,
+        run: request.run,
+        ...(request.checkpoint === undefined ? {} : { checkpoint: request.checkpoint }),
         ...(request.workDir === undefined ? {} : { workDir: request.workDir }),
         logLevel: logger.level,
       },

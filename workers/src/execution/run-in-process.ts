@@ -104,6 +104,18 @@ export function runInProcess(
                 });
               }
               return;
+            case 'continuation': {
+              const { checkpoint, delayMs, heapUsedBytes } = message;
+              if (ending !== undefined) finish({ outcome: ending, reusable: false });
+              else {
+                finish({
+                  outcome: { status: 'continued', checkpoint, delayMs, message: message.message },
+                  reusable: true,
+                  heapUsedBytes,
+                });
+              }
+              return;
+            }
             case 'failure': {
               const { reason, retryable, code, fatal } = message;
               if (ending !== undefined) finish({ outcome: ending, reusable: false });

@@ -7,6 +7,8 @@ export type TaskOutputs = ResultMessage['outputs'];
 /** How one task run ended, as the worker reports it in its terminal TaskEvent. */
 export type TaskOutcome =
   | { status: 'completed'; outputs: TaskOutputs }
+  /** The round ended with a checkpoint; the task goes on in a later round. */
+  | { status: 'continued'; checkpoint: TaskOutputs; delayMs: number; message: string }
   | { status: 'failed'; reason: string; retryable: boolean; code: string }
   | { status: 'cancelled'; reason: string };
 

@@ -1,13 +1,20 @@
 import type { EventEmitter } from 'node:events';
 import { MessageValidationError, TASK_FAILURE_CODES, WlmError } from '@wlm/commons';
 import type { Delivery, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
-import type { IsolatedTaskRunner, LoadedPlugin, TaskOutcome } from '../execution';
+import type { IsolatedTaskRunner, LoadedPlugin, TaskOutcome, TaskRunRequest } from '../execution';
 import { messageOf } from '../execution/error-message';
 import { ProgressRelay } from './progress-relay';
 import type { RecentCancels } from '@wlm/commons';
 import type { RecentIds } from './recent-ids';
 import type { RunningTask, RunningTasks } from './running-tasks';
-import { cancelledEvent, completedEvent, failedEvent, progressEvent, runningEvent } from './task-events';
+import {
+  cancelledEvent,
+  completedEvent,
+  deferredEvent,
+  failedEvent,
+  progressEvent,
+  runningEvent,
+} from './task-events';
 import type { WorkerEvents, WorkerTaskInfo } from './worker-events';
 
 /** Publishes one TaskEvent to the events exchange; resolves on the broker's confirm. */
@@ -86,14 +93,17 @@ export class AssignmentHandler {
       );
     }
     const cancel = this.options.cancels.find(assignment);
+    const plugin = this.options.plugins.get(assignment.taskType);
     if (cancel !== undefined) {
       const reason = cancel.reason ?? 'cancelled before it started';
+      if (assignment.continuation !== undefined && plugin !== undefined) {
+        await this.releaseCheckpoint(assignment, plugin, log);
+      }
       await this.finish(assignment, cancelledEvent(assignment, this.options.workerId, reason), log);
       log.info({ reason }, 'assignment of a cancelled task acked without running');
       this.options.events.emit('task:cancelled', info, reason);
       return;
     }
-    const plugin = this.options.plugins.get(assignment.taskType);
     if (plugin === undefined) {
       const failure = {
         reason: `worker ${this.options.workerId} has no plugin for task type "${assignment.taskType}"`,
@@ -133,6 +143,42 @@ export class AssignmentHandler {
     }
   }
 
+  /**
+   * A task cancelled between two rounds: its plugin's `cancel` releases what the checkpoint holds
+   * (a batch job). Best effort — the task is cancelled either way, and a failure is logged.
+   */
+  private async releaseCheckpoint(
+    assignment: TaskAssignment,
+    plugin: LoadedPlugin,
+    log: Logger,
+  ): Promise<void> {
+    const outcome = await this.options.runner.run({
+      ...this.runRequest(assignment, plugin),
+      purpose: 'cancel',
+    });
+    if (outcome.status === 'failed') {
+      log.warn(
+        { errorCode: outcome.code, reason: outcome.reason },
+        'the plugin could not release its checkpoint',
+      );
+    } else {
+      log.info('the plugin released its checkpoint');
+    }
+  }
+
+  private runRequest(assignment: TaskAssignment, plugin: LoadedPlugin): TaskRunRequest {
+    return {
+      plugin,
+      experimentId: assignment.experimentId,
+      taskId: assignment.taskId,
+      attempt: assignment.attempt,
+      run: assignment.run ?? 1,
+      params: assignment.context,
+      ...(assignment.continuation === undefined ? {} : { checkpoint: assignment.continuation.checkpoint }),
+      ...(assignment.timeoutMs === undefined ? {} : { timeoutMs: assignment.timeoutMs }),
+    };
+  }
+
   private async execute(
     assignment: TaskAssignment,
     plugin: LoadedPlugin,
@@ -144,15 +190,7 @@ export class AssignmentHandler {
     );
     try {
       return await this.options.runner.run(
-        {
-          plugin,
-          experimentId: assignment.experimentId,
-          taskId: assignment.taskId,
-          attempt: assignment.attempt,
-          params: assignment.context,
-          ...(assignment.timeoutMs === undefined ? {} : { timeoutMs: assignment.timeoutMs }),
-          onProgress: (progress) => relay.report(progress),
-        },
+        { ...this.runRequest(assignment, plugin), onProgress: (progress) => relay.report(progress) },
         task.signal,
       );
     } finally {
@@ -185,6 +223,14 @@ export class AssignmentHandler {
         }
         log.info('task completed');
         events.emit('task:completed', info);
+        return;
+      case 'continued':
+        await this.finish(assignment, deferredEvent(assignment, workerId, outcome), log);
+        log.info(
+          { delayMs: outcome.delayMs, message: outcome.message },
+          'round ended; the task goes on later',
+        );
+        events.emit('task:deferred', info, outcome.message);
         return;
       case 'failed': {
         const failure = { reason: outcome.reason, retryable: outcome.retryable, errorCode: outcome.code };
@@ -245,7 +291,7 @@ export class AssignmentHandler {
 
 /** A run stopped for shutdown (or killed by the runner closing) is handed back rather than reported. */
 function isHandBack(task: RunningTask, outcome: TaskOutcome): boolean {
-  if (outcome.status === 'completed') return false;
+  if (outcome.status === 'completed' || outcome.status === 'continued') return false;
   if (task.stopReason?.kind === 'shutdown') return true;
   return outcome.status === 'failed' && outcome.code === 'SHUTTING_DOWN';
 }

@@ -80,6 +80,36 @@ export function failedEvent(
   };
 }
 
+export interface ContinuationFields {
+  checkpoint: JsonValue;
+  delayMs: number;
+  message: string;
+}
+
+/**
+ * A DEFERRED event: this round ended with a checkpoint, and `request` is the next round, due after
+ * the plugin's delay. The same attempt, the retry history kept; a round goes to any capable worker.
+ */
+export function deferredEvent(
+  assignment: TaskAssignment,
+  workerId: string,
+  continuation: ContinuationFields,
+): TaskEventOf<'DEFERRED'> {
+  const event = base(assignment);
+  const request = taskRequestSchema.parse(assignment);
+  return {
+    ...event,
+    state: 'DEFERRED',
+    workerId,
+    message: clip(continuation.message, MAX_PROGRESS_MESSAGE),
+    request: {
+      ...request,
+      notBefore: new Date(Date.parse(event.at) + continuation.delayMs).toISOString(),
+      continuation: { round: (request.continuation?.round ?? 1) + 1, checkpoint: continuation.checkpoint },
+    },
+  };
+}
+
 export function cancelledEvent(
   assignment: TaskAssignment,
   workerId: string,

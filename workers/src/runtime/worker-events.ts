@@ -38,6 +38,8 @@ export interface WorkerEvents {
   /** The run began: RUNNING was published and the task process asked to start. */
   'task:started': [task: WorkerTaskInfo];
   'task:completed': [task: WorkerTaskInfo];
+  /** The round ended with a checkpoint (DEFERRED published); the next round may run anywhere. */
+  'task:deferred': [task: WorkerTaskInfo, message: string];
   'task:failed': [task: WorkerTaskInfo, failure: WorkerTaskFailure];
   'task:cancelled': [task: WorkerTaskInfo, reason: string];
   /** Returned to the queue unfinished (shutdown); another worker, or this one later, runs it. */

@@ -52,6 +52,7 @@ describe('WlmTopology', () => {
     ]);
     expect(queues.get('wlm.scheduler.events')?.bindings.map((b) => b.pattern)).toEqual([
       'task.running',
+      'task.deferred',
       'task.completed',
       'task.failed',
       'task.cancelled',

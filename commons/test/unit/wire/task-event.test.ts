@@ -6,7 +6,7 @@ import {
   taskEventSchema,
 } from '@wlm/commons';
 import type { TaskEvent } from '@wlm/commons';
-import { eventBase, issuesOf, without } from './wire-fixtures';
+import { eventBase, issuesOf, validRequest, without } from './wire-fixtures';
 
 describe('TaskEvent', () => {
   const valid: Record<TaskEvent['state'], object> = {
@@ -22,6 +22,16 @@ describe('TaskEvent', () => {
       errorCode: 'EXIT_1',
     },
     CANCELLED: { ...eventBase(), state: 'CANCELLED', reason: 'cancelled by admin' },
+    DEFERRED: {
+      ...eventBase(),
+      state: 'DEFERRED',
+      message: 'SLURM job 42 is PENDING (Priority)',
+      request: {
+        ...validRequest(),
+        notBefore: '2025-01-02T03:05:05.678Z',
+        continuation: { round: 2, checkpoint: { jobId: '42' } },
+      },
+    },
   };
 
   it.each(Object.entries(valid))('accepts a %s event and narrows on state', (state, event) => {
@@ -70,8 +80,23 @@ describe('TaskEvent', () => {
     ).toEqual([expect.stringMatching(/^percent: /)]);
   });
 
+  it('requires the next round of a DEFERRED event to carry its continuation', () => {
+    const deferred = { ...(valid.DEFERRED as TaskEvent & { request: object }) };
+    const next = without(deferred.request as { continuation: unknown }, 'continuation');
+    expect(issuesOf(() => parseMessage(taskEventSchema, { ...deferred, request: next }))).toEqual([
+      expect.stringMatching(
+        /^request\.continuation: the next round of a deferred task carries its continuation/,
+      ),
+    ]);
+    const firstRound = { ...deferred.request, continuation: { round: 1, checkpoint: null } };
+    expect(issuesOf(() => parseMessage(taskEventSchema, { ...deferred, request: firstRound }))).toEqual([
+      expect.stringMatching(/^request\.continuation\.round: /),
+    ]);
+  });
+
   it('routes by state and knows which states are terminal', () => {
     expect(taskEventRoutingKey({ state: 'COMPLETED' })).toBe('task.completed');
+    expect(taskEventRoutingKey({ state: 'DEFERRED' })).toBe('task.deferred');
     expect([...TERMINAL_TASK_EVENT_STATES].sort()).toEqual(['CANCELLED', 'COMPLETED', 'FAILED']);
   });
 });

@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TASK_FAILURE_CODES } from '@wlm/commons';
 import { IsolatedTaskRunner, PluginLoader } from '@wlm/workers';
@@ -18,7 +20,7 @@ function request(
   params: unknown = {},
   extra: Partial<TaskRunRequest> = {},
 ): TaskRunRequest {
-  return { plugin, experimentId: 'exp-1', taskId: 'task-a', attempt: 1, params, ...extra };
+  return { plugin, experimentId: 'exp-1', taskId: 'task-a', attempt: 1, run: 1, params, ...extra };
 }
 
 describe('IsolatedTaskRunner', () => {
@@ -176,6 +178,46 @@ describe('IsolatedTaskRunner', () => {
     const pid = (outcome: typeof first): unknown =>
       outcome.status === 'completed' && (outcome.outputs as { pid: number }).pid;
     expect(pid(second)).toBe(pid(first));
+  });
+
+  it('ends a round with the checkpoint, delay and message of the TaskContinuation it threw', async () => {
+    const outcome = await runner.run(request(fixture('rounds'), { rounds: 3, delayMs: 250 }));
+    expect(outcome).toEqual({
+      status: 'continued',
+      checkpoint: { round: 1 },
+      delayMs: 250,
+      message: 'round 1 of 3 done',
+    });
+  });
+
+  it('hands the checkpoint and the run to the next round', async () => {
+    const outcome = await runner.run(
+      request(fixture('rounds'), { rounds: 3 }, { run: 4, checkpoint: { round: 2 } }),
+    );
+    expect(outcome).toMatchObject({ status: 'completed', outputs: { rounds: 3, run: 4 } });
+  });
+
+  it("calls the plugin's cancel with the checkpoint for a task cancelled between rounds", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wlm-rounds-'));
+    try {
+      const releasedFile = join(dir, 'released.json');
+      const outcome = await runner.run(
+        request(
+          fixture('rounds'),
+          { rounds: 5, releasedFile },
+          { checkpoint: { round: 2, jobId: '17' }, purpose: 'cancel' },
+        ),
+      );
+      expect(outcome).toEqual({ status: 'completed', outputs: null });
+      expect(JSON.parse(readFileSync(releasedFile, 'utf8'))).toEqual({ round: 2, jobId: '17' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('completes a cancel at once for a plugin that has no cancel', async () => {
+    const outcome = await runner.run(request(fixture('good'), { value: 1 }, { purpose: 'cancel' }));
+    expect(outcome).toEqual({ status: 'completed', outputs: null });
   });
 });
 

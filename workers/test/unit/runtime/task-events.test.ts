@@ -1,6 +1,12 @@
 import { taskAssignmentSchema, taskEventSchema } from '@wlm/commons';
 import type { TaskAssignment } from '@wlm/commons';
-import { cancelledEvent, failedEvent, progressEvent, retryRequestOf } from '../../../src/runtime/task-events';
+import {
+  cancelledEvent,
+  deferredEvent,
+  failedEvent,
+  progressEvent,
+  retryRequestOf,
+} from '../../../src/runtime/task-events';
 
 const assignment: TaskAssignment = taskAssignmentSchema.parse({
   v: 1,
@@ -77,5 +83,29 @@ describe('worker task events', () => {
     ]) {
       expect(() => taskEventSchema.parse(progressEvent(assignment, 'w1', progress))).not.toThrow();
     }
+  });
+});
+
+describe('deferredEvent', () => {
+  const continuation = { checkpoint: { jobId: '42' }, delayMs: 30_000, message: 'job 42 PENDING' };
+
+  it('carries the next round: the same attempt and request, due after the delay, with the checkpoint', () => {
+    const event = taskEventSchema.parse(deferredEvent(assignment, 'w1', continuation));
+    if (event.state !== 'DEFERRED') throw new Error(`expected DEFERRED, got ${event.state}`);
+    expect(event).toMatchObject({ workerId: 'w1', attempt: 2, message: 'job 42 PENDING' });
+    expect(event.request).not.toHaveProperty('assignmentId');
+    expect(event.request).toMatchObject({
+      attempt: 2,
+      requestedAt: '2026-01-01T00:00:00.000Z',
+      excludeWorkers: ['w0'],
+      continuation: { round: 2, checkpoint: { jobId: '42' } },
+    });
+    expect(Date.parse(event.request.notBefore ?? '')).toBe(Date.parse(event.at) + 30_000);
+  });
+
+  it('numbers the round after the one that ran', () => {
+    const third = { ...assignment, continuation: { round: 2, checkpoint: { jobId: '42' } } };
+    const event = deferredEvent(third, 'w1', { ...continuation, checkpoint: { jobId: '42', polls: 2 } });
+    expect(event.request.continuation).toEqual({ round: 3, checkpoint: { jobId: '42', polls: 2 } });
   });
 });

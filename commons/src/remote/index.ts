@@ -1,0 +1,21 @@
+/**
+ * Compute resources (HPC hosts reached over SSH) and a pool of SSH connections to them, for task
+ * plugins that set up environments, stage data and submit jobs.
+ *
+ * @example
+ * ```ts
+ * import { computeResource, sharedSshPool, shellQuote } from '@wlm/commons';
+ * const resource = computeResource(config, 'hpc'); // config.resources.hpc
+ * const ssh = await sharedSshPool().connect(resource, signal);
+ * await ssh.run(`mkdir -p ${shellQuote(`${resource.workRoot}/exp-42`)}`, { signal });
+ * const sftp = await ssh.sftp();
+ * ```
+ */
+export { computeResource, computeResourceSchema } from './compute-resource';
+export type { ComputeResource, ComputeResourceInput } from './compute-resource';
+export { shellQuote } from './remote-shell';
+export type { CommandResult, ExecOptions, RemoteShell } from './remote-shell';
+export { SshPool, sharedSshPool } from './ssh-pool';
+export type { SshConnection, SshPoolOptions } from './ssh-pool';
+export { ComputeResourceError, RemoteCommandError, SshError } from './ssh-errors';
+export type { SshErrorCode } from './ssh-errors';

@@ -1,0 +1,127 @@
+import { isUtf8 } from 'node:buffer';
+import { readFile } from 'node:fs/promises';
+import { computeResource, definePlugin, loadConfig, sharedSshPool, taskFailureOf } from '@wlm/commons';
+import type { ComputeResource, Logger, TaskContext } from '@wlm/commons';
+import { formatBytes } from './disk-space';
+import { LocalSide } from './local-side';
+import { ProgressThrottle } from './progress-throttle';
+import { RemoteSide } from './remote-side';
+import { dataStagingOutputsSchema, dataStagingParamsSchema } from './staging-params';
+import type { DataStagingOutputs, DataStagingParams, Direction, StagedFileOutput } from './staging-params';
+import { runDirectory } from './staging-paths';
+import { planStaging } from './staging-plan';
+import type { PlannedFile } from './staging-plan';
+import { stageFiles } from './staging-run';
+import type { StagingRunOptions } from './staging-run';
+
+/**
+ * `data-staging`: copies files between the worker's disk and a compute resource over SFTP, in either
+ * direction — resuming partial copies, verifying each by SHA-256 and reporting progress about every
+ * 10% of the bytes. See the package's index for the params and outputs.
+ */
+export const plugin = definePlugin({
+  name: 'data-staging',
+  version: '0.1.0',
+  description: 'Copies files to or from a compute resource over SFTP, resumable and verified by SHA-256',
+  inputSchema: dataStagingParamsSchema,
+  outputSchema: dataStagingOutputsSchema,
+  async run(ctx, signal): Promise<DataStagingOutputs> {
+    const { params } = ctx;
+    let resource: ComputeResource;
+    try {
+      resource = computeResource(loadConfig(), params.resource);
+    } catch (error) {
+      throw taskFailureOf(error);
+    }
+    try {
+      const ssh = await sharedSshPool().connect(resource, signal);
+      const remote = new RemoteSide(ssh, await ssh.sftp(), runDirectory(resource.workRoot, ctx));
+      const local = new LocalSide();
+      const [source, destination] = params.direction === 'in' ? [local, remote] : [remote, local];
+      const planned = await planStaging({ files: params.files, source, destination, signal });
+      const totalBytes = planned.reduce((sum, file) => sum + file.size, 0);
+      const toward = params.direction === 'in' ? 'to' : 'from';
+      ctx.progress(
+        `staging ${fileCount(planned.length)} (${formatBytes(totalBytes)}) ${toward} compute resource "${resource.name}"`,
+        0,
+      );
+      const staged = await stageFiles(planned, {
+        source,
+        destination,
+        signal,
+        logger: ctx.logger,
+        ...progressReports(ctx, planned, totalBytes),
+      });
+      const files: StagedFileOutput[] = [];
+      for (const { file, sha256, resumedFrom } of staged) {
+        const content = await inlineContent(file, params.direction, params.inlineContentBytes, ctx.logger);
+        files.push({
+          source: file.source,
+          destination: file.destination,
+          bytes: file.size,
+          sha256,
+          ...(resumedFrom > 0 ? { resumedFrom } : {}),
+          ...(content === undefined ? {} : { content }),
+        });
+      }
+      ctx.logger.info({ files: files.length, totalBytes }, 'files staged');
+      ctx.progress(
+        `staged ${fileCount(planned.length)} (${formatBytes(totalBytes)}), checksums verified`,
+        100,
+      );
+      return { resource: resource.name, direction: params.direction, files, totalBytes };
+    } catch (error) {
+      throw taskFailureOf(error);
+    }
+  },
+});
+export default plugin;
+
+/** Progress per file, about every 10% of the bytes (not per chunk), and before the checksums. */
+function progressReports(
+  ctx: TaskContext<DataStagingParams>,
+  planned: readonly PlannedFile[],
+  totalBytes: number,
+): Pick<StagingRunOptions, 'onFile' | 'onBytes' | 'onVerify'> {
+  const throttle = new ProgressThrottle(totalBytes);
+  return {
+    onFile: (file, index) => {
+      const partial = file.partialSize > 0 ? `, ${formatBytes(file.partialSize)} copied before` : '';
+      ctx.progress(
+        `file ${index + 1}/${planned.length}: ${file.source} → ${file.destination} ` +
+          `(${formatBytes(file.size)}${partial})`,
+        throttle.percent,
+      );
+    },
+    onBytes: (bytes) => {
+      const percent = throttle.advance(bytes);
+      if (percent !== undefined) {
+        ctx.progress(`${formatBytes(throttle.bytes)} of ${formatBytes(totalBytes)} staged`, percent);
+      }
+    },
+    onVerify: () => ctx.progress(`verifying the checksums of ${fileCount(planned.length)}`, throttle.percent),
+  };
+}
+
+/**
+ * The file's text when it is small enough and valid UTF-8, read on the worker's side (the source
+ * when staging in, the copy when staging out — equal by checksum).
+ */
+async function inlineContent(
+  file: PlannedFile,
+  direction: Direction,
+  limit: number,
+  logger: Logger,
+): Promise<string | undefined> {
+  if (limit === 0 || file.size > limit) return undefined;
+  const bytes = await readFile(direction === 'in' ? file.source : file.destination);
+  if (!isUtf8(bytes)) {
+    logger.debug({ file: file.source }, 'not inlining a file that is not UTF-8 text');
+    return undefined;
+  }
+  return bytes.toString('utf8');
+}
+
+function fileCount(count: number): string {
+  return `${count} file${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, sharedSshPool, shellQuote } from '@wlm/commons';
+import type { ComputeResource, SshConnection, TaskContext, TaskPlugin } from '@wlm/commons';
+import { stackSshResource } from '../../../../../commons/test/integration/support/stack-sshd';
+
+/** One `ctx.progress` call. */
+export interface ProgressEvent {
+  readonly message: string;
+  readonly percent: number | undefined;
+}
+
+/** A context for `plugin.run`, and the progress it collects. */
+export interface RunContext<P> {
+  readonly ctx: TaskContext<P>;
+  readonly progress: ProgressEvent[];
+}
+
+/**
+ * Runs task plugins in-process against the local stack's sshd, as a worker's task process would: a
+ * config file holding one compute resource named `name` is put in `WLM_CONFIG` (restored by
+ * {@link close}), and each experiment id made by {@link newExperiment} gets its run directories
+ * removed from the resource at the end.
+ */
+export class PluginHarness {
+  readonly resource: ComputeResource;
+  private readonly configDir: string;
+  private readonly previousConfig: string | undefined;
+  private readonly experiments = new Set<string>();
+
+  constructor(readonly name: string) {
+    // Before WLM_CONFIG changes: the stack's SSH files are found through the current config.
+    this.resource = stackSshResource(name);
+    this.configDir = mkdtempSync(join(tmpdir(), 'wlm-task-test-'));
+    const configFile = join(this.configDir, 'wlm.json');
+    const settings = Object.fromEntries(Object.entries(this.resource).filter(([key]) => key !== 'name'));
+    writeFileSync(configFile, JSON.stringify({ resources: { [name]: settings } }));
+    this.previousConfig = process.env['WLM_CONFIG'];
+    process.env['WLM_CONFIG'] = configFile;
+  }
+
+  /** A fresh experiment id (`t-<prefix>-<random>`), cleaned up by {@link close}. */
+  newExperiment(prefix: string): string {
+    const id = `t-${prefix}-${randomBytes(4).toString('hex')}`;
+    this.experiments.add(id);
+    return id;
+  }
+
+  /** `<workRoot>/<experimentId>/<run>` on the resource. */
+  runDir(experimentId: string, run = 1): string {
+    return `${this.resource.workRoot}/${experimentId}/${run}`;
+  }
+
+  /** The params parsed by the plugin's schema (as the worker does) in a context of run 1. */
+  context<P>(plugin: TaskPlugin<P>, params: unknown, experimentId: string, run = 1): RunContext<P> {
+    const progress: ProgressEvent[] = [];
+    const ctx: TaskContext<P> = {
+      experimentId,
+      taskId: 'task',
+      attempt: 1,
+      run,
+      params: plugin.inputSchema.parse(params),
+      logger: createLogger({ component: 'test', level: 'silent', pretty: false }),
+      progress: (message, percent) => progress.push({ message, percent }),
+    };
+    return { ctx, progress };
+  }
+
+  /** A connection to the resource, to look at what a plugin did there. */
+  ssh(): Promise<SshConnection> {
+    return sharedSshPool().connect(this.resource);
+  }
+
+  /** Runs a command on the resource; resolves with its stdout. */
+  async remote(command: string, stdin?: Buffer | string): Promise<string> {
+    return (await this.ssh()).run(command, stdin === undefined ? {} : { stdin });
+  }
+
+  async close(): Promise<void> {
+    try {
+      const dirs = [...this.experiments].map((id) => shellQuote(`${this.resource.workRoot}/${id}`));
+      if (dirs.length > 0) await this.remote(`rm -rf -- ${dirs.join(' ')}`);
+    } finally {
+      if (this.previousConfig === undefined) delete process.env['WLM_CONFIG'];
+      else process.env['WLM_CONFIG'] = this.previousConfig;
+      rmSync(this.configDir, { recursive: true, force: true });
+      await sharedSshPool().close();
+    }
+  }
+}
+
+/** What `promise` rejected with; fails the test when it resolved. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+    },
+    (reason: unknown) => reason,
+  );
+}

@@ -1,0 +1,5 @@
+export { LocalBatchSystem, exitFileOf } from './local-batch-system';
+export { SlurmBatchSystem, parseScontrolFields, slurmStatus } from './slurm-batch-system';
+export { batchSystemFor } from './batch-systems';
+export { BatchUnavailableError } from './batch-unavailable-error';
+export type { BatchJobSpec, BatchSystem, JobPhase, JobStatus, SubmittedJob } from './batch-system';

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/**
+ * What a round of `job-submission` saves for the next: the job, how long to wait before polling it
+ * again, and since when the resource has not answered (absent while it answers).
+ */
+export const jobCheckpointSchema = z.object({
+  job: z.object({ id: z.string().min(1), scriptPath: z.string().min(1) }),
+  pollMs: z.int().min(1),
+  unreachableSince: z.iso.datetime({ offset: true }).optional(),
+  /** The last state seen, so a round reports only changes. */
+  lastState: z.string().optional(),
+});
+
+export type JobCheckpoint = z.infer<typeof jobCheckpointSchema>;

@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, isTaskContinuation, isTaskFailure, loadConfig, sharedSshPool } from '@wlm/commons';
+import type {
+  ComputeResourceInput,
+  JsonValue,
+  TaskContext,
+  TaskContinuation,
+  TaskFailure,
+} from '@wlm/commons';
+import { stackComputeResource, stackPaths } from '@wlm/scripts';
+import { plugin } from '@wlm/task-job-submission';
+import type { JobSubmissionParams } from '@wlm/task-job-submission';
+
+const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+
+/** How one round of the plugin ended. */
+export type RoundOutcome =
+  | { kind: 'completed'; outputs: Record<string, unknown> }
+  | { kind: 'continued'; continuation: TaskContinuation }
+  | { kind: 'failed'; failure: TaskFailure };
+
+/** The stack's SSH + SLURM compute resource, with settings replaced. */
+export function stackResource(overrides: Partial<ComputeResourceInput> = {}): ComputeResourceInput {
+  return { ...stackComputeResource(loadConfig(), REPO_ROOT), ...overrides };
+}
+
+/**
+ * Points `WLM_CONFIG` at a config file of these compute resources, as a worker's task process
+ * would find it; `restore` puts the old value back, closes the SSH pool and removes the file.
+ */
+export function useResources(resources: Record<string, ComputeResourceInput>): { restore(): Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'wlm-job-config-'));
+  const file = join(dir, 'wlm.json');
+  writeFileSync(file, JSON.stringify({ resources }));
+  const previous = process.env['WLM_CONFIG'];
+  process.env['WLM_CONFIG'] = file;
+  return {
+    async restore() {
+      if (previous === undefined) delete process.env['WLM_CONFIG'];
+      else process.env['WLM_CONFIG'] = previous;
+      await sharedSshPool().close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A task of its own experiment: `experimentId` unique per call. */
+export function newTask(taskId = 'simulate'): { experimentId: string; taskId: string } {
+  return { experimentId: `t-job-${randomBytes(4).toString('hex')}`, taskId };
+}
+
+export interface RoundOptions {
+  readonly task: { experimentId: string; taskId: string };
+  readonly attempt?: number;
+  readonly checkpoint?: JsonValue;
+  readonly signal?: AbortSignal;
+  /** Every progress message, in order. */
+  readonly progress?: string[];
+}
+
+function context(params: JobSubmissionParams, options: RoundOptions): TaskContext<JobSubmissionParams> {
+  return {
+    ...options.task,
+    attempt: options.attempt ?? 1,
+    run: 1,
+    params,
+    ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+    logger: createLogger({ component: 'test', level: 'silent', pretty: false }),
+    progress: (message) => options.progress?.push(message),
+  };
+}
+
+/** One round of the plugin, as a worker's task process runs it (params validated first). */
+export async function runRound(
+  params: Record<string, unknown>,
+  options: RoundOptions,
+): Promise<RoundOutcome> {
+  const parsed = plugin.inputSchema.parse(params);
+  try {
+    const outputs = await plugin.run(
+      context(parsed, options),
+      options.signal ?? new AbortController().signal,
+    );
+    return { kind: 'completed', outputs: outputs as unknown as Record<string, unknown> };
+  } catch (error) {
+    if (isTaskContinuation(error)) return { kind: 'continued', continuation: error };
+    if (isTaskFailure(error)) return { kind: 'failed', failure: error };
+    throw error;
+  }
+}
+
+/** Rounds one after another, as the scheduler would place them, until one does not continue. */
+export async function runToEnd(
+  params: Record<string, unknown>,
+  options: RoundOptions & { maxRounds: number },
+): Promise<{ outcome: RoundOutcome; rounds: number }> {
+  let checkpoint = options.checkpoint;
+  for (let round = 1; round <= options.maxRounds; round += 1) {
+    const outcome = await runRound(params, {
+      ...options,
+      ...(checkpoint === undefined ? {} : { checkpoint }),
+    });
+    if (outcome.kind !== 'continued') return { outcome, rounds: round };
+    checkpoint = outcome.continuation.checkpoint;
+    await new Promise((resolve) => setTimeout(resolve, outcome.continuation.delayMs));
+  }
+  throw new Error(`the job did not end within ${options.maxRounds} rounds`);
+}
+
+/** The plugin's `cancel`, as a worker calls it for a task cancelled between rounds. */
+export async function cancelBetweenRounds(
+  params: Record<string, unknown>,
+  options: RoundOptions & { checkpoint: JsonValue },
+): Promise<void> {
+  const cancel = plugin.cancel;
+  if (cancel === undefined) throw new Error('job-submission has no cancel');
+  await cancel(context(plugin.inputSchema.parse(params), options), new AbortController().signal);
+}
+
+/** SLURM's own view, through its client commands on this machine (the test's side, not the plugin's). */
+export function slurm(
+  command: 'scontrol' | 'sbatch' | 'scancel' | 'squeue',
+  args: readonly string[],
+): string {
+  return execFileSync(command, args, {
+    encoding: 'utf8',
+    env: { ...process.env, SLURM_CONF: stackPaths(loadConfig(), REPO_ROOT).slurm.conf },
+  });
+}
+
+/** Every job SLURM remembers by this name, as `scontrol show job -o` lines. */
+export function jobsNamed(name: string): string[] {
+  return slurm('scontrol', ['show', 'job', '-o'])
+    .split('\n')
+    .filter((line) => line.includes(` JobName=${name} `));
+}
+
+/** One job's `JobState`. */
+export function jobState(jobId: string): string | undefined {
+  return /JobState=(\S+)/.exec(slurm('scontrol', ['show', 'job', '-o', jobId]))?.[1];
+}
