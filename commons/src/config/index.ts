@@ -1,4 +1,4 @@
 export { configSchema } from './config-schema';
 export type { WlmConfig, WlmConfigInput } from './config-schema';
-export { loadConfig, CONFIG_ENVIRONMENT } from './load-config';
+export { loadConfig, readConfigFile, CONFIG_ENVIRONMENT } from './load-config';
 export type { LoadConfigOptions } from './load-config';

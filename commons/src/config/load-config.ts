@@ -41,7 +41,8 @@ export interface LoadConfigOptions {
 
 type Section = Record<string, unknown>;
 
-function readConfigFile(file: string): Record<string, Section> {
+/** A config file's settings as written (JSON or YAML), before defaults and validation. */
+export function readConfigFile(file: string): Record<string, Section> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

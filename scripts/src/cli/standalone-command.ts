@@ -1,22 +1,31 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '@wlm/commons';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, readConfigFile } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
+import { stackComputeResource } from '../stack/compute-resource';
 import { stackPaths } from '../stack/paths';
+
+const DEMOS = ['parameter-sweep', 'hpc-job'] as const;
+type Demo = (typeof DEMOS)[number];
 
 interface StandaloneOptions {
   workers: number;
   slots: number;
-  demo?: boolean;
+  /** `true` for a bare `--demo`. */
+  demo?: Demo | true;
+  withSlurm?: boolean;
   keepRunning?: boolean;
 }
 
+/** The compute resource the workers know the stack's sshd (and SLURM, when up) by. */
+const LOCAL_RESOURCE = 'local';
+const TASK_TYPES = 'echo,shell,env-setup,data-staging,job-submission';
+
 const CLI = join(__dirname, '..', 'cli.js');
 const READY_TIMEOUT_MS = 120_000;
-const DEMO_TYPE = 'parameter-sweep';
 
 function parseCount(max: number) {
   return (value: string): number => {
@@ -34,9 +43,14 @@ function runCli(args: readonly string[]): number {
 }
 
 /** Starts `wlm <args>` in the background with its output in `<logDir>/standalone-<name>.log`. */
-function startService(logDir: string, name: string, args: readonly string[]): ChildProcess {
+function startServiceProcess(
+  logDir: string,
+  name: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ChildProcess {
   const log = openSync(join(logDir, `standalone-${name}.log`), 'a');
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', log, log], env });
   console.error(`started ${name} (pid ${child.pid}), log ${join(logDir, `standalone-${name}.log`)}`);
   return child;
 }
@@ -70,17 +84,48 @@ function stopAll(services: readonly ChildProcess[]): Promise<void> {
   return Promise.all(exits).then(() => undefined);
 }
 
-function runDemo(): number {
+/**
+ * The config file the services run with: `$WLM_CONFIG`'s settings (if any), plus the stack's sshd
+ * as compute resource `local` — submitting to its SLURM when it runs, as a plain process otherwise —
+ * unless that file configures a `local` of its own.
+ */
+function writeServiceConfig(config: WlmConfig, withSlurm: boolean): string {
+  const ownFile = process.env['WLM_CONFIG'];
+  const settings = ownFile === undefined || ownFile === '' ? {} : readConfigFile(ownFile);
+  const stackResource = { ...stackComputeResource(config), batchSystem: withSlurm ? 'slurm' : 'local' };
+  const resources = { [LOCAL_RESOURCE]: stackResource, ...settings['resources'] };
+  const file = join(stackPaths(config).dir, 'standalone-config.json');
+  writeFileSync(file, `${JSON.stringify({ ...settings, resources }, null, 2)}\n`);
+  return file;
+}
+
+/** The inputs of a demo experiment; hpc-job gets an input file generated for it. */
+function demoInputs(demo: Demo, config: WlmConfig): string[] {
+  if (demo === 'parameter-sweep') return ['study=demo'];
+  const demoDir = join(stackPaths(config).dir, 'demo');
+  mkdirSync(demoDir, { recursive: true });
+  const inputFile = join(demoDir, 'input.txt');
+  writeFileSync(inputFile, `wlm hpc-job demo\ngenerated ${new Date().toISOString()}\n`);
+  return [`resource=${LOCAL_RESOURCE}`, `inputFile=${inputFile}`, `resultsDir=${join(demoDir, 'results')}`];
+}
+
+const DEMO_STORIES: Readonly<Record<Demo, string>> = {
+  'parameter-sweep': 'fan-out to five runs, then fan-in',
+  'hpc-job': 'set up a run directory over SSH, stage a file in, run a SLURM job on it, stage the result out',
+};
+
+function runDemo(demo: Demo, config: WlmConfig): number {
   const example = join(
     dirname(require.resolve('@wlm/orchestrator/package.json')),
     'examples',
-    `${DEMO_TYPE}.yaml`,
+    `${demo}.yaml`,
   );
-  console.error(`\ndemo: storing the ${DEMO_TYPE} DAG from ${example}`);
+  console.error(`\ndemo: storing the ${demo} DAG from ${example}`);
   const put = runCli(['dag', 'put', example]);
   if (put !== 0) return put;
-  console.error(`demo: submitting a ${DEMO_TYPE} experiment (fan-out to five runs, then fan-in)`);
-  return runCli(['submit', '--type', DEMO_TYPE, '--input', 'study=demo', '--wait']);
+  console.error(`demo: submitting a ${demo} experiment (${DEMO_STORIES[demo]})`);
+  const inputs = demoInputs(demo, config).flatMap((input) => ['--input', input]);
+  return runCli(['submit', '--type', demo, ...inputs, '--wait']);
 }
 
 /**
@@ -93,30 +138,42 @@ export function standaloneCommand(): Command {
     .description('run everything on this machine: stack, orchestrator, scheduler and workers')
     .option('--workers <n>', 'workers to start', parseCount(16), 2)
     .option('--slots <k>', 'task slots per worker', parseCount(256), 4)
-    .option('--demo', 'store the parameter-sweep example, run one experiment and show its result')
+    .addOption(
+      new Option('--demo [type]', 'store an example DAG, run one experiment of it and show its result')
+        .choices(DEMOS)
+        .preset(DEMOS[0]),
+    )
+    .option('--with-slurm', "also start the stack's SLURM, for job-submission (implied by --demo hpc-job)")
     .option('--keep-running', 'with --demo: keep the system running after the demo until Ctrl-C')
     .addHelpText(
       'after',
-      '\nService logs go to .wlm/logs/standalone-<service>.log. Ctrl-C (SIGINT/SIGTERM) stops the\n' +
+      '\nWorkers serve echo, shell, env-setup, data-staging and job-submission; compute resource\n' +
+        '"local" is the stack\'s sshd (127.0.0.1:2222), with its SLURM under --with-slurm.\n' +
+        'Service logs go to .wlm/logs/standalone-<service>.log. Ctrl-C (SIGINT/SIGTERM) stops the\n' +
         'services this command started; the stack stays up (`wlm stack down` stops it).',
     )
     .action(async (options: StandaloneOptions) => {
       const config = loadConfig();
-      if (runCli(['stack', 'up']) !== 0) {
+      const demo = options.demo === true ? DEMOS[0] : options.demo;
+      const withSlurm = options.withSlurm === true || demo === 'hpc-job';
+      if (runCli(['stack', 'up', ...(withSlurm ? ['--with-slurm'] : [])]) !== 0) {
         process.exitCode = 1;
         return;
       }
       const { logDir } = stackPaths(config);
+      const env = { ...process.env, WLM_CONFIG: writeServiceConfig(config, withSlurm) };
+      const startService = (name: string, args: readonly string[]): ChildProcess =>
+        startServiceProcess(logDir, name, args, env);
       const services = [
-        startService(logDir, 'orchestrator', ['orchestrator']),
-        startService(logDir, 'scheduler', ['scheduler']),
+        startService('orchestrator', ['orchestrator']),
+        startService('scheduler', ['scheduler']),
         ...Array.from({ length: options.workers }, (_, index) =>
-          startService(logDir, `worker-${index + 1}`, [
+          startService(`worker-${index + 1}`, [
             'worker',
             '--name',
             `local-${index + 1}`,
             '--tasks',
-            'echo,shell',
+            TASK_TYPES,
             '--slots',
             String(options.slots),
           ]),
@@ -133,8 +190,8 @@ export function standaloneCommand(): Command {
           throw error;
         });
         console.error(`wlm is running: API at http://${config.http.host}:${config.http.port}`);
-        if (options.demo) {
-          process.exitCode = runDemo();
+        if (demo !== undefined) {
+          process.exitCode = runDemo(demo, config);
           if (!options.keepRunning) return;
         }
         console.error('Ctrl-C stops the services');
