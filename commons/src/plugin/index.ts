@@ -30,5 +30,7 @@ export { definePlugin } from './task-plugin';
 export { TaskContinuation, isTaskContinuation, MAX_CONTINUATION_DELAY_MS } from './task-continuation';
 export type { TaskContinuationOptions } from './task-continuation';
 export { taskFailureOf } from './task-failure-of';
+export { TaskAbort, isTaskCancelled, taskAbortKind } from './task-abort';
+export type { TaskAbortKind } from './task-abort';
 export type { TaskContext, TaskPlugin } from './task-plugin';
 export { isTaskPlugin, taskPluginProblems, pluginFromModule } from './is-task-plugin';

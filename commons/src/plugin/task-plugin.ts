@@ -33,8 +33,10 @@ export interface TaskContext<Input> {
  * A task type: one plugin package provides one. The worker validates `params` against `inputSchema`
  * before `run`, and the result against `outputSchema` (when given) after it.
  *
- * `run` must honour `signal`: it is aborted when the task is cancelled or runs past its timeout, and
- * the worker kills the task's process when `run` does not return soon after. Throw a
+ * `run` must honour `signal`: it is aborted when the task is cancelled or runs past its timeout, or
+ * its worker stops, and the worker kills the task's process when `run` does not return soon after.
+ * The signal's reason is a `TaskAbort` saying which: only a cancel (`isTaskCancelled(signal)`)
+ * abandons the task; after the others it runs again from its last checkpoint. Throw a
  * {@link TaskFailure} to fail on purpose with a stable code and a retryable flag, or a
  * `TaskContinuation` to end this round and carry on later from a checkpoint. The outputs must be
  * JSON values (they travel in a `TaskEvent`); anything else fails the task as `TASK_OUTPUT_INVALID`.

@@ -14,6 +14,8 @@
 export { computeResource, computeResourceSchema } from './compute-resource';
 export type { ComputeResource, ComputeResourceInput } from './compute-resource';
 export { shellQuote } from './remote-shell';
+export { runDirectory } from './run-directory';
+export { resourceForTask } from './resource-for-task';
 export type { CommandResult, ExecOptions, RemoteShell } from './remote-shell';
 export { SshPool, sharedSshPool } from './ssh-pool';
 export type { SshConnection, SshPoolOptions } from './ssh-pool';

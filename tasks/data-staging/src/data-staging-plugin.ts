@@ -1,14 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
-import { computeResource, definePlugin, loadConfig, sharedSshPool, taskFailureOf } from '@wlm/commons';
-import type { ComputeResource, Logger, TaskContext } from '@wlm/commons';
+import { definePlugin, resourceForTask, runDirectory, sharedSshPool, taskFailureOf } from '@wlm/commons';
+import type { Logger, TaskContext } from '@wlm/commons';
 import { formatBytes } from './disk-space';
 import { LocalSide } from './local-side';
 import { ProgressThrottle } from './progress-throttle';
 import { RemoteSide } from './remote-side';
 import { dataStagingOutputsSchema, dataStagingParamsSchema } from './staging-params';
 import type { DataStagingOutputs, DataStagingParams, Direction, StagedFileOutput } from './staging-params';
-import { runDirectory } from './staging-paths';
 import { planStaging } from './staging-plan';
 import type { PlannedFile } from './staging-plan';
 import { stageFiles } from './staging-run';
@@ -27,12 +26,7 @@ export const plugin = definePlugin({
   outputSchema: dataStagingOutputsSchema,
   async run(ctx, signal): Promise<DataStagingOutputs> {
     const { params } = ctx;
-    let resource: ComputeResource;
-    try {
-      resource = computeResource(loadConfig(), params.resource);
-    } catch (error) {
-      throw taskFailureOf(error);
-    }
+    const resource = resourceForTask(params.resource);
     try {
       const ssh = await sharedSshPool().connect(resource, signal);
       const remote = new RemoteSide(ssh, await ssh.sftp(), runDirectory(resource.workRoot, ctx));

@@ -1,19 +1,4 @@
 import { posix } from 'node:path';
-import type { TaskContext } from '@wlm/commons';
-
-/**
- * `<workRoot>/<experimentId>/<run>`: the experiment's run directory on the resource, where relative
- * remote paths start. The same convention as `runDirectory()` in tasks/job-submission/src/job-paths.ts
- * and in env-setup — written out in each plugin rather than imported, since plugins depend on
- * `@wlm/commons` only.
- */
-export function runDirectory(
-  workRoot: string,
-  ctx: Pick<TaskContext<unknown>, 'experimentId' | 'run'>,
-): string {
-  return `${workRoot.replace(/\/+$/, '')}/${ctx.experimentId}/${ctx.run}`;
-}
-
 /**
  * `path` made absolute against `base` and normalised (`.`/`..`/`//` resolved, a trailing `/` dropped):
  * an absolute path stays where it is, a relative one starts at `base`.

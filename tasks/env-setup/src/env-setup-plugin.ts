@@ -1,17 +1,17 @@
 import {
   RemoteCommandError,
   TaskFailure,
-  computeResource,
   definePlugin,
-  loadConfig,
+  resourceForTask,
+  runDirectory,
   sharedSshPool,
   shellQuote,
   taskFailureOf,
 } from '@wlm/commons';
-import type { ComputeResource, SshConnection } from '@wlm/commons';
+import type { SshConnection } from '@wlm/commons';
 import { envSetupOutputsSchema, envSetupParamsSchema } from './env-setup-params';
 import type { EnvSetupOutputs } from './env-setup-params';
-import { runDirectory, runPaths } from './run-paths';
+import { runPaths } from './run-paths';
 import type { RunPaths } from './run-paths';
 import { commandOutput, lastStartedStep, setupScript } from './setup-script';
 
@@ -41,12 +41,7 @@ export const plugin = definePlugin({
   outputSchema: envSetupOutputsSchema,
   async run(ctx, signal): Promise<EnvSetupOutputs> {
     const { params } = ctx;
-    let resource: ComputeResource;
-    try {
-      resource = computeResource(loadConfig(), params.resource);
-    } catch (error) {
-      throw taskFailureOf(error);
-    }
+    const resource = resourceForTask(params.resource);
     const paths = runPaths(params.workDir ?? runDirectory(resource.workRoot, ctx));
     try {
       const ssh = await sharedSshPool().connect(resource, signal);

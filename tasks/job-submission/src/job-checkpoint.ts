@@ -1,4 +1,6 @@
+import type { JsonValue } from '@wlm/commons';
 import { z } from 'zod';
+import type { SubmittedJob } from './batch';
 
 /**
  * What a round of `job-submission` saves for the next: the job, how long to wait before polling it
@@ -13,3 +15,16 @@ export const jobCheckpointSchema = z.object({
 });
 
 export type JobCheckpoint = z.infer<typeof jobCheckpointSchema>;
+
+/** A {@link JobCheckpoint}, as the JSON a continuation carries. */
+export function jobCheckpoint(
+  job: SubmittedJob,
+  pollMs: number,
+  lastState?: string,
+  unreachableSince?: string,
+): JsonValue {
+  const saved: Record<string, JsonValue> = { job: { id: job.id, scriptPath: job.scriptPath }, pollMs };
+  if (lastState !== undefined) saved['lastState'] = lastState;
+  if (unreachableSince !== undefined) saved['unreachableSince'] = unreachableSince;
+  return saved;
+}

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskContinuation, TaskFailure, WlmError, shellQuote } from '@wlm/commons';
-import type { JsonValue, Logger, RemoteShell } from '@wlm/commons';
+import type { Logger, RemoteShell } from '@wlm/commons';
 import { BatchUnavailableError } from './batch';
 import type { BatchSystem, JobStatus, SubmittedJob } from './batch';
+import { jobCheckpoint } from './job-checkpoint';
 import type { JobCheckpoint } from './job-checkpoint';
 import type { MonitorSettings } from './job-params';
 
@@ -75,7 +76,7 @@ export async function followJob(options: FollowOptions): Promise<JobEnd> {
         'job status unavailable; asking again later',
       );
       throw new TaskContinuation({
-        checkpoint: checkpoint(job, pollMs, lastState, unreachableSince),
+        checkpoint: jobCheckpoint(job, pollMs, lastState, unreachableSince),
         delayMs: pollMs,
         message: `${label}: status unavailable (${(error as Error).message}); asking again in ${Math.round(pollMs / 1000)} s`,
       });
@@ -91,7 +92,7 @@ export async function followJob(options: FollowOptions): Promise<JobEnd> {
     if (status.phase === 'failed') throw await jobFailure(options, label, status);
     if (now() + pollMs > roundEnds) {
       throw new TaskContinuation({
-        checkpoint: checkpoint(job, pollMs, lastState, undefined),
+        checkpoint: jobCheckpoint(job, pollMs, lastState, undefined),
         delayMs: pollMs,
         message: `${label}: ${describe(status)}`,
       });
@@ -99,19 +100,6 @@ export async function followJob(options: FollowOptions): Promise<JobEnd> {
     await sleep(pollMs, undefined, { signal });
     pollMs = Math.min(pollMs * 2, monitor.maxPollMs);
   }
-}
-
-/** A {@link JobCheckpoint}, as the JSON a continuation carries. */
-function checkpoint(
-  job: SubmittedJob,
-  pollMs: number,
-  lastState: string | undefined,
-  unreachableSince: string | undefined,
-): JsonValue {
-  const saved: Record<string, JsonValue> = { job: { id: job.id, scriptPath: job.scriptPath }, pollMs };
-  if (lastState !== undefined) saved['lastState'] = lastState;
-  if (unreachableSince !== undefined) saved['unreachableSince'] = unreachableSince;
-  return saved;
 }
 
 /** `SLURM job 42` or `process 4242`. */

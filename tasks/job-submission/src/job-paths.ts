@@ -10,14 +10,6 @@ export interface JobPaths {
   readonly stderrPath: string;
 }
 
-/** `<workRoot>/<experimentId>/<run>`: the experiment's run directory, as env-setup creates it. */
-export function runDirectory(
-  workRoot: string,
-  ctx: Pick<TaskContext<unknown>, 'experimentId' | 'run'>,
-): string {
-  return `${workRoot.replace(/\/+$/, '')}/${ctx.experimentId}/${ctx.run}`;
-}
-
 /** Script and job id under `jobs/`, output under `logs/`, one set per attempt (ids are path-safe). */
 export function jobPaths(workDir: string, ctx: Pick<TaskContext<unknown>, 'taskId' | 'attempt'>): JobPaths {
   const stem = `${ctx.taskId}.${ctx.attempt}`;

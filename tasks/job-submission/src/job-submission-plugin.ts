@@ -1,20 +1,22 @@
 import {
+  TaskContinuation,
   TaskFailure,
-  computeResource,
   definePlugin,
-  loadConfig,
+  isTaskCancelled,
+  resourceForTask,
+  runDirectory,
   sharedSshPool,
   taskFailureOf,
 } from '@wlm/commons';
 import type { ComputeResource, Logger, RemoteShell, TaskContext } from '@wlm/commons';
 import { batchSystemFor } from './batch';
 import type { BatchJobSpec, BatchSystem, SubmittedJob } from './batch';
-import { jobCheckpointSchema } from './job-checkpoint';
+import { jobCheckpoint, jobCheckpointSchema } from './job-checkpoint';
 import type { JobCheckpoint } from './job-checkpoint';
 import { followJob, jobLabel } from './job-follower';
 import { jobSubmissionParamsSchema } from './job-params';
 import type { JobSubmissionParams } from './job-params';
-import { jobPaths, runDirectory } from './job-paths';
+import { jobPaths } from './job-paths';
 import type { JobPaths } from './job-paths';
 import { submitOnce } from './submission';
 
@@ -24,10 +26,11 @@ const CANCEL_TIMEOUT_MS = 15_000;
 /**
  * `job-submission`: writes a batch script from the params, submits it on the compute resource
  * (SLURM's `sbatch`, or a detached process for `batchSystem: local`) and follows the job until it
- * ends. The first round submits; when the job outlasts a round (`monitor.roundMs`) the round ends
- * with a checkpoint holding the job id, and later rounds — on any worker — carry on following it,
+ * ends. The first round submits and ends with a checkpoint holding the job id; later rounds — on any
+ * worker — follow the job, each for at most `monitor.roundMs` before it ends with a checkpoint too,
  * so no broker delivery is held for the hours a job may take and a worker restart loses nothing.
- * Cancelling the task cancels the job (`scancel`).
+ * Cancelling the task cancels the job (`scancel`); a round stopped for any other reason (timeout,
+ * a worker stopping or dying) leaves it running for the next round to follow.
  */
 export const plugin = definePlugin({
   name: 'job-submission',
@@ -48,10 +51,16 @@ export const plugin = definePlugin({
           signal,
         );
         job = submission.job;
-        ctx.progress(
-          `${jobLabel(target.batch, job)} ${submission.reused ? 'found, submitted earlier' : 'submitted'}`,
-        );
+        const submitted = `${jobLabel(target.batch, job)} ${submission.reused ? 'found, submitted earlier' : 'submitted'}`;
+        ctx.progress(submitted);
         ctx.logger.info({ jobId: job.id, reused: submission.reused }, 'job submitted');
+        // The first round ends here, so its assignment is acked as soon as the job is submitted.
+        const { pollMs } = ctx.params.monitor;
+        throw new TaskContinuation({
+          checkpoint: jobCheckpoint(job, pollMs),
+          delayMs: pollMs,
+          message: submitted,
+        });
       }
       const followed = job;
       const end = await followJob({
@@ -77,7 +86,9 @@ export const plugin = definePlugin({
         stderrPath: target.paths.stderrPath,
       };
     } catch (error) {
-      if (signal.aborted && job !== undefined) await cancelJob(target, job, ctx.logger);
+      // Only a cancel abandons the task: after a timeout or a stopping worker it runs again from
+      // its checkpoint, and the job must live on.
+      if (job !== undefined && isTaskCancelled(signal)) await cancelJob(target, job, ctx.logger);
       throw taskFailureOf(error);
     }
   },
@@ -98,12 +109,7 @@ interface JobTarget {
 }
 
 function resolveTarget(ctx: TaskContext<JobSubmissionParams>): JobTarget {
-  let resource: ComputeResource;
-  try {
-    resource = computeResource(loadConfig(), ctx.params.resource);
-  } catch (error) {
-    throw taskFailureOf(error);
-  }
+  const resource = resourceForTask(ctx.params.resource);
   checkLimits(ctx.params, resource);
   const batch = batchSystemFor(resource);
   const paths = jobPaths(ctx.params.workDir ?? runDirectory(resource.workRoot, ctx), ctx);

@@ -43,6 +43,7 @@ export const startMessageSchema = z.object({
 /** Parent → child: abort the running task's signal (cancel or timeout); `reason` becomes its reason. */
 export const cancelMessageSchema = z.object({
   type: z.literal('cancel'),
+  kind: z.enum(['cancel', 'timeout', 'shutdown']),
   reason: z.string(),
 });
 

@@ -1,6 +1,6 @@
-import { TASK_FAILURE_CODES } from '@wlm/commons';
+import { TASK_FAILURE_CODES, taskAbortKind } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
-import type { ChildMessage, StartMessage } from './ipc-messages';
+import type { CancelMessage, ChildMessage, StartMessage } from './ipc-messages';
 import { outcomeOfExit } from './task-outcome';
 import type { TaskOutcome } from './task-outcome';
 import type { TaskProcess } from './task-process';
@@ -53,11 +53,11 @@ export function runInProcess(
       resolve(result);
     };
     // Ask the plugin to stop through its signal, and make sure the process goes if it does not.
-    const end = (outcome: TaskOutcome, cancelReason: string): void => {
+    const end = (outcome: TaskOutcome, cancelReason: string, kind: StopKind): void => {
       if (ending !== undefined || settled) return;
       ending = outcome;
-      options.logger.info({ reason: cancelReason }, 'stopping task');
-      proc.send({ type: 'cancel', reason: cancelReason });
+      options.logger.info({ reason: cancelReason, kind }, 'stopping task');
+      proc.send({ type: 'cancel', kind, reason: cancelReason });
       killTimer = setTimeout(() => finish({ outcome, reusable: false }), options.cancelGraceMs);
     };
 
@@ -67,11 +67,17 @@ export function runInProcess(
         ? undefined
         : setTimeout(() => {
             const reason = `timed out after ${timeoutMs} ms`;
-            end({ status: 'failed', code: TASK_FAILURE_CODES.TIMED_OUT, retryable: true, reason }, reason);
+            end(
+              { status: 'failed', code: TASK_FAILURE_CODES.TIMED_OUT, retryable: true, reason },
+              reason,
+              'timeout',
+            );
           }, timeoutMs);
     const onAbort = (): void => {
       const reason = abortReasonText(options.signal?.reason);
-      end({ status: 'cancelled', reason }, reason);
+      // A worker stopping says so in its abort reason; any other abort is a cancel.
+      const kind = taskAbortKind(options.signal?.reason) === 'shutdown' ? 'shutdown' : 'cancel';
+      end({ status: 'cancelled', reason }, reason, kind);
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     // A throwing progress callback is the caller's bug; it must not take the worker down from here.
@@ -151,7 +157,10 @@ function protocolFailure(reason: string): ProcessRunResult {
   };
 }
 
+type StopKind = CancelMessage['kind'];
+
 function abortReasonText(reason: unknown): string {
+  if (taskAbortKind(reason) !== undefined && reason instanceof Error) return reason.message;
   if (reason instanceof Error && reason.message !== '' && reason.name !== 'AbortError') return reason.message;
   if (typeof reason === 'string' && reason !== '') return reason;
   return 'cancelled';

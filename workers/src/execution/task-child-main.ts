@@ -3,7 +3,7 @@
  * loads plugin modules and runs one task at a time on the worker's request; whatever a plugin does
  * here — throw, hang, exit, exhaust memory — costs at most this process.
  */
-import { TASK_FAILURE_CODES } from '@wlm/commons';
+import { TASK_FAILURE_CODES, TaskAbort } from '@wlm/commons';
 import { sendFailure, sendToParent } from './child-channel';
 import { runTaskInChild } from './child-task';
 import { messageOf } from './error-message';
@@ -32,14 +32,14 @@ process.on('message', (raw: unknown) => {
       void start(message);
       return;
     case 'cancel':
-      running?.abort(abortReason(message.reason));
+      running?.abort(new TaskAbort(message.kind, message.reason));
       return;
   }
 });
 
 // The worker died or let this process go: abort what runs, then leave.
 process.on('disconnect', () => {
-  running?.abort(abortReason('the worker disconnected'));
+  running?.abort(new TaskAbort('worker-lost', 'the worker disconnected'));
   setTimeout(() => process.exit(0), ORPHAN_GRACE_MS).unref();
 });
 
@@ -89,11 +89,4 @@ async function exitWithFailure(
 ): Promise<void> {
   await sendFailure({ reason, retryable: true, code, fatal: true });
   process.exit(1);
-}
-
-function abortReason(reason: string): Error {
-  // Named AbortError so plugins that check `error.name` treat it like any other abort.
-  const error = new Error(reason);
-  error.name = 'AbortError';
-  return error;
 }

@@ -1,5 +1,5 @@
 import type { CancelTask, TaskAssignment } from '@wlm/commons';
-import { cancelApplies } from '@wlm/commons';
+import { TaskAbort, cancelApplies } from '@wlm/commons';
 
 /** How the delivery of a run was settled: its terminal event published, or handed back to the queue. */
 export type RunSettlement = 'finished' | 'handed-back';
@@ -81,6 +81,10 @@ export class RunningTasks {
     // The first reason wins: a cancelled run stays cancelled even if a shutdown follows.
     if (entry.stopReason !== undefined) return;
     entry.stopReason = reason;
-    entry.controller.abort(reason.kind === 'cancel' ? reason.reason : 'the worker is shutting down');
+    entry.controller.abort(
+      reason.kind === 'cancel'
+        ? new TaskAbort('cancel', reason.reason)
+        : new TaskAbort('shutdown', 'the worker is shutting down'),
+    );
   }
 }

@@ -1,4 +1,5 @@
-import { destinationFor, partialPath, resolveUnder, runDirectory } from '../../src/staging-paths';
+import { runDirectory } from '@wlm/commons';
+import { destinationFor, partialPath, resolveUnder } from '../../src/staging-paths';
 
 describe('staging paths', () => {
   const run = runDirectory('/scratch/wlm/', { experimentId: 'exp-1', run: 2 });

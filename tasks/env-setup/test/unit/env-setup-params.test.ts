@@ -1,5 +1,6 @@
 import { envSetupParamsSchema, plugin } from '@wlm/task-env-setup';
-import { runDirectory, runPaths } from '../../src/run-paths';
+import { runDirectory } from '@wlm/commons';
+import { runPaths } from '../../src/run-paths';
 
 function messagesOf(params: unknown): string[] {
   const result = envSetupParamsSchema.safeParse(params);

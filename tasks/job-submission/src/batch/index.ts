@@ -1,4 +1,4 @@
-export { LocalBatchSystem, exitFileOf } from './local-batch-system';
+export { LocalBatchSystem } from './local-batch-system';
 export { SlurmBatchSystem, parseScontrolFields, slurmStatus } from './slurm-batch-system';
 export { batchSystemFor } from './batch-systems';
 export { BatchUnavailableError } from './batch-unavailable-error';

@@ -7,7 +7,7 @@ import type { BatchJobSpec, BatchSystem, JobStatus, SubmittedJob } from './batch
 const TIMEOUT_EXIT = 124;
 
 /** Where the local adapter keeps a job's exit status: beside its script. */
-export function exitFileOf(scriptPath: string): string {
+function exitFileOf(scriptPath: string): string {
   return `${scriptPath}.exit`;
 }
 

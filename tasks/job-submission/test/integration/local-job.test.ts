@@ -1,6 +1,7 @@
+import { TaskAbort } from '@wlm/commons';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
-import { newTask, runRound, runToEnd, stackResource, useResources } from '../support/job-harness';
+import { newTask, runToEnd, stackResource, useResources } from '../support/job-harness';
 
 /*
  * The `local` batch adapter on a resource without a batch system: the job is a detached process on
@@ -50,9 +51,9 @@ describe('job-submission with the local adapter', () => {
   });
 
   it('fails with the exit code and stderr of a process that exits non-zero', async () => {
-    const outcome = await runRound(
+    const { outcome } = await runToEnd(
       { resource: 'plain', command: 'echo "no such input" >&2; exit 4', monitor: quick },
-      { task: newTask() },
+      { task: newTask(), maxRounds: 20 },
     );
     if (outcome.kind !== 'failed') throw new Error(`expected failed, got ${JSON.stringify(outcome)}`);
     expect(outcome.failure.code).toBe('JOB_FAILED');
@@ -64,9 +65,9 @@ describe('job-submission with the local adapter', () => {
   it('stops the process group when the task is aborted', async () => {
     const progress: string[] = [];
     const abort = new AbortController();
-    const running = runRound(
+    const running = runToEnd(
       { resource: 'plain', command: 'sleep 300', monitor: quick },
-      { task: newTask(), progress, signal: abort.signal },
+      { task: newTask(), progress, signal: abort.signal, maxRounds: 20 },
     );
     const [submitted] = await eventually(
       'the process started',
@@ -76,7 +77,7 @@ describe('job-submission with the local adapter', () => {
     );
     const pid = Number(/^process (\d+)/.exec(submitted ?? '')?.[1]);
     expect(alive(pid)).toBe(true);
-    abort.abort('cancelled');
+    abort.abort(new TaskAbort('cancel', 'the user cancelled the experiment'));
     await expect(running).rejects.toBeDefined();
     await eventually(
       'the process gone',

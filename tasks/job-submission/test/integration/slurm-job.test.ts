@@ -1,3 +1,4 @@
+import { TaskAbort } from '@wlm/commons';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
 import {
@@ -35,14 +36,14 @@ describe('job-submission on SLURM', () => {
   it('submits the job, follows it to COMPLETED and records the job id and output paths', async () => {
     const task = newTask();
     const progress: string[] = [];
-    const outcome = await runRound(
+    const { outcome } = await runToEnd(
       {
         resource: 'hpc',
         command: 'echo "$GREETING from $(hostname)" > result.txt; echo done',
         environment: { GREETING: 'hello world' },
         monitor: quick,
       },
-      { task, progress },
+      { task, progress, maxRounds: 20 },
     );
     if (outcome.kind !== 'completed') throw new Error(`expected completed, got ${JSON.stringify(outcome)}`);
     const { outputs } = outcome;
@@ -59,9 +60,9 @@ describe('job-submission on SLURM', () => {
 
   it('fails with the exit code, SLURM state and the tail of stderr when the job exits non-zero', async () => {
     const task = newTask();
-    const outcome = await runRound(
+    const { outcome } = await runToEnd(
       { resource: 'hpc', command: 'echo "cannot read input.dat" >&2; exit 3', monitor: quick },
-      { task },
+      { task, maxRounds: 20 },
     );
     if (outcome.kind !== 'failed') throw new Error(`expected failed, got ${JSON.stringify(outcome)}`);
     expect(outcome.failure.code).toBe('JOB_FAILED');
@@ -74,14 +75,14 @@ describe('job-submission on SLURM', () => {
 
   it('fails as JOB_TIMED_OUT when the job runs past its wall time', async () => {
     const task = newTask();
-    const outcome = await runRound(
+    const { outcome } = await runToEnd(
       {
         resource: 'hpc',
         command: 'sleep 600',
         wallTimeMinutes: 1,
         monitor: { pollMs: 1000, maxPollMs: 5000 },
       },
-      { task },
+      { task, maxRounds: 5 },
     );
     if (outcome.kind !== 'failed') throw new Error(`expected failed, got ${JSON.stringify(outcome)}`);
     expect(outcome.failure.code).toBe('JOB_TIMED_OUT');
@@ -99,7 +100,8 @@ describe('job-submission on SLURM', () => {
     if (first.kind !== 'continued') throw new Error(`expected continued, got ${JSON.stringify(first)}`);
     const { checkpoint } = first.continuation;
     expect(checkpoint).toMatchObject({ job: { id: expect.stringMatching(/^\d+$/) } });
-    expect(first.continuation.message).toMatch(/^SLURM job \d+: (PENDING|RUNNING)/);
+    // The first round ends once the job is submitted: its assignment is acked then.
+    expect(first.continuation.message).toMatch(/^SLURM job \d+ submitted$/);
 
     const { outcome, rounds } = await runToEnd(params, { task, checkpoint, maxRounds: 30 });
     expect(rounds).toBeGreaterThan(1);
@@ -134,9 +136,9 @@ describe('job-submission on SLURM', () => {
     const task = newTask();
     const progress: string[] = [];
     const abort = new AbortController();
-    const running = runRound(
+    const running = runToEnd(
       { resource: 'hpc', command: 'sleep 300', monitor: quick },
-      { task, progress, signal: abort.signal },
+      { task, progress, signal: abort.signal, maxRounds: 20 },
     );
     await eventually(
       'the job RUNNING',
@@ -144,7 +146,7 @@ describe('job-submission on SLURM', () => {
       (messages) => messages.some((message) => / RUNNING$/.test(message)),
       30_000,
     );
-    abort.abort('the user cancelled the experiment');
+    abort.abort(new TaskAbort('cancel', 'the user cancelled the experiment'));
     await expect(running).rejects.toBeDefined();
     const [line] = jobsNamed(`wlm-${task.experimentId}-${task.taskId}`);
     const jobId = /JobId=(\d+)/.exec(line ?? '')?.[1] ?? '';
@@ -156,6 +158,30 @@ describe('job-submission on SLURM', () => {
     );
   });
 
+  it('leaves the job running when a round is stopped for its worker shutting down', async () => {
+    const task = newTask();
+    const progress: string[] = [];
+    const abort = new AbortController();
+    const params = { resource: 'hpc', command: 'sleep 300', monitor: quick };
+    const running = runToEnd(params, { task, progress, signal: abort.signal, maxRounds: 20 });
+    await eventually(
+      'the job RUNNING',
+      () => progress,
+      (messages) => messages.some((message) => / RUNNING$/.test(message)),
+      30_000,
+    );
+    abort.abort(new TaskAbort('shutdown', 'the worker is shutting down'));
+    await expect(running).rejects.toBeDefined();
+    const [line] = jobsNamed(`wlm-${task.experimentId}-${task.taskId}`);
+    const jobId = /JobId=(\d+)/.exec(line ?? '')?.[1] ?? '';
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(jobState(jobId)).toBe('RUNNING');
+    } finally {
+      slurm('scancel', [jobId]);
+    }
+  });
+
   it('cancels a queued job with scancel when the task is cancelled between rounds', async () => {
     // A job holding every CPU of the one node keeps the task's job PENDING.
     const cpus = /CPUTot=(\d+)/.exec(slurm('scontrol', ['show', 'node', '-o']))?.[1] ?? '1';
@@ -165,8 +191,13 @@ describe('job-submission on SLURM', () => {
       const params = { resource: 'hpc', command: 'echo never', monitor: { ...quick, roundMs: 1000 } };
       const first = await runRound(params, { task });
       if (first.kind !== 'continued') throw new Error(`expected continued, got ${JSON.stringify(first)}`);
-      expect(first.continuation.message).toMatch(/PENDING/);
       const jobId = (first.continuation.checkpoint as { job: { id: string } }).job.id;
+      await eventually(
+        'the job PENDING',
+        () => jobState(jobId),
+        (state) => state === 'PENDING',
+        30_000,
+      );
 
       await cancelBetweenRounds(params, { task, checkpoint: first.continuation.checkpoint });
       await eventually(

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, loadConfig } from '@wlm/commons';
+import { Orchestrator } from '@wlm/orchestrator';
+import type { ExperimentView } from '@wlm/orchestrator';
+import { stackComputeResource, stackPaths } from '../../src';
+import { testDatabase } from '../../../orchestrator/test/integration/support/test-database';
+import { ensureBuilt } from '../../../workers/test/support/ensure-built';
+import { E2eCluster } from './e2e-cluster';
+import { eventually } from './wait';
+
+const REPO = join(__dirname, '..', '..', '..');
+const TOKEN = 'e2e-hpc-token-0123456789';
+/** The compute resource the workers know the stack's sshd + SLURM by. */
+export const HPC_RESOURCE = 'cluster';
+const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/**
+ * A whole wlm for HPC tests: an orchestrator (in-process, with a database of its own), the real
+ * `wlm scheduler` and `wlm worker` processes serving env-setup, data-staging and job-submission with
+ * the stack's sshd and SLURM configured as compute resource {@link HPC_RESOURCE}, all in a
+ * namespace of the test file's own. `stop` removes all of it.
+ */
+export class HpcSystem {
+  readonly workerIds: string[] = [];
+
+  private constructor(
+    readonly cluster: E2eCluster,
+    private readonly orchestrator: Orchestrator,
+    private readonly database: ReturnType<typeof testDatabase>,
+    readonly scratch: string,
+    private readonly configFile: string,
+  ) {}
+
+  static async start(options: { workers: number }): Promise<HpcSystem> {
+    ensureBuilt(['scripts']);
+    const scratch = mkdtempSync(join(tmpdir(), 'wlm-e2e-hpc-'));
+    const configFile = join(scratch, 'wlm.json');
+    const resource = stackComputeResource(loadConfig(), REPO);
+    writeFileSync(configFile, JSON.stringify({ resources: { [HPC_RESOURCE]: resource } }));
+    const database = testDatabase('hpc');
+    const cluster = await E2eCluster.start({ withOrchestrator: true });
+    await cluster.startScheduler();
+    const orchestrator = await Orchestrator.start({
+      config: loadConfig({ env: { ...process.env, WLM_MYSQL_URL: database.url, WLM_API_TOKEN: TOKEN } }),
+      logger: createLogger({ component: 'e2e-hpc', level: 'silent', pretty: false }),
+      namespace: cluster.namespace,
+      http: { port: 0 },
+      election: { heartbeatMs: 200 },
+    });
+    const system = new HpcSystem(cluster, orchestrator, database, scratch, configFile);
+    await Promise.all(Array.from({ length: options.workers }, () => system.addWorker()));
+    await eventually('the orchestrator to lead', () => orchestrator.isLeader, Boolean, 30_000);
+    return system;
+  }
+
+  /** Starts one more worker serving the HPC task types; resolves with its id once schedulers know it. */
+  async addWorker(): Promise<string> {
+    const workerId = await this.cluster.startWorker({
+      name: `hpc${this.cluster.workers.size + 1}`,
+      tasks: 'env-setup,data-staging,job-submission',
+      slots: 2,
+      env: { WLM_CONFIG: this.configFile },
+    });
+    this.workerIds.push(workerId);
+    return workerId;
+  }
+
+  /** An experiment type of this system's own. */
+  type(name: string): string {
+    return `${this.cluster.namespace}-${name}`;
+  }
+
+  async api(
+    path: string,
+    body?: unknown,
+    method = body === undefined ? 'GET' : 'POST',
+  ): Promise<Record<string, unknown>> {
+    const response = await fetch(`${this.orchestrator.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const parsed = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
+    return parsed;
+  }
+
+  async putDag(definition: { type: string } & Record<string, unknown>): Promise<void> {
+    await this.api(`/api/dags/${definition.type}`, definition, 'PUT');
+  }
+
+  async submit(type: string, inputs: Record<string, unknown>): Promise<string> {
+    return String((await this.api('/api/experiments', { type, inputs, priority: 5 }))['id']);
+  }
+
+  async experiment(id: string): Promise<ExperimentView> {
+    return (await this.api(`/api/experiments/${id}`)) as unknown as ExperimentView;
+  }
+
+  /** The experiment once it ended; a timeout names each task's state and its last run. */
+  async ended(id: string, timeoutMs = 180_000): Promise<ExperimentView> {
+    let last: ExperimentView | undefined;
+    try {
+      return await eventually(
+        `experiment ${id} to end`,
+        async () => (last = await this.experiment(id)),
+        (view) => ENDED.includes(view.state),
+        timeoutMs,
+      );
+    } catch (error) {
+      const tasks = last?.tasks.map(
+        (task) => `${task.taskId}=${task.state} ${JSON.stringify(task.runs.at(-1) ?? null)}`,
+      );
+      throw new Error(`${(error as Error).message.slice(0, 200)}\ntasks: ${tasks?.join('\n') ?? 'none'}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.orchestrator.close();
+    await this.cluster.cleanUp();
+    await this.database.drop();
+    rmSync(this.scratch, { recursive: true, force: true });
+  }
+}
+
+/** SLURM's own view, through its client commands on this machine (the test's side, not wlm's). */
+export function slurm(command: 'scontrol' | 'sbatch' | 'scancel', args: readonly string[]): string {
+  return execFileSync(command, args, {
+    encoding: 'utf8',
+    env: { ...process.env, SLURM_CONF: stackPaths(loadConfig(), REPO).slurm.conf },
+  });
+}
+
+/** The id and state of every job SLURM remembers by this name. */
+export function slurmJobsNamed(name: string): { id: string; state: string }[] {
+  return slurm('scontrol', ['show', 'job', '-o'])
+    .split('\n')
+    .filter((line) => line.includes(` JobName=${name} `))
+    .map((line) => ({
+      id: /JobId=(\d+)/.exec(line)?.[1] ?? '',
+      state: /JobState=(\S+)/.exec(line)?.[1] ?? '',
+    }));
+}
