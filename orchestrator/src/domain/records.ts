@@ -46,6 +46,8 @@ export const AUDIT_EVENT_TYPES = [
   'task.dispatched',
   'task.transitioned',
   'task.retried',
+  /** A round of a task that runs in rounds ended with a checkpoint: what the task waits for. */
+  'task.waiting',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

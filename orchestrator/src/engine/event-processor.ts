@@ -13,6 +13,7 @@ import {
   taskCompletion,
   taskRunUpdate,
   taskStateChange,
+  taskWaitingAudit,
 } from './task-event-records';
 import type { RecordedEvent } from './task-event-records';
 
@@ -20,6 +21,8 @@ import type { RecordedEvent } from './task-event-records';
 interface ExperimentEvents {
   experiment: Experiment;
   events: RecordedEvent[];
+  /** DEFERRED events: audited, changing no state. */
+  waiting: TaskEventOf<'DEFERRED'>[];
 }
 
 /** Store reads in flight at once for one batch (per-experiment reads and ready queries). */
@@ -53,19 +56,23 @@ export class EventProcessor {
     const recorded = groups.flatMap((group) =>
       group.events.map((event) => ({ event, run: group.experiment.run })),
     );
-    if (recorded.length > 0) {
+    const waiting = groups.flatMap((group) =>
+      group.waiting.map((event) => taskWaitingAudit(event, group.experiment.run)),
+    );
+    if (recorded.length > 0 || waiting.length > 0) {
       // Independent stores: written side by side. Both are done before anything acts on them.
       await Promise.all([
         this.parts.states.recordTaskRuns({
           taskRuns: recorded.map(({ event, run }) => taskRunUpdate(event, run)),
-          auditEvents: recorded.map(({ event, run }) => taskAuditEvent(event, run)),
+          auditEvents: [...recorded.map(({ event, run }) => taskAuditEvent(event, run)), ...waiting],
         }),
         this.recordInDags(recorded),
       ]);
     }
     const written = performance.now();
-    const stopped = await this.stopExperiments(groups);
-    await this.advance(groups.filter((group) => !stopped.has(group.experiment.id)));
+    const changed = groups.filter((group) => group.events.length > 0);
+    const stopped = await this.stopExperiments(changed);
+    await this.advance(changed.filter((group) => !stopped.has(group.experiment.id)));
     this.parts.logger.debug(
       {
         events: events.length,
@@ -103,10 +110,13 @@ export class EventProcessor {
       }
       const first = await this.parts.runAttempts.firstAttempt(id, experiment.run);
       const current: RecordedEvent[] = [];
+      const waiting: TaskEventOf<'DEFERRED'>[] = [];
       for (const event of list) {
-        if (!isRecorded(event)) continue;
-        if (event.attempt >= first) current.push(event);
-        else {
+        if (event.state === 'PROGRESS') continue;
+        if (event.attempt >= first) {
+          if (isRecorded(event)) current.push(event);
+          else waiting.push(event);
+        } else {
           this.parts.logger.info(
             {
               experimentId: id,
@@ -119,10 +129,11 @@ export class EventProcessor {
           );
         }
       }
-      return { experiment, events: current };
+      return { experiment, events: current, waiting };
     });
     return groups.filter(
-      (group): group is ExperimentEvents => group !== undefined && group.events.length > 0,
+      (group): group is ExperimentEvents =>
+        group !== undefined && group.events.length + group.waiting.length > 0,
     );
   }
 

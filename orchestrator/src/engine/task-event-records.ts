@@ -87,6 +87,26 @@ export function taskAuditEvent(event: RecordedEvent, run: number): AuditEventInp
   return audit;
 }
 
+/**
+ * The audit entry of a DEFERRED event: what the task waits for (`SLURM job 42: PENDING (Priority)`),
+ * once per round. The task's state does not change; this is how its wait shows.
+ */
+export function taskWaitingAudit(event: TaskEventOf<'DEFERRED'>, run: number): AuditEventInput {
+  const round = event.request.continuation?.round ?? 2;
+  const details: JsonObject = { run, attempt: event.attempt, nextRound: round, workerId: event.workerId };
+  if (event.request.notBefore !== undefined) details['notBefore'] = event.request.notBefore;
+  return {
+    experimentId: event.experimentId,
+    taskId: event.taskId,
+    type: 'task.waiting',
+    actor: `worker:${event.workerId}`,
+    reason: event.message,
+    details,
+    at: new Date(event.at),
+    dedupeKey: `task:${event.experimentId}:${run}:${event.taskId}:${event.attempt}:DEFERRED:${round}`,
+  };
+}
+
 export function taskCompletion(event: TaskEventOf<'COMPLETED'>, run: number): TaskCompletion {
   return {
     experimentId: event.experimentId,

@@ -53,5 +53,17 @@ describe('end to end: the hpc-job example against sshd and SLURM', () => {
       expect.objectContaining({ bytes: expected.length, sha256, content: expected }),
     ]);
     expect(readFileSync(join(resultsDir, 'result.txt'), 'utf8')).toBe(expected);
+
+    // The job's wait shows in the audit trail: the first round ended once the job was submitted.
+    const audit = (await system.api(`/api/experiments/${id}/audit?limit=500`))['items'] as {
+      type: string;
+      taskId: string | null;
+      reason: string | null;
+    }[];
+    const waits = audit.filter((entry) => entry.type === 'task.waiting');
+    expect(waits[0]).toMatchObject({
+      taskId: 'run-job',
+      reason: `SLURM job ${String(outputsOf('run-job')['jobId'])} submitted`,
+    });
   });
 });

@@ -1,0 +1,46 @@
+import { taskEventSchema } from '@wlm/commons';
+import type { TaskEventOf } from '@wlm/commons';
+import { isRecorded, taskWaitingAudit } from '../../../src/engine/task-event-records';
+
+const deferred = taskEventSchema.parse({
+  v: 1,
+  experimentId: 'exp-1',
+  taskId: 'run-job',
+  attempt: 2,
+  at: '2026-01-01T00:00:00.000Z',
+  state: 'DEFERRED',
+  workerId: 'w1',
+  message: 'SLURM job 42: PENDING (Priority)',
+  request: {
+    v: 1,
+    experimentId: 'exp-1',
+    taskId: 'run-job',
+    attempt: 2,
+    run: 3,
+    taskType: 'job-submission',
+    context: {},
+    priority: 5,
+    requestedAt: '2025-12-31T23:00:00.000Z',
+    notBefore: '2026-01-01T00:00:30.000Z',
+    continuation: { round: 4, checkpoint: { job: { id: '42' } } },
+  },
+}) as TaskEventOf<'DEFERRED'>;
+
+describe('a DEFERRED event in the orchestrator', () => {
+  it('changes no stored state', () => {
+    expect(isRecorded(deferred)).toBe(false);
+  });
+
+  it('is audited as what the task waits for, once per round', () => {
+    expect(taskWaitingAudit(deferred, 3)).toEqual({
+      experimentId: 'exp-1',
+      taskId: 'run-job',
+      type: 'task.waiting',
+      actor: 'worker:w1',
+      reason: 'SLURM job 42: PENDING (Priority)',
+      details: { run: 3, attempt: 2, nextRound: 4, workerId: 'w1', notBefore: '2026-01-01T00:00:30.000Z' },
+      at: new Date('2026-01-01T00:00:00.000Z'),
+      dedupeKey: 'task:exp-1:3:run-job:2:DEFERRED:4',
+    });
+  });
+});
