@@ -3,7 +3,7 @@ import type { ConcreteDag, DagStore } from '../domain/dag-store';
 import type { TaskState } from '../domain/task-state';
 import type { JsonObject } from '../domain/json';
 import type { Experiment, TaskRun } from '../domain/records';
-import type { StateStore } from '../domain/state-store';
+import type { StateStore, TaskWait } from '../domain/state-store';
 import type { DagCatalog } from '../engine/dag-catalog';
 
 /** One run (attempt) of a task as `GET /api/experiments/:id` shows it. */
@@ -28,6 +28,11 @@ export interface TaskView {
   after: string[];
   outputs: JsonObject | null;
   runs: TaskRunView[];
+  /**
+   * For a RUNNING task that runs in rounds (a batch job being followed): what it said it waits for
+   * when its latest round ended, e.g. `SLURM job 42: PENDING (Priority)`; null otherwise.
+   */
+  waitingFor: string | null;
 }
 
 export type ExperimentView = ReturnType<typeof experimentSummary> & {
@@ -82,10 +87,12 @@ export async function experimentView(
   stores: { states: StateStore; dags: DagStore; catalog: DagCatalog },
   run: number = experiment.run,
 ): Promise<ExperimentView> {
-  const [dag, runs] = await Promise.all([
+  const [dag, runs, waits] = await Promise.all([
     stores.dags.getConcreteDag(experiment.id, run),
     stores.states.listTaskRuns(experiment.id, { run }),
+    stores.states.latestWaits(experiment.id, run),
   ]);
+  const waitOf = new Map(waits.map((wait) => [wait.taskId, wait]));
   const runsByTask = new Map<string, TaskRunView[]>();
   for (const taskRun of runs) {
     const list = runsByTask.get(taskRun.taskId) ?? [];
@@ -102,12 +109,23 @@ export async function experimentView(
     viewedRun: run,
     tasks: tasks
       .sort((a, b) => position(a.taskId) - position(b.taskId))
-      .map((task) => ({ ...task, runs: runsByTask.get(task.taskId) ?? [] })),
+      .map((task) => ({
+        ...task,
+        runs: runsByTask.get(task.taskId) ?? [],
+        waitingFor: waitingFor(task, waitOf.get(task.taskId)),
+      })),
     edges,
   };
 }
 
-type TaskWithoutRuns = Omit<TaskView, 'runs'>;
+type TaskWithoutRuns = Omit<TaskView, 'runs' | 'waitingFor'>;
+
+/** A wait says something only while its attempt still runs. */
+function waitingFor(task: TaskWithoutRuns, wait: TaskWait | undefined): string | null {
+  return task.state === 'RUNNING' && wait !== undefined && wait.attempt === task.attempt
+    ? wait.message
+    : null;
+}
 
 function afterOf(edges: readonly { from: string; to: string }[], taskId: string): string[] {
   return edges.filter((edge) => edge.to === taskId).map((edge) => edge.from);

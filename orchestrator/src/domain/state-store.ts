@@ -11,6 +11,15 @@ import type {
 } from './records';
 import type { TaskState } from './task-state';
 
+/** What a task that runs in rounds said it waits for when its latest round ended. */
+export interface TaskWait {
+  taskId: string;
+  attempt: number;
+  /** e.g. `SLURM job 42: PENDING (Priority)`. */
+  message: string;
+  at: Date;
+}
+
 /** What the API asks for when a user submits an experiment. */
 export interface NewExperiment {
   /** Defaults to a random UUID. Give one when the id must exist before the row (e.g. for Neo4j). */
@@ -128,6 +137,8 @@ export interface StateStore {
   recordTaskRuns(batch: TaskRunBatch): Promise<void>;
   listTaskRuns(experimentId: string, options?: { run?: number | undefined }): Promise<TaskRun[]>;
   listAuditEvents(experimentId: string, query?: PageQuery): Promise<Page<AuditEvent>>;
+  /** What each task of one run waits for, by its latest `task.waiting` audit entry. */
+  latestWaits(experimentId: string, run: number): Promise<TaskWait[]>;
   addRunning(experimentId: string): Promise<void>;
   removeRunning(experimentId: string): Promise<void>;
   listRunning(): Promise<RunningExperiment[]>;

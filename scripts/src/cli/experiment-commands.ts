@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '@wlm/commons';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { ApiClient } from '../api-client/api-client';
-import { formatExperiment, formatProgress, isTerminal } from './experiment-format';
+import { formatExperiment, formatProgress, formatWaits, isTerminal } from './experiment-format';
 
 /*
  * `wlm submit`, `wlm status`, `wlm cancel|rerun|resume`: clients of the orchestrator's REST API.
@@ -56,12 +56,15 @@ function parsePriority(value: string): number {
 async function waitForEnd(api: ApiClient, id: string, json: boolean): Promise<ExperimentView> {
   const started = Date.now();
   let last = '';
+  const waits = new Map<string, string>();
   for (;;) {
     const view = await api.request<ExperimentView>(`/api/experiments/${encodeURIComponent(id)}`);
-    const line = formatProgress(view, Date.now() - started);
+    const elapsedMs = Date.now() - started;
+    const line = formatProgress(view, elapsedMs);
     const unchanged = line.replace(/^\[[^\]]*\] /, '');
     if (!json && unchanged !== last) console.error(line);
     last = unchanged;
+    if (!json) for (const wait of formatWaits(view, waits, elapsedMs)) console.error(wait);
     if (isTerminal(view.state)) return view;
     await sleep(POLL_MS);
   }

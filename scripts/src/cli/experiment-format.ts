@@ -34,13 +34,31 @@ export function formatExperiment(view: ExperimentView): string[] {
       run?.workerId ?? '-',
       time(run?.startedAt ?? null),
       time(run?.endedAt ?? null),
-      run?.reason ?? '',
+      run?.reason ?? task.waitingFor ?? '',
     ];
   });
   return [
     ...lines,
     ...table([['TASK', 'TYPE', 'STATE', 'ATTEMPT', 'WORKER', 'STARTED', 'ENDED', 'REASON'], ...rows]),
   ];
+}
+
+/**
+ * Lines for `wlm submit --wait` about what running tasks wait for (a batch job's state), for each
+ * task whose wait changed since `previous`; updates `previous`.
+ */
+export function formatWaits(
+  view: ExperimentView,
+  previous: Map<string, string>,
+  elapsedMs: number,
+): string[] {
+  const lines: string[] = [];
+  for (const task of view.tasks) {
+    if (task.waitingFor === null || previous.get(task.taskId) === task.waitingFor) continue;
+    previous.set(task.taskId, task.waitingFor);
+    lines.push(`[${(elapsedMs / 1000).toFixed(1)} s]   ${task.taskId}: ${task.waitingFor}`);
+  }
+  return lines;
 }
 
 /** One progress line for `wlm submit --wait`: how many tasks are in each state. */

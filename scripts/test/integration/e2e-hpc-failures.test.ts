@@ -63,6 +63,8 @@ describe('end to end: SLURM jobs when things go wrong', () => {
       monitor: { pollMs: 500, maxPollMs: 2000, roundMs: 120_000 },
     });
     const job = await jobIn(id, ['RUNNING']);
+    // Its first round ended as soon as the job was submitted, and the experiment says so.
+    expect((await system.experiment(id)).tasks[0]?.waitingFor).toBe(`SLURM job ${job.id} submitted`);
 
     await cancel(id);
     expect((await system.ended(id)).state).toBe('CANCELLED');
@@ -89,7 +91,12 @@ describe('end to end: SLURM jobs when things go wrong', () => {
         (runs) => runs > 0,
         30_000,
       );
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await eventually(
+        'the experiment to show the job pending',
+        async () => (await system.experiment(id)).tasks[0]?.waitingFor,
+        (waitingFor) => waitingFor?.startsWith(`SLURM job ${job.id}: PENDING`) === true,
+        30_000,
+      );
 
       await cancel(id);
       expect((await system.ended(id)).state).toBe('CANCELLED');

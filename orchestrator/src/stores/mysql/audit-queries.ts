@@ -39,6 +39,17 @@ export async function insertAuditEvents(db: Queryable, events: readonly AuditEve
   }
 }
 
+/** Each task's latest `task.waiting` entry of one experiment, whichever run it was written in. */
+export async function selectLatestWaits(db: Queryable, experimentId: string): Promise<AuditEvent[]> {
+  const rows = await selectRows(
+    db,
+    `SELECT ${AUDIT_EVENT_COLUMNS} FROM audit_events WHERE id IN (
+       SELECT MAX(id) FROM audit_events WHERE experiment_id = ? AND type = 'task.waiting' GROUP BY task_id)`,
+    [experimentId],
+  );
+  return rows.map(toAuditEvent);
+}
+
 /** One page of an experiment's trail in insertion order, via the (experiment_id, id) index. */
 export async function selectAuditEvents(
   db: Queryable,

@@ -22,10 +22,11 @@ import type {
   RerunRequest,
   StateStore,
   TaskRunBatch,
+  TaskWait,
   TransitionResult,
 } from '../../domain/state-store';
 import { StoreInputError } from '../../errors/store-input-error';
-import { insertAuditEvents, selectAuditEvents } from './audit-queries';
+import { insertAuditEvents, selectAuditEvents, selectLatestWaits } from './audit-queries';
 import { createStorePool, ensureDatabase } from './connect';
 import {
   decodeAuditCursor,
@@ -228,6 +229,18 @@ export class MysqlStateStore implements StateStore {
   async listTaskRuns(experimentId: string, options: { run?: number | undefined } = {}): Promise<TaskRun[]> {
     if (options.run !== undefined) checkInteger('run', options.run, 1);
     return this.single(() => selectTaskRuns(this.pool, experimentId, options.run));
+  }
+
+  async latestWaits(experimentId: string, run: number): Promise<TaskWait[]> {
+    checkInteger('run', run, 1);
+    const events = await this.single(() => selectLatestWaits(this.pool, experimentId));
+    return events.flatMap((event) => {
+      const details = event.details ?? {};
+      if (details['run'] !== run || event.taskId === null || event.reason === null) return [];
+      return [
+        { taskId: event.taskId, attempt: Number(details['attempt']), message: event.reason, at: event.at },
+      ];
+    });
   }
 
   /** An experiment's audit trail, oldest first. */
