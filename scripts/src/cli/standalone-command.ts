@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, readConfigFile } from '@wlm/commons';
@@ -99,10 +99,15 @@ function writeServiceConfig(config: WlmConfig, withSlurm: boolean): string {
   return file;
 }
 
+/** Where the hpc-job demo writes its input and gets its result back: `<stack dir>/demo`. */
+function demoDirectory(config: WlmConfig): string {
+  return join(stackPaths(config).dir, 'demo');
+}
+
 /** The inputs of a demo experiment; hpc-job gets an input file generated for it. */
 function demoInputs(demo: Demo, config: WlmConfig): string[] {
   if (demo === 'parameter-sweep') return ['study=demo'];
-  const demoDir = join(stackPaths(config).dir, 'demo');
+  const demoDir = demoDirectory(config);
   mkdirSync(demoDir, { recursive: true });
   const inputFile = join(demoDir, 'input.txt');
   writeFileSync(inputFile, `wlm hpc-job demo\ngenerated ${new Date().toISOString()}\n`);
@@ -125,7 +130,12 @@ function runDemo(demo: Demo, config: WlmConfig): number {
   if (put !== 0) return put;
   console.error(`demo: submitting a ${demo} experiment (${DEMO_STORIES[demo]})`);
   const inputs = demoInputs(demo, config).flatMap((input) => ['--input', input]);
-  return runCli(['submit', '--type', demo, ...inputs, '--wait']);
+  const status = runCli(['submit', '--type', demo, ...inputs, '--wait']);
+  if (status === 0 && demo === 'hpc-job') {
+    const result = join(demoDirectory(config), 'results', 'result.txt');
+    console.error(`\ndemo: the job's result, staged back to ${result}:\n${readFileSync(result, 'utf8')}`);
+  }
+  return status;
 }
 
 /**
