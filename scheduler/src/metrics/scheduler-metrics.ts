@@ -58,6 +58,11 @@ export function createSchedulerMetrics(source: SchedulerMetricsSource): Registry
     help: 'Retryable failures answered with another attempt',
     registers: [registry],
   });
+  const continued = new Counter({
+    name: 'wlm_scheduler_continued_rounds_total',
+    help: 'Rounds of tasks that run in rounds (batch jobs being followed) requested after a checkpoint',
+    registers: [registry],
+  });
   const exhausted = new Counter({
     name: 'wlm_scheduler_exhausted_tasks_total',
     help: 'Tasks that failed for good after their last allowed attempt',
@@ -70,6 +75,7 @@ export function createSchedulerMetrics(source: SchedulerMetricsSource): Registry
   });
   source.on('task:placed', () => placed.inc());
   source.on('task:retried', () => retried.inc());
+  source.on('task:continued', () => continued.inc());
   source.on('task:exhausted', () => exhausted.inc());
   source.on('worker:failed', () => failedWorkers.inc());
   return registry;

@@ -75,7 +75,7 @@ export function schedulerCommand(): Command {
     .option('--no-alerts', 'do not send admin mail from this instance (it still reports incidents)')
     .option(
       '--metrics-port <port>',
-      'serve Prometheus metrics (backlog, placements, retries) at http://<http.host>:<port>/metrics',
+      'serve Prometheus metrics (backlog, placements, retries, rounds) at http://<http.host>:<port>/metrics',
       parsePort,
     )
     .addHelpText(

@@ -33,17 +33,20 @@ describe('createSchedulerMetrics', () => {
     expect(valueOf(text, 'wlm_scheduler_held_requests')).toBe(0);
   });
 
-  it('counts placements, retries, exhausted tasks and failed workers from the service events', async () => {
+  it('counts placements, retries, continued rounds, exhausted tasks and failed workers from the service events', async () => {
     const events = new EventEmitter<SchedulerServiceEvents>();
     const registry = createSchedulerMetrics({ status: () => statusWith(0, 0), on: events.on.bind(events) });
     const request = {} as SchedulerServiceEvents['task:exhausted'][0];
     events.emit('task:placed', { request, workerId: 'w1', assignmentId: 'a1', waitedMs: 3 });
     events.emit('task:placed', { request, workerId: 'w2', assignmentId: 'a2', waitedMs: 3 });
     events.emit('task:retried', { request, delayMs: 1000 });
+    events.emit('task:continued', request);
+    events.emit('task:continued', request);
     events.emit('task:exhausted', request);
     const text = await registry.metrics();
     expect(valueOf(text, 'wlm_scheduler_placed_tasks_total')).toBe(2);
     expect(valueOf(text, 'wlm_scheduler_retried_tasks_total')).toBe(1);
+    expect(valueOf(text, 'wlm_scheduler_continued_rounds_total')).toBe(2);
     expect(valueOf(text, 'wlm_scheduler_exhausted_tasks_total')).toBe(1);
     expect(valueOf(text, 'wlm_scheduler_failed_workers_total')).toBe(0);
   });
