@@ -20,4 +20,5 @@ export * from './net';
 export * from './plugin';
 export * from './remote';
 export * from './serf';
+export * from './text';
 export * from './wire';

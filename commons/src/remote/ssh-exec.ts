@@ -1,13 +1,14 @@
 import { constants } from 'node:os';
 import type { Client, ClientChannel } from 'ssh2';
 import type { CommandResult, ExecOptions } from './remote-shell';
+import { TailBuffer } from '../text/tail-buffer';
 import { SshError } from './ssh-errors';
 import type { SshTarget } from './ssh-errors';
 
 /** More stdout than this fails the command: a task that wants bulk data should stage a file over SFTP. */
 export const MAX_STDOUT_BYTES = 16 * 1024 * 1024;
 /** Of stderr only the end is kept: that is where the reason for a failure usually is. */
-const STDERR_KEPT_BYTES = 1024 * 1024;
+const STDERR_KEPT_CHARS = 1024 * 1024;
 const COMMAND_SHOWN = 200;
 
 function shortCommand(command: string): string {
@@ -18,32 +19,6 @@ function shortCommand(command: string): string {
 function signalExitCode(signal: string | undefined): number {
   const name = signal?.startsWith('SIG') ? signal : `SIG${signal ?? ''}`;
   return 128 + (constants.signals[name as NodeJS.Signals] ?? 0);
-}
-
-/** A byte buffer that keeps only its last `limit` bytes. */
-class TailBuffer {
-  private chunks: Buffer[] = [];
-  private bytes = 0;
-
-  constructor(private readonly limit: number) {}
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    if (this.bytes > this.limit * 2) this.compact();
-  }
-
-  toString(): string {
-    this.compact();
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-
-  private compact(): void {
-    const all = Buffer.concat(this.chunks);
-    const kept = all.length > this.limit ? all.subarray(all.length - this.limit) : all;
-    this.chunks = [kept];
-    this.bytes = kept.length;
-  }
 }
 
 /**
@@ -95,7 +70,7 @@ export function execOnClient(
     let pidLine = Buffer.alloc(0);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
-    const stderr = new TailBuffer(STDERR_KEPT_BYTES);
+    const stderr = new TailBuffer(STDERR_KEPT_CHARS);
 
     const settle = (error: unknown, result?: CommandResult): void => {
       if (settled) return;
@@ -176,7 +151,9 @@ export function execOnClient(
         if (rest.length > 0) onStdout(rest);
         if (settled && pid !== null) killProcessGroup(client, pid);
       });
-      opened.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      // Decoded as a stream, so a character split between two chunks arrives whole.
+      opened.stderr.setEncoding('utf8');
+      opened.stderr.on('data', (chunk: string) => stderr.append(chunk));
       opened.on('exit', (code: number | null, signalName?: string) => {
         exitCode = code ?? signalExitCode(signalName);
       });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { TailBuffer } from './tail-buffer';
+import { TailBuffer } from '@wlm/commons';
 
 export interface CommandSpec {
   command: string;

@@ -1,11 +1,11 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { TailBuffer } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { childMessageSchema } from './ipc-messages';
 import type { ChildMessage, ParentMessage } from './ipc-messages';
 import { relayLogLine, relayStreamLine } from './log-relay';
-import { TailBuffer } from './tail-buffer';
 
 export interface TaskProcessOptions {
   /** The compiled `task-child-main.js`. */

@@ -3,9 +3,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WlmError } from '@wlm/commons';
+import { TailBuffer, WlmError } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
-import { TailBuffer } from '../execution/tail-buffer';
 
 export interface OwnSerfAgentOptions {
   /** The Serf node name; the worker id. */

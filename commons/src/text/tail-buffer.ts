@@ -1,4 +1,4 @@
-/** Keeps the last `maxChars` characters written to it, so a chatty command cannot fill memory. */
+/** Keeps the last `maxChars` characters written to it, so a chatty process or command cannot fill memory. */
 export class TailBuffer {
   private text = '';
   private dropped = false;

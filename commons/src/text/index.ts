@@ -1,0 +1,1 @@
+export { TailBuffer } from './tail-buffer';
