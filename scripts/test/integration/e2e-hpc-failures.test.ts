@@ -1,4 +1,5 @@
-import { HPC_RESOURCE, HpcSystem, slurm, slurmJobsNamed } from '../support/hpc-system';
+import { HPC_RESOURCE, HpcSystem } from '../support/hpc-system';
+import { occupyTheNode, slurm, slurmJobsNamed } from '../support/slurm-client';
 import { eventually } from '../support/wait';
 
 /*
@@ -73,9 +74,7 @@ describe('end to end: SLURM jobs when things go wrong', () => {
   });
 
   it('cancelling the experiment while its queued job waits between rounds cancels the job in SLURM', async () => {
-    // A job holding every CPU of the one node keeps the experiment's job PENDING.
-    const cpus = /CPUTot=(\d+)/.exec(slurm('scontrol', ['show', 'node', '-o']))?.[1] ?? '1';
-    const blocker = slurm('sbatch', ['--parsable', `--cpus-per-task=${cpus}`, '--wrap', 'sleep 300']).trim();
+    const blocker = occupyTheNode();
     try {
       const id = await system.submit(jobType, {
         resource: HPC_RESOURCE,

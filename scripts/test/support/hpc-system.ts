@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, loadConfig } from '@wlm/commons';
 import { Orchestrator } from '@wlm/orchestrator';
 import type { ExperimentView } from '@wlm/orchestrator';
-import { stackComputeResource, stackPaths } from '../../src';
+import { stackComputeResource } from '../../src';
 import { testDatabase } from '../../../orchestrator/test/integration/support/test-database';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { E2eCluster } from './e2e-cluster';
@@ -124,23 +123,4 @@ export class HpcSystem {
     await this.database.drop();
     rmSync(this.scratch, { recursive: true, force: true });
   }
-}
-
-/** SLURM's own view, through its client commands on this machine (the test's side, not wlm's). */
-export function slurm(command: 'scontrol' | 'sbatch' | 'scancel', args: readonly string[]): string {
-  return execFileSync(command, args, {
-    encoding: 'utf8',
-    env: { ...process.env, SLURM_CONF: stackPaths(loadConfig(), REPO).slurm.conf },
-  });
-}
-
-/** The id and state of every job SLURM remembers by this name. */
-export function slurmJobsNamed(name: string): { id: string; state: string }[] {
-  return slurm('scontrol', ['show', 'job', '-o'])
-    .split('\n')
-    .filter((line) => line.includes(` JobName=${name} `))
-    .map((line) => ({
-      id: /JobId=(\d+)/.exec(line)?.[1] ?? '',
-      state: /JobState=(\S+)/.exec(line)?.[1] ?? '',
-    }));
 }

@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { readFile } from 'node:fs/promises';
 import { definePlugin, resourceForTask, runDirectory, sharedSshPool, taskFailureOf } from '@wlm/commons';
-import type { Logger, TaskContext } from '@wlm/commons';
+import type { ComputeResource, Logger, TaskContext } from '@wlm/commons';
 import { formatBytes } from './disk-space';
 import { LocalSide } from './local-side';
 import { ProgressThrottle } from './progress-throttle';
 import { RemoteSide } from './remote-side';
+import type { StagingSide } from './staging-side';
 import { dataStagingOutputsSchema, dataStagingParamsSchema } from './staging-params';
 import type { DataStagingOutputs, DataStagingParams, Direction, StagedFileOutput } from './staging-params';
 import { planStaging } from './staging-plan';
@@ -14,8 +14,8 @@ import { stageFiles } from './staging-run';
 import type { StagingRunOptions } from './staging-run';
 
 /**
- * `data-staging`: copies files between the worker's disk and a compute resource over SFTP, in either
- * direction — resuming partial copies, verifying each by SHA-256 and reporting progress about every
+ * `data-staging`: copies files between the worker's disk (or a storage resource) and a compute
+ * resource over SFTP, in either direction — resuming partial copies, verifying each by SHA-256 and reporting progress about every
  * 10% of the bytes. See the package's index for the params and outputs.
  */
 export const plugin = definePlugin({
@@ -27,11 +27,12 @@ export const plugin = definePlugin({
   async run(ctx, signal): Promise<DataStagingOutputs> {
     const { params } = ctx;
     const resource = resourceForTask(params.resource);
+    const storage = params.storage === undefined ? undefined : resourceForTask(params.storage);
     try {
-      const ssh = await sharedSshPool().connect(resource, signal);
-      const remote = new RemoteSide(ssh, await ssh.sftp(), runDirectory(resource.workRoot, ctx));
-      const local = new LocalSide();
-      const [source, destination] = params.direction === 'in' ? [local, remote] : [remote, local];
+      const remote = await remoteSide(resource, runDirectory(resource.workRoot, ctx), signal);
+      const other =
+        storage === undefined ? new LocalSide() : await remoteSide(storage, storage.workRoot, signal);
+      const [source, destination] = params.direction === 'in' ? [other, remote] : [remote, other];
       const planned = await planStaging({ files: params.files, source, destination, signal });
       const totalBytes = planned.reduce((sum, file) => sum + file.size, 0);
       const toward = params.direction === 'in' ? 'to' : 'from';
@@ -48,7 +49,13 @@ export const plugin = definePlugin({
       });
       const files: StagedFileOutput[] = [];
       for (const { file, sha256, resumedFrom } of staged) {
-        const content = await inlineContent(file, params.direction, params.inlineContentBytes, ctx.logger);
+        const content = await inlineContent(
+          other,
+          file,
+          params.direction,
+          params.inlineContentBytes,
+          ctx.logger,
+        );
         files.push({
           source: file.source,
           destination: file.destination,
@@ -63,7 +70,13 @@ export const plugin = definePlugin({
         `staged ${fileCount(planned.length)} (${formatBytes(totalBytes)}), checksums verified`,
         100,
       );
-      return { resource: resource.name, direction: params.direction, files, totalBytes };
+      return {
+        resource: resource.name,
+        direction: params.direction,
+        ...(storage === undefined ? {} : { storage: storage.name }),
+        files,
+        totalBytes,
+      };
     } catch (error) {
       throw taskFailureOf(error);
     }
@@ -101,19 +114,45 @@ function progressReports(
  * The file's text when it is small enough and valid UTF-8, read on the worker's side (the source
  * when staging in, the copy when staging out — equal by checksum).
  */
+/** The compute or storage resource's side of a transfer; relative paths start at `baseDir`. */
+async function remoteSide(
+  resource: ComputeResource,
+  baseDir: string,
+  signal: AbortSignal,
+): Promise<RemoteSide> {
+  const ssh = await sharedSshPool().connect(resource, signal);
+  return new RemoteSide(ssh, await ssh.sftp(), baseDir);
+}
+
+/** A small file's text, read on the side that is not the compute resource (where it came from or went). */
 async function inlineContent(
+  other: StagingSide,
   file: PlannedFile,
   direction: Direction,
   limit: number,
   logger: Logger,
 ): Promise<string | undefined> {
   if (limit === 0 || file.size > limit) return undefined;
-  const bytes = await readFile(direction === 'in' ? file.source : file.destination);
+  const bytes = await readWhole(other, direction === 'in' ? file.source : file.destination, file.size);
   if (!isUtf8(bytes)) {
     logger.debug({ file: file.source }, 'not inlining a file that is not UTF-8 text');
     return undefined;
   }
   return bytes.toString('utf8');
+}
+
+async function readWhole(side: StagingSide, path: string, size: number): Promise<Buffer> {
+  const reader = await side.openRead(path);
+  try {
+    const buffer = Buffer.alloc(size);
+    let filled = 0;
+    for (let read = -1; filled < size && read !== 0; filled += read) {
+      read = await reader.read(buffer.subarray(filled), filled);
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    await reader.close();
+  }
 }
 
 function fileCount(count: number): string {

@@ -1,7 +1,8 @@
 /**
  * `@wlm/task-data-staging` — the `data-staging` task type: copies files between the worker's disk
  * and a compute resource over SFTP. `direction: in` copies from the worker to the resource, `out`
- * from the resource to the worker.
+ * from the resource to the worker. With `storage: <name>` the other side is that storage resource
+ * (configured like a compute resource) instead of the worker's disk; the bytes pass through the worker.
  *
  * - `files[].source` is a file or a glob in its last component (`results/*.csv`: `* ? [..]`, matched
  *   like the resource's shell matches it, dotfiles only by a literal `.`); `destination` is a file
@@ -16,7 +17,7 @@
  *   outputs), and started over otherwise. A checksum mismatch fails the task, retryably
  *   (`STAGING_CHECKSUM_MISMATCH`).
  * - Progress is reported per file and about every 10% of the bytes.
- * - Outputs are `{ resource, direction, files: [{ source, destination, bytes, sha256, resumedFrom?,
+ * - Outputs are `{ resource, direction, storage?, files: [{ source, destination, bytes, sha256, resumedFrom?,
  *   content? }], totalBytes }`, with absolute paths; `content` is the text of files no larger than
  *   `inlineContentBytes` (default 0: none; at most 65536) that are valid UTF-8.
  *

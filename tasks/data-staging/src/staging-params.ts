@@ -28,8 +28,16 @@ export const dataStagingParamsSchema = z
   .strictObject({
     /** The compute resource, by the name it is configured under (`resources.<name>`). */
     resource: z.string().min(1),
-    /** `in`: from the worker's disk to the resource; `out`: from the resource to the worker's disk. */
+    /**
+     * `in`: from the other side (the worker's disk, or `storage`) to the resource; `out`: from the
+     * resource to the other side.
+     */
     direction: z.enum(['in', 'out']),
+    /**
+     * A storage resource (configured like a compute resource, by name) to stage to or from instead of
+     * the worker's disk: the copy goes through the worker, checked the same way at both ends.
+     */
+    storage: z.string().min(1).optional(),
     files: z.array(stagedFileSchema).min(1, 'list at least one file to stage'),
     /**
      * Files no larger than this many bytes (and valid UTF-8) have their content in the outputs, so an
@@ -38,9 +46,9 @@ export const dataStagingParamsSchema = z
     inlineContentBytes: z.int().min(0).max(MAX_INLINE_CONTENT_BYTES).default(0),
   })
   .check((ctx) => {
-    const { direction, files } = ctx.value;
+    const { direction, files, storage } = ctx.value;
     files.forEach((file, index) => {
-      for (const issue of stagedFileIssues(file, direction)) {
+      for (const issue of stagedFileIssues(file, direction, storage)) {
         ctx.issues.push({
           code: 'custom',
           input: file,
@@ -60,8 +68,8 @@ interface FileIssue {
   readonly message: string;
 }
 
-/** What is wrong with one entry of `files`, given the direction that says which path is local. */
-export function stagedFileIssues(file: StagedFileSpec, direction: Direction): FileIssue[] {
+/** What is wrong with one entry of `files`, given the direction that says which path is on the other side. */
+export function stagedFileIssues(file: StagedFileSpec, direction: Direction, storage?: string): FileIssue[] {
   const issues: FileIssue[] = [];
   const sourceIssue = sourcePatternIssue(file.source);
   if (sourceIssue !== undefined) issues.push({ field: 'source', message: sourceIssue });
@@ -70,8 +78,9 @@ export function stagedFileIssues(file: StagedFileSpec, direction: Direction): Fi
     issues.push({
       field: localField,
       message:
-        `"${file[localField]}" is on the worker and must be absolute (e.g. /data/exp-42/input.csv); ` +
-        'only paths on the compute resource may be relative (to the run directory)',
+        `"${file[localField]}" is ${storage === undefined ? 'on the worker' : `on storage resource "${storage}"`} ` +
+        'and must be absolute (e.g. /data/exp-42/input.csv); only paths on the compute resource may be ' +
+        'relative (to the run directory)',
     });
   }
   if (
@@ -91,6 +100,8 @@ export function stagedFileIssues(file: StagedFileSpec, direction: Direction): Fi
 export const dataStagingOutputsSchema = z.object({
   resource: z.string(),
   direction: z.enum(['in', 'out']),
+  /** The storage resource of the other side; absent when it was the worker's disk. */
+  storage: z.string().optional(),
   files: z.array(
     z.object({
       /** Absolute paths: the source file (a glob's match) and where it was copied. */

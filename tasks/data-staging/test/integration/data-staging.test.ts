@@ -17,6 +17,8 @@ import type { DataStagingOutputs } from '@wlm/task-data-staging';
 import { PluginHarness, rejectionOf } from '../../../env-setup/test/integration/support/plugin-harness';
 
 const RESOURCE = 'data-staging-test';
+/** A storage resource: the same sshd under another name, so its files are this machine's. */
+const STORAGE = 'data-staging-archive';
 const never = new AbortController().signal;
 
 function sha256(data: Buffer | string): string {
@@ -31,7 +33,7 @@ describe('data-staging on the stack sshd', () => {
   const script = '#!/bin/sh\necho ran\n';
 
   beforeAll(() => {
-    harness = new PluginHarness(RESOURCE);
+    harness = new PluginHarness(RESOURCE, [STORAGE]);
     local = mkdtempSync(join(tmpdir(), "wlm staging 'test' "));
     writeFileSync(join(local, 'result.csv'), text);
     writeFileSync(join(local, 'mesh.bin'), binary);
@@ -334,5 +336,70 @@ describe('data-staging on the stack sshd', () => {
       code: 'RESOURCE_UNKNOWN',
       retryable: false,
     });
+  });
+
+  it('stages between a storage resource and the compute resource, both ways, through the worker', async () => {
+    const experimentId = harness.newExperiment('storage');
+    const runDir = harness.runDir(experimentId);
+    const archive = mkdtempSync(join(tmpdir(), 'wlm-archive-'));
+    try {
+      writeFileSync(join(archive, 'dataset.csv'), text);
+      const into = await stage(
+        {
+          direction: 'in',
+          storage: STORAGE,
+          files: [{ source: join(archive, 'dataset.csv'), destination: 'inputs/' }],
+          inlineContentBytes: 1024,
+        },
+        experimentId,
+      );
+      expect(into.outputs).toEqual({
+        resource: RESOURCE,
+        direction: 'in',
+        storage: STORAGE,
+        files: [
+          {
+            source: join(archive, 'dataset.csv'),
+            destination: `${runDir}/inputs/dataset.csv`,
+            bytes: text.length,
+            sha256: sha256(text),
+            content: text,
+          },
+        ],
+        totalBytes: text.length,
+      });
+
+      const back = await stage(
+        {
+          direction: 'out',
+          storage: STORAGE,
+          files: [{ source: 'inputs/dataset.csv', destination: `${archive}/results/` }],
+        },
+        experimentId,
+      );
+      expect(back.outputs).toMatchObject({
+        storage: STORAGE,
+        files: [{ destination: join(archive, 'results', 'dataset.csv'), sha256: sha256(text) }],
+      });
+      expect(readFileSync(join(archive, 'results', 'dataset.csv'), 'utf8')).toBe(text);
+    } finally {
+      rmSync(archive, { recursive: true, force: true });
+    }
+  });
+
+  it('fails an unknown storage resource with RESOURCE_UNKNOWN before copying anything', async () => {
+    const experimentId = harness.newExperiment('nostorage');
+    const error = await rejectionOf(
+      stage(
+        {
+          direction: 'in',
+          storage: 'nowhere',
+          files: [{ source: join(local, 'result.csv'), destination: 'inputs/' }],
+        },
+        experimentId,
+      ),
+    );
+    expect(error).toBeInstanceOf(TaskFailure);
+    expect(error).toMatchObject({ code: 'RESOURCE_UNKNOWN', retryable: false });
   });
 });

@@ -52,6 +52,13 @@ describe('data-staging params', () => {
     ).toEqual([
       expect.stringMatching(/^files\.0\.destination: "results\/" is on the worker and must be absolute/),
     ]);
+    expect(
+      issuesOf({ ...base, storage: 'archive', files: [{ source: 'a.csv', destination: 'inputs/' }] }),
+    ).toEqual([
+      expect.stringMatching(
+        /^files\.0\.source: "a\.csv" is on storage resource "archive" and must be absolute/,
+      ),
+    ]);
   });
 
   it('wants a directory destination for a glob', () => {

@@ -3,15 +3,18 @@ import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
 import {
   cancelBetweenRounds,
-  jobState,
-  jobsNamed,
   newTask,
   runRound,
   runToEnd,
-  slurm,
   stackResource,
   useResources,
 } from '../support/job-harness';
+import {
+  occupyTheNode,
+  slurm,
+  slurmJobsNamed,
+  slurmJobState,
+} from '../../../../scripts/test/support/slurm-client';
 
 /*
  * The job-submission plugin against the stack's real sshd and single-node SLURM: rounds, failures
@@ -49,7 +52,7 @@ describe('job-submission on SLURM', () => {
     const { outputs } = outcome;
     expect(outputs).toMatchObject({ resource: 'hpc', batchSystem: 'slurm', state: 'COMPLETED', exitCode: 0 });
     expect(outputs['jobId']).toMatch(/^\d+$/);
-    expect(jobState(String(outputs['jobId']))).toBe('COMPLETED');
+    expect(slurmJobState(String(outputs['jobId']))).toBe('COMPLETED');
     const workDir = String(outputs['workDir']);
     expect(workDir).toMatch(new RegExp(`/${task.experimentId}/1$`));
     expect(readFileSync(`${workDir}/result.txt`, 'utf8')).toMatch(/^hello world from /);
@@ -108,7 +111,7 @@ describe('job-submission on SLURM', () => {
     expect(outcome).toMatchObject({ kind: 'completed', outputs: { state: 'COMPLETED' } });
     const jobId = (checkpoint as { job: { id: string } }).job.id;
     expect(outcome.kind === 'completed' && outcome.outputs['jobId']).toBe(jobId);
-    expect(jobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toHaveLength(1);
+    expect(slurmJobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toHaveLength(1);
   });
 
   it('finds the job of a first round that runs again instead of submitting a second one', async () => {
@@ -125,7 +128,7 @@ describe('job-submission on SLURM', () => {
           : null;
       expect(jobOf(again)).toBe(jobOf(first));
       expect(progress[0]).toBe(`SLURM job ${String(jobOf(first))} found, submitted earlier`);
-      expect(jobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toHaveLength(1);
+      expect(slurmJobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toHaveLength(1);
     } finally {
       if (first.kind === 'continued')
         await cancelBetweenRounds(params, { task, checkpoint: first.continuation.checkpoint });
@@ -148,11 +151,10 @@ describe('job-submission on SLURM', () => {
     );
     abort.abort(new TaskAbort('cancel', 'the user cancelled the experiment'));
     await expect(running).rejects.toBeDefined();
-    const [line] = jobsNamed(`wlm-${task.experimentId}-${task.taskId}`);
-    const jobId = /JobId=(\d+)/.exec(line ?? '')?.[1] ?? '';
+    const jobId = slurmJobsNamed(`wlm-${task.experimentId}-${task.taskId}`)[0]?.id ?? '';
     await eventually(
       'the job CANCELLED',
-      () => jobState(jobId),
+      () => slurmJobState(jobId),
       (state) => state === 'CANCELLED',
       30_000,
     );
@@ -172,11 +174,10 @@ describe('job-submission on SLURM', () => {
     );
     abort.abort(new TaskAbort('shutdown', 'the worker is shutting down'));
     await expect(running).rejects.toBeDefined();
-    const [line] = jobsNamed(`wlm-${task.experimentId}-${task.taskId}`);
-    const jobId = /JobId=(\d+)/.exec(line ?? '')?.[1] ?? '';
+    const jobId = slurmJobsNamed(`wlm-${task.experimentId}-${task.taskId}`)[0]?.id ?? '';
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      expect(jobState(jobId)).toBe('RUNNING');
+      expect(slurmJobState(jobId)).toBe('RUNNING');
     } finally {
       slurm('scancel', [jobId]);
     }
@@ -184,8 +185,7 @@ describe('job-submission on SLURM', () => {
 
   it('cancels a queued job with scancel when the task is cancelled between rounds', async () => {
     // A job holding every CPU of the one node keeps the task's job PENDING.
-    const cpus = /CPUTot=(\d+)/.exec(slurm('scontrol', ['show', 'node', '-o']))?.[1] ?? '1';
-    const blocker = slurm('sbatch', ['--parsable', `--cpus-per-task=${cpus}`, '--wrap', 'sleep 300']).trim();
+    const blocker = occupyTheNode();
     try {
       const task = newTask();
       const params = { resource: 'hpc', command: 'echo never', monitor: { ...quick, roundMs: 1000 } };
@@ -194,7 +194,7 @@ describe('job-submission on SLURM', () => {
       const jobId = (first.continuation.checkpoint as { job: { id: string } }).job.id;
       await eventually(
         'the job PENDING',
-        () => jobState(jobId),
+        () => slurmJobState(jobId),
         (state) => state === 'PENDING',
         30_000,
       );
@@ -202,7 +202,7 @@ describe('job-submission on SLURM', () => {
       await cancelBetweenRounds(params, { task, checkpoint: first.continuation.checkpoint });
       await eventually(
         'the job CANCELLED',
-        () => jobState(jobId),
+        () => slurmJobState(jobId),
         (state) => state === 'CANCELLED',
         30_000,
       );
@@ -219,7 +219,7 @@ describe('job-submission on SLURM', () => {
       failure: { code: 'RESOURCE_LIMIT_EXCEEDED', retryable: false },
     });
     expect(outcome.kind === 'failed' && outcome.failure.message).toContain('nodes 4 > 1');
-    expect(jobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toEqual([]);
+    expect(slurmJobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toEqual([]);
   });
 
   it('fails on an unknown compute resource, naming the configured ones', async () => {

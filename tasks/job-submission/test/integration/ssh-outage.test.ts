@@ -1,14 +1,6 @@
 import { sharedSshPool } from '@wlm/commons';
-import {
-  jobState,
-  jobsNamed,
-  newTask,
-  runRound,
-  runToEnd,
-  slurm,
-  stackResource,
-  useResources,
-} from '../support/job-harness';
+import { newTask, runRound, runToEnd, stackResource, useResources } from '../support/job-harness';
+import { slurm, slurmJobState, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
 import { PrivateSshd } from '../support/private-sshd';
 
 /*
@@ -78,7 +70,7 @@ describe('job-submission while the compute resource is unreachable', () => {
       maxRounds: 30,
     });
     expect(outcome).toMatchObject({ kind: 'completed', outputs: { jobId, state: 'COMPLETED', exitCode: 0 } });
-    expect(jobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toHaveLength(1);
+    expect(slurmJobsNamed(`wlm-${task.experimentId}-${task.taskId}`)).toHaveLength(1);
   });
 
   it('fails as retryable, naming what failed, once the resource stays away past the limit', async () => {
@@ -107,6 +99,6 @@ describe('job-submission while the compute resource is unreachable', () => {
       await sshd.resume();
       slurm('scancel', [jobId]);
     }
-    expect(['CANCELLED', 'COMPLETING']).toContain(jobState(jobId));
+    expect(['CANCELLED', 'COMPLETING']).toContain(slurmJobState(jobId));
   });
 });

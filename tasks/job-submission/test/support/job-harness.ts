@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import type {
   TaskContinuation,
   TaskFailure,
 } from '@wlm/commons';
-import { stackComputeResource, stackPaths } from '@wlm/scripts';
+import { stackComputeResource } from '@wlm/scripts';
 import { plugin } from '@wlm/task-job-submission';
 import type { JobSubmissionParams } from '@wlm/task-job-submission';
 
@@ -119,27 +118,4 @@ export async function cancelBetweenRounds(
   const cancel = plugin.cancel;
   if (cancel === undefined) throw new Error('job-submission has no cancel');
   await cancel(context(plugin.inputSchema.parse(params), options), new AbortController().signal);
-}
-
-/** SLURM's own view, through its client commands on this machine (the test's side, not the plugin's). */
-export function slurm(
-  command: 'scontrol' | 'sbatch' | 'scancel' | 'squeue',
-  args: readonly string[],
-): string {
-  return execFileSync(command, args, {
-    encoding: 'utf8',
-    env: { ...process.env, SLURM_CONF: stackPaths(loadConfig(), REPO_ROOT).slurm.conf },
-  });
-}
-
-/** Every job SLURM remembers by this name, as `scontrol show job -o` lines. */
-export function jobsNamed(name: string): string[] {
-  return slurm('scontrol', ['show', 'job', '-o'])
-    .split('\n')
-    .filter((line) => line.includes(` JobName=${name} `));
-}
-
-/** One job's `JobState`. */
-export function jobState(jobId: string): string | undefined {
-  return /JobState=(\S+)/.exec(slurm('scontrol', ['show', 'job', '-o', jobId]))?.[1];
 }

@@ -30,13 +30,18 @@ export class PluginHarness {
   private readonly previousConfig: string | undefined;
   private readonly experiments = new Set<string>();
 
-  constructor(readonly name: string) {
+  /** `others`: more resources, the same sshd under other names (e.g. a storage resource). */
+  constructor(
+    readonly name: string,
+    others: readonly string[] = [],
+  ) {
     // Before WLM_CONFIG changes: the stack's SSH files are found through the current config.
     this.resource = stackSshResource(name);
     this.configDir = mkdtempSync(join(tmpdir(), 'wlm-task-test-'));
     const configFile = join(this.configDir, 'wlm.json');
     const settings = Object.fromEntries(Object.entries(this.resource).filter(([key]) => key !== 'name'));
-    writeFileSync(configFile, JSON.stringify({ resources: { [name]: settings } }));
+    const resources = Object.fromEntries([name, ...others].map((resource) => [resource, settings]));
+    writeFileSync(configFile, JSON.stringify({ resources }));
     this.previousConfig = process.env['WLM_CONFIG'];
     process.env['WLM_CONFIG'] = configFile;
   }
