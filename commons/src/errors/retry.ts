@@ -31,9 +31,16 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+function isFatalConnectionError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { fatal?: unknown }).fatal === true;
+}
+
 /** True when repeating the operation that raised `error` may succeed. */
 export function isRetryableError(error: unknown): boolean {
   if (error instanceof WlmError || isTaskFailure(error)) return error.retryable;
+  // mysql2 marks the errors of a connection that died `fatal`, some with no code at all ("Can't add
+  // new command when connection is in closed state"): a new connection may well succeed.
+  if (isFatalConnectionError(error)) return true;
   const code = errorCode(error);
   if (code === undefined) return false;
   return RETRYABLE_ERROR_CODES.has(code) || code.startsWith(NEO4J_TRANSIENT_PREFIX);

@@ -112,7 +112,9 @@ export function runInProcess(
               return;
             case 'continuation': {
               const { checkpoint, delayMs, heapUsedBytes } = message;
-              if (ending !== undefined) finish({ outcome: ending, reusable: false });
+              if (ending?.status === 'cancelled')
+                finish({ outcome: { ...ending, checkpoint }, reusable: false });
+              else if (ending !== undefined) finish({ outcome: ending, reusable: false });
               else {
                 finish({
                   outcome: { status: 'continued', checkpoint, delayMs, message: message.message },

@@ -10,7 +10,11 @@ export type TaskOutcome =
   /** The round ended with a checkpoint; the task goes on in a later round. */
   | { status: 'continued'; checkpoint: TaskOutputs; delayMs: number; message: string }
   | { status: 'failed'; reason: string; retryable: boolean; code: string }
-  | { status: 'cancelled'; reason: string };
+  /**
+   * `checkpoint`: the round ended with one just as it was cancelled, so what it holds (a batch job)
+   * is the worker's to have released.
+   */
+  | { status: 'cancelled'; reason: string; checkpoint?: TaskOutputs };
 
 export type FailedOutcome = Extract<TaskOutcome, { status: 'failed' }>;
 

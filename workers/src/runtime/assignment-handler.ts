@@ -1,7 +1,13 @@
 import type { EventEmitter } from 'node:events';
 import { MessageValidationError, TASK_FAILURE_CODES, WlmError } from '@wlm/commons';
 import type { Delivery, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
-import type { IsolatedTaskRunner, LoadedPlugin, TaskOutcome, TaskRunRequest } from '../execution';
+import type {
+  IsolatedTaskRunner,
+  LoadedPlugin,
+  TaskOutcome,
+  TaskOutputs,
+  TaskRunRequest,
+} from '../execution';
 import { messageOf } from '../execution/error-message';
 import { ProgressRelay } from './progress-relay';
 import type { RecentCancels } from '@wlm/commons';
@@ -97,7 +103,7 @@ export class AssignmentHandler {
     if (cancel !== undefined) {
       const reason = cancel.reason ?? 'cancelled before it started';
       if (assignment.continuation !== undefined && plugin !== undefined) {
-        await this.releaseCheckpoint(assignment, plugin, log);
+        await this.releaseCheckpoint(assignment, plugin, assignment.continuation.checkpoint, log);
       }
       await this.finish(assignment, cancelledEvent(assignment, this.options.workerId, reason), log);
       log.info({ reason }, 'assignment of a cancelled task acked without running');
@@ -135,7 +141,7 @@ export class AssignmentHandler {
       log.info('task started');
       const outcome = await this.execute(assignment, plugin, task, log);
       if (isHandBack(task, outcome)) throw this.handBack(info, log);
-      await this.finishWith(assignment, outcome, info, log);
+      await this.finishWith(assignment, plugin, outcome, info, log);
       settlement = 'finished';
     } finally {
       this.options.running.end(assignment.assignmentId, settlement);
@@ -150,10 +156,12 @@ export class AssignmentHandler {
   private async releaseCheckpoint(
     assignment: TaskAssignment,
     plugin: LoadedPlugin,
+    checkpoint: TaskOutputs,
     log: Logger,
   ): Promise<void> {
     const outcome = await this.options.runner.run({
       ...this.runRequest(assignment, plugin),
+      checkpoint,
       purpose: 'cancel',
     });
     if (outcome.status === 'failed') {
@@ -200,6 +208,7 @@ export class AssignmentHandler {
 
   private async finishWith(
     assignment: TaskAssignment,
+    plugin: LoadedPlugin,
     outcome: TaskOutcome,
     info: WorkerTaskInfo,
     log: Logger,
@@ -243,6 +252,10 @@ export class AssignmentHandler {
         return;
       }
       case 'cancelled':
+        // The round ended with a checkpoint just as the cancel came: release what it holds.
+        if (outcome.checkpoint !== undefined) {
+          await this.releaseCheckpoint(assignment, plugin, outcome.checkpoint, log);
+        }
         await this.finish(assignment, cancelledEvent(assignment, workerId, outcome.reason), log);
         log.info({ reason: outcome.reason }, 'task cancelled');
         events.emit('task:cancelled', info, outcome.reason);

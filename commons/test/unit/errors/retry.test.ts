@@ -17,6 +17,13 @@ describe('isRetryableError', () => {
     expect(isRetryableError(errorWithCode(code))).toBe(false),
   );
 
+  it('retries an error of a connection that died (mysql2 marks it fatal), with or without a code', () => {
+    const closed = Object.assign(new Error("Can't add new command when connection is in closed state"), {
+      fatal: true,
+    });
+    expect(isRetryableError(closed)).toBe(true);
+  });
+
   it('trusts the retryable flag of a WlmError and ignores plain errors', () => {
     expect(isRetryableError(new WlmError('AMQP_UNAVAILABLE', 'down', { retryable: true }))).toBe(true);
     expect(isRetryableError(new WlmError('DAG_INVALID', 'bad'))).toBe(false);

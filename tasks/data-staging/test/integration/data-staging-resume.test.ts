@@ -69,6 +69,26 @@ function fillUp(dir: string): void {
   }
 }
 
+/** `ctx`, reporting progress as the plugin does, that fills `disk` up once the first file is staged. */
+function fillingUpMidTransfer(
+  ctx: TaskContext<DataStagingParams>,
+  disk: string,
+): { ctx: TaskContext<DataStagingParams>; filled: () => boolean } {
+  let filled = false;
+  return {
+    ctx: {
+      ...ctx,
+      progress: (message) => {
+        if (message.endsWith(' staged') && !filled) {
+          filled = true;
+          fillUp(disk);
+        }
+      },
+    },
+    filled: () => filled,
+  };
+}
+
 const itWithTmpfs = canMountTmpfs() ? it : it.skip;
 
 describe('data-staging resumes, stops and checks space on the stack sshd', () => {
@@ -286,18 +306,9 @@ describe('data-staging resumes, stops and checks space on the stack sshd', () =>
         { direction: 'out', files: [{ source: 'outputs/data4.bin', destination: `${disk}/` }] },
         experimentId,
       );
-      let filled = false;
-      const filling: TaskContext<DataStagingParams> = {
-        ...ctx,
-        progress: (message) => {
-          if (message.endsWith(' staged') && !filled) {
-            filled = true;
-            fillUp(disk);
-          }
-        },
-      };
-      const failure = await rejectionOf(plugin.run(filling, never));
-      expect(filled).toBe(true);
+      const filling = fillingUpMidTransfer(ctx, disk);
+      const failure = await rejectionOf(plugin.run(filling.ctx, never));
+      expect(filling.filled()).toBe(true);
       expect(failure).toMatchObject({ code: STAGING_FAILURE_CODES.DISK_FULL, retryable: false });
       expect((failure as Error).message).toMatch(
         new RegExp(`^disk full while writing ${disk}/data4\\.bin\\.part on the worker \\(.+\\): ENOSPC`),
@@ -315,18 +326,9 @@ describe('data-staging resumes, stops and checks space on the stack sshd', () =>
         { direction: 'in', files: [{ source, destination: `${disk}/` }] },
         harness.newExperiment('resume'),
       );
-      let filled = false;
-      const filling: TaskContext<DataStagingParams> = {
-        ...ctx,
-        progress: (message) => {
-          if (message.endsWith(' staged') && !filled) {
-            filled = true;
-            fillUp(disk);
-          }
-        },
-      };
-      const failure = await rejectionOf(plugin.run(filling, never));
-      expect(filled).toBe(true);
+      const filling = fillingUpMidTransfer(ctx, disk);
+      const failure = await rejectionOf(plugin.run(filling.ctx, never));
+      expect(filling.filled()).toBe(true);
       expect(failure).toMatchObject({ code: STAGING_FAILURE_CODES.DISK_FULL, retryable: false });
       expect((failure as Error).message).toMatch(
         new RegExp(

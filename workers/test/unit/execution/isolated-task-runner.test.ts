@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TASK_FAILURE_CODES } from '@wlm/commons';
+import { TASK_FAILURE_CODES, TaskAbort } from '@wlm/commons';
 import { IsolatedTaskRunner, PluginLoader } from '@wlm/workers';
 import type { PluginRef, TaskProgress, TaskRunRequest } from '@wlm/workers';
 import { ensureBuilt } from '../../support/ensure-built';
@@ -213,6 +213,21 @@ describe('IsolatedTaskRunner', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps the checkpoint of a round that ends just as it is cancelled, for the worker to release', async () => {
+    const abort = new AbortController();
+    const running = runner.run(
+      request(fixture('rounds'), { rounds: 3, endRoundOnAbort: true }),
+      abort.signal,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    abort.abort(new TaskAbort('cancel', 'the user cancelled the experiment'));
+    expect(await running).toEqual({
+      status: 'cancelled',
+      reason: 'the user cancelled the experiment',
+      checkpoint: { round: 1 },
+    });
   });
 
   it('completes a cancel at once for a plugin that has no cancel', async () => {
