@@ -1,14 +1,8 @@
+import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { TaskAbort } from '@wlm/commons';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
-import {
-  cancelBetweenRounds,
-  newTask,
-  runRound,
-  runToEnd,
-  stackResource,
-  useResources,
-} from '../support/job-harness';
+import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
 import {
   occupyTheNode,
   slurm,
@@ -26,7 +20,7 @@ jest.setTimeout(240_000);
 let resources: { restore(): Promise<void> };
 
 beforeAll(() => {
-  resources = useResources({ hpc: stackResource({ limits: { maxNodes: 1 } }) });
+  resources = useResourceConfig({ hpc: stackResource({ limits: { maxNodes: 1 } }) });
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
+import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { sharedSshPool } from '@wlm/commons';
-import { newTask, runRound, runToEnd, stackResource, useResources } from '../support/job-harness';
+import { newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
 import { slurm, slurmJobState, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
 import { PrivateSshd } from '../support/private-sshd';
 
@@ -15,7 +16,7 @@ let resources: { restore(): Promise<void> };
 
 beforeAll(async () => {
   sshd = await PrivateSshd.start();
-  resources = useResources({
+  resources = useResourceConfig({
     flaky: stackResource({
       port: sshd.port,
       hostKey: PrivateSshd.hostKey(),

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, isTaskContinuation, isTaskFailure, loadConfig, sharedSshPool } from '@wlm/commons';
+import { createLogger, isTaskContinuation, isTaskFailure, loadConfig } from '@wlm/commons';
 import type {
   ComputeResourceInput,
   JsonValue,
@@ -25,26 +23,6 @@ export type RoundOutcome =
 /** The stack's SSH + SLURM compute resource, with settings replaced. */
 export function stackResource(overrides: Partial<ComputeResourceInput> = {}): ComputeResourceInput {
   return { ...stackComputeResource(loadConfig(), REPO_ROOT), ...overrides };
-}
-
-/**
- * Points `WLM_CONFIG` at a config file of these compute resources, as a worker's task process
- * would find it; `restore` puts the old value back, closes the SSH pool and removes the file.
- */
-export function useResources(resources: Record<string, ComputeResourceInput>): { restore(): Promise<void> } {
-  const dir = mkdtempSync(join(tmpdir(), 'wlm-job-config-'));
-  const file = join(dir, 'wlm.json');
-  writeFileSync(file, JSON.stringify({ resources }));
-  const previous = process.env['WLM_CONFIG'];
-  process.env['WLM_CONFIG'] = file;
-  return {
-    async restore() {
-      if (previous === undefined) delete process.env['WLM_CONFIG'];
-      else process.env['WLM_CONFIG'] = previous;
-      await sharedSshPool().close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A task of its own experiment: `experimentId` unique per call. */

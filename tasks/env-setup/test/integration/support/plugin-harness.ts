@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLogger, sharedSshPool, shellQuote } from '@wlm/commons';
-import type { ComputeResource, SshConnection, TaskContext, TaskPlugin } from '@wlm/commons';
+import type {
+  ComputeResource,
+  ComputeResourceInput,
+  SshConnection,
+  TaskContext,
+  TaskPlugin,
+} from '@wlm/commons';
+import { useResourceConfig } from '../../../../../commons/test/integration/support/resource-config';
+import type { ResourceConfig } from '../../../../../commons/test/integration/support/resource-config';
 import { stackSshResource } from '../../../../../commons/test/integration/support/stack-sshd';
 
 /** One `ctx.progress` call. */
@@ -26,8 +31,7 @@ export interface RunContext<P> {
  */
 export class PluginHarness {
   readonly resource: ComputeResource;
-  private readonly configDir: string;
-  private readonly previousConfig: string | undefined;
+  private readonly config: ResourceConfig;
   private readonly experiments = new Set<string>();
 
   /** `others`: more resources, the same sshd under other names (e.g. a storage resource). */
@@ -37,13 +41,10 @@ export class PluginHarness {
   ) {
     // Before WLM_CONFIG changes: the stack's SSH files are found through the current config.
     this.resource = stackSshResource(name);
-    this.configDir = mkdtempSync(join(tmpdir(), 'wlm-task-test-'));
-    const configFile = join(this.configDir, 'wlm.json');
     const settings = Object.fromEntries(Object.entries(this.resource).filter(([key]) => key !== 'name'));
-    const resources = Object.fromEntries([name, ...others].map((resource) => [resource, settings]));
-    writeFileSync(configFile, JSON.stringify({ resources }));
-    this.previousConfig = process.env['WLM_CONFIG'];
-    process.env['WLM_CONFIG'] = configFile;
+    this.config = useResourceConfig(
+      Object.fromEntries([name, ...others].map((resource) => [resource, settings as ComputeResourceInput])),
+    );
   }
 
   /** A fresh experiment id (`t-<prefix>-<random>`), cleaned up by {@link close}. */
@@ -88,10 +89,7 @@ export class PluginHarness {
       const dirs = [...this.experiments].map((id) => shellQuote(`${this.resource.workRoot}/${id}`));
       if (dirs.length > 0) await this.remote(`rm -rf -- ${dirs.join(' ')}`);
     } finally {
-      if (this.previousConfig === undefined) delete process.env['WLM_CONFIG'];
-      else process.env['WLM_CONFIG'] = this.previousConfig;
-      rmSync(this.configDir, { recursive: true, force: true });
-      await sharedSshPool().close();
+      await this.config.restore();
     }
   }
 }
