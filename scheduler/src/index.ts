@@ -17,5 +17,6 @@ export * from './registry';
 export * from './service';
 export * from './alerts';
 export * from './errors';
+export * from './fence';
 export { createSchedulerMetrics } from './metrics';
 export type { SchedulerMetricsSource } from './metrics';

@@ -2,3 +2,5 @@ export { configSchema } from './config-schema';
 export type { WlmConfig, WlmConfigInput } from './config-schema';
 export { loadConfig, readConfigFile, CONFIG_ENVIRONMENT } from './load-config';
 export type { LoadConfigOptions } from './load-config';
+export { parseMysqlUrl } from './mysql-url';
+export type { MysqlServer, MysqlTarget } from './mysql-url';

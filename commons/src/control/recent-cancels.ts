@@ -3,19 +3,20 @@ import type { CancelTask } from '../wire';
 /** What a cancel is matched against: a run's task and when its request was made. */
 export interface CancellableTask {
   readonly experimentId: string;
+  readonly run: number;
   readonly taskId: string;
   /** The TaskRequest's `requestedAt`. */
   readonly requestedAt: string;
 }
 
 /**
- * Whether `cancel` stops `task`: same experiment, the same task or every task (no `taskId`), and a
- * request made no later than the cancel. The last rule keeps a cancel from stopping the runs of a
- * rerun started after it — a cancel can sit in a worker's control queue (or in this memory) for
- * a while, and a rerun reuses the experiment and task ids.
+ * Whether `cancel` stops `task`: same experiment and run, the same task or every task (no `taskId`),
+ * and a request made no later than the cancel. The run keeps a cancel from stopping a rerun's tasks;
+ * the time keeps it from stopping what a resume of the same run requested after it — a cancel can
+ * sit in a worker's control queue (or in this memory) for a while.
  */
 export function cancelApplies(cancel: CancelTask, task: CancellableTask): boolean {
-  if (cancel.experimentId !== task.experimentId) return false;
+  if (cancel.experimentId !== task.experimentId || cancel.run !== task.run) return false;
   if (cancel.taskId !== undefined && cancel.taskId !== task.taskId) return false;
   return Date.parse(task.requestedAt) <= Date.parse(cancel.requestedAt);
 }
@@ -39,7 +40,7 @@ export class RecentCancels {
   ) {}
 
   remember(cancel: CancelTask, now = Date.now()): void {
-    const key = keyOf(cancel.experimentId, cancel.taskId);
+    const key = keyOf(cancel.experimentId, cancel.run, cancel.taskId);
     const earlier = this.entries.get(key);
     // A later cancel of the same scope covers more requests; an older duplicate adds nothing.
     if (earlier !== undefined && Date.parse(earlier.cancel.requestedAt) > Date.parse(cancel.requestedAt))
@@ -51,7 +52,11 @@ export class RecentCancels {
 
   /** The remembered cancel that stops `task`, if any. */
   find(task: CancellableTask, now = Date.now()): CancelTask | undefined {
-    for (const key of [keyOf(task.experimentId, task.taskId), keyOf(task.experimentId, undefined)]) {
+    const keys = [
+      keyOf(task.experimentId, task.run, task.taskId),
+      keyOf(task.experimentId, task.run, undefined),
+    ];
+    for (const key of keys) {
       const entry = this.entries.get(key);
       if (entry === undefined) continue;
       if (entry.expiresAt <= now) {
@@ -76,7 +81,7 @@ export class RecentCancels {
   }
 }
 
-function keyOf(experimentId: string, taskId: string | undefined): string {
+function keyOf(experimentId: string, run: number, taskId: string | undefined): string {
   // NUL cannot occur in either id, so the key is unambiguous.
-  return `${experimentId}\u0000${taskId ?? '*'}`;
+  return `${experimentId}\u0000${run}\u0000${taskId ?? '*'}`;
 }

@@ -34,7 +34,8 @@ export type WlmErrorCode =
   | 'SSH_HANDSHAKE_FAILED'
   | 'REMOTE_COMMAND_FAILED'
   | 'REMOTE_COMMAND_TIMEOUT'
-  | 'REMOTE_OUTPUT_TOO_LARGE';
+  | 'REMOTE_OUTPUT_TOO_LARGE'
+  | 'PLACEMENT_FENCE_UNAVAILABLE';
 
 export interface WlmErrorOptions {
   cause?: unknown;

@@ -1,16 +1,18 @@
 import { z } from 'zod';
-import { experimentIdSchema, taskIdSchema, timestampSchema } from './fields';
+import { experimentIdSchema, runSchema, taskIdSchema, timestampSchema } from './fields';
 import { wireRegistry } from './registry';
 
 /**
- * Cancel one task, or every task of an experiment when `taskId` is absent. The scheduler drops held
- * requests and queued assignments; a worker aborts a running task through its AbortSignal.
+ * Cancel one task, or every task of an experiment's run when `taskId` is absent. The scheduler drops
+ * held requests and queued assignments; a worker aborts a running task through its AbortSignal. A
+ * cancel names its run, so it never stops the tasks of a later rerun.
  */
 export const cancelTaskSchema = z
   .object({
     v: z.literal(1),
     type: z.literal('CANCEL_TASK'),
     experimentId: experimentIdSchema,
+    run: runSchema,
     taskId: taskIdSchema.optional(),
     reason: z.string().max(4096).optional(),
     requestedAt: timestampSchema,

@@ -22,6 +22,14 @@ export {
   semverSchema,
 } from './fields';
 export type { JsonValue } from './fields';
+export {
+  attemptIdentityShape,
+  attemptIdentitySchema,
+  attemptIdentityOf,
+  attemptKey,
+  sameAttempt,
+} from './attempt-identity';
+export type { AttemptIdentity } from './attempt-identity';
 export { wireRegistry } from './registry';
 export type { WireMessageMeta } from './registry';
 export {

@@ -1,20 +1,12 @@
 import { z } from 'zod';
-import {
-  attemptSchema,
-  experimentIdSchema,
-  jsonValueSchema,
-  taskIdSchema,
-  timestampSchema,
-  workerIdSchema,
-} from './fields';
+import { attemptIdentityShape } from './attempt-identity';
+import { jsonValueSchema, timestampSchema, workerIdSchema } from './fields';
 import { wireRegistry } from './registry';
 import { taskRequestSchema } from './task-request';
 
 const eventBase = {
   v: z.literal(1),
-  experimentId: experimentIdSchema,
-  taskId: taskIdSchema,
-  attempt: attemptSchema,
+  ...attemptIdentityShape,
   /** When the publisher observed the change. */
   at: timestampSchema,
 };
@@ -105,7 +97,7 @@ export const taskCancelledEventSchema = z.object({
 /**
  * Worker or scheduler → the events exchange (routing key {@link taskEventRoutingKey}). The
  * orchestrator and the scheduler each consume every terminal event; at least once, so consumers are
- * idempotent on `(experimentId, taskId, attempt, state)`.
+ * idempotent on the attempt's identity and `state`.
  */
 export const taskEventSchema = z
   .discriminatedUnion('state', [

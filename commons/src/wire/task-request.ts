@@ -1,12 +1,9 @@
 import { z } from 'zod';
+import { attemptIdentityShape } from './attempt-identity';
 import {
-  attemptSchema,
-  experimentIdSchema,
   jsonValueSchema,
   prioritySchema,
-  runSchema,
   semverSchema,
-  taskIdSchema,
   taskTypeSchema,
   timestampSchema,
   workerIdSchema,
@@ -51,11 +48,7 @@ export const continuationSchema = z.object({
  */
 export const taskRequestShape = {
   v: z.literal(1),
-  experimentId: experimentIdSchema,
-  taskId: taskIdSchema,
-  attempt: attemptSchema,
-  /** The experiment's run: 1 for its first, one more for each rerun. */
-  run: runSchema.optional(),
+  ...attemptIdentityShape,
   taskType: taskTypeSchema,
   /** The task's resolved params and inputs, validated again by the plugin's own input schema. */
   context: jsonValueSchema,
@@ -82,7 +75,7 @@ export const taskRequestShape = {
 
 /**
  * Orchestrator → scheduler (request queue, AMQP priority = `priority`): a DAG node is ready to run.
- * Consumers are idempotent on `(experimentId, taskId, attempt, continuation.round)`.
+ * Consumers are idempotent on its attempt's identity (see `attempt-identity.ts`) and `continuation.round`.
  */
 export const taskRequestSchema = z
   .object(taskRequestShape)

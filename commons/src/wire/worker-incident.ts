@@ -1,12 +1,6 @@
 import { z } from 'zod';
-import {
-  attemptSchema,
-  experimentIdSchema,
-  taskIdSchema,
-  taskTypeSchema,
-  timestampSchema,
-  workerIdSchema,
-} from './fields';
+import { attemptIdentityShape } from './attempt-identity';
+import { taskTypeSchema, timestampSchema, workerIdSchema } from './fields';
 import { wireRegistry } from './registry';
 
 /** Beyond this many, an incident names only how many more tasks were affected. */
@@ -14,10 +8,8 @@ export const MAX_INCIDENT_TASKS = 500;
 
 /** One task a worker incident affected: a queued or running assignment moved to another worker. */
 export const incidentTaskSchema = z.object({
-  experimentId: experimentIdSchema,
-  taskId: taskIdSchema,
   /** The attempt that was on the lost worker; the task runs again as the next attempt. */
-  attempt: attemptSchema,
+  ...attemptIdentityShape,
   taskType: taskTypeSchema,
 });
 

@@ -7,6 +7,7 @@ function request(taskId: string): TaskRequestInput {
   return {
     v: 1,
     experimentId: 'exp-dlq',
+    run: 1,
     taskId,
     attempt: 1,
     taskType: 'echo',

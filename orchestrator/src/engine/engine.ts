@@ -93,7 +93,7 @@ export class Engine {
     if (experiment?.state !== 'CANCELLED') {
       throw new ExperimentStateError(id, 'cancel', experiment?.state ?? current.state, CANCELLABLE);
     }
-    await this.driver.cancelTasks(id, `cancelled by ${actor}`);
+    await this.driver.cancelTasks(experiment, `cancelled by ${actor}`);
     this.parts.logger.info({ experimentId: id, actor }, 'experiment cancelled');
     return experiment;
   }

@@ -90,7 +90,7 @@ export class EventProcessor {
   /**
    * Sorts the batch by experiment, reading each experiment once. An event for an unknown experiment
    * fails on its own (dead-lettered); one from an earlier run of its experiment (a late event after
-   * a rerun: its attempt is below the run's first) is dropped with a log line.
+   * a rerun: it names an earlier run) is dropped with a log line.
    */
   private async group(
     events: readonly TaskEvent[],
@@ -113,7 +113,8 @@ export class EventProcessor {
       const waiting: TaskEventOf<'DEFERRED'>[] = [];
       for (const event of list) {
         if (event.state === 'PROGRESS') continue;
-        if (event.attempt >= first) {
+        // The event names its run; the attempt floor also holds for events of runs before the wire had one.
+        if (event.run === experiment.run && event.attempt >= first) {
           if (isRecorded(event)) current.push(event);
           else waiting.push(event);
         } else {
@@ -123,6 +124,7 @@ export class EventProcessor {
               taskId: event.taskId,
               attempt: event.attempt,
               state: event.state,
+              eventRun: event.run,
               run: experiment.run,
             },
             'ignoring a late event of an earlier run',

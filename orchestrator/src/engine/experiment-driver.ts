@@ -122,15 +122,16 @@ export class ExperimentDriver {
     if (experiment?.state !== to) return;
     if (changed)
       this.parts.logger.warn({ experimentId, ...details, reason }, `experiment ${to.toLowerCase()}`);
-    await this.cancelTasks(experimentId, `experiment ${to.toLowerCase()}: ${reason}`);
+    await this.cancelTasks(experiment, `experiment ${to.toLowerCase()}: ${reason}`);
   }
 
-  /** Tells the scheduler and the workers to stop every task of the experiment. */
-  async cancelTasks(experimentId: string, reason: string): Promise<void> {
+  /** Tells the scheduler and the workers to stop every task of the experiment's current run. */
+  async cancelTasks(experiment: { id: string; run: number }, reason: string): Promise<void> {
     await this.parts.messaging.publishCancel({
       v: 1,
       type: 'CANCEL_TASK',
-      experimentId,
+      experimentId: experiment.id,
+      run: experiment.run,
       reason: reason.slice(0, 4096),
       requestedAt: new Date().toISOString(),
     });

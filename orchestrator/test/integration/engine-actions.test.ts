@@ -187,6 +187,7 @@ describe('rerun', () => {
     await env.cluster.publish({
       v: 1,
       experimentId: id,
+      run: 1,
       taskId: 'a',
       attempt: 1,
       state: 'FAILED',

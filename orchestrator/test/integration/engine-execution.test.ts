@@ -128,7 +128,7 @@ describe('task events', () => {
     const id = await env.submit(diamondType, { msg: 'dup' });
     await env.cluster.waitFor('d dispatched', () => env.cluster.requestsOf(id).some((r) => r.taskId === 'd'));
     const at = new Date().toISOString();
-    const base = { v: 1 as const, experimentId: id, attempt: 1, workerId: 'fake-worker', at };
+    const base = { v: 1 as const, experimentId: id, run: 1, attempt: 1, workerId: 'fake-worker', at };
     for (let i = 0; i < 3; i += 1) {
       await env.cluster.publish({ ...base, taskId: 'b', state: 'COMPLETED', outputs: { from: 'changed' } });
       await env.cluster.publish({ ...base, taskId: 'c', state: 'COMPLETED', outputs: { n: 99 } });
@@ -165,6 +165,7 @@ describe('task events', () => {
     await env.cluster.publish({
       v: 1,
       experimentId: id,
+      run: 1,
       taskId: 'c',
       attempt: 2,
       state: 'COMPLETED',

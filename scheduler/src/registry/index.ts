@@ -23,4 +23,3 @@ export type { ReservationLedgerOptions } from './reservation-ledger';
 export { readMember } from './worker-view';
 export type { MemberReading, WorkerView } from './worker-view';
 export { requestKey, taskKey } from './task-key';
-export type { TaskAttemptRef } from './task-key';

@@ -1,20 +1,13 @@
-/** What identifies one attempt of a task: every consumer is idempotent on it (DESIGN.md). */
-export interface TaskAttemptRef {
-  readonly experimentId: string;
-  readonly taskId: string;
-  readonly attempt: number;
-}
+import { attemptKey } from '@wlm/commons';
+import type { AttemptIdentity } from '@wlm/commons';
 
-/**
- * `experimentId/taskId/attempt`. Neither id may contain `/` (see the wire field schemas), so keys of
- * different attempts never collide.
- */
-export function taskKey(ref: TaskAttemptRef): string {
-  return `${ref.experimentId}/${ref.taskId}/${ref.attempt}`;
+/** The key of one attempt (commons' {@link attemptKey}): what reservations and held requests are keyed by. */
+export function taskKey(identity: AttemptIdentity): string {
+  return attemptKey(identity);
 }
 
 /** A request: an attempt, and for a task that runs in rounds, which round of it. */
-export interface TaskRequestRef extends TaskAttemptRef {
+export interface TaskRequestRef extends AttemptIdentity {
   readonly continuation?: { readonly round: number } | undefined;
 }
 

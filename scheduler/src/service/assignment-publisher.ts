@@ -5,12 +5,35 @@ import {
   taskAssignmentSchema,
   taskEventRoutingKey,
   taskEventSchema,
+  attemptIdentityOf,
 } from '@wlm/commons';
-import type { AmqpConnection, TaskAssignment, TaskEventInput, TaskRequest, WlmTopology } from '@wlm/commons';
+import type {
+  AmqpConnection,
+  Logger,
+  TaskAssignment,
+  TaskEventInput,
+  TaskRequest,
+  WlmTopology,
+} from '@wlm/commons';
+import type { PlacementFence, PlacementKey } from '../fence';
+
+/** What placing a request came to. */
+export type PlacementResult =
+  | {
+      readonly kind: 'placed';
+      readonly assignment: TaskAssignment;
+      /** Set when the QUEUED event was refused: worth a log line only, the worker's RUNNING follows. */
+      readonly queuedEventError?: unknown;
+    }
+  /** The attempt (and round) was placed before, by this or another instance: nothing was sent. */
+  | { readonly kind: 'duplicate'; readonly workerId: string; readonly assignmentId: string };
 
 /**
- * Sends a placed request to its worker: the TaskAssignment to the worker's queue (AMQP priority =
- * request priority) and a QUEUED event, both published at once so their confirms overlap.
+ * Sends a placed request to its worker: claims the placement in the {@link PlacementFence}, then
+ * publishes the TaskAssignment to the worker's queue (AMQP priority = request priority) and a QUEUED
+ * event at once so their confirms overlap, then confirms the claim. An attempt placed before is not
+ * sent again; one claimed but never confirmed (its scheduler died in between) is sent again exactly
+ * as claimed — same worker, same assignment id — so its worker sees one assignment, not two.
  */
 export class AssignmentPublisher {
   /** Worker queues declared by this process (or being declared), so each costs one round trip. */
@@ -19,34 +42,55 @@ export class AssignmentPublisher {
   constructor(
     private readonly amqp: AmqpConnection,
     private readonly topology: WlmTopology,
+    private readonly fence: PlacementFence,
+    private readonly logger: Logger,
   ) {}
 
   /**
-   * Resolves when both messages are confirmed. Rejects when the assignment was not confirmed (the
-   * caller requeues the request); a QUEUED event the broker refused is only worth a log line, since
-   * the worker's RUNNING follows anyway — so it resolves then, with `queuedEventError` set.
+   * Resolves once the assignment is confirmed (or found placed before). Rejects when the claim or the
+   * assignment's publish failed: the caller requeues the request, and its next delivery finds the
+   * claim and sends that same assignment.
    */
-  async publish(
+  async publish(request: TaskRequest, workerId: string): Promise<PlacementResult> {
+    const key = placementKeyOf(request);
+    const proposed = randomUUID();
+    const claim = await this.fence.claim({ ...key, workerId, assignmentId: proposed });
+    if (claim.kind === 'placed')
+      return { kind: 'duplicate', workerId: claim.workerId, assignmentId: claim.assignmentId };
+    const target =
+      claim.kind === 'ours'
+        ? { workerId, assignmentId: proposed }
+        : { workerId: claim.workerId, assignmentId: claim.assignmentId };
+    const sent = await this.send(request, target.workerId, target.assignmentId);
+    // Not confirming costs nothing but a possible resend of this same assignment, which its worker drops.
+    await this.fence
+      .confirm(key)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, ...key }, 'placement sent but not confirmed in the fence'),
+      );
+    return { kind: 'placed', ...sent };
+  }
+
+  private async send(
     request: TaskRequest,
     workerId: string,
+    assignmentId: string,
   ): Promise<{ assignment: TaskAssignment; queuedEventError?: unknown }> {
     await this.ensureQueue(workerId);
     const now = new Date().toISOString();
-    const assignment: TaskAssignment = { ...request, assignmentId: randomUUID(), workerId, assignedAt: now };
+    const assignment: TaskAssignment = { ...request, assignmentId, workerId, assignedAt: now };
     const queued: TaskEventInput = {
       v: 1,
       state: 'QUEUED',
-      experimentId: request.experimentId,
-      taskId: request.taskId,
-      attempt: request.attempt,
+      ...attemptIdentityOf(request),
       at: now,
       workerId,
-      assignmentId: assignment.assignmentId,
+      assignmentId,
     };
     const [sent, announced] = await Promise.allSettled([
       this.amqp.publishMessage('', this.topology.workerQueue(workerId), taskAssignmentSchema, assignment, {
         priority: request.priority,
-        messageId: assignment.assignmentId,
+        messageId: assignmentId,
       }),
       this.amqp.publishMessage(
         this.topology.exchanges.events,
@@ -78,4 +122,9 @@ export class AssignmentPublisher {
     }
     return declaring;
   }
+}
+
+/** The fence's key of a request: its attempt, and its round when the task runs in rounds. */
+function placementKeyOf(request: TaskRequest): PlacementKey {
+  return { ...attemptIdentityOf(request), round: request.continuation?.round ?? 1 };
 }

@@ -282,8 +282,19 @@ export class RequestDispatcher {
   /** Publishes the assignment and settles the entry's delivery; resolves with whether it was placed. */
   private async publish(entry: Entry, workerId: string): Promise<boolean> {
     try {
-      const { assignment, queuedEventError } = await this.options.publisher.publish(entry.request, workerId);
+      const placement = await this.options.publisher.publish(entry.request, workerId);
       this.placed.add(entry.key, this.now());
+      if (placement.kind === 'duplicate') {
+        this.options.registry.unreserve(workerId, taskKey(entry.request));
+        this.acknowledgeDuplicate(entry.request, entry.key);
+        entry.resolve();
+        return true;
+      }
+      const { assignment, queuedEventError } = placement;
+      if (assignment.workerId !== workerId) {
+        // An unconfirmed earlier claim sent it to the worker it named; the slot chosen here stays free.
+        this.options.registry.unreserve(workerId, taskKey(entry.request));
+      }
       this.placedCount += 1;
       if (queuedEventError !== undefined) {
         this.log.warn(
@@ -292,10 +303,10 @@ export class RequestDispatcher {
         );
       }
       const waitedMs = this.now() - waitingSince(entry);
-      this.log.debug({ key: entry.key, workerId, waitedMs }, 'request placed');
+      this.log.debug({ key: entry.key, workerId: assignment.workerId, waitedMs }, 'request placed');
       this.options.events.emit('task:placed', {
         request: entry.request,
-        workerId,
+        workerId: assignment.workerId,
         assignmentId: assignment.assignmentId,
         waitedMs,
       });

@@ -1,4 +1,4 @@
-import { taskEventRoutingKey, taskEventSchema, taskRequestSchema } from '@wlm/commons';
+import { taskEventRoutingKey, taskEventSchema, taskRequestSchema, attemptIdentityOf } from '@wlm/commons';
 import type {
   AmqpConnection,
   TaskAssignment,
@@ -54,9 +54,7 @@ export class SchedulerMessages {
     return this.event({
       v: 1,
       state: 'CANCELLED',
-      experimentId: request.experimentId,
-      taskId: request.taskId,
-      attempt: request.attempt,
+      ...attemptIdentityOf(request),
       at: new Date().toISOString(),
       reason: truncate(reason),
     });
@@ -70,9 +68,7 @@ export class SchedulerMessages {
     return this.event({
       v: 1,
       state: 'FAILED',
-      experimentId: assignment.experimentId,
-      taskId: assignment.taskId,
-      attempt: assignment.attempt,
+      ...attemptIdentityOf(assignment),
       at: new Date().toISOString(),
       workerId: assignment.workerId,
       retryable: true,
@@ -88,9 +84,7 @@ export class SchedulerMessages {
     return this.event({
       v: 1,
       state: 'FAILED',
-      experimentId: request.experimentId,
-      taskId: request.taskId,
-      attempt: request.attempt,
+      ...attemptIdentityOf(request),
       at: new Date().toISOString(),
       ...(failed.workerId === undefined ? {} : { workerId: failed.workerId }),
       retryable: false,

@@ -7,7 +7,7 @@ import { DEFAULT_MAX_BACKOFF_MS } from './retry-backoff';
 
 /** How a {@link SchedulerService} runs; everything but `config` and `logger` has a default. */
 export interface SchedulerServiceOptions {
-  /** Validated configuration (`loadConfig()`): RabbitMQ, the Serf agent's RPC address, SMTP. */
+  /** Validated configuration (`loadConfig()`): RabbitMQ, MySQL (the placement fence), the Serf agent's RPC address, SMTP. */
   readonly config: WlmConfig;
   readonly logger: Logger;
   /** Topology namespace (queue and exchange prefix). Default `wlm`. */

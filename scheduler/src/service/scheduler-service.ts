@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { AmqpConnection, RecentCancels, SerfRpcClient, WlmTopology, withRetry } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { AdminMailer, IncidentMailer, IncidentReporter } from '../alerts';
+import { PlacementFence } from '../fence';
 import { WorkerRegistry } from '../registry';
 import { AssignmentPublisher } from './assignment-publisher';
 import { CancelHandler } from './cancel-handler';
@@ -32,6 +33,7 @@ export interface SchedulerStatus {
 /** The parts of a running service, present once `start` got that far. */
 interface Parts {
   amqp?: AmqpConnection;
+  fence?: PlacementFence;
   serf?: SerfRpcClient;
   registry?: WorkerRegistry;
   dispatcher?: RequestDispatcher;
@@ -44,7 +46,8 @@ interface Parts {
 }
 
 /**
- * The scheduler: places TaskRequests on live workers (from Serf), retries retryable failures on
+ * The scheduler: places TaskRequests on live workers (from Serf), each attempt once (a placement
+ * fence in MySQL), retries retryable failures on
  * other workers, moves a lost worker's work elsewhere and mails the admin about it. Several
  * instances may run at once: they compete for requests, and exactly one of them mails.
  *
@@ -136,7 +139,12 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         { maxAttempts: 6, maxDelayMs: 2_000 },
       );
       parts.serf.on('reconnect-failed', (error) => this.onFatal('lost the Serf agent for good', error));
-      this.assemble(parts.amqp, parts.serf);
+      parts.fence = await PlacementFence.open({
+        url: config.mysql.url,
+        namespace: this.options.namespace,
+        logger,
+      });
+      this.assemble(parts.amqp, parts.serf, parts.fence);
       await this.startParts();
       this.setState('running');
       this.log.info({ namespace: this.options.namespace, serf: config.serf.rpcAddr }, 'scheduler running');
@@ -148,7 +156,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     }
   }
 
-  private assemble(amqp: AmqpConnection, serf: SerfRpcClient): void {
+  private assemble(amqp: AmqpConnection, serf: SerfRpcClient, fence: PlacementFence): void {
     const { instanceId } = this.options;
     const logger = this.log;
     const topology = this.topology;
@@ -173,7 +181,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       amqp,
       topology,
       registry,
-      publisher: new AssignmentPublisher(amqp, topology),
+      publisher: new AssignmentPublisher(amqp, topology, fence, logger),
       messages,
       cancels: new RecentCancels(this.options.cancelTtlMs, 100_000),
       events,
@@ -253,6 +261,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private async closeParts(): Promise<void> {
     const { dispatcher, cancels, taskEvents, consumerWatch, failures, incidentMailer, registry, serf, amqp } =
       this.parts;
+    const { fence } = this.parts;
     const { adminMailer } = this.parts;
     const steps: Array<[string, (() => Promise<void> | void) | undefined]> = [
       ['stop taking requests', dispatcher && (() => dispatcher.drain())],
@@ -264,6 +273,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       ['stop the worker registry', registry && (() => registry.close())],
       ['close the Serf client', serf && (() => serf.close())],
       ['close the AMQP connection', amqp && (() => amqp.close())],
+      ['close the placement fence', fence && (() => fence.close())],
       ['close the SMTP transport', adminMailer && (() => adminMailer.close())],
     ];
     for (const [what, step] of steps) {

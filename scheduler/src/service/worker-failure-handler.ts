@@ -36,6 +36,8 @@ interface Loss {
   unreportedCount: number;
   timer: NodeJS.Timeout | undefined;
   until: number;
+  /** Whether the worker is known to be gone (Serf failed or left): then everything it held moves. */
+  gone: boolean;
 }
 
 /**
@@ -98,7 +100,9 @@ export class WorkerFailureHandler {
     const loss = this.lossOf(worker);
     // Serf confirming what the broker suggested is the same incident, now certain.
     if (failure !== undefined && loss.failure?.source !== 'serf') loss.failure = failure;
-    await this.drainOnce(worker.workerId);
+    // Gone for certain once Serf says so (failed, or left); the broker alone only says unreachable.
+    loss.gone ||= failure === undefined || failure.source !== 'broker';
+    await this.drainOnce(loss);
     await this.reportIfDue(loss);
     this.watch(loss);
   }
@@ -128,6 +132,7 @@ export class WorkerFailureHandler {
         unreportedCount: 0,
         timer: undefined,
         until: 0,
+        gone: false,
       };
       this.losses.set(worker.workerId, loss);
     }
@@ -183,15 +188,16 @@ export class WorkerFailureHandler {
       return;
     }
     if (this.draining.has(workerId) || (await this.options.drainer.needsDraining(workerId)) !== true) return;
-    await this.drainOnce(workerId);
+    await this.drainOnce(loss);
     await this.reportIfDue(loss);
   }
 
-  private drainOnce(workerId: string): Promise<DrainResult | undefined> {
+  private drainOnce(loss: Loss): Promise<DrainResult | undefined> {
+    const { workerId } = loss.worker;
     const running = this.draining.get(workerId);
-    if (running !== undefined) return running.then(() => this.drainOnce(workerId));
+    if (running !== undefined) return running.then(() => this.drainOnce(loss));
     const drain = this.options.drainer
-      .drain(workerId)
+      .drain(workerId, loss.gone)
       .then((result) => {
         if (result.count > 0) this.recordMoved(workerId, result);
         return result;

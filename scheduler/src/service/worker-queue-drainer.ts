@@ -1,4 +1,5 @@
 import {
+  attemptIdentityOf,
   DEAD_LETTER_HEADERS,
   MAX_INCIDENT_TASKS,
   parseMessage,
@@ -39,8 +40,12 @@ export interface WorkerQueueDrainerOptions {
  * acknowledged only after both are confirmed. A worker loss is not the task's fault, so it does not
  * count against the task's retry policy; only the wire limit on attempts stops it.
  *
- * A queue somebody consumes is left alone: the worker is not dead to the broker (a network split
- * from Serf only), and it will run what it holds.
+ * A new attempt is made only for an attempt known not to run any more. An assignment the broker
+ * never delivered (`redelivered` false) never started, so it moves at once. One it delivered may be
+ * running: when only the broker lost the worker (its connection dropped, Serf still has it alive)
+ * the worker may well be running it and reconnect, so it stays in the worker's queue until Serf says
+ * the worker failed or left — then it moves. A queue somebody consumes is left alone: the worker is
+ * not dead to the broker, and it will run what it holds.
  */
 export class WorkerQueueDrainer {
   private readonly log: Logger;
@@ -63,8 +68,11 @@ export class WorkerQueueDrainer {
     }
   }
 
-  /** Takes everything off the worker's queue while it has no consumer. */
-  async drain(workerId: string): Promise<DrainResult> {
+  /**
+   * Takes the worker's assignments off its queue while it has no consumer: all of them when the
+   * worker is `gone` (Serf says it failed or left), else only those never delivered to it.
+   */
+  async drain(workerId: string, gone: boolean): Promise<DrainResult> {
     const queue = this.options.topology.workerQueue(workerId);
     const tasks: IncidentTask[] = [];
     let count = 0;
@@ -76,14 +84,25 @@ export class WorkerQueueDrainer {
         this.log.debug({ err: error, queue }, 'no worker queue to drain');
         return true;
       }
+      // Held unacknowledged until the pass ends, so `get` does not hand them out again meanwhile.
+      const leftInPlace: Array<Exclude<Awaited<ReturnType<typeof channel.get>>, false>> = [];
       for (;;) {
         const batch: Array<Exclude<Awaited<ReturnType<typeof channel.get>>, false>> = [];
         while (batch.length < BATCH) {
           const message = await channel.get(queue, { noAck: false });
           if (message === false) break;
-          batch.push(message);
+          if (!gone && message.fields.redelivered) leftInPlace.push(message);
+          else batch.push(message);
         }
-        if (batch.length === 0) return true;
+        if (batch.length === 0) {
+          for (const message of leftInPlace) channel.nack(message, false, true);
+          if (leftInPlace.length > 0)
+            this.log.info(
+              { workerId, left: leftInPlace.length },
+              'assignments the worker may be running left in its queue until Serf confirms it is gone',
+            );
+          return true;
+        }
         await Promise.all(
           batch.map(async (message) => {
             const moved = await this.move(message.content, workerId, (reason, code) =>
@@ -119,12 +138,7 @@ export class WorkerQueueDrainer {
       return undefined;
     }
     const { messages } = this.options;
-    const task: IncidentTask = {
-      experimentId: assignment.experimentId,
-      taskId: assignment.taskId,
-      attempt: assignment.attempt,
-      taskType: assignment.taskType,
-    };
+    const task: IncidentTask = { ...attemptIdentityOf(assignment), taskType: assignment.taskType };
     if (assignment.attempt >= MAX_ATTEMPT) {
       const limit = new Error(`attempt ${assignment.attempt} reached the limit of ${MAX_ATTEMPT}`);
       await deadLetter(limit, 'ATTEMPT_LIMIT');

@@ -87,6 +87,27 @@ describe('two scheduler instances', () => {
     process.stderr.write(`placements by instance: ${JSON.stringify(Object.fromEntries(placedBy))}\n`);
   });
 
+  it('never place an attempt again when its request comes back, whichever instance takes it', async () => {
+    const received = (): number => workers.reduce((sum, worker) => sum + worker.received.length, 0);
+    const before = received();
+    let duplicates = 0;
+    for (const scheduler of schedulers) scheduler.on('task:duplicate', () => (duplicates += 1));
+    const requests = Array.from({ length: 50 }, (_, i) =>
+      taskRequest('echo', { experimentId: 'exp-again', taskId: `r${i}` }),
+    );
+    await probe.request(...requests);
+    const completed = (): number =>
+      probe.eventsOf('COMPLETED').filter((event) => event.experimentId === 'exp-again').length;
+    await waitFor('50 completions', () => completed() === 50, 60_000);
+    // What an orchestrator that crashed after its publishes does when it recovers: the same attempts
+    // again, twice here. The instance that did not place an attempt knows it only from the fence.
+    await probe.request(...requests, ...requests);
+    await waitFor('100 copies acknowledged as duplicates', () => duplicates === 100, 60_000);
+
+    expect(received() - before).toBe(50);
+    expect(completed()).toBe(50);
+  });
+
   it('hands held requests back to the queue on drain, for the other instance to place', async () => {
     const [draining, remaining] = schedulers as [SchedulerService, SchedulerService];
     await probe.request(taskRequest('later-type', { taskId: 'handover' }));

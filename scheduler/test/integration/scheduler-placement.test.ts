@@ -175,6 +175,7 @@ describe('placement', () => {
       v: 1,
       type: 'CANCEL_TASK',
       experimentId: 'exp-cancel',
+      run: 1,
       requestedAt: new Date().toISOString(),
     } as const;
     await probe.publish(
@@ -185,6 +186,7 @@ describe('placement', () => {
     await waitFor('the CANCELLED event', () => probe.eventsOf('CANCELLED').length === 1);
     expect(probe.eventsOf('CANCELLED')[0]).toMatchObject({
       experimentId: 'exp-cancel',
+      run: 1,
       taskId: held?.taskId,
       attempt: 1,
     });

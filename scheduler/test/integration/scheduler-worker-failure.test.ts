@@ -185,7 +185,7 @@ describe('a worker whose queue loses its consumer', () => {
     extraWorkers.push(...[zombie, rescuer].flatMap((w) => (w === undefined ? [] : [w.id])));
   });
 
-  it('gets no new work and its queued work is moved, before Serf notices anything', async () => {
+  it('gets no new work and its undelivered work is moved before Serf notices; what it may run stays', async () => {
     const known = new Set<string>();
     watcher.on('worker:joined', (worker) => known.add(worker.workerId));
     let unreachableAt: number | undefined;
@@ -211,17 +211,20 @@ describe('a worker whose queue loses its consumer', () => {
 
     const droppedAt = Date.now();
     await zombie.dropConnection();
-    await waitFor('both running on the rescuer', () => rescuer?.received.length === 2, 20_000);
+    // z1 was delivered to the zombie (its prefetch is 1), z2 never was: only z2 is known not to run.
+    await waitFor('the undelivered one running on the rescuer', () => rescuer?.received.length === 1, 20_000);
     process.stderr.write(
       `consumer loss: noticed ${(unreachableAt ?? NaN) - droppedAt} ms after the connection closed; ` +
         `work moved ${Date.now() - droppedAt} ms after\n`,
     );
-    expect(rescuer.received.map((a) => `${a.taskId}@${a.attempt}`).sort()).toEqual(['z1@2', 'z2@2']);
+    expect(rescuer.received.map((a) => `${a.taskId}@${a.attempt}`)).toEqual(['z2@2']);
     // Serf never saw it fail, and it gets nothing new while nobody consumes its queue.
     expect(watcher.status().workers).toBeGreaterThanOrEqual(2);
     await probe.request(taskRequest('zjob', { taskId: 'z3' }));
     await waitFor('z3 on the rescuer', () => rescuer?.received.some((a) => a.taskId === 'z3') === true);
     await waitFor('one mail', () => mailsAbout(zombie?.id ?? '').length === 1, 10_000);
+    // The zombie may still be running z1 and come back: no second attempt of it while Serf has it alive.
+    expect(rescuer.received.some((a) => a.taskId === 'z1')).toBe(false);
     expect(mailsAbout(zombie.id)[0]?.text).toContain('RabbitMQ (its queue lost its consumer)');
   });
 });

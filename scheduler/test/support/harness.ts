@@ -57,6 +57,7 @@ export function taskRequest(taskType: string, overrides: Partial<TaskRequestInpu
   return {
     v: 1,
     experimentId: 'exp-test',
+    run: 1,
     taskId: `t${requestSeq}`,
     attempt: 1,
     taskType,

@@ -1,3 +1,4 @@
+import { attemptKey } from '@wlm/commons';
 import type { TaskRequestInput } from '@wlm/commons';
 import type { TaskDispatch } from './dag-driver';
 
@@ -11,6 +12,7 @@ export function toTaskRequest(dispatch: TaskDispatch, requestedAt: Date): TaskRe
   return {
     v: 1,
     experimentId: dispatch.experimentId,
+    run: 1,
     taskId: dispatch.taskId,
     attempt: 1,
     taskType: task.type,
@@ -23,7 +25,7 @@ export function toTaskRequest(dispatch: TaskDispatch, requestedAt: Date): TaskRe
   };
 }
 
-/** The AMQP message id of a request, unique per `(experimentId, taskId, attempt)`. */
+/** The AMQP message id of a request: its attempt's key (generated DAGs run once, first attempt). */
 export function requestMessageId(dispatch: TaskDispatch): string {
-  return `${dispatch.experimentId}/${dispatch.taskId}/1`;
+  return attemptKey({ experimentId: dispatch.experimentId, run: 1, taskId: dispatch.taskId, attempt: 1 });
 }

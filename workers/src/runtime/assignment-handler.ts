@@ -180,7 +180,7 @@ export class AssignmentHandler {
       experimentId: assignment.experimentId,
       taskId: assignment.taskId,
       attempt: assignment.attempt,
-      run: assignment.run ?? 1,
+      run: assignment.run,
       params: assignment.context,
       ...(assignment.continuation === undefined ? {} : { checkpoint: assignment.continuation.checkpoint }),
       ...(assignment.timeoutMs === undefined ? {} : { timeoutMs: assignment.timeoutMs }),

@@ -1,4 +1,4 @@
-import { taskRequestSchema } from '@wlm/commons';
+import { attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
 import type { JsonValue, TaskAssignment, TaskEventOf, TaskRequest } from '@wlm/commons';
 import { clip } from '../execution/error-message';
 import type { TaskProgress } from '../execution';
@@ -18,9 +18,7 @@ const MAX_EXCLUDED_WORKERS = 100;
 function base(assignment: TaskAssignment) {
   return {
     v: 1 as const,
-    experimentId: assignment.experimentId,
-    taskId: assignment.taskId,
-    attempt: assignment.attempt,
+    ...attemptIdentityOf(assignment),
     at: new Date().toISOString(),
   };
 }

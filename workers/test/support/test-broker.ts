@@ -64,6 +64,7 @@ export class TestBroker {
     return taskAssignmentSchema.parse({
       v: 1,
       experimentId: `exp-${randomUUID()}`,
+      run: 1,
       taskId: 'a',
       attempt: 1,
       taskType: 'echo',
@@ -94,6 +95,7 @@ export class TestBroker {
       v: 1 as const,
       type: 'CANCEL_TASK' as const,
       experimentId,
+      run: 1,
       ...(taskId === undefined ? {} : { taskId }),
       reason: 'cancelled by the test',
       requestedAt: new Date().toISOString(),

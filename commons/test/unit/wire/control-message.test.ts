@@ -3,11 +3,19 @@ import { AT, issuesOf } from './wire-fixtures';
 
 describe('ControlMessage', () => {
   it('cancels one task or a whole experiment', () => {
-    const one = { v: 1, type: 'CANCEL_TASK', experimentId: 'exp-1', taskId: 'b', requestedAt: AT } as const;
+    const one = {
+      v: 1,
+      type: 'CANCEL_TASK',
+      experimentId: 'exp-1',
+      run: 1,
+      taskId: 'b',
+      requestedAt: AT,
+    } as const;
     const all = {
       v: 1,
       type: 'CANCEL_TASK',
       experimentId: 'exp-1',
+      run: 1,
       reason: 'user',
       requestedAt: AT,
     } as const;
@@ -27,6 +35,6 @@ describe('ControlMessage', () => {
     const issues = issuesOf(() =>
       parseMessage(controlMessageSchema, { v: 1, type: 'CANCEL_TASK', requestedAt: AT }),
     );
-    expect(issues).toEqual([expect.stringMatching(/^experimentId: /)]);
+    expect(issues).toEqual([expect.stringMatching(/^experimentId: /), expect.stringMatching(/^run: /)]);
   });
 });

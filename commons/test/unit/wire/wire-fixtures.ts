@@ -6,6 +6,7 @@ export function validRequest(): TaskRequestInput {
   return {
     v: 1,
     experimentId: 'exp-42',
+    run: 1,
     taskId: 'stage-in',
     attempt: 1,
     taskType: 'data-staging',
@@ -23,7 +24,15 @@ export function validAssignment(): TaskAssignmentInput {
 }
 
 export function eventBase(): Omit<Extract<TaskEventInput, { state: 'RUNNING' }>, 'state'> {
-  return { v: 1, experimentId: 'exp-42', taskId: 'stage-in', attempt: 2, workerId: 'worker-1', at: AT };
+  return {
+    v: 1,
+    experimentId: 'exp-42',
+    run: 1,
+    taskId: 'stage-in',
+    attempt: 2,
+    workerId: 'worker-1',
+    at: AT,
+  };
 }
 
 /** A copy of `value` without `keys`, to build a message that lacks fields. */

@@ -1,7 +1,7 @@
 import { createConnection, createPool } from 'mysql2/promise';
 import type { Connection, ConnectionOptions, Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '@wlm/commons';
-import type { MysqlServer, MysqlTarget } from './mysql-url';
+import type { MysqlServer, MysqlTarget } from '@wlm/commons';
 
 /**
  * Session settings every connection needs for the store to be correct: strict mode, so an oversized

@@ -7,8 +7,8 @@ import type { Connection } from 'mysql2/promise';
 import { openConnection } from './connect';
 import { recordElection } from './leadership-queries';
 import { ORCHESTRATOR_ELECTION, leaderLockName } from './lock-names';
-import { parseMysqlUrl } from './mysql-url';
-import type { MysqlServer } from './mysql-url';
+import { parseMysqlUrl } from '@wlm/commons';
+import type { MysqlServer } from '@wlm/commons';
 import { RowReader } from './row-reader';
 import { selectRows } from './sql';
 

@@ -51,7 +51,7 @@ import { selectLeader } from './leadership-queries';
 import { ORCHESTRATOR_ELECTION, leaderLockName, migrationLockName } from './lock-names';
 import { MIGRATIONS } from './migrations';
 import { runMigrations } from './migrator';
-import { parseMysqlUrl } from './mysql-url';
+import { parseMysqlUrl } from '@wlm/commons';
 import { deleteRunning, insertRunning, selectRunning } from './registry-queries';
 import { selectTaskRuns, upsertTaskRuns } from './task-run-queries';
 import { inTransaction } from './transaction';

@@ -5,6 +5,7 @@ import { isRecorded, taskWaitingAudit } from '../../../src/engine/task-event-rec
 const deferred = taskEventSchema.parse({
   v: 1,
   experimentId: 'exp-1',
+  run: 1,
   taskId: 'run-job',
   attempt: 2,
   at: '2026-01-01T00:00:00.000Z',

@@ -9,7 +9,9 @@ const base: WorkerIncident = {
   detectedAt: '2026-01-01T00:00:10.000Z',
   source: 'serf',
   reporter: 'sched-a',
-  affectedTasks: [{ experimentId: 'exp-1', taskId: 'stage-in', attempt: 1, taskType: 'data-staging' }],
+  affectedTasks: [
+    { experimentId: 'exp-1', run: 1, taskId: 'stage-in', attempt: 1, taskType: 'data-staging' },
+  ],
 };
 
 describe('admin mails', () => {
@@ -21,8 +23,8 @@ describe('admin mails', () => {
         reporter: 'sched-b',
         source: 'broker',
         affectedTasks: [
-          { experimentId: 'exp-1', taskId: 'stage-in', attempt: 1, taskType: 'data-staging' },
-          { experimentId: 'exp-2', taskId: 'submit', attempt: 2, taskType: 'job-submission' },
+          { experimentId: 'exp-1', run: 1, taskId: 'stage-in', attempt: 1, taskType: 'data-staging' },
+          { experimentId: 'exp-2', run: 1, taskId: 'submit', attempt: 2, taskType: 'job-submission' },
         ],
         affectedTaskCount: 5,
       },

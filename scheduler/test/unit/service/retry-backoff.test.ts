@@ -12,6 +12,7 @@ function request(overrides: Partial<TaskRequest> = {}): TaskRequest {
   return {
     v: 1,
     experimentId: 'exp-1',
+    run: 1,
     taskId: 'stage-in',
     attempt: 1,
     taskType: 'echo',

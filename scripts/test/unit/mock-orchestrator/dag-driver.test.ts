@@ -21,6 +21,7 @@ const ev = {
     v: 1,
     state: 'RUNNING',
     experimentId,
+    run: 1,
     taskId,
     attempt,
     at: iso(at),
@@ -30,6 +31,7 @@ const ev = {
     v: 1,
     state: 'COMPLETED',
     experimentId,
+    run: 1,
     taskId,
     attempt,
     at: iso(T0),
@@ -46,6 +48,7 @@ const ev = {
     v: 1,
     state: 'FAILED',
     experimentId,
+    run: 1,
     taskId,
     attempt,
     at: iso(T0),
@@ -167,7 +170,7 @@ describe('DagDriver', () => {
     const driver = new DagDriver([plan('e1', chain3), plan('e2', chain3)]);
     driver.start(T0);
     driver.onEvent(
-      { v: 1, state: 'CANCELLED', experimentId: 'e1', taskId: 't0', attempt: 1, at: iso(T0) },
+      { v: 1, state: 'CANCELLED', experimentId: 'e1', run: 1, taskId: 't0', attempt: 1, at: iso(T0) },
       T0,
     );
     driver.onPublishFailed('e2', 't0', 'unroutable');

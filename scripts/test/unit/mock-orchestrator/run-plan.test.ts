@@ -59,6 +59,7 @@ describe('toTaskRequest', () => {
     if (plan === undefined) throw new Error('no plan');
     const dispatch: TaskDispatch = {
       experimentId: plan.experimentId,
+      run: 1,
       taskId: 't1',
       priority: 7,
       task: plan.graph.task('t1'),
@@ -67,6 +68,7 @@ describe('toTaskRequest', () => {
     expect(request).toMatchObject({
       v: 1,
       experimentId: 'mock.42-abc.00',
+      run: 1,
       taskId: 't1',
       attempt: 1,
       taskType: 'echo',
@@ -75,6 +77,6 @@ describe('toTaskRequest', () => {
       retry: { maxAttempts: 2, backoffMs: 100 },
       requestedAt: '2026-01-02T03:04:05.006Z',
     });
-    expect(requestMessageId(dispatch)).toBe('mock.42-abc.00/t1/1');
+    expect(requestMessageId(dispatch)).toBe('mock.42-abc.00/1/t1/1');
   });
 });

@@ -6,6 +6,7 @@ import echo, { ECHO_INJECTED_FAILURE, plugin } from '@wlm/task-echo';
 function context(params: unknown, attempt = 1): TaskContext<ReturnType<typeof plugin.inputSchema.parse>> {
   return {
     experimentId: 'exp-1',
+    run: 1,
     taskId: 'a',
     attempt,
     params: plugin.inputSchema.parse(params),

@@ -13,6 +13,7 @@ function context(
 ): TaskContext<ReturnType<typeof plugin.inputSchema.parse>> {
   return {
     experimentId: 'exp-1',
+    run: 1,
     taskId: 'a',
     attempt: 1,
     params: plugin.inputSchema.parse(params),

@@ -11,6 +11,7 @@ import {
 const assignment: TaskAssignment = taskAssignmentSchema.parse({
   v: 1,
   experimentId: 'exp-1',
+  run: 1,
   taskId: 'stage-in',
   attempt: 2,
   taskType: 'echo',
@@ -33,6 +34,7 @@ describe('retryRequestOf', () => {
     expect(request).not.toHaveProperty('assignedAt');
     expect(request).toMatchObject({
       experimentId: 'exp-1',
+      run: 1,
       taskId: 'stage-in',
       attempt: 2,
       taskType: 'echo',

@@ -1,4 +1,4 @@
-import { ConfigError } from '@wlm/commons';
+import { ConfigError } from '../errors/config-error';
 
 /** Where to connect, without the database: what both the pool and the leader's lock connection need. */
 export interface MysqlServer {
