@@ -1,5 +1,6 @@
 /**
- * Two projects: `unit` (pure logic, no servers) and `integration` (real servers from `wlm stack`).
+ * Three projects: `unit` (pure logic, no servers), `integration` (real servers from `wlm stack`) and
+ * `faults` (real processes killed under load, counting what ran).
  * Workspace packages resolve to their TypeScript sources so tests never run stale builds.
  */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
@@ -28,6 +29,15 @@ module.exports = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/**/test/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      globalSetup: '<rootDir>/scripts/test-support/ensure-stack.js',
+    },
+    {
+      // Fault injection (docs/reliability.md): real processes killed; once each in `npm test`,
+      // WLM_FAULT_REPEAT times with `npm run test:faults`.
+      ...shared,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/**/test/faults/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/scripts/test-support/ensure-stack.js',
     },

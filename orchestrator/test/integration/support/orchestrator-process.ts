@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CrashPoint } from '@wlm/orchestrator';
 import { TOKEN } from './orchestrator-env';
-import type { OrchestratorEnv } from './orchestrator-env';
+
+/** Where an orchestrator process runs: its database and its AMQP namespace. */
+export interface OrchestratorPlace {
+  readonly db: { readonly url: string };
+  readonly topology: { readonly namespace: string };
+}
 
 const MAIN = join(__dirname, '..', '..', '..', 'dist', 'main.js');
 
@@ -32,7 +37,7 @@ export class OrchestratorProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   }
 
-  static start(env: OrchestratorEnv, name: string, crashAt?: CrashPoint): OrchestratorProcess {
+  static start(env: OrchestratorPlace, name: string, crashAt?: CrashPoint): OrchestratorProcess {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx tsc --build)`);
     const variables: NodeJS.ProcessEnv = {
       ...process.env,

@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultSystem, LEDGER_PLUGIN, REPEAT, recordRound } from './support/fault-system';
+
+/*
+ * Fault: the orchestrator SIGKILLed at moments spread over a workload, again and again, and started
+ * again each time, with two schedulers and two workers. Every experiment must complete, and every
+ * task must have executed exactly once — counted by what ran (the ledger file), not by the stores.
+ */
+
+jest.setTimeout(600_000);
+
+let system: FaultSystem;
+
+beforeAll(async () => {
+  system = await FaultSystem.start();
+  await system.cluster.startScheduler();
+  await system.cluster.startScheduler({ ownAgent: true });
+  for (const name of ['w1', 'w2'])
+    await system.cluster.startWorker({ name, tasks: LEDGER_PLUGIN, slots: 12 });
+  await system.startOrchestrator('o0');
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
+  'round %i: kills of the orchestrator neither lose nor repeat a task (chains and a fan-in)',
+  async (round) => {
+    const chain = await system.putDag(`chain${round}`, { a: [], b: ['a'] }, 2_000);
+    const fanIn = await system.putDag(`fanin${round}`, { a: [], b: [], c: [], d: ['a', 'b', 'c'] }, 1_000);
+    const before = system.executions().length;
+    const ids = [...(await system.submit(chain, 20)), ...(await system.submit(fanIn, 5))];
+    const tasks = 20 * 2 + 5 * 4;
+
+    // Three kills, 1.5 s apart, each followed by a fresh orchestrator: the issue's scenario, repeated.
+    for (let kill = 1; kill <= 3; kill += 1) {
+      await sleep(1_500);
+      await system.killOrchestrators();
+      await system.startOrchestrator(`o${round}-${kill}`);
+    }
+    const lastFault = Date.now();
+    const ended = await system.settle(ids, 240_000);
+    const executions = system.executions().slice(before);
+    const repeated = [...system.executionsPerTask()].filter(([, count]) => count > 1);
+    recordRound({
+      scenario: 'orchestrator SIGKILLed 3 times, 1.5 s apart (2 schedulers, 2 workers)',
+      faults: 3,
+      experiments: ids.length,
+      tasks,
+      executions: executions.length,
+      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
+      duplicated: repeated.length,
+      recoveryMs: Date.now() - lastFault,
+    });
+
+    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
+    expect(repeated).toEqual([]);
+    expect(executions).toHaveLength(tasks);
+  },
+);

@@ -1,0 +1,66 @@
+import { FaultSystem, LEDGER_PLUGIN, REPEAT, recordRound } from './support/fault-system';
+import { waitUntil } from '../support/wait';
+
+/*
+ * Fault: a worker SIGKILLed while it runs tasks. Every experiment must complete on the other worker;
+ * a task the killed worker was running may have started once more (its execution was cut short), and
+ * no task may have run more than that.
+ */
+
+jest.setTimeout(600_000);
+
+const SLOTS = 4;
+let system: FaultSystem;
+
+beforeAll(async () => {
+  system = await FaultSystem.start();
+  await system.cluster.startScheduler();
+  await system.startOrchestrator('o');
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
+  'round %i: a worker killed mid-task loses nothing, and only its cut-short tasks start again',
+  async (round) => {
+    const victim = await system.cluster.startWorker({
+      name: `victim${round}`,
+      tasks: LEDGER_PLUGIN,
+      slots: SLOTS,
+    });
+    const type = await system.putDag(`single${round}`, { a: [] }, 3_000);
+    const before = system.executions().length;
+    const ids = await system.submit(type, 3 * SLOTS);
+    await waitUntil(
+      'the victim to run a full load',
+      () => system.executions().length - before >= SLOTS,
+      60_000,
+    );
+    system.cluster.worker(victim).kill('SIGKILL');
+    const killedAt = Date.now();
+    await system.cluster.startWorker({ name: `rescuer${round}`, tasks: LEDGER_PLUGIN, slots: SLOTS });
+
+    const ended = await system.settle(ids, 240_000);
+    const counts = [...system.executionsPerTask()].filter(([task]) =>
+      ids.some((id) => task.startsWith(`${id}/`)),
+    );
+    const executions = system.executions().length - before;
+    recordRound({
+      scenario: `worker SIGKILLed running ${SLOTS} tasks (1 scheduler, a second worker started after)`,
+      faults: 1,
+      experiments: ids.length,
+      tasks: ids.length,
+      executions,
+      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
+      duplicated: counts.filter(([, count]) => count > 1).length,
+      recoveryMs: Date.now() - killedAt,
+    });
+
+    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
+    expect(counts).toHaveLength(ids.length);
+    expect(counts.filter(([, count]) => count > 2)).toEqual([]);
+    expect(executions).toBeLessThanOrEqual(ids.length + SLOTS);
+  },
+);
