@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { semverSchema, taskTypeSchema } from '../wire/fields';
+import {
+  MAX_LABEL_KEY_LENGTH,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_RETRY_BACKOFF_MS,
+  MAX_TASK_TIMEOUT_MS,
+} from '../wire/task-request';
 import { isJsonObjectShape, jsonProblems } from './json-value';
 import type { JsonObject } from './json-value';
 
@@ -11,15 +17,12 @@ import type { JsonObject } from './json-value';
 export const SAFE_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /**
- * Bounds shared with the wire's `TaskRequest` (commons/src/wire): a definition that validates here
- * must never be refused later, when its tasks are dispatched.
+ * Workers advertise labels as `--labels k=v,…` and Serf tags, so keys and values avoid `=` and `,`.
+ * Their lengths are the wire's (`TaskRequest.constraints`, commons/src/wire): a definition that
+ * validates here must never be refused later, when its tasks are dispatched.
  */
-const MAX_BACKOFF_MS = 86_400_000;
-const MAX_TIMEOUT_MS = 7 * 86_400_000;
-
-/** Workers advertise labels as `--labels k=v,…` and Serf tags, so keys and values avoid `=` and `,`. */
-const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$/;
-const LABEL_VALUE = /^[^=,]{0,256}$/;
+const LABEL_KEY = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_./-]{0,${MAX_LABEL_KEY_LENGTH - 1}}$`);
+const LABEL_VALUE = new RegExp(`^[^=,]{0,${MAX_LABEL_VALUE_LENGTH}}$`);
 
 const identifier = z
   .string()
@@ -45,15 +48,25 @@ const retrySchema = z.strictObject({
   /** Attempts in all, the first included; 1 means never retry. */
   maxAttempts: integerIn(1, 20),
   /** Delay before the second attempt; later attempts back off exponentially from it. */
-  backoffMs: integerIn(0, MAX_BACKOFF_MS),
+  backoffMs: integerIn(0, MAX_RETRY_BACKOFF_MS),
 });
 
 const constraintsSchema = z.strictObject({
   /** Every label must be advertised by the worker with exactly this value; `{}` when absent. */
   labels: z
     .record(
-      z.string().regex(LABEL_KEY, 'label names hold letters, digits, "_", ".", "/" and "-" (64 at most)'),
-      z.string().regex(LABEL_VALUE, 'label values cannot contain "=" or "," (256 characters at most)'),
+      z
+        .string()
+        .regex(
+          LABEL_KEY,
+          `label names hold letters, digits, "_", ".", "/" and "-" (${MAX_LABEL_KEY_LENGTH} at most)`,
+        ),
+      z
+        .string()
+        .regex(
+          LABEL_VALUE,
+          `label values cannot contain "=" or "," (${MAX_LABEL_VALUE_LENGTH} characters at most)`,
+        ),
     )
     .default({}),
   /** The worker's plugin for the task type must be at least this version (`MAJOR.MINOR.PATCH`). */
@@ -74,7 +87,7 @@ export const dagTaskSchema = z.strictObject({
   after: z.array(identifier).optional(),
   retry: retrySchema.optional(),
   /** The worker aborts a run that takes longer. */
-  timeoutMs: integerIn(1, MAX_TIMEOUT_MS).optional(),
+  timeoutMs: integerIn(1, MAX_TASK_TIMEOUT_MS).optional(),
   constraints: constraintsSchema.optional(),
 });
 

@@ -59,32 +59,38 @@ function resolve(token: TemplateToken, context: TemplateContext, path: string): 
   return value;
 }
 
-function renderString(text: string, context: TemplateContext, path: string): JsonValue {
+/**
+ * The value of one template. `alone` is true when the template is the whole string, whose value then
+ * replaces the string with its JSON type; otherwise the value's text goes inside the string.
+ */
+type Resolver = (token: TemplateToken, path: string, alone: boolean) => JsonValue;
+
+function renderString(text: string, resolver: Resolver, path: string): JsonValue {
   const tokens = templateTokens(text);
   const [only] = tokens;
   // A string that is one template and nothing else takes the referenced value as it is, so
   // `count: "{{inputs.n}}"` stays a number and a list stays a list.
   if (tokens.length === 1 && only !== undefined && only.start === 0 && only.end === text.length) {
-    return resolve(only, context, path);
+    return resolver(only, path, true);
   }
   let rendered = '';
   let from = 0;
   for (const token of tokens) {
-    const value = resolve(token, context, path);
+    const value = resolver(token, path, false);
     rendered += text.slice(from, token.start) + (typeof value === 'string' ? value : JSON.stringify(value));
     from = token.end;
   }
   return rendered + text.slice(from);
 }
 
-function renderValue(value: JsonValue, context: TemplateContext, path: (string | number)[]): JsonValue {
-  if (typeof value === 'string') return renderString(value, context, formatFieldPath(path));
+function renderValue(value: JsonValue, resolver: Resolver, path: (string | number)[]): JsonValue {
+  if (typeof value === 'string') return renderString(value, resolver, formatFieldPath(path));
   if (Array.isArray(value))
-    return value.map((item: JsonValue, index) => renderValue(item, context, [...path, index]));
+    return value.map((item: JsonValue, index) => renderValue(item, resolver, [...path, index]));
   if (typeof value === 'object' && value !== null) {
     // fromEntries defines own properties, so a "__proto__" key stays data and never sets a prototype.
     return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [key, renderValue(child, context, [...path, key])]),
+      Object.entries(value).map(([key, child]) => [key, renderValue(child, resolver, [...path, key])]),
     );
   }
   return value;
@@ -105,5 +111,24 @@ function renderValue(value: JsonValue, context: TemplateContext, path: (string |
  * ```
  */
 export function renderParams(params: JsonObject, context: TemplateContext): JsonObject {
-  return renderValue(params, context, ['params']) as JsonObject;
+  return renderValue(params, (token, path) => resolve(token, context, path), ['params']) as JsonObject;
+}
+
+/**
+ * The smallest params a task can render to: each `{{inputs.x}}` whose input is given in `inputs`
+ * takes its value, as {@link renderParams} would; every other template takes the shortest value it
+ * could — `0` where it is the whole string, nothing inside text. Rendering never removes a level of
+ * nesting, so the result is exactly as deep as the task's least deep rendering and no larger than
+ * its smallest: a wire limit this breaks, every rendering breaks.
+ */
+export function smallestRendering(
+  params: JsonObject,
+  inputs: Readonly<Record<string, JsonValue>> = {},
+): JsonObject {
+  const resolver: Resolver = ({ reference }, _path, alone) => {
+    const known = reference?.kind === 'input' ? own(inputs, reference.name) : undefined;
+    if (known !== undefined) return known;
+    return alone ? 0 : '';
+  };
+  return renderValue(params, resolver, ['params']) as JsonObject;
 }

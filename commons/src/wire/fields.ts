@@ -7,8 +7,12 @@ import { z } from 'zod';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** Deeper nesting than any task context needs, and a guard against stack exhaustion by hostile input. */
-const MAX_JSON_DEPTH = 64;
+/**
+ * How many levels of arrays and objects a JSON value of the wire may nest, the value itself counting
+ * as the first: deeper than any task context needs, and a guard against stack exhaustion by hostile
+ * input. DAG validation refuses params that would break it (commons/src/dag/wire-limits.ts).
+ */
+export const MAX_JSON_DEPTH = 64;
 /** One wrong leaf is usually repeated many times; a few examples are enough to fix it. */
 const MAX_JSON_ISSUES = 10;
 
@@ -83,8 +87,11 @@ export const workerIdSchema = z
   .max(100)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected letters, digits and _ . - only');
 
+/** The largest attempt number the wire carries. */
+export const MAX_ATTEMPT = 1000;
+
 /** Which run of a task this is; the first run is attempt 1. Part of every idempotency key. */
-export const attemptSchema = z.int().min(1).max(1000);
+export const attemptSchema = z.int().min(1).max(MAX_ATTEMPT);
 
 /** An experiment's run: 1, then one more per rerun. */
 export const runSchema = z.int().min(1).max(1_000_000);

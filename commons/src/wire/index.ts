@@ -20,6 +20,8 @@ export {
   prioritySchema,
   timestampSchema,
   semverSchema,
+  MAX_JSON_DEPTH,
+  MAX_ATTEMPT,
 } from './fields';
 export type { JsonValue } from './fields';
 export {
@@ -38,6 +40,13 @@ export {
   retryPolicySchema,
   continuationSchema,
   DEFAULT_RETRY_POLICY,
+  MAX_CONTEXT_BYTES,
+  MAX_LABEL_KEY_LENGTH,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_RETRY_ATTEMPTS,
+  MAX_RETRY_BACKOFF_MS,
+  MAX_TASK_TIMEOUT_MS,
+  jsonByteLength,
 } from './task-request';
 export type {
   TaskRequest,

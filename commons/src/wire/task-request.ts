@@ -10,9 +10,51 @@ import {
 } from './fields';
 import { wireRegistry } from './registry';
 
+/** The longest constraint label name, and value, in characters. */
+export const MAX_LABEL_KEY_LENGTH = 64;
+export const MAX_LABEL_VALUE_LENGTH = 256;
+/** Runs in all a retry policy may allow. */
+export const MAX_RETRY_ATTEMPTS = 100;
+/** The longest retry backoff: one day. */
+export const MAX_RETRY_BACKOFF_MS = 86_400_000;
+/** The longest task timeout: one week. */
+export const MAX_TASK_TIMEOUT_MS = 7 * 86_400_000;
+
+/**
+ * The most bytes a request's `context` (the task's rendered params) may take as UTF-8 JSON. Every
+ * message that carries a request (an assignment, a retryable failure, a deferred round) then stays
+ * far below the broker's message size limit (RabbitMQ's `max_message_size`: 128 MiB in 3.x, 16 MiB
+ * in 4.x), and a scheduler holding its prefetch of requests holds a bounded amount of memory. Any
+ * definition the REST API accepts (2 MB a body) and any experiment's inputs (1 MB) fit in it.
+ */
+export const MAX_CONTEXT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The size {@link MAX_CONTEXT_BYTES} bounds: `value` as UTF-8 JSON, as the codec encodes it; `undefined`
+ * when it is not JSON at all (a cycle, a BigInt), which the schema reports on its own.
+ */
+export function jsonByteLength(value: unknown): number | undefined {
+  try {
+    const text: unknown = JSON.stringify(value);
+    return typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request's context: any JSON value of at most {@link MAX_CONTEXT_BYTES}. */
+const contextSchema = jsonValueSchema.superRefine((value, ctx) => {
+  const bytes = jsonByteLength(value);
+  if (bytes !== undefined && bytes > MAX_CONTEXT_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `${bytes} bytes as JSON, more than ${MAX_CONTEXT_BYTES}` });
+  }
+});
+
 /** Where a task may run: every label must match the worker's labels exactly. */
 export const taskConstraintsSchema = z.object({
-  labels: z.record(z.string().min(1).max(64), z.string().max(256)).default({}),
+  labels: z
+    .record(z.string().min(1).max(MAX_LABEL_KEY_LENGTH), z.string().max(MAX_LABEL_VALUE_LENGTH))
+    .default({}),
   /** The worker's plugin for the task type must be at least this version. */
   minPluginVersion: semverSchema.optional(),
 });
@@ -20,9 +62,9 @@ export const taskConstraintsSchema = z.object({
 /** How the scheduler retries a task whose run failed with a retryable error. */
 export const retryPolicySchema = z.object({
   /** Runs in all, the first included. */
-  maxAttempts: z.int().min(1).max(100),
+  maxAttempts: z.int().min(1).max(MAX_RETRY_ATTEMPTS),
   /** Delay before the second attempt; later attempts back off exponentially from it. */
-  backoffMs: z.int().min(0).max(86_400_000),
+  backoffMs: z.int().min(0).max(MAX_RETRY_BACKOFF_MS),
 });
 
 /**
@@ -51,16 +93,12 @@ export const taskRequestShape = {
   ...attemptIdentityShape,
   taskType: taskTypeSchema,
   /** The task's resolved params and inputs, validated again by the plugin's own input schema. */
-  context: jsonValueSchema,
+  context: contextSchema,
   priority: prioritySchema,
   constraints: taskConstraintsSchema.optional(),
   retry: retryPolicySchema.optional(),
   /** The worker aborts a run that takes longer. */
-  timeoutMs: z
-    .int()
-    .min(1)
-    .max(7 * 86_400_000)
-    .optional(),
+  timeoutMs: z.int().min(1).max(MAX_TASK_TIMEOUT_MS).optional(),
   requestedAt: timestampSchema,
   /**
    * Workers that must not run this attempt: a retry names the workers whose runs failed, so the

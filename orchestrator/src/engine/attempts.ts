@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY_POLICY } from '@wlm/commons';
+import { DEFAULT_RETRY_POLICY, MAX_ATTEMPT, MAX_RETRY_ATTEMPTS } from '@wlm/commons';
 import type { DagDefinition, RetryPolicy } from '@wlm/commons';
 import type { ReadyTask } from '../domain/dag-store';
 
@@ -12,10 +12,6 @@ import type { ReadyTask } from '../domain/dag-store';
  *   so the number survives crashes and any orchestrator can tell a late event of an earlier run
  *   (attempt below it) from one of the current run.
  */
-
-/** The wire's bounds (commons `attemptSchema`, `retryPolicySchema`). */
-const MAX_ATTEMPT = 1000;
-const MAX_POLICY_ATTEMPTS = 100;
 
 /** Why tasks are being dispatched: decides what a node's recorded state means for its next attempt. */
 export type DispatchReason =
@@ -85,7 +81,7 @@ export function retryPolicyFor(policy: RetryPolicy | undefined, attempt: number)
   if (attempt <= 1) return policy;
   const base = policy ?? DEFAULT_RETRY_POLICY;
   return {
-    maxAttempts: Math.min(MAX_POLICY_ATTEMPTS, attempt - 1 + base.maxAttempts),
+    maxAttempts: Math.min(MAX_RETRY_ATTEMPTS, attempt - 1 + base.maxAttempts),
     backoffMs: base.backoffMs,
   };
 }
