@@ -32,8 +32,12 @@ export function slurmJobState(jobId: string): string | undefined {
   return /JobState=(\S+)/.exec(slurm('scontrol', ['show', 'job', '-o', jobId]))?.[1];
 }
 
-/** Starts a job holding every CPU of the one node, so that the next jobs stay PENDING; returns its id. */
+/**
+ * Starts a job holding every CPU of the one node, so that the next jobs stay PENDING; returns its id.
+ * Its output goes nowhere: without `--output` SLURM writes `slurm-<id>.out` into the test's cwd.
+ */
 export function occupyTheNode(): string {
   const cpus = /CPUTot=(\d+)/.exec(slurm('scontrol', ['show', 'node', '-o']))?.[1] ?? '1';
-  return slurm('sbatch', ['--parsable', `--cpus-per-task=${cpus}`, '--wrap', 'sleep 300']).trim();
+  const options = ['--parsable', `--cpus-per-task=${cpus}`, '--output=/dev/null'];
+  return slurm('sbatch', [...options, '--wrap', 'sleep 300']).trim();
 }
