@@ -39,7 +39,8 @@ export class FakeCluster {
   /** Keys of attempts it ran, in order. */
   readonly ran: string[] = [];
   private readonly seen = new Set<string>();
-  private readonly held = new Map<string, TaskRequest>();
+  /** Held attempts, each with the publish of its RUNNING event (a release completes after it). */
+  private readonly held = new Map<string, { request: TaskRequest; running: Promise<void> }>();
   private behaviour: Behaviour = () => ({ kind: 'complete' });
 
   private constructor(
@@ -88,11 +89,16 @@ export class FakeCluster {
     return this.requests.filter((request) => request.experimentId === experimentId);
   }
 
-  /** Completes a held task with `outputs` (default: its context). */
+  /**
+   * Completes a held task with `outputs` (default: its context). A request counts as held from the
+   * moment it is recorded in {@link requests}, so a test that saw it there can release it at once;
+   * the COMPLETED event then follows its RUNNING one.
+   */
   async release(experimentId: string, taskId: string, outputs?: JsonValue): Promise<void> {
-    for (const [key, request] of this.held) {
+    for (const [key, { request, running }] of this.held) {
       if (request.experimentId === experimentId && request.taskId === taskId) {
         this.held.delete(key);
+        await running;
         await this.complete(request, outputs ?? request.context);
       }
     }
@@ -142,11 +148,20 @@ export class FakeCluster {
       taskId: request.taskId,
       attempt: request.attempt,
     };
-    await this.publish({ ...base, state: 'RUNNING', workerId: 'fake-worker', at: new Date().toISOString() });
+    const running = this.publish({
+      ...base,
+      state: 'RUNNING',
+      workerId: 'fake-worker',
+      at: new Date().toISOString(),
+    });
     if (outcome.kind === 'hold') {
-      this.held.set(key, request);
+      // Held before the RUNNING publish is confirmed: a release() in that window must find it, or
+      // the task would never complete (a republished request is dropped as already seen).
+      this.held.set(key, { request, running });
+      await running;
       return;
     }
+    await running;
     if (outcome.kind === 'cancel') {
       await this.publish({
         ...base,
