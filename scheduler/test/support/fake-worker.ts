@@ -165,7 +165,7 @@ export class FakeWorker {
     return {
       v: 1,
       experimentId: assignment.experimentId,
-      run: 1,
+      run: assignment.run,
       taskId: assignment.taskId,
       attempt: assignment.attempt,
       at: new Date().toISOString(),

@@ -91,7 +91,7 @@ const at = () => new Date().toISOString();
 const base = (r: TaskRequest, attempt: number) => ({
   v: 1 as const,
   experimentId: r.experimentId,
-  run: 1,
+  run: r.run,
   taskId: r.taskId,
   attempt,
   at: at(),

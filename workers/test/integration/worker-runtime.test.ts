@@ -161,7 +161,7 @@ describe('a worker', () => {
     expect(failed.request).toEqual({
       v: 1,
       experimentId: assignment.experimentId,
-      run: 1,
+      run: assignment.run,
       taskId: assignment.taskId,
       attempt: 1,
       taskType: 'echo',

@@ -30,7 +30,7 @@ export type Behaviour = (request: TaskRequest) => Outcome;
 /**
  * Stands in for the scheduler and the workers: consumes the TaskRequests the orchestrator publishes
  * and answers with TaskEvents (RUNNING, then COMPLETED with the request's context as outputs, like
- * the echo plugin). Idempotent on (experimentId, run: 1, taskId, attempt) like the real consumers, and it
+ * the echo plugin). Idempotent on (experimentId, run, taskId, attempt) like the real consumers, and it
  * records every request and control message it sees, duplicates included, for assertions.
  */
 export class FakeCluster {
@@ -144,7 +144,7 @@ export class FakeCluster {
     const base = {
       v: 1 as const,
       experimentId: request.experimentId,
-      run: 1,
+      run: request.run,
       taskId: request.taskId,
       attempt: request.attempt,
     };
@@ -190,7 +190,7 @@ export class FakeCluster {
     await this.publish({
       v: 1,
       experimentId: request.experimentId,
-      run: 1,
+      run: request.run,
       taskId: request.taskId,
       attempt: request.attempt,
       state: 'COMPLETED',
