@@ -108,6 +108,7 @@ export async function runPacedTasks(options: PacedOptions): Promise<PacedResult>
             {
               v: 1,
               experimentId,
+              run: 1,
               taskId,
               attempt: 1,
               taskType: 'echo',

@@ -19,6 +19,7 @@ function echo(experimentId: string, taskId: string, priority: number, sleepMs = 
   return {
     v: 1,
     experimentId,
+    run: 1,
     taskId,
     attempt: 1,
     taskType: 'echo',

@@ -82,7 +82,7 @@ describe('end to end: tasks that run in rounds', () => {
       v: 1,
       type: 'CANCEL_TASK',
       experimentId,
-      run: 1,
+      run: 2,
       reason: 'the user cancelled the experiment',
       requestedAt: new Date().toISOString(),
     });

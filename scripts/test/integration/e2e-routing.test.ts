@@ -21,6 +21,7 @@ function request(experimentId: string, taskId: string, extra: Partial<TaskReques
   return {
     v: 1,
     experimentId,
+    run: 1,
     taskId,
     attempt: 1,
     taskType: 'echo',

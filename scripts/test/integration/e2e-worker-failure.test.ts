@@ -38,6 +38,7 @@ describe('end to end: a worker killed mid-task', () => {
     await cluster.broker.request({
       v: 1,
       experimentId,
+      run: 1,
       taskId: 'long',
       attempt: 1,
       taskType: 'echo',
