@@ -80,11 +80,15 @@ export class ExperimentDriver {
     this.parts.runAttempts.remember(experiment.id, experiment.run, first);
   }
 
-  /** Dispatches, then fails every experiment that has a task whose params cannot be rendered. */
+  /**
+   * Dispatches, then fails every experiment that has a task whose request cannot be built or sent for
+   * good (its params cannot be rendered, the wire refuses it) — never leaving it RUNNING with nothing
+   * in flight. A retryable failure is thrown after that: its tasks are left to be dispatched again.
+   */
   async dispatch(groups: readonly DispatchGroup[]): Promise<void> {
     const nonEmpty = groups.filter((group) => group.tasks.length > 0);
     if (nonEmpty.length === 0) return;
-    const { unrunnable } = await this.parts.dispatcher.dispatch(nonEmpty);
+    const { unrunnable, retryableFailure } = await this.parts.dispatcher.dispatch(nonEmpty);
     const failed = new Set<string>();
     for (const task of unrunnable) {
       if (failed.has(task.experimentId)) continue;
@@ -94,6 +98,7 @@ export class ExperimentDriver {
         attempt: task.attempt,
       });
     }
+    if (retryableFailure !== undefined) throw retryableFailure;
   }
 
   /**
