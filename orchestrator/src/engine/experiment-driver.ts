@@ -23,6 +23,9 @@ export interface EngineParts {
 
 const ENGINE = 'engine';
 
+/** The task an experiment stops because of, for the audit trail; empty when no one task is to blame. */
+export type FailureDetails = { taskId: string; attempt: number } | Record<string, never>;
+
 /**
  * The steps that move one experiment run, shared by user actions, event handling and recovery.
  * Each is idempotent and keyed on the state it finds, so any of them may be repeated after a crash
@@ -107,7 +110,7 @@ export class ExperimentDriver {
    * stays executed for a resume. The cancel is best effort — a crash right before it leaves the
    * other branches running to their end, whose results are then recorded like any other.
    */
-  fail(experimentId: string, reason: string, details: { taskId: string; attempt: number }): Promise<void> {
+  fail(experimentId: string, reason: string, details: FailureDetails): Promise<void> {
     return this.stop(experimentId, 'FAILED', reason, details);
   }
 
@@ -116,7 +119,7 @@ export class ExperimentDriver {
     experimentId: string,
     to: 'FAILED' | 'CANCELLED',
     reason: string,
-    details: { taskId: string; attempt: number },
+    details: FailureDetails,
   ): Promise<void> {
     const { changed, experiment } = await this.parts.states.transitionExperiment(
       experimentId,
