@@ -136,6 +136,22 @@ describe('POST /api/experiments with inputs that would break a limit', () => {
   });
 });
 
+describe('POST /api/experiments with inputs deeper than the state store holds', () => {
+  it('answers 400 naming the field for inputs past 31 levels, and accepts them at 31', async () => {
+    const type = env.type('plain');
+    await env.putDag({ type, tasks: [{ id: 'a', type: 'echo' }] });
+    // The inputs object is the first level.
+    const tooDeep = await env.request('/api/experiments', { body: { type, inputs: { v: nested(31) } } });
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body['error']).toMatchObject({
+      code: 'BAD_REQUEST',
+      field: 'inputs',
+      message: expect.stringContaining('nested deeper than 31 levels'),
+    });
+    await env.waitForState(await env.submit(type, { v: nested(30) }), 'COMPLETED');
+  });
+});
+
 describe('a dispatch that fails for good', () => {
   it('fails the task and the experiment with the reason when upstream outputs render too deep', async () => {
     const type = env.type('deep-outputs');
