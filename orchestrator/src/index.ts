@@ -111,5 +111,6 @@ export type { AppDeps } from './api/app';
 export type { ExperimentView, TaskRunView, TaskView } from './api/experiment-view';
 export { DagNotFoundError } from './errors/dag-not-found-error';
 export { ExperimentInputError } from './errors/experiment-input-error';
+export { ExperimentInputLimitError } from './errors/experiment-input-limit-error';
 export { ExperimentNotFoundError } from './errors/experiment-not-found-error';
 export { ExperimentStateError } from './errors/experiment-state-error';

@@ -41,6 +41,8 @@ export interface OrchestratorOptions {
     Pick<LeaderElectionOptions, 'heartbeatMs' | 'heartbeatTimeoutMs' | 'lockWaitSeconds'> | undefined;
   /** Most task events per store transaction. Default 500. */
   batchSize?: number | undefined;
+  /** Overrides `config.orchestrator.reconcile*`, e.g. a short interval for tests. */
+  reconciler?: { intervalMs?: number | undefined; maxPerPass?: number | undefined } | undefined;
   /** How long in-flight HTTP requests and event batches may take to finish on close. Default 30 s. */
   drainTimeoutMs?: number | undefined;
 }
@@ -140,6 +142,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       topology,
       logger,
       batchSize: this.options.batchSize,
+      reconcileIntervalMs: this.options.reconciler?.intervalMs ?? config.orchestrator.reconcileIntervalMs,
+      reconcileMaxPerPass: this.options.reconciler?.maxPerPass ?? config.orchestrator.reconcileMaxPerPass,
     });
     this.engineValue = engine;
     this.resources.duties = duties;

@@ -71,6 +71,14 @@ export const configSchema = z.strictObject({
       dir: z.string().min(1).default('.wlm'),
     })
     .prefault({}),
+  orchestrator: z
+    .strictObject({
+      /** How often the leader looks for experiments RUNNING with nothing in flight (docs/recovery.md). */
+      reconcileIntervalMs: z.coerce.number().int().min(100).max(86_400_000).default(30_000),
+      /** Most experiments one reconciliation pass examines; the next pass goes on from there. */
+      reconcileMaxPerPass: z.coerce.number().int().min(1).max(100_000).default(200),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -30,6 +30,8 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_ADMIN_EMAIL: { path: ['smtp', 'adminEmail'] },
     WLM_STACK_DIR: { path: ['stack', 'dir'] },
     WLM_LOG_LEVEL: { path: ['log', 'level'] },
+    WLM_ORCHESTRATOR_RECONCILE_INTERVAL_MS: { path: ['orchestrator', 'reconcileIntervalMs'] },
+    WLM_ORCHESTRATOR_RECONCILE_MAX_PER_PASS: { path: ['orchestrator', 'reconcileMaxPerPass'] },
   };
 
 export interface LoadConfigOptions {

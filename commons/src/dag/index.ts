@@ -33,7 +33,7 @@ export type { DagLike } from './topology';
 export { templateReferences } from './template-syntax';
 export type { InputReference, TaskOutputReference, TemplateReference } from './template-syntax';
 export { renderParams, smallestRendering } from './render-params';
-export { paramsLimitProblems } from './wire-limits';
+export { jsonNestingDepth, paramsLimitProblems } from './wire-limits';
 export type { ParamsLimitWording } from './wire-limits';
 export type { TemplateContext } from './render-params';
 // JsonValue itself is exported by the wire module; exporting it here too would clash in the package index.

@@ -10,7 +10,7 @@ import { taskLabel } from './schema-issues';
  * measure of the wire's {@link MAX_JSON_DEPTH}. Counting stops one past `limit`: that is enough to
  * tell, and it keeps hostile input from costing more. Iterative, so no input exhausts the stack.
  */
-function nestingDepth(value: unknown, limit: number): number {
+export function jsonNestingDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
   let deepest = 0;
   const stack: { node: unknown; level: number }[] = [{ node: value, level: 1 }];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
@@ -41,7 +41,7 @@ export interface ParamsLimitWording {
 export function paramsLimitProblems(params: JsonObject, wording: ParamsLimitWording = {}): string[] {
   const subject = wording.subject ?? 'params';
   const problems: string[] = [];
-  if (nestingDepth(params, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+  if (jsonNestingDepth(params, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
     problems.push(`${subject} nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`);
   }
   const bytes = jsonByteLength(params);

@@ -4,6 +4,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DagNotFoundError } from '../errors/dag-not-found-error';
 import { ExperimentConflictError } from '../errors/experiment-conflict-error';
 import { ExperimentInputError } from '../errors/experiment-input-error';
+import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { ExperimentStateError } from '../errors/experiment-state-error';
 import { StoreInputError } from '../errors/store-input-error';
@@ -42,6 +43,9 @@ function toApiError(error: unknown): ApiError | undefined {
     return new ApiError(400, error.code, error.message, {
       missing: error.missing.map((input) => input.name),
     });
+  }
+  if (error instanceof ExperimentInputLimitError) {
+    return new ApiError(400, error.code, error.message, { problems: [...error.problems] });
   }
   if (error instanceof StoreInputError)
     return new ApiError(400, 'BAD_REQUEST', error.message, { field: error.field });

@@ -8,6 +8,7 @@ import { EventProcessor } from './event-processor';
 import type { EngineParts } from './experiment-driver';
 import { LeaderDuties } from './leader-duties';
 import { AmqpMessaging } from './messaging';
+import { Reconciler } from './reconciler';
 import { RunAttempts } from './run-attempts';
 
 export interface EngineWiring {
@@ -18,6 +19,9 @@ export interface EngineWiring {
   logger: Logger;
   batchSize?: number | undefined;
   batchWaitMs?: number | undefined;
+  /** The leader's reconciler: pause between passes (default 30 s), experiments per pass (default 200). */
+  reconcileIntervalMs?: number | undefined;
+  reconcileMaxPerPass?: number | undefined;
 }
 
 export interface EngineAssembly {
@@ -26,6 +30,7 @@ export interface EngineAssembly {
   dispatcher: Dispatcher;
   catalog: DagCatalog;
   duties: LeaderDuties;
+  reconciler: Reconciler;
 }
 
 /** Builds the engine's parts around the stores and the broker. */
@@ -45,14 +50,23 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
   };
   const engine = new Engine(parts);
   const processor = new EventProcessor(parts, engine.driver);
+  const reconciler = new Reconciler({
+    states: wiring.states,
+    dags: wiring.dags,
+    driver: engine.driver,
+    logger,
+    intervalMs: wiring.reconcileIntervalMs,
+    maxPerPass: wiring.reconcileMaxPerPass,
+  });
   const duties = new LeaderDuties({
     amqp: wiring.amqp,
     topology: wiring.topology,
     engine,
     processor,
+    reconciler,
     logger,
     ...(wiring.batchSize === undefined ? {} : { batchSize: wiring.batchSize }),
     ...(wiring.batchWaitMs === undefined ? {} : { batchWaitMs: wiring.batchWaitMs }),
   });
-  return { engine, catalog, duties, dispatcher };
+  return { engine, catalog, duties, dispatcher, reconciler };
 }

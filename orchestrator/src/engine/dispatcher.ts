@@ -1,4 +1,4 @@
-import { TemplateResolutionError } from '@wlm/commons';
+import { isRetryableError } from '@wlm/commons';
 import type { Logger, TaskRequestInput } from '@wlm/commons';
 import type { DagStore, ReadyTask, TaskStateChange } from '../domain/dag-store';
 import type { AuditEventInput, StateStore, TaskRunUpdate } from '../domain/state-store';
@@ -18,7 +18,10 @@ export interface DispatchGroup {
 /** Dispatch records written at once; beyond this, dispatching waits for the oldest (backpressure). */
 const MAX_RECORDS_IN_FLIGHT = 64;
 
-/** A node whose params could not be rendered: it can never run, so its experiment must fail. */
+/**
+ * A node whose request cannot be built or sent for good — its params cannot be rendered, the wire
+ * refuses the request: no later try could do better, so it fails and so does its experiment.
+ */
 export interface UnrunnableTask {
   experimentId: string;
   run: number;
@@ -30,6 +33,11 @@ export interface UnrunnableTask {
 export interface DispatchResult {
   dispatched: number;
   unrunnable: UnrunnableTask[];
+  /**
+   * The first retryable failure (the broker unreachable), if any: the requests it stopped were not
+   * recorded and their nodes stay as they were, for the caller to dispatch again.
+   */
+  retryableFailure?: unknown;
 }
 
 interface Prepared {
@@ -73,25 +81,29 @@ export class Dispatcher {
             reason: group.reason,
           });
         } catch (error) {
-          if (!(error instanceof TemplateResolutionError)) throw error;
-          unrunnable.push({
-            experimentId: task.experimentId,
-            run: task.run,
-            taskId: task.taskId,
-            attempt,
-            reason: error.message,
-          });
+          if (isRetryableError(error)) throw error;
+          unrunnable.push(unrunnableTask(task, attempt, error));
         }
       }
     }
-    if (unrunnable.length > 0) await this.recordUnrunnable(unrunnable);
-    if (prepared.length === 0) return { dispatched: 0, unrunnable };
 
     const outcomes = await Promise.allSettled(
       prepared.map(({ request }) => this.messaging.publishTaskRequest(request)),
     );
-    crashPoint('after-publish');
-    const published = prepared.filter((_, index) => outcomes[index]?.status === 'fulfilled');
+    if (prepared.length > 0) crashPoint('after-publish');
+    const published: Prepared[] = [];
+    let retryableFailure: unknown;
+    prepared.forEach((entry, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.status === 'fulfilled') published.push(entry);
+      else if (isRetryableError(outcome?.reason)) retryableFailure ??= outcome?.reason;
+      // The wire (the codec's validation) refused the request: sending it again cannot help.
+      else {
+        const { experimentId, taskId, attempt } = entry.request;
+        unrunnable.push(unrunnableTask({ experimentId, run: entry.run, taskId }, attempt, outcome?.reason));
+      }
+    });
+    if (unrunnable.length > 0) await this.recordUnrunnable(unrunnable);
     if (published.length > 0) await this.record(published);
     for (const { request } of published) {
       this.logger.debug(
@@ -99,10 +111,10 @@ export class Dispatcher {
         'task dispatched',
       );
     }
-    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
-    // Those published get recorded; the rest stay PENDING and go out again when the caller retries.
-    if (failure !== undefined) throw failure.reason;
-    return { dispatched: published.length, unrunnable };
+    // Those published get recorded; the rest stay as they were and go out again when the caller retries.
+    const result: DispatchResult = { dispatched: published.length, unrunnable };
+    if (retryableFailure !== undefined) result.retryableFailure = retryableFailure;
+    return result;
   }
 
   /** Resolves once every record started so far is written (or its failure logged): call before closing the stores. */
@@ -166,6 +178,20 @@ export class Dispatcher {
       })),
     );
   }
+}
+
+function unrunnableTask(
+  task: Pick<ReadyTask, 'experimentId' | 'run' | 'taskId'>,
+  attempt: number,
+  error: unknown,
+): UnrunnableTask {
+  return {
+    experimentId: task.experimentId,
+    run: task.run,
+    taskId: task.taskId,
+    attempt,
+    reason: error instanceof Error ? error.message : String(error),
+  };
 }
 
 function queuedRun(request: TaskRequestInput, run: number): TaskRunUpdate {

@@ -3,12 +3,13 @@ import type { ExperimentState } from '../domain/experiment-state';
 import type { JsonObject } from '../domain/json';
 import type { Experiment } from '../domain/records';
 import { ExperimentInputError } from '../errors/experiment-input-error';
+import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { ExperimentStateError } from '../errors/experiment-state-error';
 import { crashPoint } from './crash-point';
 import { ExperimentDriver } from './experiment-driver';
 import type { EngineParts } from './experiment-driver';
-import { missingInputs } from './required-inputs';
+import { inputLimitProblems, missingInputs } from './required-inputs';
 import type { DagDefinition } from '@wlm/commons';
 
 export interface SubmitRequest {
@@ -61,12 +62,15 @@ export class Engine {
    * it, should the first submission have died half-way.
    *
    * @throws DagNotFoundError when the type has no DAG; ExperimentInputError when inputs the DAG uses
-   *   are missing; ExperimentConflictError when the key was used for a different request.
+   *   are missing; ExperimentInputLimitError when they would render a task's params past a limit of
+   *   the wire; ExperimentConflictError when the key was used for a different request.
    */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const entry = await this.parts.catalog.latest(request.type);
     const missing = missingInputs(entry.requiredInputs, request.inputs);
     if (missing.length > 0) throw new ExperimentInputError(request.type, missing);
+    const beyondLimits = inputLimitProblems(entry.dag.definition, request.inputs);
+    if (beyondLimits.length > 0) throw new ExperimentInputLimitError(request.type, beyondLimits);
     const { experiment, created } = await this.parts.states.createExperiment({
       type: request.type,
       dagVersion: entry.dag.version,

@@ -23,6 +23,9 @@ export interface EngineParts {
 
 const ENGINE = 'engine';
 
+/** The task an experiment stops because of, for the audit trail; empty when no one task is to blame. */
+export type FailureDetails = { taskId: string; attempt: number } | Record<string, never>;
+
 /**
  * The steps that move one experiment run, shared by user actions, event handling and recovery.
  * Each is idempotent and keyed on the state it finds, so any of them may be repeated after a crash
@@ -80,11 +83,15 @@ export class ExperimentDriver {
     this.parts.runAttempts.remember(experiment.id, experiment.run, first);
   }
 
-  /** Dispatches, then fails every experiment that has a task whose params cannot be rendered. */
+  /**
+   * Dispatches, then fails every experiment that has a task whose request cannot be built or sent for
+   * good (its params cannot be rendered, the wire refuses it) — never leaving it RUNNING with nothing
+   * in flight. A retryable failure is thrown after that: its tasks are left to be dispatched again.
+   */
   async dispatch(groups: readonly DispatchGroup[]): Promise<void> {
     const nonEmpty = groups.filter((group) => group.tasks.length > 0);
     if (nonEmpty.length === 0) return;
-    const { unrunnable } = await this.parts.dispatcher.dispatch(nonEmpty);
+    const { unrunnable, retryableFailure } = await this.parts.dispatcher.dispatch(nonEmpty);
     const failed = new Set<string>();
     for (const task of unrunnable) {
       if (failed.has(task.experimentId)) continue;
@@ -94,6 +101,7 @@ export class ExperimentDriver {
         attempt: task.attempt,
       });
     }
+    if (retryableFailure !== undefined) throw retryableFailure;
   }
 
   /**
@@ -102,7 +110,7 @@ export class ExperimentDriver {
    * stays executed for a resume. The cancel is best effort — a crash right before it leaves the
    * other branches running to their end, whose results are then recorded like any other.
    */
-  fail(experimentId: string, reason: string, details: { taskId: string; attempt: number }): Promise<void> {
+  fail(experimentId: string, reason: string, details: FailureDetails): Promise<void> {
     return this.stop(experimentId, 'FAILED', reason, details);
   }
 
@@ -111,7 +119,7 @@ export class ExperimentDriver {
     experimentId: string,
     to: 'FAILED' | 'CANCELLED',
     reason: string,
-    details: { taskId: string; attempt: number },
+    details: FailureDetails,
   ): Promise<void> {
     const { changed, experiment } = await this.parts.states.transitionExperiment(
       experimentId,

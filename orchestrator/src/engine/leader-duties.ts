@@ -4,12 +4,15 @@ import type { AmqpConnection, ConsumerHandle, Logger, TaskEvent, WlmTopology } f
 import { Batcher } from './batcher';
 import type { Engine } from './engine';
 import type { EventProcessor } from './event-processor';
+import type { Reconciler } from './reconciler';
 
 export interface LeaderDutiesOptions {
   amqp: AmqpConnection;
   topology: WlmTopology;
   engine: Engine;
   processor: EventProcessor;
+  /** Runs while this instance leads and consumes: finds experiments with nothing in flight. */
+  reconciler?: Reconciler | undefined;
   logger: Logger;
   /** Most events per batch (one MySQL and one Neo4j transaction). Default 500. */
   batchSize?: number;
@@ -71,6 +74,7 @@ export class LeaderDuties {
         return;
       }
       this.consumer = consumer;
+      this.options.reconciler?.start(signal);
       if (failed.length > 0) void this.retryRecovery(failed, signal);
     });
   }
@@ -88,6 +92,7 @@ export class LeaderDuties {
         this.logger.info('stopped consuming task events');
       }
       await this.batcher.idle();
+      await this.options.reconciler?.stopped();
     });
   }
 

@@ -1,4 +1,4 @@
-import { templateReferences } from '@wlm/commons';
+import { paramsLimitProblems, smallestRendering, templateReferences } from '@wlm/commons';
 import type { DagDefinition } from '@wlm/commons';
 import type { JsonObject } from '../domain/json';
 
@@ -25,4 +25,20 @@ export function requiredInputs(definition: DagDefinition): RequiredInput[] {
 /** The required inputs `inputs` lacks (own keys only, like the renderer). */
 export function missingInputs(required: readonly RequiredInput[], inputs: JsonObject): RequiredInput[] {
   return required.filter(({ name }) => !Object.hasOwn(inputs, name));
+}
+
+/**
+ * The wire's limits on the params of every task that uses inputs, rendered with `inputs` (upstream
+ * outputs, not known yet, count as the least they can render to): what the inputs add may make a
+ * task's params too deep or too large to dispatch. The definition itself was checked when it was put.
+ */
+export function inputLimitProblems(definition: DagDefinition, inputs: JsonObject): string[] {
+  return definition.tasks.flatMap((task) => {
+    const params = task.params ?? {};
+    if (!templateReferences(params).some((reference) => reference.kind === 'input')) return [];
+    return paramsLimitProblems(smallestRendering(params, inputs), {
+      subject: 'params rendered with the inputs',
+      smallest: true,
+    }).map((problem) => `task "${task.id}": ${problem}`);
+  });
 }

@@ -1,4 +1,4 @@
-import { renderParams } from '@wlm/commons';
+import { MessageValidationError, paramsLimitProblems, renderParams } from '@wlm/commons';
 import type { TaskRequestInput } from '@wlm/commons';
 import type { ReadyTask } from '../domain/dag-store';
 import { retryPolicyFor } from './attempts';
@@ -12,7 +12,9 @@ export interface RequestExperiment {
  * The TaskRequest for one ready node: params rendered with the experiment's inputs and the upstream
  * outputs, the DAG's retry policy (shifted for attempts past the first), timeout and constraints.
  *
- * @throws TemplateResolutionError when a template names an output the upstream task did not produce.
+ * @throws TemplateResolutionError when a template names an output the upstream task did not produce;
+ *   MessageValidationError when the rendered params break a limit of the wire (upstream outputs can
+ *   make them deeper or larger than any check before the task was ready could see).
  */
 export function buildTaskRequest(
   task: ReadyTask,
@@ -24,6 +26,8 @@ export function buildTaskRequest(
     Object.entries(task.upstreamOutputs).map(([taskId, outputs]) => [taskId, { outputs }]),
   );
   const context = renderParams(task.context.params, { inputs: task.context.inputs, tasks });
+  const problems = paramsLimitProblems(context, { subject: 'rendered params' });
+  if (problems.length > 0) throw new MessageValidationError('TaskRequest', problems);
   const retry = retryPolicyFor(task.context.retry, attempt);
   const request: TaskRequestInput = {
     v: 1,

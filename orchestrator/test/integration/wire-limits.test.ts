@@ -103,3 +103,103 @@ describe('PUT /api/dags/:type refuses params the wire would refuse', () => {
     expect(Buffer.byteLength(JSON.stringify(request?.context))).toBe(MAX_CONTEXT_BYTES);
   });
 });
+
+describe('POST /api/experiments with inputs that would break a limit', () => {
+  it('answers 400 naming the task and the limit, and creates nothing', async () => {
+    const type = env.type('wrapped');
+    await env.putDag({
+      type,
+      tasks: [
+        { id: 'a', type: 'echo', params: { wrap: nested(10, '{{inputs.value}}') } },
+        // Five copies of a 900 kB input: more than the wire's 4 MiB, in a body under the API's 1 MB.
+        { id: 'b', type: 'echo', params: { copies: Array(5).fill('{{inputs.value}}') } },
+      ],
+    });
+    const response = await env.request('/api/experiments', {
+      body: { type, inputs: { value: nested(60) } },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body['error']).toMatchObject({
+      code: 'EXPERIMENT_INPUT_INVALID',
+      problems: [`task "a": params rendered with the inputs nested deeper than 64 levels (the wire's limit)`],
+    });
+    const big = 'x'.repeat(900_000);
+    const tooBig = await env.request('/api/experiments', { body: { type, inputs: { value: big } } });
+    expect(tooBig.status).toBe(400);
+    expect((tooBig.body['error'] as { problems: string[] }).problems).toEqual([
+      expect.stringMatching(
+        /^task "b": params rendered with the inputs take at least \d+ bytes as JSON, more than 4194304 \(the wire's limit\)$/,
+      ),
+    ]);
+    const listed = await env.request(`/api/experiments?type=${type}`);
+    expect(listed.body['items']).toEqual([]);
+  });
+});
+
+describe('POST /api/experiments with inputs deeper than the state store holds', () => {
+  it('answers 400 naming the field for inputs past 31 levels, and accepts them at 31', async () => {
+    const type = env.type('plain');
+    await env.putDag({ type, tasks: [{ id: 'a', type: 'echo' }] });
+    // The inputs object is the first level.
+    const tooDeep = await env.request('/api/experiments', { body: { type, inputs: { v: nested(31) } } });
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body['error']).toMatchObject({
+      code: 'BAD_REQUEST',
+      field: 'inputs',
+      message: expect.stringContaining('nested deeper than 31 levels'),
+    });
+    await env.waitForState(await env.submit(type, { v: nested(30) }), 'COMPLETED');
+  });
+});
+
+describe('a dispatch that fails for good', () => {
+  it('fails the task and the experiment with the reason when upstream outputs render too deep', async () => {
+    const type = env.type('deep-outputs');
+    await env.putDag({
+      type,
+      tasks: [
+        { id: 'a', type: 'echo' },
+        { id: 'b', type: 'echo', after: ['a'], params: { wrap: nested(40, '{{tasks.a.outputs.deep}}') } },
+      ],
+    });
+    env.cluster.behave(() => ({ kind: 'complete', outputs: { deep: nested(29) } }));
+    const response = await env.request('/api/experiments', { body: { type } });
+    expect(response.status).toBe(201);
+    const id = String(response.body['id']);
+    const failed = await env.waitForState(id, 'FAILED');
+    expect(failed.failureReason).toBe(
+      `task b cannot start: invalid TaskRequest: rendered params nested deeper than 64 levels (the wire's limit)`,
+    );
+    expect(failed.tasks.find((task) => task.taskId === 'b')).toMatchObject({
+      state: 'FAILED',
+      runs: [
+        { attempt: 1, state: 'FAILED', reason: expect.stringContaining('nested deeper than 64 levels') },
+      ],
+    });
+    expect(env.cluster.requestsOf(id).map((request) => request.taskId)).toEqual(['a']);
+    expect(await env.db.count('running_experiments', 'experiment_id = ?', [id])).toBe(0);
+  });
+
+  it('fails them when upstream outputs render too large', async () => {
+    const type = env.type('big-outputs');
+    await env.putDag({
+      type,
+      tasks: [
+        { id: 'a', type: 'echo' },
+        {
+          id: 'b',
+          type: 'echo',
+          after: ['a'],
+          params: { one: '{{tasks.a.outputs.text}}', two: '{{tasks.a.outputs.text}}' },
+        },
+      ],
+    });
+    env.cluster.behave(() => ({ kind: 'complete', outputs: { text: 'x'.repeat(MAX_CONTEXT_BYTES / 2) } }));
+    const id = await env.submit(type);
+    const failed = await env.waitForState(id, 'FAILED');
+    expect(failed.failureReason).toMatch(
+      /^task b cannot start: invalid TaskRequest: rendered params take \d+ bytes as JSON, more than 4194304 \(the wire's limit\)$/,
+    );
+    expect(await env.db.count('running_experiments', 'experiment_id = ?', [id])).toBe(0);
+  });
+});
