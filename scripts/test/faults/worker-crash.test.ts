@@ -64,3 +64,43 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     expect(executions).toBeLessThanOrEqual(ids.length + SLOTS);
   },
 );
+
+it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
+  'round %i: every worker killed at once loses nothing, and only cut-short tasks start again',
+  async (round) => {
+    for (const name of [`all${round}a`, `all${round}b`]) {
+      await system.cluster.startWorker({ name, tasks: LEDGER_PLUGIN, slots: SLOTS });
+    }
+    // Every worker of the cluster dies, those earlier rounds started too: each has SLOTS slots.
+    const victims = [...system.cluster.workers].filter(([, worker]) => worker.running).map(([id]) => id);
+    const type = await system.putDag(`pair${round}`, { a: [], b: ['a'] }, 2_000);
+    const before = system.executions().length;
+    const ids = await system.submit(type, 2 * SLOTS);
+    await waitUntil('both victims busy', () => system.executions().length - before >= 2 * SLOTS, 60_000);
+    for (const victim of victims) system.cluster.worker(victim).kill('SIGKILL');
+    const killedAt = Date.now();
+    await system.cluster.startWorker({ name: `after${round}`, tasks: LEDGER_PLUGIN, slots: SLOTS });
+
+    const ended = await system.settle(ids, 240_000);
+    const counts = [...system.executionsPerTask()].filter(([task]) =>
+      ids.some((id) => task.startsWith(`${id}/`)),
+    );
+    const executions = system.executions().length - before;
+    recordRound({
+      scenario: `every worker (${SLOTS} slots each) SIGKILLed at once, one new worker started (1 scheduler)`,
+      faults: victims.length,
+      experiments: ids.length,
+      tasks: ids.length * 2,
+      executions,
+      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
+      duplicated: counts.filter(([, count]) => count > 1).length,
+      recoveryMs: Date.now() - killedAt,
+    });
+
+    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
+    expect(counts).toHaveLength(ids.length * 2);
+    expect(counts.filter(([, count]) => count > 2)).toEqual([]);
+    // At most the tasks the killed workers were running start a second time.
+    expect(executions).toBeLessThanOrEqual(ids.length * 2 + victims.length * SLOTS);
+  },
+);

@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultSystem, LEDGER_PLUGIN, REPEAT, recordRound } from './support/fault-system';
+
+/*
+ * Fault: one scheduler of two SIGKILLed under load, then both, each started again. The requests they
+ * held unacknowledged go back to the queue and are placed by whoever takes them; the placement fence
+ * keeps every attempt to one assignment, so every task must have executed exactly once.
+ */
+
+jest.setTimeout(600_000);
+
+let system: FaultSystem;
+
+beforeAll(async () => {
+  system = await FaultSystem.start();
+  await system.cluster.startScheduler();
+  await system.cluster.startScheduler({ ownAgent: true });
+  for (const name of ['w1', 'w2']) await system.cluster.startWorker({ name, tasks: LEDGER_PLUGIN, slots: 8 });
+  await system.startOrchestrator('o');
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
+  'round %i: kills of one scheduler, then of both, neither lose nor repeat a task',
+  async (round) => {
+    const type = await system.putDag(`steps${round}`, { a: [], b: ['a'], c: ['b'] }, 500);
+    const before = system.executions().length;
+    const ids = await system.submit(type, 20);
+
+    await sleep(1_000);
+    const [first] = system.cluster.schedulers.filter((scheduler) => scheduler.running);
+    first?.kill('SIGKILL');
+    await system.cluster.startScheduler();
+    await sleep(1_000);
+    for (const scheduler of system.cluster.schedulers) scheduler.kill('SIGKILL');
+    await system.cluster.startScheduler();
+    await system.cluster.startScheduler({ ownAgent: true });
+    const lastFault = Date.now();
+
+    const ended = await system.settle(ids, 240_000);
+    const repeated = [...system.executionsPerTask()].filter(([, count]) => count > 1);
+    const executions = system.executions().length - before;
+    recordRound({
+      scenario: 'one scheduler of two SIGKILLed, then both, restarted (2 workers)',
+      faults: 3,
+      experiments: ids.length,
+      tasks: ids.length * 3,
+      executions,
+      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
+      duplicated: repeated.length,
+      recoveryMs: Date.now() - lastFault,
+    });
+
+    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
+    expect(repeated).toEqual([]);
+    expect(executions).toBe(ids.length * 3);
+  },
+);
