@@ -78,6 +78,12 @@ export class FaultSystem {
     return child;
   }
 
+  /** Sends the API calls to `child` from now on (it listens already). */
+  useOrchestrator(child: OrchestratorProcess): void {
+    if (child.url === undefined) throw new Error(`${child.name} does not listen`);
+    this.url = child.url;
+  }
+
   /** SIGKILLs every orchestrator process and waits for them to be gone. */
   async killOrchestrators(): Promise<void> {
     const alive = this.orchestrators.filter((child) => child.alive);
