@@ -122,7 +122,11 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private async open(): Promise<void> {
     const { config } = this.options;
     const logger = this.logger;
-    const states = await MysqlStateStore.open({ url: config.mysql.url, logger });
+    const states = await MysqlStateStore.open({
+      url: config.mysql.url,
+      logger,
+      timeoutMs: config.mysql.timeoutMs,
+    });
     this.resources.states = states;
     const dags = await Neo4jDagStore.open({ ...config.neo4j, logger });
     this.resources.dags = dags;
