@@ -34,6 +34,19 @@ export const configSchema = z.strictObject({
       timeoutMs: storeTimeoutMs,
     })
     .prefault({}),
+  /** The orchestrators' leader election (docs/recovery.md, "A change of leader"). */
+  leader: z
+    .strictObject({
+      /**
+       * MySQL drops a session of an orchestrator that has been silent this long — freeing the leader
+       * lock and rolling back its transactions — and a leader that cannot reach MySQL gives the
+       * leadership up well within it. A standby takes over after at most this long.
+       */
+      leaseSeconds: z.coerce.number().int().min(2).max(3600).default(10),
+      /** How long a deposed leader waits for the event batch in hand before handing its events back. */
+      handoverTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(3000),
+    })
+    .prefault({}),
   http: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),

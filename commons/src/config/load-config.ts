@@ -17,6 +17,8 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_NEO4J_USER: { path: ['neo4j', 'user'] },
     WLM_NEO4J_PASSWORD: { path: ['neo4j', 'password'] },
     WLM_NEO4J_TIMEOUT_MS: { path: ['neo4j', 'timeoutMs'] },
+    WLM_LEADER_LEASE_SECONDS: { path: ['leader', 'leaseSeconds'] },
+    WLM_LEADER_HANDOVER_TIMEOUT_MS: { path: ['leader', 'handoverTimeoutMs'] },
     WLM_HTTP_HOST: { path: ['http', 'host'] },
     WLM_HTTP_PORT: { path: ['http', 'port'] },
     WLM_API_TOKEN: { path: ['api', 'tokens'], list: true },
