@@ -81,6 +81,8 @@ export type {
 export { ExperimentConflictError } from './errors/experiment-conflict-error';
 export { MigrationError } from './errors/migration-error';
 export { StoreDataError } from './errors/store-data-error';
+export { StoreTimeoutError } from './errors/store-timeout-error';
+export type { TimedOutStore } from './errors/store-timeout-error';
 export { StoreInputError } from './errors/store-input-error';
 
 export { MysqlStateStore } from './stores/mysql/mysql-state-store';

@@ -122,7 +122,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private async open(): Promise<void> {
     const { config } = this.options;
     const logger = this.logger;
-    const states = await MysqlStateStore.open({ url: config.mysql.url, logger });
+    const states = await MysqlStateStore.open({
+      url: config.mysql.url,
+      logger,
+      timeoutMs: config.mysql.timeoutMs,
+      // A session silent for a lease is dropped with its transaction: a leader cut off mid-batch
+      // cannot keep rows locked against its successor.
+      sessionTimeoutSeconds: config.leader.leaseSeconds,
+    });
     this.resources.states = states;
     const dags = await Neo4jDagStore.open({ ...config.neo4j, logger });
     this.resources.dags = dags;
@@ -144,6 +151,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       batchSize: this.options.batchSize,
       reconcileIntervalMs: this.options.reconciler?.intervalMs ?? config.orchestrator.reconcileIntervalMs,
       reconcileMaxPerPass: this.options.reconciler?.maxPerPass ?? config.orchestrator.reconcileMaxPerPass,
+      handoverTimeoutMs: config.leader.handoverTimeoutMs,
     });
     this.engineValue = engine;
     this.resources.duties = duties;
@@ -187,6 +195,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       url: config.mysql.url,
       logger: this.logger,
       candidateId: this.instanceId,
+      ...leaseTimings(config.leader.leaseSeconds),
       ...this.options.election,
     });
     this.resources.election = election;
@@ -242,6 +251,21 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.currentState = state;
     this.emit('state', state);
   }
+}
+
+/**
+ * Election timings for a lease of `leaseSeconds`: the server frees the lock of a session silent that
+ * long, and the leader, renewing every tenth of it, gives up after three tenths without an answer —
+ * well before a standby can win (docs/recovery.md, "A change of leader").
+ */
+function leaseTimings(
+  leaseSeconds: number,
+): Required<Pick<LeaderElectionOptions, 'heartbeatMs' | 'heartbeatTimeoutMs' | 'sessionTimeoutSeconds'>> {
+  return {
+    heartbeatMs: leaseSeconds * 100,
+    heartbeatTimeoutMs: leaseSeconds * 200,
+    sessionTimeoutSeconds: leaseSeconds,
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

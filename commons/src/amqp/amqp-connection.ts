@@ -293,8 +293,8 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
     }
     return {
       queue,
-      cancel: async () => {
-        await consumer.stop();
+      cancel: async (cancelOptions) => {
+        await consumer.stop(cancelOptions);
         this.consumers.delete(consumer);
       },
     };

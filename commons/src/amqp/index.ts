@@ -24,7 +24,13 @@ export type {
   AmqpReconnectOptions,
 } from './connection-options';
 export type { PublishOptions } from './publish-options';
-export type { ConsumeOptions, ConsumerHandle, Delivery, MessageHandler } from './queue-consumer';
+export type {
+  CancelOptions,
+  ConsumeOptions,
+  ConsumerHandle,
+  Delivery,
+  MessageHandler,
+} from './queue-consumer';
 export { DEAD_LETTER_HEADERS } from './dead-letter';
 export { WlmTopology, MAX_PRIORITY, declareTopology, deleteTopology, mergeTopology } from './topology';
 export type { BindingSpec, ExchangeSpec, ExchangeType, QueueSpec, TopologySpec } from './topology';

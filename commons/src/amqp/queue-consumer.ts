@@ -33,10 +33,20 @@ export interface ConsumeOptions {
   retryDelayMs?: number;
 }
 
+/** How a consumer stops. */
+export interface CancelOptions {
+  /**
+   * How long to wait for running handlers. Past it the channel is closed anyway, so the broker puts
+   * their deliveries back in the queue for another consumer; the handlers run on, and their
+   * settlements are skipped. Default: no limit.
+   */
+  handlerTimeoutMs?: number;
+}
+
 /** A running consumer; {@link cancel} stops it and waits for its handlers. */
 export interface ConsumerHandle {
   readonly queue: string;
-  cancel(): Promise<void>;
+  cancel(options?: CancelOptions): Promise<void>;
 }
 
 export interface QueueConsumerDependencies<S extends z.ZodType> {
@@ -106,13 +116,16 @@ export class QueueConsumer<S extends z.ZodType> {
     return promise;
   }
 
-  /** Cancels the subscription, waits for running handlers, closes the channel. Idempotent. */
-  stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+  /**
+   * Cancels the subscription, waits for running handlers (see {@link CancelOptions}), closes the
+   * channel. Idempotent: a second call returns the first one's promise.
+   */
+  stop(options: CancelOptions = {}): Promise<void> {
+    this.stopping ??= this.doStop(options.handlerTimeoutMs);
     return this.stopping;
   }
 
-  private async doStop(): Promise<void> {
+  private async doStop(handlerTimeoutMs: number | undefined): Promise<void> {
     clearTimeout(this.resubscribeTimer);
     await this.attaching?.promise.catch(() => undefined);
     const state = this.current;
@@ -122,7 +135,12 @@ export class QueueConsumer<S extends z.ZodType> {
       await state.channel.cancel(state.consumerTag).catch(() => undefined);
     }
     this.stopSignal.abort();
-    await this.whenIdle();
+    if (!(await this.idleWithin(handlerTimeoutMs))) {
+      this.log.warn(
+        { handlers: this.inFlight, handlerTimeoutMs },
+        'handlers still running; closing the channel so their deliveries go back to the queue',
+      );
+    }
     if (state && !state.closed) await state.channel.close().catch(() => undefined);
   }
 
@@ -276,6 +294,21 @@ export class QueueConsumer<S extends z.ZodType> {
       messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : undefined,
       headers: typeof headers === 'object' && headers !== null ? (headers as Record<string, unknown>) : {},
     };
+  }
+
+  /** True once no handler runs; false if some still run after `timeoutMs`. */
+  private async idleWithin(timeoutMs: number | undefined): Promise<boolean> {
+    if (timeoutMs === undefined) {
+      await this.whenIdle();
+      return true;
+    }
+    const timer = new AbortController();
+    const idle = await Promise.race([
+      this.whenIdle().then(() => true),
+      sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false),
+    ]);
+    timer.abort();
+    return idle;
   }
 
   private whenIdle(): Promise<void> {

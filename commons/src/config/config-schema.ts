@@ -3,6 +3,8 @@ import { computeResourceSchema } from '../remote/compute-resource';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7373');
+/** A store call's time limit: long enough for a 500-event batch, short enough to fail over. */
+const storeTimeoutMs = z.coerce.number().int().min(100).max(600_000).default(10_000);
 const url = (protocols: readonly string[]) =>
   z.url().refine((value) => protocols.some((p) => value.startsWith(`${p}://`)), {
     message: `expected a ${protocols.join(' or ')}:// URL`,
@@ -19,6 +21,8 @@ export const configSchema = z.strictObject({
   mysql: z
     .strictObject({
       url: url(['mysql']).default('mysql://root@127.0.0.1:3306/wlm'),
+      /** Longest a store call may take, retries included; past it the call fails, retryably. */
+      timeoutMs: storeTimeoutMs,
     })
     .prefault({}),
   neo4j: z
@@ -26,6 +30,21 @@ export const configSchema = z.strictObject({
       url: url(['bolt', 'neo4j']).default('bolt://127.0.0.1:7687'),
       user: z.string().min(1).default('neo4j'),
       password: z.string().min(8).default('wlm-dev-password'),
+      /** Longest a store call may take, retries included; past it the call fails, retryably. */
+      timeoutMs: storeTimeoutMs,
+    })
+    .prefault({}),
+  /** The orchestrators' leader election (docs/recovery.md, "A change of leader"). */
+  leader: z
+    .strictObject({
+      /**
+       * MySQL drops a session of an orchestrator that has been silent this long — freeing the leader
+       * lock and rolling back its transactions — and a leader that cannot reach MySQL gives the
+       * leadership up well within it. A standby takes over after at most this long.
+       */
+      leaseSeconds: z.coerce.number().int().min(2).max(3600).default(10),
+      /** How long a deposed leader waits for the event batch in hand before handing its events back. */
+      handoverTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(3000),
     })
     .prefault({}),
   http: z

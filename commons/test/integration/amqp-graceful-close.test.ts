@@ -80,3 +80,45 @@ describe('AmqpConnection.close', () => {
     never.resolve();
   });
 });
+
+describe('ConsumerHandle.cancel', () => {
+  let topology: WlmTopology;
+  let probe: BrokerProbe;
+
+  beforeAll(async () => {
+    topology = isolatedTopology('cancel');
+    probe = await BrokerProbe.open();
+  });
+
+  afterAll(async () => {
+    await probe.deleteAll(topology.core());
+    await probe.close();
+  });
+
+  it("gives a hung handler's delivery back after handlerTimeoutMs; the connection stays up", async () => {
+    const amqp = await connectForTest(topology.core());
+    const queue = topology.queues.orchestratorEvents;
+    const never = deferred();
+    let started = false;
+    try {
+      const consumer = await amqp.consume(queue, probeMessage, async () => {
+        started = true;
+        await never.promise;
+      });
+      await amqp.publishMessage('', queue, probeMessage, { v: 1, id: 3 });
+      await waitFor('the handler to start', () => started);
+
+      await consumer.cancel({ handlerTimeoutMs: 200 });
+      expect(amqp.state).toBe('connected');
+      // Back in the queue for another consumer, although the handler still runs.
+      const received: number[] = [];
+      const heir = await amqp.consume(queue, probeMessage, (message) => void received.push(message.id));
+      await waitFor('the delivery to reach the next consumer', () => received.length === 1);
+      expect(received).toEqual([3]);
+      await heir.cancel();
+    } finally {
+      never.resolve();
+      await amqp.close();
+    }
+  });
+});

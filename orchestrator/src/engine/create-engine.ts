@@ -22,6 +22,8 @@ export interface EngineWiring {
   /** The leader's reconciler: pause between passes (default 30 s), experiments per pass (default 200). */
   reconcileIntervalMs?: number | undefined;
   reconcileMaxPerPass?: number | undefined;
+  /** How long a deposed leader waits for the event batch in hand (see LeaderDuties). */
+  handoverTimeoutMs?: number | undefined;
 }
 
 export interface EngineAssembly {
@@ -67,6 +69,7 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     logger,
     ...(wiring.batchSize === undefined ? {} : { batchSize: wiring.batchSize }),
     ...(wiring.batchWaitMs === undefined ? {} : { batchWaitMs: wiring.batchWaitMs }),
+    ...(wiring.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: wiring.handoverTimeoutMs }),
   });
   return { engine, catalog, duties, dispatcher, reconciler };
 }

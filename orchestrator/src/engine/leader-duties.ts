@@ -20,6 +20,12 @@ export interface LeaderDutiesOptions {
   batchWaitMs?: number;
   /** Pause between tries to recover experiments whose recovery failed. Default 5 s. */
   recoveryRetryMs?: number;
+  /**
+   * How long a deposed leader waits for the event batch in hand (`leader.handoverTimeoutMs`). Past
+   * it the consumer's channel is closed: its unacked events go back to the queue for the next
+   * leader, even if a handler hangs on a silent store. Default 3 s.
+   */
+  handoverTimeoutMs?: number;
 }
 
 /** What only the leader does: recovery, then consuming task events. */
@@ -79,20 +85,37 @@ export class LeaderDuties {
     });
   }
 
-  /** On `deposed` (and at shutdown): stop consuming; events already taken are finished and acked. */
+  /**
+   * On `deposed` (and at shutdown): stop consuming. Events already taken are finished and acked if
+   * that takes less than `handoverTimeoutMs`; otherwise they go back to the queue unacked (their
+   * handlers finish in the background, harmlessly: every write is idempotent).
+   */
   deposed(): Promise<void> {
     // At once, not in turn: an election step still recovering must stop now.
     this.leadership?.abort();
     this.leadership = undefined;
     return this.enqueue(async () => {
+      const handoverTimeoutMs = this.options.handoverTimeoutMs ?? 3000;
+      const deadline = Date.now() + handoverTimeoutMs;
       const consumer = this.consumer;
       this.consumer = undefined;
       if (consumer !== undefined) {
-        await consumer.cancel();
+        await consumer.cancel({ handlerTimeoutMs: handoverTimeoutMs });
         this.logger.info('stopped consuming task events');
       }
-      await this.batcher.idle();
-      await this.options.reconciler?.stopped();
+      // The reconciler's pass in hand stops with the leadership's signal; its store calls are bounded.
+      const timer = new AbortController();
+      const idle = await Promise.race([
+        Promise.all([this.batcher.idle(), this.options.reconciler?.stopped()]).then(() => true),
+        sleep(Math.max(0, deadline - Date.now()), false, { signal: timer.signal }).catch(() => false),
+      ]);
+      timer.abort();
+      if (!idle) {
+        this.logger.warn(
+          { handoverTimeoutMs },
+          'the event batch in hand did not finish in time; its events were handed back unacked',
+        );
+      }
     });
   }
 

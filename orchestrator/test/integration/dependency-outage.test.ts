@@ -29,7 +29,7 @@ beforeAll(async () => {
   orchestrator = await env.start({
     config: {
       ...env.config,
-      mysql: { url: mysql.rewrite(env.config.mysql.url) },
+      mysql: { ...env.config.mysql, url: mysql.rewrite(env.config.mysql.url) },
       neo4j: { ...env.config.neo4j, url: neo4j.rewrite(env.config.neo4j.url) },
       rabbitmq: { ...env.config.rabbitmq, url: rabbitmq.rewrite(env.config.rabbitmq.url) },
     },

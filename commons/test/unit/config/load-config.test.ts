@@ -28,7 +28,10 @@ describe('loadConfig', () => {
       url: 'bolt://127.0.0.1:7687',
       user: 'neo4j',
       password: 'wlm-dev-password',
+      timeoutMs: 10_000,
     });
+    expect(config.mysql.timeoutMs).toBe(10_000);
+    expect(config.leader).toEqual({ leaseSeconds: 10, handoverTimeoutMs: 3000 });
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.api.tokens).toEqual(['wlm-dev-token']);
     expect(config.serf.rpcAddr).toBe('127.0.0.1:7373');
@@ -46,6 +49,23 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(9090);
     expect(config.neo4j.password).toBe('from-the-env');
     expect(config.api.tokens).toEqual(['token-one1', 'token-two2']);
+  });
+
+  it('reads the store and leader time limits from WLM_* variables', () => {
+    const config = loadConfig({
+      env: {
+        WLM_MYSQL_TIMEOUT_MS: '2500',
+        WLM_NEO4J_TIMEOUT_MS: '3500',
+        WLM_LEADER_LEASE_SECONDS: '4',
+        WLM_LEADER_HANDOVER_TIMEOUT_MS: '500',
+      },
+    });
+    expect(config.mysql.timeoutMs).toBe(2500);
+    expect(config.neo4j.timeoutMs).toBe(3500);
+    expect(config.leader).toEqual({ leaseSeconds: 4, handoverTimeoutMs: 500 });
+    expect(configError(() => loadConfig({ env: { WLM_LEADER_LEASE_SECONDS: '1' } })).key).toBe(
+      'leader.leaseSeconds',
+    );
   });
 
   it('reads the file named by WLM_CONFIG, JSON included', () => {

@@ -6,11 +6,22 @@ import type { MysqlServer, MysqlTarget } from '@wlm/commons';
 /**
  * Session settings every connection needs for the store to be correct: strict mode, so an oversized
  * value fails instead of being truncated; UTC, so `NOW(3)` and the `DATETIME` values mysql2 turns into
- * `Date`s (with `timezone: 'Z'`) agree whatever the server's own time zone is.
+ * `Date`s (with `timezone: 'Z'`) agree whatever the server's own time zone is. With
+ * `waitTimeoutSeconds`, the server drops the session once it has been silent that long — with its
+ * open transaction and its locks — rather than after the default 8 hours.
  */
-export const SESSION_SETUP_SQL =
-  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', " +
-  "time_zone = '+00:00'";
+export function sessionSetupSql(waitTimeoutSeconds?: number): string {
+  const base =
+    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', " +
+    "time_zone = '+00:00'";
+  if (waitTimeoutSeconds === undefined) return base;
+  if (!Number.isInteger(waitTimeoutSeconds) || waitTimeoutSeconds < 1) {
+    throw new RangeError(`waitTimeoutSeconds must be a positive integer, got ${waitTimeoutSeconds}`);
+  }
+  return `${base}, wait_timeout = ${waitTimeoutSeconds}`;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Connection options shared by the pool and the dedicated connections. */
 export function connectionOptions(server: MysqlServer, database?: string): ConnectionOptions {
@@ -23,17 +34,27 @@ export function connectionOptions(server: MysqlServer, database?: string): Conne
     charset: 'utf8mb4_bin',
     timezone: 'Z',
     supportBigNumbers: true,
-    connectTimeout: 10_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     // One statement per call: a bug can never smuggle a second statement into a query.
     multipleStatements: false,
   };
 }
 
-/** Opens one connection outside any pool, with the session setup applied. */
-export async function openConnection(server: MysqlServer, database?: string): Promise<Connection> {
+/**
+ * Opens one connection outside any pool, with the session setup applied. Connecting is bounded by
+ * mysql2's `connectTimeout`; the setup statement by `timeoutMs` (default: the same 10 s).
+ */
+export async function openConnection(
+  server: MysqlServer,
+  database?: string,
+  session: { waitTimeoutSeconds?: number; timeoutMs?: number } = {},
+): Promise<Connection> {
   const connection = await createConnection(connectionOptions(server, database));
   try {
-    await connection.query(SESSION_SETUP_SQL);
+    await connection.query({
+      sql: sessionSetupSql(session.waitTimeoutSeconds),
+      timeout: session.timeoutMs ?? CONNECT_TIMEOUT_MS,
+    });
   } catch (error) {
     connection.destroy();
     throw error;
@@ -66,10 +87,13 @@ export async function ensureDatabase(target: MysqlTarget, logger: Logger): Promi
 
 export interface PoolSettings {
   connectionLimit: number;
+  /** `wait_timeout` of every pooled session (see {@link sessionSetupSql}). */
+  waitTimeoutSeconds?: number | undefined;
 }
 
 /** A pool whose every new connection gets the session setup before its first use. */
 export function createStorePool(target: MysqlTarget, settings: PoolSettings, logger: Logger): Pool {
+  const setup = sessionSetupSql(settings.waitTimeoutSeconds);
   const pool = createPool({
     ...connectionOptions(target.server, target.database),
     connectionLimit: settings.connectionLimit,
@@ -77,11 +101,14 @@ export function createStorePool(target: MysqlTarget, settings: PoolSettings, log
     queueLimit: 0,
     enableKeepAlive: true,
   });
+  // A session the server dropped for silence leaves the pool through its 'error' event (mysql2's
+  // PoolConnection listens for it); a query racing that drop fails with a retryable fatal error.
   // The core pool, not the promise wrapper: its 'connection' event hands out the callback-style
   // connection (whatever the wrapper's typings say). Commands on a connection run in order, so the
   // setup finishes before the connection's first query.
   pool.pool.on('connection', (connection) => {
-    connection.query(SESSION_SETUP_SQL, (error) => {
+    connection.on('error', (error) => logger.debug({ err: error }, 'a pooled MySQL session ended'));
+    connection.query(setup, (error) => {
       if (error === null) return;
       logger.error({ err: error }, 'could not set up a MySQL session; dropping the connection');
       connection.destroy();

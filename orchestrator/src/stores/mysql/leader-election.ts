@@ -63,7 +63,11 @@ export type ElectionPhase = 'idle' | 'campaigning' | 'leader' | 'resigning';
  * connection: the lock belongs to that connection, so it is released the moment the connection dies
  * and a standby waiting in GET_LOCK wins within milliseconds. The leader heartbeats to learn that
  * it lost its connection; the server's `wait_timeout` on the lock connection bounds how long a
- * silently vanished leader keeps the lock.
+ * silently vanished leader keeps the lock. That makes the lock a lease of `sessionTimeoutSeconds`,
+ * renewed by every heartbeat: a leader whose heartbeat goes unanswered for `heartbeatMs` +
+ * `heartbeatTimeoutMs` — strictly less than the lease — deposes itself before the server can hand
+ * the lock to anyone else. Every statement on the lock connection has a time limit; a connection
+ * that misses one is dropped.
  *
  * Leadership is an efficiency measure, not what keeps data correct: between a leader losing its lock
  * and noticing (at most one heartbeat plus its timeout), two orchestrators may both act, and every
@@ -185,20 +189,27 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
       let connection: Connection | undefined;
       let clean = false;
       try {
-        connection = await openConnection(this.server, this.database);
+        connection = await openConnection(this.server, this.database, {
+          waitTimeoutSeconds: this.settings.sessionTimeoutSeconds,
+          timeoutMs: this.settings.heartbeatTimeoutMs,
+        });
         this.connection = connection;
         // Without an 'error' listener, a lock connection dying while idle would crash the process.
         connection.on('error', (error) => this.logger.debug({ err: error }, 'lock connection closed'));
-        await connection.query('SET SESSION wait_timeout = ?', [this.settings.sessionTimeoutSeconds]);
         if (!(await this.waitForLock(connection, signal))) break;
         failures = 0;
-        const term = await recordElection(connection, this.name, this.candidateId);
+        const term = await recordElection(
+          connection,
+          this.name,
+          this.candidateId,
+          this.settings.heartbeatTimeoutMs,
+        );
         if (signal.aborted) break;
         this.becomeLeader(term);
         const reason = await this.lead(connection, signal);
         this.depose(term, reason);
         if (reason === 'resigned') {
-          await connection.query('SELECT RELEASE_LOCK(?)', [this.lockName]);
+          await this.releaseLock(connection);
           clean = true;
         }
       } catch (error) {
@@ -219,14 +230,17 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
   private async waitForLock(connection: Connection, signal: AbortSignal): Promise<boolean> {
     this.logger.debug('waiting for the leader lock');
     while (!signal.aborted) {
-      const rows = await selectRows(connection, 'SELECT GET_LOCK(?, ?) AS acquired', [
-        this.lockName,
-        this.settings.lockWaitSeconds,
-      ]);
+      // The server answers within lockWaitSeconds; one that does not is as good as gone.
+      const rows = await selectRows(
+        connection,
+        'SELECT GET_LOCK(?, ?) AS acquired',
+        [this.lockName, this.settings.lockWaitSeconds],
+        { timeoutMs: this.settings.lockWaitSeconds * 1000 + this.settings.heartbeatTimeoutMs },
+      );
       const row = rows[0];
       if (row !== undefined && new RowReader('GET_LOCK', row).flag('acquired')) {
         if (!signal.aborted) return true;
-        await connection.query('SELECT RELEASE_LOCK(?)', [this.lockName]);
+        await this.releaseLock(connection);
       }
     }
     return false;
@@ -283,6 +297,12 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
       this.logger.warn({ err: error }, 'leader heartbeat failed');
       return timedOut ? 'heartbeat-timeout' : 'connection-lost';
     }
+  }
+
+  private async releaseLock(connection: Connection): Promise<void> {
+    await selectRows(connection, 'SELECT RELEASE_LOCK(?) AS released', [this.lockName], {
+      timeoutMs: this.settings.heartbeatTimeoutMs,
+    });
   }
 
   private becomeLeader(term: number): void {

@@ -7,16 +7,25 @@ import type { Queryable } from './sql';
 /**
  * Records a won election and returns its term. Runs on the winner's lock connection, right after
  * GET_LOCK succeeded, so `CONNECTION_ID()` is the lock's owner and terms can only be issued by holders.
+ * Each statement fails after `timeoutMs`; the caller then drops the connection.
  */
-export async function recordElection(db: Queryable, name: string, holder: string): Promise<number> {
+export async function recordElection(
+  db: Queryable,
+  name: string,
+  holder: string,
+  timeoutMs: number,
+): Promise<number> {
   await db.query(
-    `INSERT INTO leadership (name, term, holder, connection_id, elected_at)
+    {
+      sql: `INSERT INTO leadership (name, term, holder, connection_id, elected_at)
      VALUES (?, 1, ?, CONNECTION_ID(), NOW(3))
      ON DUPLICATE KEY UPDATE term = term + 1, holder = VALUES(holder),
        connection_id = VALUES(connection_id), elected_at = VALUES(elected_at)`,
+      timeout: timeoutMs,
+    },
     [name, holder],
   );
-  const rows = await selectRows(db, 'SELECT term FROM leadership WHERE name = ?', [name]);
+  const rows = await selectRows(db, 'SELECT term FROM leadership WHERE name = ?', [name], { timeoutMs });
   const row = rows[0];
   if (row === undefined)
     throw new StoreDataError('leadership', 'term', `row ${name} vanished after it was written`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WlmError, withRetry } from '@wlm/commons';
+import { WlmError, parseMysqlUrl, withRetry } from '@wlm/commons';
 import type { Logger, RetryOptions } from '@wlm/commons';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { canTransitionExperiment } from '../../domain/experiment-state';
@@ -26,6 +26,7 @@ import type {
   TransitionResult,
 } from '../../domain/state-store';
 import { StoreInputError } from '../../errors/store-input-error';
+import { withDeadline } from '../deadline';
 import { insertAuditEvents, selectAuditEvents, selectLatestWaits } from './audit-queries';
 import { createStorePool, ensureDatabase } from './connect';
 import {
@@ -51,7 +52,7 @@ import { selectLeader } from './leadership-queries';
 import { ORCHESTRATOR_ELECTION, leaderLockName, migrationLockName } from './lock-names';
 import { MIGRATIONS } from './migrations';
 import { runMigrations } from './migrator';
-import { parseMysqlUrl } from '@wlm/commons';
+import { onPooledConnection } from './pooled-connection';
 import { deleteRunning, insertRunning, selectRunning } from './registry-queries';
 import { selectTaskRuns, upsertTaskRuns } from './task-run-queries';
 import { inTransaction } from './transaction';
@@ -66,6 +67,17 @@ export interface MysqlStateStoreOptions {
   retry?: Pick<RetryOptions, 'maxAttempts' | 'initialDelayMs' | 'maxDelayMs'>;
   /** How long to wait for another orchestrator that is migrating the same database. Default 120 s. */
   migrationLockTimeoutSeconds?: number;
+  /**
+   * Longest a store call may take, retries included (`mysql.timeoutMs`); past it the call fails with
+   * a retryable `STORE_TIMEOUT` error and its connection is dropped. Default 10 s.
+   */
+  timeoutMs?: number;
+  /**
+   * The server drops a pooled session silent this long, with its open transaction and locks — so an
+   * orchestrator cut off mid-transaction cannot block the rows it touched for hours. Default: the
+   * server's `wait_timeout`.
+   */
+  sessionTimeoutSeconds?: number;
 }
 
 type StoreState = 'open' | 'closing' | 'closed';
@@ -95,6 +107,7 @@ export class MysqlStateStore implements StateStore {
     readonly appliedMigrations: readonly number[],
     private readonly logger: Logger,
     private readonly retry: RetryOptions,
+    private readonly timeoutMs: number,
   ) {}
 
   /** Connects, creates the database if missing, and migrates the schema before returning. */
@@ -106,7 +119,14 @@ export class MysqlStateStore implements StateStore {
       onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'MySQL operation failed; retrying'),
     };
     await withRetry(() => ensureDatabase(target, logger), retry);
-    const pool = createStorePool(target, { connectionLimit: options.connectionLimit ?? 8 }, logger);
+    const pool = createStorePool(
+      target,
+      {
+        connectionLimit: options.connectionLimit ?? 8,
+        waitTimeoutSeconds: options.sessionTimeoutSeconds,
+      },
+      logger,
+    );
     try {
       const applied = await withRetry(
         () =>
@@ -118,7 +138,7 @@ export class MysqlStateStore implements StateStore {
           }),
         retry,
       );
-      return new MysqlStateStore(pool, target.database, applied, logger, retry);
+      return new MysqlStateStore(pool, target.database, applied, logger, retry, options.timeoutMs ?? 10_000);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -142,11 +162,11 @@ export class MysqlStateStore implements StateStore {
       inputs: JSON.parse(JSON.stringify(input.inputs)) as JsonObject,
       idempotencyKey: input.idempotencyKey ?? null,
     };
-    return this.write((db) => lifecycle.createExperiment(db, row, input.actor));
+    return this.write('createExperiment', (db) => lifecycle.createExperiment(db, row, input.actor));
   }
 
   async getExperiment(id: string): Promise<Experiment | undefined> {
-    return this.single(() => selectExperiment(this.pool, { id }));
+    return this.single('getExperiment', (db) => selectExperiment(db, { id }));
   }
 
   /** Newest first; filter by state and/or type. */
@@ -155,7 +175,7 @@ export class MysqlStateStore implements StateStore {
     const after = query.cursor === undefined ? undefined : decodeExperimentCursor(query.cursor);
     const filter = { state: query.state, type: query.type, after };
     // One row more than asked tells whether another page exists without a COUNT.
-    const rows = await this.single(() => selectExperiments(this.pool, filter, limit + 1));
+    const rows = await this.single('listExperiments', (db) => selectExperiments(db, filter, limit + 1));
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return {
@@ -192,7 +212,9 @@ export class MysqlStateStore implements StateStore {
         );
       }
     }
-    return this.write((db) => lifecycle.transitionExperiment(db, id, from, to, change));
+    return this.write('transitionExperiment', (db) =>
+      lifecycle.transitionExperiment(db, id, from, to, change),
+    );
   }
 
   /**
@@ -204,7 +226,7 @@ export class MysqlStateStore implements StateStore {
     checkText('id', id, LIMITS.experimentId);
     checkText('actor', request.actor, LIMITS.actor);
     if (request.expectedRun !== undefined) checkInteger('expectedRun', request.expectedRun, 1);
-    return this.write((db) => lifecycle.rerunExperiment(db, id, request));
+    return this.write('rerunExperiment', (db) => lifecycle.rerunExperiment(db, id, request));
   }
 
   /**
@@ -219,7 +241,7 @@ export class MysqlStateStore implements StateStore {
     taskRuns.forEach((update, index) => checkTaskRunUpdate(`taskRuns[${index}]`, update));
     auditEvents.forEach((event, index) => checkAuditEvent(`auditEvents[${index}]`, event));
     if (taskRuns.length === 0 && auditEvents.length === 0) return;
-    await this.write(async (db) => {
+    await this.write('recordTaskRuns', async (db) => {
       await upsertTaskRuns(db, taskRuns);
       await insertAuditEvents(db, auditEvents);
     });
@@ -228,12 +250,12 @@ export class MysqlStateStore implements StateStore {
   /** Every run of every task of an experiment (or of one run), ordered by run, task, attempt. */
   async listTaskRuns(experimentId: string, options: { run?: number | undefined } = {}): Promise<TaskRun[]> {
     if (options.run !== undefined) checkInteger('run', options.run, 1);
-    return this.single(() => selectTaskRuns(this.pool, experimentId, options.run));
+    return this.single('listTaskRuns', (db) => selectTaskRuns(db, experimentId, options.run));
   }
 
   async latestWaits(experimentId: string, run: number): Promise<TaskWait[]> {
     checkInteger('run', run, 1);
-    const events = await this.single(() => selectLatestWaits(this.pool, experimentId));
+    const events = await this.single('latestWaits', (db) => selectLatestWaits(db, experimentId));
     return events.flatMap((event) => {
       const details = event.details ?? {};
       if (details['run'] !== run || event.taskId === null || event.reason === null) return [];
@@ -247,7 +269,9 @@ export class MysqlStateStore implements StateStore {
   async listAuditEvents(experimentId: string, query: PageQuery = {}): Promise<Page<AuditEvent>> {
     const limit = pageLimit(query.limit, 100);
     const afterId = query.cursor === undefined ? 0 : decodeAuditCursor(query.cursor);
-    const rows = await this.single(() => selectAuditEvents(this.pool, experimentId, afterId, limit + 1));
+    const rows = await this.single('listAuditEvents', (db) =>
+      selectAuditEvents(db, experimentId, afterId, limit + 1),
+    );
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeAuditCursor(last.id) : null };
@@ -259,21 +283,21 @@ export class MysqlStateStore implements StateStore {
    */
   async addRunning(experimentId: string): Promise<void> {
     checkText('experimentId', experimentId, LIMITS.experimentId);
-    await this.single(() => insertRunning(this.pool, experimentId));
+    await this.single('addRunning', (db) => insertRunning(db, experimentId));
   }
 
   async removeRunning(experimentId: string): Promise<void> {
-    await this.single(() => deleteRunning(this.pool, experimentId));
+    await this.single('removeRunning', (db) => deleteRunning(db, experimentId));
   }
 
   /** The registry, oldest first: what a new leader resumes. */
   async listRunning(): Promise<RunningExperiment[]> {
-    return this.single(() => selectRunning(this.pool));
+    return this.single('listRunning', (db) => selectRunning(db));
   }
 
   /** Who won the last election `name`, and whether it still holds the lock. */
   async getLeader(name: string = ORCHESTRATOR_ELECTION): Promise<LeaderRecord | undefined> {
-    return this.single(() => selectLeader(this.pool, name, leaderLockName(this.database, name)));
+    return this.single('getLeader', (db) => selectLeader(db, name, leaderLockName(this.database, name)));
   }
 
   /** Closes the pool. Idempotent; call after the engine has stopped issuing writes. */
@@ -297,14 +321,22 @@ export class MysqlStateStore implements StateStore {
     if (this.state !== 'open') throw new WlmError('SHUTTING_DOWN', 'the MySQL state store is closed');
   }
 
-  /** A single statement (a read, or an autocommitted idempotent write), retried on retryable errors. */
-  private single<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * A single statement (a read, or an autocommitted idempotent write), retried on retryable errors
+   * within the call's deadline.
+   */
+  private single<T>(operation: string, work: (db: PoolConnection) => Promise<T>): Promise<T> {
     this.ensureOpen();
-    return withRetry(operation, this.retry);
+    return withDeadline({ store: 'mysql', operation, timeoutMs: this.timeoutMs }, (signal) =>
+      withRetry(() => onPooledConnection(this.pool, signal, work), { ...this.retry, signal }),
+    );
   }
 
-  private write<T>(work: (db: PoolConnection) => Promise<T>): Promise<T> {
+  /** One transaction, retried whole on retryable errors within the call's deadline. */
+  private write<T>(operation: string, work: (db: PoolConnection) => Promise<T>): Promise<T> {
     this.ensureOpen();
-    return inTransaction(this.pool, this.logger, this.retry, work);
+    return withDeadline({ store: 'mysql', operation, timeoutMs: this.timeoutMs }, (signal) =>
+      inTransaction(this.pool, this.logger, this.retry, signal, work),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { WlmError, validateDagDefinition, withRetry } from '@wlm/commons';
 import type { DagDefinition, Logger, RetryOptions } from '@wlm/commons';
 import { auth, bookmarkManager, driver as createDriver } from 'neo4j-driver';
-import type { BookmarkManager, Driver, ManagedTransaction, SessionConfig } from 'neo4j-driver';
+import type { BookmarkManager, Driver, ManagedTransaction, Session, SessionConfig } from 'neo4j-driver';
 import type {
   ConcreteDag,
   DagStore,
@@ -27,6 +27,7 @@ import {
 } from './input-checks';
 import { insertMasterDag, selectMasterDag, selectMasterDagSummaries } from './master-dag-queries';
 import { selectReadyDependents, selectReadyTasks } from './ready-queries';
+import { withDeadline } from '../deadline';
 import { applySchema } from './schema';
 
 export interface Neo4jDagStoreOptions {
@@ -45,6 +46,12 @@ export interface Neo4jDagStoreOptions {
   retry?: Pick<RetryOptions, 'maxAttempts' | 'initialDelayMs' | 'maxDelayMs'>;
   /** How long `ensureSchema` waits for new indexes to come online. Default 300 s. */
   indexWaitSeconds?: number;
+  /**
+   * Longest a store call may take, the driver's retries included (`neo4j.timeoutMs`); past it the
+   * call fails with a retryable `STORE_TIMEOUT` error. Also the server-side limit of each
+   * transaction. Default 10 s.
+   */
+  timeoutMs?: number;
 }
 
 type StoreState = 'open' | 'closing' | 'closed';
@@ -92,14 +99,18 @@ export class Neo4jDagStore implements DagStore {
     readonly database: string,
     private readonly logger: Logger,
     private readonly indexWaitSeconds: number,
+    private readonly timeoutMs: number,
   ) {}
 
   /** Connects (retrying while the server is unreachable) and ensures the schema before returning. */
   static async open(options: Neo4jDagStoreOptions): Promise<Neo4jDagStore> {
     const database = options.database ?? 'neo4j';
     const logger = options.logger.child({ component: 'neo4j-dag-store', database });
+    const timeoutMs = options.timeoutMs ?? 10_000;
     const driver = createDriver(options.url, auth.basic(options.user, options.password), {
       maxConnectionPoolSize: options.maxConnectionPoolSize ?? 50,
+      connectionAcquisitionTimeout: timeoutMs,
+      connectionTimeout: timeoutMs,
       maxTransactionRetryTime: options.maxTransactionRetryTimeMs ?? 30_000,
       userAgent: 'wlm-orchestrator',
       logging: {
@@ -107,7 +118,7 @@ export class Neo4jDagStore implements DagStore {
         logger: (level, message) => logger[level]({ source: 'neo4j-driver' }, message),
       },
     });
-    const store = new Neo4jDagStore(driver, database, logger, options.indexWaitSeconds ?? 300);
+    const store = new Neo4jDagStore(driver, database, logger, options.indexWaitSeconds ?? 300, timeoutMs);
     try {
       await withRetry(() => driver.verifyConnectivity({ database }), {
         ...options.retry,
@@ -142,7 +153,7 @@ export class Neo4jDagStore implements DagStore {
   async putMasterDag(definition: DagDefinition): Promise<MasterDag> {
     const valid = validateDagDefinition(definition);
     this.ensureOpen();
-    return withRetry(() => this.write((tx) => insertMasterDag(tx, valid)), {
+    return withRetry(() => this.write('putMasterDag', (tx) => insertMasterDag(tx, valid)), {
       isRetryable: isVersionConflict,
       maxAttempts: 20,
       initialDelayMs: 5,
@@ -155,11 +166,11 @@ export class Neo4jDagStore implements DagStore {
   async getMasterDag(experimentType: string, version?: number): Promise<MasterDag | undefined> {
     checkText('experimentType', experimentType);
     if (version !== undefined) checkInteger('version', version, 1);
-    return this.read((tx) => selectMasterDag(tx, experimentType, version));
+    return this.read('getMasterDag', (tx) => selectMasterDag(tx, experimentType, version));
   }
 
   async listMasterDags(): Promise<MasterDagSummary[]> {
-    return this.read((tx) => selectMasterDagSummaries(tx));
+    return this.read('listMasterDags', (tx) => selectMasterDagSummaries(tx));
   }
 
   /**
@@ -172,7 +183,7 @@ export class Neo4jDagStore implements DagStore {
    */
   async instantiate(request: InstantiateRequest): Promise<InstantiateResult> {
     checkInstantiateRequest(request);
-    return this.write((tx) => createConcreteDag(tx, request));
+    return this.write('instantiate', (tx) => createConcreteDag(tx, request));
   }
 
   /**
@@ -188,7 +199,7 @@ export class Neo4jDagStore implements DagStore {
     completions.forEach((completion, index) => checkCompletion(`completions[${index}]`, completion));
     const unique = dedupeByKey(completions, () => false);
     if (unique.length === 0) return [];
-    return this.write((tx) => updateExecuted(tx, unique));
+    return this.write('markExecuted', (tx) => updateExecuted(tx, unique));
   }
 
   /**
@@ -200,12 +211,12 @@ export class Neo4jDagStore implements DagStore {
     changes.forEach((change, index) => checkStateChange(`changes[${index}]`, change));
     const folded = dedupeByKey(changes, stateChangeSupersedes);
     if (folded.length === 0) return [];
-    return this.write((tx) => updateTaskStates(tx, folded));
+    return this.write('setTaskStates', (tx) => updateTaskStates(tx, folded));
   }
 
   async readyTasks(experimentId: string, run: number): Promise<ReadyTask[]> {
     checkRun('', experimentId, run);
-    return this.read((tx) => selectReadyTasks(tx, experimentId, run, false));
+    return this.read('readyTasks', (tx) => selectReadyTasks(tx, experimentId, run, false));
   }
 
   async readyDependents(
@@ -216,7 +227,9 @@ export class Neo4jDagStore implements DagStore {
     checkRun('', experimentId, run);
     completedTaskIds.forEach((taskId, index) => checkText(`completedTaskIds[${index}]`, taskId));
     if (completedTaskIds.length === 0) return [];
-    return this.read((tx) => selectReadyDependents(tx, experimentId, run, completedTaskIds));
+    return this.read('readyDependents', (tx) =>
+      selectReadyDependents(tx, experimentId, run, completedTaskIds),
+    );
   }
 
   /**
@@ -227,18 +240,18 @@ export class Neo4jDagStore implements DagStore {
    */
   async firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]> {
     checkRun('', experimentId, run);
-    return this.read((tx) => selectReadyTasks(tx, experimentId, run, true));
+    return this.read('firstIncompleteTasks', (tx) => selectReadyTasks(tx, experimentId, run, true));
   }
 
   async getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined> {
     checkRun('', experimentId, run);
-    return this.read((tx) => selectConcreteDag(tx, experimentId, run));
+    return this.read('getConcreteDag', (tx) => selectConcreteDag(tx, experimentId, run));
   }
 
   /** Deletes every run's concrete DAG of an experiment; returns the number of task nodes deleted. */
   async deleteExperiment(experimentId: string): Promise<number> {
     checkText('experimentId', experimentId);
-    return this.write((tx) => deleteConcreteDags(tx, experimentId));
+    return this.write('deleteExperiment', (tx) => deleteConcreteDags(tx, experimentId));
   }
 
   /** Closes the driver and its connections. Idempotent; call after the engine has stopped. */
@@ -268,29 +281,43 @@ export class Neo4jDagStore implements DagStore {
 
   /**
    * A managed read transaction: the driver retries it on transient errors and lost connections,
-   * within `maxTransactionRetryTimeMs`.
+   * within the call's deadline. See {@link run}.
    */
-  private async read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-    this.ensureOpen();
-    const session = this.driver.session(this.sessionConfig('READ'));
-    try {
-      return await session.executeRead(work);
-    } finally {
-      await session.close();
-    }
+  private read<T>(operation: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return this.run(operation, 'READ', (session) => session.executeRead(work, this.transactionConfig()));
   }
 
   /**
    * A managed write transaction, retried whole by the driver on transient errors (deadlocks
-   * included). Safe because every write of the store is idempotent.
+   * included) within the call's deadline. Safe because every write of the store is idempotent.
    */
-  private async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+  private write<T>(operation: string, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return this.run(operation, 'WRITE', (session) => session.executeWrite(work, this.transactionConfig()));
+  }
+
+  /**
+   * Runs `call` in a session, bounded by the store's deadline. The driver cannot abandon a command
+   * the server does not answer, so on timeout the session is left to close once the server answers
+   * or the socket dies; the call itself fails at once with a retryable `STORE_TIMEOUT`.
+   */
+  private run<T>(
+    operation: string,
+    mode: 'READ' | 'WRITE',
+    call: (session: Session) => Promise<T>,
+  ): Promise<T> {
     this.ensureOpen();
-    const session = this.driver.session(this.sessionConfig('WRITE'));
-    try {
-      return await session.executeWrite(work);
-    } finally {
-      await session.close();
-    }
+    return withDeadline({ store: 'neo4j', operation, timeoutMs: this.timeoutMs }, async () => {
+      const session = this.driver.session(this.sessionConfig(mode));
+      try {
+        return await call(session);
+      } finally {
+        await session.close();
+      }
+    });
+  }
+
+  /** The server aborts a transaction running longer than the call may take. */
+  private transactionConfig(): { timeout: number } {
+    return { timeout: this.timeoutMs };
   }
 }

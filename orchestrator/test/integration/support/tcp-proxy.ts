@@ -1,14 +1,21 @@
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 
+interface Pair {
+  client: Socket;
+  upstream: Socket | undefined;
+}
+
 /**
  * A TCP proxy in front of a server of the local stack, so that a test can make that server
- * unreachable for one orchestrator (`down`: every connection cut, new ones refused) and bring it
- * back on the same port (`up`) — without touching the server other tests share.
+ * unreachable for one orchestrator (`down`: every connection cut, new ones refused), or silent
+ * (`silence`: connections stay open but nothing gets through, as behind a network partition or in
+ * front of a hung server) — without touching the server other tests share.
  */
 export class TcpProxy {
   private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<Pair>();
+  private silent = false;
   port = 0;
 
   constructor(
@@ -18,17 +25,8 @@ export class TcpProxy {
 
   /** Starts listening (on a free port the first time, on the same port afterwards). */
   async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
+    this.silent = false;
+    const server = createServer((client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
@@ -41,8 +39,27 @@ export class TcpProxy {
   async down(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream?.destroy();
+    }
+    this.pairs.clear();
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * Stops forwarding without closing anything: bytes already on their way are held back, a side
+   * that closes is not told to the other, and new connections are accepted but never reach the
+   * server. Both ends see a silent peer. `down()` ends it.
+   */
+  silence(): void {
+    this.silent = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe();
+      upstream?.unpipe();
+      client.pause();
+      upstream?.pause();
+    }
   }
 
   /** `url` with its host and port replaced by the proxy's. */
@@ -51,5 +68,27 @@ export class TcpProxy {
     parsed.hostname = '127.0.0.1';
     parsed.port = String(this.port);
     return parsed.toString();
+  }
+
+  private accept(client: Socket): void {
+    client.on('error', () => undefined);
+    const pair: Pair = { client, upstream: undefined };
+    this.pairs.add(pair);
+    client.on('close', () => {
+      if (this.silent) return;
+      pair.upstream?.destroy();
+      this.pairs.delete(pair);
+    });
+    if (this.silent) {
+      client.pause();
+      return;
+    }
+    const upstream = connect(this.targetPort, this.targetHost);
+    pair.upstream = upstream;
+    upstream.on('error', () => undefined);
+    upstream.on('close', () => {
+      if (!this.silent) client.destroy();
+    });
+    client.pipe(upstream).pipe(client);
   }
 }
