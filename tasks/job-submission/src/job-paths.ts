@@ -1,23 +1,42 @@
 import type { TaskContext } from '@wlm/commons';
 
-/** Where one attempt of a job-submission task keeps its files, on the resource. */
+/**
+ * Where one task's job keeps its files on the resource. They belong to the task, not to an attempt:
+ * every attempt of the task finds the same record, so the task has one job however often it is tried.
+ */
 export interface JobPaths {
+  /** Where the job runs: the run directory, or the task's `workDir`. */
   readonly workDir: string;
   readonly scriptPath: string;
-  /** Holds the job id once submitted: a repeated first round finds the job instead of submitting again. */
-  readonly jobIdPath: string;
+  /**
+   * The task's job record: `submitting` while a submission is under way, then `submitted` and what
+   * the batch system printed. Written only under {@link lockPath}, and replaced by rename, never in place.
+   */
+  readonly recordPath: string;
+  /** `flock`ed around "read the record, else submit and write it", so one submission wins. */
+  readonly lockPath: string;
   readonly stdoutPath: string;
   readonly stderrPath: string;
 }
 
-/** Script and job id under `jobs/`, output under `logs/`, one set per attempt (ids are path-safe). */
-export function jobPaths(workDir: string, ctx: Pick<TaskContext<unknown>, 'taskId' | 'attempt'>): JobPaths {
-  const stem = `${ctx.taskId}.${ctx.attempt}`;
+/**
+ * The task's files in its run directory `<workRoot>/<experimentId>/<run>`: script, record and lock
+ * under `jobs/`, the job's output under `logs/` (ids are path-safe). The run directory, not
+ * `workDir`, keys them by experiment, run and task: a `workDir` may be shared by several experiments.
+ */
+export function jobPaths(
+  runDir: string,
+  workDir: string,
+  ctx: Pick<TaskContext<unknown>, 'taskId'>,
+): JobPaths {
+  const jobs = `${runDir}/jobs/${ctx.taskId}`;
+  const logs = `${runDir}/logs/${ctx.taskId}`;
   return {
     workDir,
-    scriptPath: `${workDir}/jobs/${stem}.sh`,
-    jobIdPath: `${workDir}/jobs/${stem}.jobid`,
-    stdoutPath: `${workDir}/logs/${stem}.out`,
-    stderrPath: `${workDir}/logs/${stem}.err`,
+    scriptPath: `${jobs}.sh`,
+    recordPath: `${jobs}.job`,
+    lockPath: `${jobs}.lock`,
+    stdoutPath: `${logs}.out`,
+    stderrPath: `${logs}.err`,
   };
 }

@@ -18,15 +18,25 @@ import { jobSubmissionParamsSchema } from './job-params';
 import type { JobSubmissionParams } from './job-params';
 import { jobPaths } from './job-paths';
 import type { JobPaths } from './job-paths';
-import { submitOnce } from './submission';
+import { recordedJob, submitOnce } from './submission';
+import type { Submission } from './submission';
 
 /** A cancel gets this long to reach the resource: the task is stopping, it cannot wait for long. */
 const CANCEL_TIMEOUT_MS = 15_000;
 
+/** The progress line of a first round, by how it came by the task's job. */
+const HOW_COME_BY: Readonly<Record<Submission['outcome'], string>> = {
+  submitted: 'submitted',
+  reused: 'found, submitted earlier',
+  recovered: 'found in the batch system after an interrupted submission',
+};
+
 /**
  * `job-submission`: writes a batch script from the params, submits it on the compute resource
  * (SLURM's `sbatch`, or a detached process for `batchSystem: local`) and follows the job until it
- * ends. The first round submits and ends with a checkpoint holding the job id; later rounds — on any
+ * ends — one job per task, whatever the number of attempts: the job is recorded on the resource,
+ * keyed by experiment, run and task (see `submitOnce`), and a new attempt follows the job of the
+ * record. The first round submits and ends with a checkpoint holding the job id; later rounds — on any
  * worker — follow the job, each for at most `monitor.roundMs` before it ends with a checkpoint too,
  * so no broker delivery is held for the hours a job may take and a worker restart loses nothing.
  * Cancelling the task cancels the job (`scancel`); a round stopped for any other reason (timeout,
@@ -51,9 +61,9 @@ export const plugin = definePlugin({
           signal,
         );
         job = submission.job;
-        const submitted = `${jobLabel(target.batch, job)} ${submission.reused ? 'found, submitted earlier' : 'submitted'}`;
+        const submitted = `${jobLabel(target.batch, job)} ${HOW_COME_BY[submission.outcome]}`;
         ctx.progress(submitted);
-        ctx.logger.info({ jobId: job.id, reused: submission.reused }, 'job submitted');
+        ctx.logger.info({ jobId: job.id, outcome: submission.outcome }, 'job submitted');
         // The first round ends here, so its assignment is acked as soon as the job is submitted.
         const { pollMs } = ctx.params.monitor;
         throw new TaskContinuation({
@@ -87,14 +97,14 @@ export const plugin = definePlugin({
       };
     } catch (error) {
       // Only a cancel abandons the task: after a timeout or a stopping worker it runs again from
-      // its checkpoint, and the job must live on.
-      if (job !== undefined && isTaskCancelled(signal)) await cancelJob(target, job, ctx.logger);
+      // its checkpoint, and the job must live on. A cancel during the submission finds the job in
+      // the record, once the submission (which an abort does not cut short) has written it.
+      if (isTaskCancelled(signal)) await cancelJob(target, job, ctx.logger);
       throw taskFailureOf(error);
     }
   },
   async cancel(ctx) {
-    const job = checkpointOf(ctx.checkpoint)?.job;
-    if (job !== undefined) await cancelJob(resolveTarget(ctx), job, ctx.logger);
+    await cancelJob(resolveTarget(ctx), checkpointOf(ctx.checkpoint)?.job, ctx.logger);
   },
 });
 export default plugin;
@@ -112,7 +122,8 @@ function resolveTarget(ctx: TaskContext<JobSubmissionParams>): JobTarget {
   const resource = resourceForTask(ctx.params.resource);
   checkLimits(ctx.params, resource);
   const batch = batchSystemFor(resource);
-  const paths = jobPaths(ctx.params.workDir ?? runDirectory(resource.workRoot, ctx), ctx);
+  const runDir = runDirectory(resource.workRoot, ctx);
+  const paths = jobPaths(runDir, ctx.params.workDir ?? runDir, ctx);
   const queue = ctx.params.queue ?? resource.defaultQueue;
   const { params } = ctx;
   const spec: BatchJobSpec = {
@@ -172,13 +183,20 @@ function checkpointOf(checkpoint: unknown): JobCheckpoint | undefined {
   return parsed.data;
 }
 
-/** Best effort: the task ends cancelled whether or not the job could be reached. */
-async function cancelJob(target: JobTarget, job: SubmittedJob, logger: Logger): Promise<void> {
+/**
+ * Cancels the task's job: the checkpoint's, or else the record's (a task cancelled before any round
+ * reported its job). Best effort: the task ends cancelled whether or not the job could be reached.
+ */
+async function cancelJob(target: JobTarget, known: SubmittedJob | undefined, logger: Logger): Promise<void> {
   const signal = AbortSignal.timeout(CANCEL_TIMEOUT_MS);
+  let job = known;
   try {
-    await target.batch.cancel(await target.connect(signal), job, signal);
+    const shell = await target.connect(signal);
+    job ??= await recordedJob(shell, target.batch, target.spec, target.paths, signal);
+    if (job === undefined) return;
+    await target.batch.cancel(shell, job, signal);
     logger.info({ jobId: job.id }, 'job cancelled');
   } catch (error) {
-    logger.warn({ err: error, jobId: job.id }, 'could not cancel the job');
+    logger.warn({ err: error, jobId: job?.id }, 'could not cancel the job');
   }
 }

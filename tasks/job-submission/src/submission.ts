@@ -1,21 +1,26 @@
-import { RemoteCommandError, TaskFailure, shellQuote } from '@wlm/commons';
+import { TaskFailure } from '@wlm/commons';
 import type { RemoteShell } from '@wlm/commons';
 import type { BatchJobSpec, BatchSystem, SubmittedJob } from './batch';
+import { STEP_EXIT, recordedJobStep, submissionStep } from './job-record';
+import type { StepOutcome } from './job-record';
 import type { JobPaths } from './job-paths';
 
-/** The job of this attempt, and whether an earlier run of the same round had submitted it already. */
+/** The task's job, and how this round came by it. */
 export interface Submission {
   readonly job: SubmittedJob;
-  readonly reused: boolean;
+  /**
+   * `submitted` by this round; `reused` from the record an earlier round or attempt wrote;
+   * `recovered` from the batch system, for a submission whose shell died before it wrote the record.
+   */
+  readonly outcome: StepOutcome;
 }
 
-const REUSED = 'reused';
-const SUBMITTED = 'submitted';
+const OUTCOMES: ReadonlySet<string> = new Set<StepOutcome>(['reused', 'recovered', 'submitted']);
 
 /**
- * Writes the job script and submits it — once per attempt. The job id is written beside the script
- * in the same remote command that submits, so a round that is run again (its worker died before
- * the broker heard of the outcome) finds the job rather than submitting a second one.
+ * Gives the task its one job — once per task, not per attempt: the job record is keyed by
+ * experiment, run and task, and read, submitted and written in one remote command under a lock
+ * ({@link submissionStep}), so any number of attempts and concurrent rounds of a task submit one job.
  */
 export async function submitOnce(
   shell: RemoteShell,
@@ -24,43 +29,51 @@ export async function submitOnce(
   paths: JobPaths,
   signal: AbortSignal,
 ): Promise<Submission> {
-  const idFile = shellQuote(paths.jobIdPath);
-  const partial = shellQuote(`${paths.jobIdPath}.partial`);
-  const dirs = [`${paths.workDir}/jobs`, `${paths.workDir}/logs`].map(shellQuote).join(' ');
-  const command = [
-    'set -e',
-    `mkdir -p ${dirs}`,
-    `if [ -s ${idFile} ]; then echo ${REUSED}; cat ${idFile}; exit 0; fi`,
-    `cat > ${shellQuote(paths.scriptPath)}`,
-    `out=$(${batch.submitCommand(paths.scriptPath, spec)})`,
-    `[ -n "$out" ] || { echo 'the batch system printed no job id' >&2; exit 1; }`,
-    `printf '%s\\n' "$out" > ${partial} && mv ${partial} ${idFile}`,
-    `echo ${SUBMITTED}; printf '%s\\n' "$out"`,
-  ].join('\n');
-  let answer: string;
-  try {
-    answer = await shell.run(command, { stdin: batch.renderScript(spec), signal });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    throw submissionRefused(error);
-  }
-  const [outcome, ...printed] = answer.trim().split('\n');
-  const id = outcome === REUSED || outcome === SUBMITTED ? batch.jobIdOf(printed.join('\n')) : undefined;
+  const answer = await shell.exec(submissionStep(batch, spec, paths), { signal });
+  if (answer.exitCode !== 0) throw stepFailure(answer.exitCode, answer.stderr.trim(), paths);
+  const [first = '', ...printed] = answer.stdout.trim().split('\n');
+  const id = OUTCOMES.has(first) ? batch.jobIdOf(printed.join('\n')) : undefined;
   if (id === undefined) {
-    throw TaskFailure.retryable(
+    // The record holds what the batch system printed: every later attempt would read the same.
+    throw TaskFailure.nonRetryable(
       'JOB_SUBMISSION_FAILED',
-      `unexpected answer from the submission: ${answer.trim()}`,
+      `no job id in the answer of the submission (record ${paths.recordPath}): ${answer.stdout.trim()}`,
     );
   }
-  return { job: { id, scriptPath: paths.scriptPath }, reused: outcome === REUSED };
+  return { job: { id, scriptPath: paths.scriptPath }, outcome: first as StepOutcome };
 }
 
-/** The batch system refused the job (bad partition, limits): every attempt would be refused too. */
-function submissionRefused(error: unknown): unknown {
-  if (!(error instanceof RemoteCommandError)) return error;
-  return TaskFailure.nonRetryable(
-    'JOB_SUBMISSION_FAILED',
-    `the job was not submitted: ${error.message}`,
-    error,
-  );
+/**
+ * The job the task's record holds, when a round has no checkpoint to say (a cancel that came before
+ * any round reported the job); `undefined` when the task has no job.
+ */
+export async function recordedJob(
+  shell: RemoteShell,
+  batch: BatchSystem,
+  spec: BatchJobSpec,
+  paths: JobPaths,
+  signal: AbortSignal,
+): Promise<SubmittedJob | undefined> {
+  const answer = await shell.exec(recordedJobStep(batch, spec, paths), { signal });
+  if (answer.exitCode !== 0) throw stepFailure(answer.exitCode, answer.stderr.trim(), paths);
+  const id = batch.jobIdOf(answer.stdout);
+  return id === undefined ? undefined : { id, scriptPath: paths.scriptPath };
+}
+
+function stepFailure(exitCode: number, stderr: string, paths: JobPaths): TaskFailure {
+  const said = stderr === '' ? `exit code ${exitCode}` : stderr;
+  switch (exitCode) {
+    case STEP_EXIT.locked:
+      return TaskFailure.retryable('JOB_SUBMISSION_LOCKED', `${said} (lock ${paths.lockPath})`);
+    case STEP_EXIT.unanswered:
+      return TaskFailure.retryable('BATCH_SYSTEM_UNAVAILABLE', said);
+    case STEP_EXIT.unreadable:
+      return TaskFailure.nonRetryable('JOB_RECORD_INVALID', said);
+    default:
+      // The batch system refused the job (bad partition, limits): every attempt would be refused too.
+      return TaskFailure.nonRetryable(
+        'JOB_SUBMISSION_FAILED',
+        `the job was not submitted (exit code ${exitCode}): ${said}`,
+      );
+  }
 }

@@ -2,9 +2,9 @@ import type { RemoteShell } from '@wlm/commons';
 
 /** What to run, and with what, as one batch job. Paths are on the compute resource. */
 export interface BatchJobSpec {
-  /** The job's name in the batch system; unique per task attempt, so a job can be recognised. */
+  /** The job's name in the batch system: `wlm-<experimentId>-<taskId>`, so a person can tell whose it is. */
   readonly name: string;
-  /** Where the job runs and its script is written. */
+  /** Where the job runs (its script is written in the run directory). */
   readonly workDir: string;
   readonly command: string;
   readonly args: readonly string[];
@@ -56,6 +56,13 @@ export interface BatchSystem {
    * {@link jobIdOf} reads the job id from; the plugin runs it together with its own bookkeeping.
    */
   submitCommand(scriptPath: string, spec: BatchJobSpec): string;
+  /**
+   * A shell command printing the id of a job the batch system knows was submitted from
+   * `scriptPath` (running, queued, or ended and still remembered), nothing when it knows none, and
+   * exiting non-zero when it cannot tell. Only what finds a submission whose record was never
+   * written — the submitting shell was killed while the batch system took the job — asks it.
+   */
+  findCommand(scriptPath: string, spec: BatchJobSpec): string;
   /** The job id in what the submit command printed; `undefined` when there is none. */
   jobIdOf(printed: string): string | undefined;
   /** Polls one job; `undefined` when the batch system no longer knows it at all. */

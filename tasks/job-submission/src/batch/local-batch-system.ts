@@ -11,10 +11,16 @@ function exitFileOf(scriptPath: string): string {
   return `${scriptPath}.exit`;
 }
 
+/** Where the local adapter's job writes its process id as it starts: beside its script. */
+function pidFileOf(scriptPath: string): string {
+  return `${scriptPath}.pid`;
+}
+
 /**
  * A plain process on a resource without a batch system: the script runs detached in a session of
  * its own (so a cancel reaches every process it started), its wall time enforced by `timeout`, and
- * its exit status written beside the script when it ends. The job id is the session's process id.
+ * its process id written beside the script as it starts and its exit status when it ends. The job
+ * id is the session's process id.
  */
 export class LocalBatchSystem implements BatchSystem {
   readonly kind = 'local';
@@ -26,7 +32,10 @@ export class LocalBatchSystem implements BatchSystem {
   submitCommand(scriptPath: string, spec: BatchJobSpec): string {
     const limit = spec.wallTimeMinutes === undefined ? '' : `timeout ${spec.wallTimeMinutes * 60} `;
     const script = shellQuote(scriptPath);
+    // The job writes its own pid first, so that it can be found when the shell that started it
+    // died before printing it.
     const job = [
+      `echo $$ > ${shellQuote(pidFileOf(scriptPath))}`,
       `${limit}bash ${script} > ${shellQuote(spec.stdoutPath)} 2> ${shellQuote(spec.stderrPath)} < /dev/null`,
       `echo $? > ${shellQuote(exitFileOf(scriptPath))}`,
     ].join('; ');
@@ -34,6 +43,11 @@ export class LocalBatchSystem implements BatchSystem {
     // channel closes as soon as the id is printed, and the job outlives the connection.
     // `cd … || exit` rather than `&&`: `a && b &` would background both, and `$!` be a subshell.
     return `cd ${shellQuote(spec.workDir)} || exit 1; setsid bash -c ${shellQuote(job)} > /dev/null 2>&1 < /dev/null & echo $!`;
+  }
+
+  findCommand(scriptPath: string): string {
+    const pidFile = shellQuote(pidFileOf(scriptPath));
+    return `if [ -s ${pidFile} ]; then cat ${pidFile}; fi`;
   }
 
   jobIdOf(printed: string): string | undefined {

@@ -96,6 +96,17 @@ export class SlurmBatchSystem implements BatchSystem {
     ].join(' ');
   }
 
+  findCommand(scriptPath: string, spec: BatchJobSpec): string {
+    // Every job of this name SLURM remembers (`-t all`: ended ones too, for `MinJobAge`), then the
+    // one whose command is this script: the script path holds the experiment, run and task, the name
+    // not the run. `&&`, not a pipe, so that a controller that does not answer fails the command.
+    const pick = '{ id = $1; sub(/^[^|]*[|]/, ""); if ($0 == ENVIRON["WLM_SCRIPT"]) { print id; exit } }';
+    return [
+      `jobs=$(squeue -h -t all -n ${shellQuote(spec.name)} -o '%i|%o')`,
+      `&& printf '%s\\n' "$jobs" | WLM_SCRIPT=${shellQuote(scriptPath)} awk -F'|' ${shellQuote(pick)}`,
+    ].join(' ');
+  }
+
   jobIdOf(printed: string): string | undefined {
     // `--parsable` prints `id` or `id;cluster` on its last line.
     const last = printed.trim().split('\n').pop()?.split(';')[0]?.trim();

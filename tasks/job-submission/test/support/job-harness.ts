@@ -33,6 +33,8 @@ export function newTask(taskId = 'simulate'): { experimentId: string; taskId: st
 export interface RoundOptions {
   readonly task: { experimentId: string; taskId: string };
   readonly attempt?: number;
+  /** The experiment's run; 1 unless a rerun is meant. */
+  readonly run?: number;
   readonly checkpoint?: JsonValue;
   readonly signal?: AbortSignal;
   /** Every progress message, in order. */
@@ -43,7 +45,7 @@ function context(params: JobSubmissionParams, options: RoundOptions): TaskContex
   return {
     ...options.task,
     attempt: options.attempt ?? 1,
-    run: 1,
+    run: options.run ?? 1,
     params,
     ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
     logger: createLogger({ component: 'test', level: 'silent', pretty: false }),
@@ -88,10 +90,13 @@ export async function runToEnd(
   throw new Error(`the job did not end within ${options.maxRounds} rounds`);
 }
 
-/** The plugin's `cancel`, as a worker calls it for a task cancelled between rounds. */
+/**
+ * The plugin's `cancel`, as a worker calls it for a task cancelled between rounds (without a
+ * checkpoint when no round of the attempt reported one).
+ */
 export async function cancelBetweenRounds(
   params: Record<string, unknown>,
-  options: RoundOptions & { checkpoint: JsonValue },
+  options: RoundOptions,
 ): Promise<void> {
   const cancel = plugin.cancel;
   if (cancel === undefined) throw new Error('job-submission has no cancel');

@@ -10,8 +10,8 @@ const spec: BatchJobSpec = {
   cpusPerTask: 1,
   wallTimeMinutes: 2,
   environment: { MODE: 'fast' },
-  stdoutPath: '/scratch/wlm/exp-1/1/logs/simulate.1.out',
-  stderrPath: '/scratch/wlm/exp-1/1/logs/simulate.1.err',
+  stdoutPath: '/scratch/wlm/exp-1/1/logs/simulate.out',
+  stderrPath: '/scratch/wlm/exp-1/1/logs/simulate.err',
 };
 
 describe('LocalBatchSystem', () => {
@@ -30,12 +30,22 @@ describe('LocalBatchSystem', () => {
   });
 
   it('starts the script detached in its own session, under its wall time, keeping its exit status', () => {
-    const command = local.submitCommand('/scratch/wlm/exp-1/1/jobs/simulate.1.sh', spec);
+    const command = local.submitCommand('/scratch/wlm/exp-1/1/jobs/simulate.sh', spec);
     expect(command).toMatch(
       /^cd '\/scratch\/wlm\/exp-1\/1' \|\| exit 1; setsid bash -c '.*' > \/dev\/null 2>&1 < \/dev\/null & echo \$!$/,
     );
     expect(command).toContain('timeout 120 bash');
-    expect(command).toContain('simulate.1.sh.exit');
+    expect(command).toContain('simulate.sh.exit');
+    // The job writes its own pid first, for a submission whose shell died before printing it.
+    expect(command).toContain(
+      `setsid bash -c 'echo $$ > '\\''/scratch/wlm/exp-1/1/jobs/simulate.sh.pid'\\''; `,
+    );
+  });
+
+  it('finds a job by the pid file beside its script', () => {
+    expect(local.findCommand('/scratch/wlm/exp-1/1/jobs/simulate.sh')).toBe(
+      "if [ -s '/scratch/wlm/exp-1/1/jobs/simulate.sh.pid' ]; then cat '/scratch/wlm/exp-1/1/jobs/simulate.sh.pid'; fi",
+    );
   });
 
   it('has no time limit when the task names no wall time', () => {

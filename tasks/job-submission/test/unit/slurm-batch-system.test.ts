@@ -13,8 +13,8 @@ const spec: BatchJobSpec = {
   memoryMb: 2048,
   queue: 'debug',
   environment: { OMP_NUM_THREADS: '4', GREETING: 'a b' },
-  stdoutPath: '/scratch/wlm/exp 1/1/logs/simulate.1.out',
-  stderrPath: '/scratch/wlm/exp 1/1/logs/simulate.1.err',
+  stdoutPath: '/scratch/wlm/exp 1/1/logs/simulate.out',
+  stderrPath: '/scratch/wlm/exp 1/1/logs/simulate.err',
 };
 
 describe('SlurmBatchSystem', () => {
@@ -45,12 +45,18 @@ describe('SlurmBatchSystem', () => {
   });
 
   it('puts paths on the sbatch command line, quoted', () => {
-    const command = slurm.submitCommand('/scratch/wlm/exp 1/1/jobs/simulate.1.sh', spec);
+    const command = slurm.submitCommand('/scratch/wlm/exp 1/1/jobs/simulate.sh', spec);
     expect(command).toBe(
       "sbatch --parsable --job-name='wlm-exp-1-simulate' --chdir='/scratch/wlm/exp 1/1' " +
-        "--output='/scratch/wlm/exp 1/1/logs/simulate.1.out' --error='/scratch/wlm/exp 1/1/logs/simulate.1.err' " +
-        "'/scratch/wlm/exp 1/1/jobs/simulate.1.sh'",
+        "--output='/scratch/wlm/exp 1/1/logs/simulate.out' --error='/scratch/wlm/exp 1/1/logs/simulate.err' " +
+        "'/scratch/wlm/exp 1/1/jobs/simulate.sh'",
     );
+  });
+
+  it('finds a job by its name among every job SLURM remembers, then by its script', () => {
+    const command = slurm.findCommand('/scratch/wlm/exp 1/1/jobs/simulate.sh', spec);
+    expect(command).toMatch(/^jobs=\$\(squeue -h -t all -n 'wlm-exp-1-simulate' -o '%i\|%o'\) && /);
+    expect(command).toContain("WLM_SCRIPT='/scratch/wlm/exp 1/1/jobs/simulate.sh' awk -F'|' ");
   });
 
   it('reads the job id from what sbatch --parsable prints, with or without a cluster name', () => {
