@@ -136,6 +136,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const topology = new WlmTopology(this.options.namespace ?? 'wlm');
     const amqp = await AmqpConnection.connect({
       url: config.rabbitmq.url,
+      maxDeliveries: config.rabbitmq.maxDeliveries,
       logger,
       topology: topology.core(),
       connectionName: `orchestrator ${this.instanceId}`,

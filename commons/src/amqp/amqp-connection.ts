@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, RecoveringChannelModel } from 'amqplib';
@@ -9,6 +10,7 @@ import { ConfigError } from '../errors/config-error';
 import { WlmError } from '../errors/wlm-error';
 import { encodeMessage } from '../wire/codec';
 import { ConfirmPublisher } from './confirm-publisher';
+import { DEFAULT_MAX_DELIVERIES } from './delivery-count';
 import { redactUrl, withHeartbeat } from './connection-options';
 import type { AmqpConnectionEvents, AmqpConnectionOptions, AmqpConnectionState } from './connection-options';
 import { toAmqpPublishOptions } from './publish-options';
@@ -48,6 +50,7 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
   private readonly redactedUrl: string;
   private disconnectedAt: number | undefined;
   private closing: Promise<void> | undefined;
+  private readonly counts = { settlementsLost: 0, deadLettered: 0 };
 
   private constructor(private readonly options: AmqpConnectionOptions) {
     super();
@@ -70,6 +73,14 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
 
   get state(): AmqpConnectionState {
     return this.stateValue;
+  }
+
+  /**
+   * Since connecting: settlements lost to a closed channel (each a message the broker redelivers,
+   * see the `settlement-lost` event) and messages this connection's consumers dead-lettered.
+   */
+  get deliveryCounts(): Readonly<{ settlementsLost: number; deadLettered: number }> {
+    return { ...this.counts };
   }
 
   private async start(): Promise<void> {
@@ -247,8 +258,10 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
   /**
    * Consumes `queue`, validating each delivery with `schema`. An invalid message goes to the
    * dead-letter exchange with the validation issues in its `x-wlm-error` header and the consumer
-   * carries on. See {@link MessageHandler} for how the handler's outcome settles a message.
-   * The subscription is restored after channel or connection loss.
+   * carries on. See {@link MessageHandler} for how the handler's outcome settles a message: every
+   * message is dead-lettered after `maxDeliveries` deliveries, counted in a header of the message
+   * (see `delivery-count.ts`), crashes of its consumers included. The subscription is restored
+   * after channel or connection loss.
    */
   async consume<S extends z.ZodType>(
     queue: string,
@@ -270,10 +283,20 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
       handler,
       options,
       deadLetterExchange,
+      maxDeliveries: this.options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
+      consumerName: `${this.options.connectionName ?? 'wlm'} on ${hostname()} pid ${process.pid}`,
       publish: (exchange, routingKey, content, publishOptions) =>
         this.publish(exchange, routingKey, content, publishOptions),
       currentModel: () => this.model,
       onServerCancel: (cancelled) => this.emit('consumer-cancelled', cancelled),
+      onSettlementLost: (lost) => {
+        this.counts.settlementsLost += 1;
+        this.emit('settlement-lost', lost);
+      },
+      onDeadLettered: (deadQueue, code) => {
+        this.counts.deadLettered += 1;
+        this.emit('dead-lettered', { queue: deadQueue, code });
+      },
       log: this.log,
     });
     this.consumers.add(consumer);

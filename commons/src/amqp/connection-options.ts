@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger';
+import type { LostSettlement } from './queue-consumer';
 import type { TopologySpec } from './topology';
 
 export type AmqpConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed';
@@ -16,6 +17,13 @@ export interface AmqpConnectionEvents {
   unblocked: [];
   /** The broker cancelled a consumer (e.g. its queue was deleted); it re-subscribes with backoff. */
   'consumer-cancelled': [queue: string];
+  /**
+   * A consumer could not ack, nack or hand on a delivery because its channel had closed: the broker
+   * redelivers it. Logged at warn and counted in `deliveryCounts.settlementsLost`.
+   */
+  'settlement-lost': [lost: LostSettlement];
+  /** A consumer put a message in the dead-letter queue, with this error code. */
+  'dead-lettered': [info: { queue: string; code: string }];
   closed: [];
 }
 
@@ -48,6 +56,11 @@ export interface AmqpConnectionOptions {
   closeTimeoutMs?: number;
   /** Seconds between heartbeats, so a dead broker is noticed without waiting for TCP. Default 15. */
   heartbeatSeconds?: number;
+  /**
+   * Deliveries of one message before a consumer dead-letters it (`rabbitmq.maxDeliveries`); each
+   * consumer may override it. Default 10.
+   */
+  maxDeliveries?: number;
 }
 
 /** `amqp://user:***@host:port/…` for logs and error messages. */

@@ -29,8 +29,25 @@ export type {
   ConsumeOptions,
   ConsumerHandle,
   Delivery,
+  LostSettlement,
   MessageHandler,
+  Settlement,
 } from './queue-consumer';
-export { DEAD_LETTER_HEADERS } from './dead-letter';
+export { DEAD_LETTER_HEADERS, deadLetterHeaders, reasonOf } from './dead-letter';
+export type { DeadLetterDetails, DeadLetterSource } from './dead-letter';
+export {
+  DELIVERY_HEADERS,
+  DEFAULT_MAX_DELIVERIES,
+  REDELIVERY_LIMIT,
+  afterRetryableFailure,
+  copyHeaders,
+  countedDeliveries,
+  judgeDelivery,
+  originOf,
+  previousDeliveries,
+  retryPauseMs,
+  withoutDeliveryHeaders,
+} from './delivery-count';
+export type { DeliveryVerdict } from './delivery-count';
 export { WlmTopology, MAX_PRIORITY, declareTopology, deleteTopology, mergeTopology } from './topology';
 export type { BindingSpec, ExchangeSpec, ExchangeType, QueueSpec, TopologySpec } from './topology';

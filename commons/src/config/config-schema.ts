@@ -16,6 +16,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       url: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
       prefetch: z.coerce.number().int().min(1).max(65535).default(100),
+      /**
+       * Deliveries of one message before its consumer dead-letters it: failed handlings and crashes of
+       * the consumer (its channel lost mid-handling) alike. See docs/operations.md.
+       */
+      maxDeliveries: z.coerce.number().int().min(1).max(1000).default(10),
     })
     .prefault({}),
   mysql: z

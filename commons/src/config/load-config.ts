@@ -11,6 +11,7 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
   {
     WLM_RABBITMQ_URL: { path: ['rabbitmq', 'url'] },
     WLM_RABBITMQ_PREFETCH: { path: ['rabbitmq', 'prefetch'] },
+    WLM_RABBITMQ_MAX_DELIVERIES: { path: ['rabbitmq', 'maxDeliveries'] },
     WLM_MYSQL_URL: { path: ['mysql', 'url'] },
     WLM_MYSQL_TIMEOUT_MS: { path: ['mysql', 'timeoutMs'] },
     WLM_NEO4J_URL: { path: ['neo4j', 'url'] },

@@ -123,6 +123,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     try {
       parts.amqp = await AmqpConnection.connect({
         url: config.rabbitmq.url,
+        maxDeliveries: config.rabbitmq.maxDeliveries,
         logger,
         topology: this.topology.core(),
         connectionName: `wlm-scheduler-${instanceId}`,
@@ -205,7 +206,14 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     parts.cancels = new CancelHandler({ amqp, topology, dispatcher: parts.dispatcher, logger, instanceId });
     parts.failures = new WorkerFailureHandler({
       registry,
-      drainer: new WorkerQueueDrainer({ amqp, topology, messages, logger }),
+      drainer: new WorkerQueueDrainer({
+        amqp,
+        topology,
+        messages,
+        logger,
+        maxDeliveries: this.options.config.rabbitmq.maxDeliveries,
+        consumerName: `wlm-scheduler-${instanceId} drainer`,
+      }),
       reporter: new IncidentReporter(amqp, topology, instanceId),
       events,
       logger,

@@ -1,12 +1,27 @@
+import type { GetMessage } from 'amqplib';
 import {
   attemptIdentityOf,
-  DEAD_LETTER_HEADERS,
+  countedDeliveries,
+  DEFAULT_MAX_DELIVERIES,
   MAX_INCIDENT_TASKS,
+  REDELIVERY_LIMIT,
+  copyHeaders,
+  deadLetterHeaders,
+  isRetryableError,
+  judgeDelivery,
   parseMessage,
+  reasonOf,
   taskAssignmentSchema,
   taskRequestSchema,
 } from '@wlm/commons';
-import type { AmqpConnection, IncidentTask, Logger, TaskAssignment, WlmTopology } from '@wlm/commons';
+import type {
+  AmqpConnection,
+  DeadLetterDetails,
+  IncidentTask,
+  Logger,
+  TaskAssignment,
+  WlmTopology,
+} from '@wlm/commons';
 import { nextAttemptRequest } from './retry-backoff';
 import type { SchedulerMessages } from './scheduler-messages';
 
@@ -31,7 +46,14 @@ export interface WorkerQueueDrainerOptions {
   readonly topology: WlmTopology;
   readonly messages: SchedulerMessages;
   readonly logger: Logger;
+  /** Deliveries of an assignment (by workers and by drains) before it is dead-lettered. Default 10. */
+  readonly maxDeliveries?: number;
+  /** Names this scheduler in the dead letters it makes. */
+  readonly consumerName?: string;
 }
+
+/** What became of one assignment taken off the queue. */
+type Outcome = { readonly moved: IncidentTask } | { readonly moved: undefined };
 
 /**
  * Moves a lost worker's queued assignments to other workers. Each assignment becomes the request of
@@ -40,18 +62,26 @@ export interface WorkerQueueDrainerOptions {
  * acknowledged only after both are confirmed. A worker loss is not the task's fault, so it does not
  * count against the task's retry policy; only the wire limit on attempts stops it.
  *
- * A new attempt is made only for an attempt known not to run any more. An assignment the broker
- * never delivered (`redelivered` false) never started, so it moves at once. One it delivered may be
- * running: when only the broker lost the worker (its connection dropped, Serf still has it alive)
- * the worker may well be running it and reconnect, so it stays in the worker's queue until Serf says
- * the worker failed or left — then it moves. A queue somebody consumes is left alone: the worker is
- * not dead to the broker, and it will run what it holds.
+ * A new attempt is made only for an attempt known not to run any more. An assignment never delivered
+ * to a worker (`redelivered` false and no delivery counted in its `x-wlm-deliveries` header) never
+ * started, so it moves at once. One delivered before may be running: when only the broker lost the
+ * worker (its connection dropped, Serf still has it alive) the worker may well be running it and
+ * reconnect, so it stays in the worker's queue until Serf says the worker failed or left — then it
+ * moves. A queue somebody consumes is left alone: the worker is not dead to the broker, and it will
+ * run what it holds.
+ *
+ * Taking a message with `get` is a delivery like any other, counted the same way (`delivery-count`):
+ * a pass that fails (a publish not confirmed) or dies with its scheduler returns its messages
+ * flagged `redelivered`, and the next pass counts that in a copy before moving them, so an
+ * assignment that cannot be moved is dead-lettered after `maxDeliveries` instead of looping.
  */
 export class WorkerQueueDrainer {
   private readonly log: Logger;
+  private readonly maxDeliveries: number;
 
   constructor(private readonly options: WorkerQueueDrainerOptions) {
     this.log = options.logger.child({ module: 'drainer' });
+    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
   }
 
   /** Whether the worker's queue has no consumer and holds messages (`undefined` when it does not exist). */
@@ -85,13 +115,13 @@ export class WorkerQueueDrainer {
         return true;
       }
       // Held unacknowledged until the pass ends, so `get` does not hand them out again meanwhile.
-      const leftInPlace: Array<Exclude<Awaited<ReturnType<typeof channel.get>>, false>> = [];
+      const leftInPlace: GetMessage[] = [];
       for (;;) {
-        const batch: Array<Exclude<Awaited<ReturnType<typeof channel.get>>, false>> = [];
+        const batch: GetMessage[] = [];
         while (batch.length < BATCH) {
           const message = await channel.get(queue, { noAck: false });
           if (message === false) break;
-          if (!gone && message.fields.redelivered) leftInPlace.push(message);
+          if (!gone && deliveredBefore(message)) leftInPlace.push(message);
           else batch.push(message);
         }
         if (batch.length === 0) {
@@ -103,17 +133,28 @@ export class WorkerQueueDrainer {
             );
           return true;
         }
-        await Promise.all(
+        // Every message of the batch is settled before a failure ends the pass, so the ones moved are
+        // not moved again when the channel closes.
+        const outcomes = await Promise.allSettled(
           batch.map(async (message) => {
-            const moved = await this.move(message.content, workerId, (reason, code) =>
-              this.deadLetter(queue, message.content, message.properties.headers, reason, code),
-            );
+            const outcome = await this.takeOne(queue, workerId, message);
             channel.ack(message);
-            if (moved === undefined) return;
-            count += 1;
-            if (tasks.length < MAX_INCIDENT_TASKS) tasks.push(moved);
+            return outcome;
           }),
         );
+        let failure: unknown;
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') {
+            failure ??= outcome.reason;
+            continue;
+          }
+          const { moved } = outcome.value;
+          if (moved === undefined) continue;
+          count += 1;
+          if (tasks.length < MAX_INCIDENT_TASKS) tasks.push(moved);
+        }
+        // Unsettled ones go back to the queue with the channel, flagged redelivered: counted next pass.
+        if (failure !== undefined) throw failure;
       }
     });
     if (count > 0) this.log.warn({ workerId, moved: count }, 'moved assignments off a lost worker');
@@ -121,27 +162,61 @@ export class WorkerQueueDrainer {
   }
 
   /**
+   * Counts the delivery, then moves the assignment, dead-letters it, or (when a pass failed with it
+   * before) republishes it with that failure counted, to be taken again. Throws when a publish was
+   * not confirmed, leaving the message unacknowledged: it returns to the queue with the channel.
+   */
+  private async takeOne(queue: string, workerId: string, message: GetMessage): Promise<Outcome> {
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const verdict = judgeDelivery(headers, message.fields.redelivered, this.maxDeliveries);
+    const deadLetter = (reason: unknown, details: DeadLetterDetails): Promise<void> =>
+      this.deadLetter(queue, message, reason, details);
+    if (verdict.action === 'limit') {
+      const reason = `taken off lost worker ${workerId}'s queue ${verdict.previous} times without being moved`;
+      await deadLetter(reason, { code: REDELIVERY_LIMIT, deliveries: verdict.previous });
+      return { moved: undefined };
+    }
+    if (verdict.action === 'recount') {
+      const { priority } = message.properties as { priority?: unknown };
+      await this.options.amqp.publish('', queue, message.content, {
+        headers: copyHeaders(headers, message.fields, verdict.previous),
+        ...(typeof priority === 'number' ? { priority } : {}),
+      });
+      return { moved: undefined };
+    }
+    try {
+      return { moved: await this.move(message.content, workerId, deadLetter) };
+    } catch (error) {
+      if (isRetryableError(error)) throw error;
+      // Not something a later pass would do better (e.g. a next request the wire refuses).
+      await deadLetter(`cannot move it off lost worker ${workerId}: ${reasonOf(error)}`, {
+        deliveries: verdict.deliveries,
+      });
+      return { moved: undefined };
+    }
+  }
+
+  /**
    * Requests the next attempt of one assignment; undefined when it was not a valid assignment (it
-   * went to the dead-letter queue instead). Throws when a publish was not confirmed, leaving the
-   * message unacknowledged: it returns to the queue with the channel, for the next pass.
+   * went to the dead-letter queue instead).
    */
   private async move(
     content: Buffer,
     workerId: string,
-    deadLetter: (reason: unknown, code: string) => Promise<void>,
+    deadLetter: (reason: unknown, details: DeadLetterDetails) => Promise<void>,
   ): Promise<IncidentTask | undefined> {
     let assignment: TaskAssignment;
     try {
       assignment = parseMessage(taskAssignmentSchema, content);
     } catch (error) {
-      await deadLetter(error, 'MESSAGE_INVALID');
+      await deadLetter(error, { code: 'MESSAGE_INVALID' });
       return undefined;
     }
     const { messages } = this.options;
     const task: IncidentTask = { ...attemptIdentityOf(assignment), taskType: assignment.taskType };
     if (assignment.attempt >= MAX_ATTEMPT) {
       const limit = new Error(`attempt ${assignment.attempt} reached the limit of ${MAX_ATTEMPT}`);
-      await deadLetter(limit, 'ATTEMPT_LIMIT');
+      await deadLetter(limit, { code: 'ATTEMPT_LIMIT' });
       return task;
     }
     // The request's own fields: the schema strips the assignment's placement fields.
@@ -156,22 +231,28 @@ export class WorkerQueueDrainer {
 
   private async deadLetter(
     queue: string,
-    content: Buffer,
-    headers: unknown,
+    message: GetMessage,
     reason: unknown,
-    code: string,
+    details: DeadLetterDetails,
   ): Promise<void> {
     const { amqp, topology } = this.options;
     this.log.warn({ err: reason, queue }, 'dead-lettering a message found on a lost worker queue');
-    await amqp.publish(topology.exchanges.deadLetter, queue, content, {
-      headers: {
-        ...(typeof headers === 'object' && headers !== null ? headers : {}),
-        [DEAD_LETTER_HEADERS.error]:
-          reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason),
-        [DEAD_LETTER_HEADERS.errorCode]: code,
-        [DEAD_LETTER_HEADERS.sourceQueue]: queue,
-        [DEAD_LETTER_HEADERS.deadLetteredAt]: new Date().toISOString(),
-      },
+    const { priority } = message.properties as { priority?: unknown };
+    await amqp.publish(topology.exchanges.deadLetter, queue, message.content, {
+      headers: deadLetterHeaders(message, queue, reason, {
+        ...details,
+        ...(this.options.consumerName === undefined ? {} : { consumer: this.options.consumerName }),
+      }),
+      ...(typeof priority === 'number' ? { priority } : {}),
     });
   }
+}
+
+/**
+ * Whether a worker may have started the assignment: the broker delivered this message before, or it
+ * is a copy a consumer made after delivering it (see `delivery-count`).
+ */
+function deliveredBefore(message: GetMessage): boolean {
+  const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+  return message.fields.redelivered || countedDeliveries(headers) > 0;
 }

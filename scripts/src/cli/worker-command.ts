@@ -169,6 +169,7 @@ async function runWorker(options: WorkerCommandOptions): Promise<void> {
     labels: options.labels ?? {},
     namespace: options.namespace,
     amqpUrl: config.rabbitmq.url,
+    maxDeliveries: config.rabbitmq.maxDeliveries,
     serf: serfOptions(options, config),
     drainTimeoutMs: options.drainTimeout * 1000,
     logger,

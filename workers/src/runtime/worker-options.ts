@@ -38,6 +38,8 @@ export interface WorkerOptions {
   /** AMQP namespace of the installation. Default `wlm`. */
   namespace?: string;
   amqpUrl: string;
+  /** Deliveries of a message before it is dead-lettered (`rabbitmq.maxDeliveries`). Default 10. */
+  maxDeliveries?: number;
   serf: WorkerSerfOptions;
   logger: Logger;
   /** How long a graceful stop waits for running tasks before handing them back. Default 30,000. */
@@ -66,6 +68,7 @@ export interface CompiledWorkerOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly topology: WlmTopology;
   readonly amqpUrl: string;
+  readonly maxDeliveries: number | undefined;
   readonly serf: WorkerSerfOptions;
   readonly logger: Logger;
   readonly drainTimeoutMs: number;
@@ -120,6 +123,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     labels: { ...labels },
     topology,
     amqpUrl: options.amqpUrl,
+    maxDeliveries: options.maxDeliveries,
     serf: options.serf,
     logger: options.logger.child({ workerId: id.data }),
     drainTimeoutMs: nonNegative('drainTimeoutMs', options.drainTimeoutMs, 30_000),

@@ -60,6 +60,7 @@ export async function startWorkerParts(
   try {
     const amqp = await AmqpConnection.connect({
       url: options.amqpUrl,
+      ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
       logger: log,
       topology: mergeTopology(topology.core(), topology.worker(workerId)),
       connectionName: `wlm-worker-${workerId}`,

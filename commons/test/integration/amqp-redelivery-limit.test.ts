@@ -1,0 +1,238 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { DEAD_LETTER_HEADERS, REDELIVERY_LIMIT, WlmError, taskRequestSchema } from '@wlm/commons';
+import type { AmqpConnection, LostSettlement, TaskRequestInput, WlmTopology } from '@wlm/commons';
+import type { GetMessage } from 'amqplib';
+import {
+  AMQP_URL,
+  BrokerProbe,
+  connectForTest,
+  deferred,
+  forceCloseConnections,
+  isolatedTopology,
+  waitFor,
+} from './amqp-test-support';
+
+function request(taskId: string, priority = 1): TaskRequestInput {
+  return {
+    v: 1,
+    experimentId: 'exp-limit',
+    run: 1,
+    taskId,
+    attempt: 1,
+    taskType: 'echo',
+    context: {},
+    priority,
+    requestedAt: new Date().toISOString(),
+  };
+}
+
+const MAX_DELIVERIES = 4;
+
+describe('bounded redelivery', () => {
+  let topology: WlmTopology;
+  let probe: BrokerProbe;
+  let workDir: string;
+
+  beforeAll(async () => {
+    topology = isolatedTopology('redelivery');
+    probe = await BrokerProbe.open();
+    workDir = mkdtempSync(join(tmpdir(), 'wlm-redelivery-'));
+  });
+
+  afterAll(async () => {
+    await probe.deleteAll(topology.core());
+    await probe.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  async function nextDeadLetter(): Promise<GetMessage> {
+    let message: GetMessage | false = false;
+    await waitFor('a dead-lettered message', async () => {
+      message = await probe.get(topology.queues.deadLetter);
+      return message !== false;
+    });
+    return message as unknown as GetMessage;
+  }
+
+  it('dead-letters a message whose handler always fails retryably after exactly N deliveries', async () => {
+    const amqp = await connectForTest(topology.core(), {
+      connectionName: 'redelivery-retryable',
+      maxDeliveries: MAX_DELIVERIES,
+    });
+    const queue = topology.queues.schedulerRequests;
+    const seen: Array<{ deliveries: number; redelivered: boolean; priority: number | undefined }> = [];
+    const consumer = await amqp.consume(
+      queue,
+      taskRequestSchema,
+      (_message, delivery) => {
+        seen.push({
+          deliveries: delivery.deliveries,
+          redelivered: delivery.redelivered,
+          priority: delivery.priority,
+        });
+        throw new WlmError('AMQP_UNAVAILABLE', `still down (delivery ${delivery.deliveries})`, {
+          retryable: true,
+        });
+      },
+      { retryDelayMs: 10, maxRetryDelayMs: 20 },
+    );
+    await amqp.publishMessage('', queue, taskRequestSchema, request('always-retryable', 6), {
+      priority: 6,
+      messageId: 'msg-always-retryable',
+    });
+
+    const dead = await nextDeadLetter();
+    const headers = dead.properties.headers ?? {};
+    expect(JSON.parse(dead.content.toString())).toMatchObject({ taskId: 'always-retryable' });
+    expect(seen.map((s) => s.deliveries)).toEqual([1, 2, 3, 4]);
+    expect(seen.map((s) => s.redelivered)).toEqual([false, true, true, true]);
+    // Every copy kept the priority and id of the original.
+    expect(seen.map((s) => s.priority)).toEqual([6, 6, 6, 6]);
+    expect(dead.properties.priority).toBe(6);
+    expect(dead.properties.messageId).toBe('msg-always-retryable');
+    expect(headers[DEAD_LETTER_HEADERS.errorCode]).toBe(REDELIVERY_LIMIT);
+    expect(headers[DEAD_LETTER_HEADERS.error]).toBe(
+      'delivered 4 times; the last delivery failed with WlmError: still down (delivery 4)',
+    );
+    expect(headers[DEAD_LETTER_HEADERS.deliveries]).toBe(MAX_DELIVERIES);
+    expect(headers[DEAD_LETTER_HEADERS.consumer]).toMatch(/^redelivery-retryable on .+ pid \d+$/);
+    expect(headers[DEAD_LETTER_HEADERS.sourceQueue]).toBe(queue);
+    expect(headers[DEAD_LETTER_HEADERS.id]).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor('the dead letter counted', () => amqp.deliveryCounts.deadLettered === 1);
+    expect(await probe.messageCount(queue)).toBe(0);
+    await consumer.cancel();
+    await amqp.close();
+  });
+
+  it('hands a message back without counting a delivery when its handler is shutting down', async () => {
+    const amqp = await connectForTest(topology.core(), {
+      connectionName: 'redelivery-hand-back',
+      maxDeliveries: 2,
+    });
+    const queue = topology.queues.schedulerRequests;
+    const seen: number[] = [];
+    const consumer = await amqp.consume(
+      queue,
+      taskRequestSchema,
+      (_message, delivery) => {
+        seen.push(delivery.deliveries);
+        if (seen.length <= 3) throw new WlmError('SHUTTING_DOWN', 'going away', { retryable: true });
+      },
+      { retryDelayMs: 10 },
+    );
+    await amqp.publishMessage('', queue, taskRequestSchema, request('handed-back'));
+    await waitFor('the fourth delivery', () => seen.length === 4);
+    // Handed back three times, never counted: still the first delivery, and never dead-lettered.
+    expect(seen).toEqual([1, 1, 1, 1]);
+    expect(await probe.messageCount(topology.queues.deadLetter)).toBe(0);
+    await consumer.cancel();
+    await amqp.close();
+  });
+
+  it('dead-letters a message whose consumer process is SIGKILLed mid-handling every time after exactly N', async () => {
+    const handledFile = join(workDir, 'handled.txt');
+    writeFileSync(handledFile, '');
+    const publisher = await connectForTest(topology.core(), { connectionName: 'redelivery-publisher' });
+    await publisher.publishMessage(
+      '',
+      topology.queues.schedulerRequests,
+      taskRequestSchema,
+      request('poison'),
+    );
+
+    let dead: GetMessage | false = false;
+    for (let spawned = 0; dead === false; spawned += 1) {
+      if (spawned > MAX_DELIVERIES + 1) throw new Error(`still not dead-lettered after ${spawned} consumers`);
+      const child = spawn(process.execPath, [
+        join(__dirname, 'support', 'crashing-consumer.js'),
+        AMQP_URL,
+        topology.namespace,
+        String(MAX_DELIVERIES),
+        handledFile,
+      ]);
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      );
+      // Either it starts handling the message and is killed, or it dead-letters it and lives on.
+      await waitFor(`consumer ${spawned} to handle or dead-letter the message (${output})`, async () => {
+        if (output.includes('handling')) return true;
+        dead = await probe.get(topology.queues.deadLetter);
+        return dead !== false;
+      });
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+    }
+
+    const handled = readFileSync(handledFile, 'utf8').trim().split('\n');
+    expect(handled).toEqual(['poison 1', 'poison 2', 'poison 3', 'poison 4']);
+    const headers = (dead as GetMessage).properties.headers ?? {};
+    expect(headers[DEAD_LETTER_HEADERS.errorCode]).toBe(REDELIVERY_LIMIT);
+    expect(headers[DEAD_LETTER_HEADERS.error]).toMatch(
+      /^delivered 4 times without being settled; the last delivery ended with its consumer gone/,
+    );
+    expect(headers[DEAD_LETTER_HEADERS.consumer]).toMatch(/^crashing-consumer on /);
+    expect(await probe.messageCount(topology.queues.schedulerRequests)).toBe(0);
+    await publisher.close();
+  });
+
+  it('logs and counts an ack its closed channel refused; the broker redelivers the message', async () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    );
+    const connectionName = `redelivery-closed-${process.pid}`;
+    const amqp: AmqpConnection = await connectForTest(topology.core(), {
+      connectionName,
+      logger,
+      maxDeliveries: MAX_DELIVERIES,
+    });
+    const lost: LostSettlement[] = [];
+    amqp.on('settlement-lost', (settlement) => lost.push(settlement));
+    const queue = topology.queues.schedulerEvents;
+    const held = deferred();
+    const deliveries: number[] = [];
+    await amqp.consume(queue, taskRequestSchema, async (_message, delivery) => {
+      deliveries.push(delivery.deliveries);
+      if (deliveries.length === 1) await held.promise;
+    });
+    await amqp.publishMessage('', queue, taskRequestSchema, request('closed-channel'), {
+      messageId: 'msg-closed-channel',
+    });
+    await waitFor('the first delivery', () => deliveries.length === 1);
+
+    const reconnected = new Promise((resolve) => amqp.once('reconnected', resolve));
+    expect(await forceCloseConnections(connectionName)).toBe(1);
+    await reconnected;
+    held.resolve();
+
+    await waitFor('the lost ack', () => lost.length === 1);
+    expect(lost).toEqual([{ queue, messageId: 'msg-closed-channel', outcome: 'ack' }]);
+    expect(amqp.deliveryCounts.settlementsLost).toBe(1);
+    const warning = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find(
+        (record) =>
+          record['msg'] === 'delivery not settled: its channel closed first; the broker redelivers it',
+      );
+    expect(warning).toMatchObject({ level: 40, queue, messageId: 'msg-closed-channel', outcome: 'ack' });
+    // Redelivered, and counted as the second delivery.
+    await waitFor('the redelivery', () => deliveries.length === 2);
+    expect(deliveries).toEqual([1, 2]);
+    await waitFor('an empty queue', async () => (await probe.messageCount(queue)) === 0);
+    await amqp.close();
+  });
+});
