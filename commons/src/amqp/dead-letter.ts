@@ -32,7 +32,8 @@ export function reasonOf(error: unknown): string {
   return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}…` : text;
 }
 
-function codeOf(error: unknown): string {
+/** The code a dead letter of `error` carries: its own `code`, else `HANDLER_FAILED`. */
+export function errorCodeOf(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const { code } = error as { code: unknown };
     if (typeof code === 'string' || typeof code === 'number') return String(code);
@@ -67,7 +68,7 @@ export function deadLetterHeaders(
   return {
     ...headers,
     [DEAD_LETTER_HEADERS.error]: reasonOf(reason),
-    [DEAD_LETTER_HEADERS.errorCode]: details.code ?? codeOf(reason),
+    [DEAD_LETTER_HEADERS.errorCode]: details.code ?? errorCodeOf(reason),
     [DEAD_LETTER_HEADERS.sourceQueue]: queue,
     [DEAD_LETTER_HEADERS.sourceExchange]: origin.exchange,
     [DEAD_LETTER_HEADERS.sourceRoutingKey]: origin.routingKey,

@@ -33,7 +33,7 @@ export type {
   MessageHandler,
   Settlement,
 } from './queue-consumer';
-export { DEAD_LETTER_HEADERS, deadLetterHeaders, reasonOf } from './dead-letter';
+export { DEAD_LETTER_HEADERS, deadLetterHeaders, errorCodeOf, reasonOf } from './dead-letter';
 export type { DeadLetterDetails, DeadLetterSource } from './dead-letter';
 export {
   DELIVERY_HEADERS,

@@ -26,4 +26,6 @@ export {
   withExcluded,
 } from './retry-backoff';
 export type { NextAttemptOptions } from './retry-backoff';
-export { SCHEDULER_FAILURE_CODES, isFromWorker } from './scheduler-messages';
+export { SCHEDULER_FAILURE_CODES, SchedulerMessages, isFromWorker } from './scheduler-messages';
+export { WorkerQueueDrainer } from './worker-queue-drainer';
+export type { DrainResult, WorkerQueueDrainerOptions } from './worker-queue-drainer';

@@ -7,6 +7,7 @@ import {
   REDELIVERY_LIMIT,
   copyHeaders,
   deadLetterHeaders,
+  errorCodeOf,
   isRetryableError,
   judgeDelivery,
   parseMessage,
@@ -190,6 +191,7 @@ export class WorkerQueueDrainer {
       if (isRetryableError(error)) throw error;
       // Not something a later pass would do better (e.g. a next request the wire refuses).
       await deadLetter(`cannot move it off lost worker ${workerId}: ${reasonOf(error)}`, {
+        code: errorCodeOf(error),
         deliveries: verdict.deliveries,
       });
       return { moved: undefined };
