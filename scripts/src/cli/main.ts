@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { WlmError } from '@wlm/commons';
 import { dagCommand } from './dag-command';
+import { dlqCommand } from './dlq-command';
 import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';
 import { mockOrchestratorCommand } from './mock-orchestrator-command';
 import { orchestratorCommand } from './orchestrator-command';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     .addCommand(experimentActionCommand('rerun'))
     .addCommand(experimentActionCommand('resume'))
     .addCommand(standaloneCommand())
+    .addCommand(dlqCommand())
     .addHelpText(
       'after',
       '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',
