@@ -4,6 +4,20 @@ import type { IncidentTask, WorkerIncident } from '@wlm/commons';
 export interface AdminMail {
   readonly subject: string;
   readonly text: string;
+  /**
+   * Names the incident, the same however often the mail is sent: the local part of its Message-ID.
+   * The alert consumer sends at least once (a crash between sending and acknowledging the reports
+   * sends the mail again from the next consumer); a repeat carries the same Message-ID, so a mail
+   * client shows it as the same message (or threads it with the first).
+   */
+  readonly id: string;
+  /** The {@link id} of the mail this one follows up: a recovery answers its failure. */
+  readonly inReplyTo?: string;
+}
+
+/** The id of the failure mail of the incident that began at `failedAt`. */
+function failureId(workerId: string, failedAt: Date): string {
+  return `wlm.worker-failed.${workerId}.${failedAt.getTime()}`;
 }
 
 const SOURCE_TEXT: Readonly<Record<WorkerIncident['source'], string>> = {
@@ -23,6 +37,8 @@ function describeTask(task: IncidentTask): string {
 export function failureMail(reports: readonly WorkerIncident[], suppressedBefore = 0): AdminMail {
   const first = reports[0];
   if (first === undefined) throw new RangeError('a failure mail needs at least one report');
+  // The earliest report names the incident, whichever order a consumer got the reports in.
+  const failedAt = new Date(Math.min(...reports.map((report) => Date.parse(report.detectedAt))));
   const tasks = new Map<string, IncidentTask>();
   let unlisted = 0;
   for (const report of reports) {
@@ -56,7 +72,11 @@ export function failureMail(reports: readonly WorkerIncident[], suppressedBefore
     lines.push('', `${suppressedBefore} earlier failure(s) of this worker were not mailed (rate limit).`);
   }
   lines.push('', 'You get another mail when the worker is back.');
-  return { subject: `[wlm] worker ${first.workerId} failed`, text: `${lines.join('\n')}\n` };
+  return {
+    subject: `[wlm] worker ${first.workerId} failed`,
+    text: `${lines.join('\n')}\n`,
+    id: failureId(first.workerId, failedAt),
+  };
 }
 
 /** The mail saying a worker is back, with how long it was gone when that is known. */
@@ -72,5 +92,16 @@ export function recoveryMail(report: WorkerIncident, failedAt: Date | undefined)
     const seconds = Math.max(0, Math.round((Date.parse(report.detectedAt) - failedAt.getTime()) / 1000));
     lines.push(`Failed at:   ${failedAt.toISOString()} (down ${seconds} s)`);
   }
-  return { subject: `[wlm] worker ${report.workerId} recovered`, text: `${lines.join('\n')}\n` };
+  const text = `${lines.join('\n')}\n`;
+  const subject = `[wlm] worker ${report.workerId} recovered`;
+  // Keyed by the failure it ends when known; a consumer that never saw the failure can only use the report.
+  if (failedAt === undefined) {
+    return { subject, text, id: `wlm.worker-recovered.${report.workerId}.${Date.parse(report.detectedAt)}` };
+  }
+  return {
+    subject,
+    text,
+    id: `wlm.worker-recovered.${report.workerId}.${failedAt.getTime()}`,
+    inReplyTo: failureId(report.workerId, failedAt),
+  };
 }

@@ -42,6 +42,19 @@ describe('admin mails', () => {
     expect(mail.text).toContain('… and 3 more');
   });
 
+  it('names the incident by its worker and earliest report, in whatever order the reports came', () => {
+    const later = { ...base, reporter: 'sched-b', detectedAt: '2026-01-01T00:00:12.000Z' };
+    const id = 'wlm.worker-failed.gpu-7.' + String(Date.parse(base.detectedAt));
+    expect(failureMail([base, later]).id).toBe(id);
+    expect(failureMail([later, base]).id).toBe(id);
+    const back = { ...base, type: 'WORKER_RECOVERED' as const, detectedAt: '2026-01-01T00:01:10.000Z' };
+    expect(recoveryMail(back, new Date(base.detectedAt))).toMatchObject({
+      id: 'wlm.worker-recovered.gpu-7.' + String(Date.parse(base.detectedAt)),
+      inReplyTo: id,
+    });
+    expect(recoveryMail(back, undefined).inReplyTo).toBeUndefined();
+  });
+
   it('says when nothing was affected and when earlier failures were suppressed', () => {
     const mail = failureMail([{ ...base, affectedTasks: [] }], 2);
     expect(mail.text).toContain('Affected tasks: none');
