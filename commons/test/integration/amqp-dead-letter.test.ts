@@ -76,7 +76,7 @@ describe('AmqpConnection dead-lettering', () => {
     await consumer.cancel();
   });
 
-  it('requeues on a retryable handler error and dead-letters on a permanent one', async () => {
+  it('gives a message another delivery after a retryable handler error and dead-letters it on a permanent one', async () => {
     const queue = topology.queues.schedulerRequests;
     const attempts = new Map<string, number>();
     const redelivered: string[] = [];
