@@ -32,5 +32,12 @@ export type {
   MessageHandler,
 } from './queue-consumer';
 export { DEAD_LETTER_HEADERS } from './dead-letter';
-export { WlmTopology, MAX_PRIORITY, declareTopology, deleteTopology, mergeTopology } from './topology';
+export {
+  WlmTopology,
+  MAX_PRIORITY,
+  TIMER_DELAYS_MS,
+  declareTopology,
+  deleteTopology,
+  mergeTopology,
+} from './topology';
 export type { BindingSpec, ExchangeSpec, ExchangeType, QueueSpec, TopologySpec } from './topology';
