@@ -18,17 +18,17 @@ export interface TypeWaitMailerOptions {
 /** How long a report whose mail could not be sent waits before its redelivery. */
 const MAIL_RETRY_DELAY_MS = 5_000;
 
-/** The mail about a task type no live worker runs. */
-export function typeWaitMail(report: TaskTypeWaiting): AdminMail {
+/** The mail about a task type no live worker of the installation `namespace` runs. */
+export function typeWaitMail(report: TaskTypeWaiting, namespace: string): AdminMail {
   const { taskType } = report;
   return {
-    subject: `[wlm] no worker runs task type ${taskType}`,
+    subject: `[wlm] no worker runs task type ${taskType} (namespace ${namespace})`,
     text: [
       `Tasks of type ${taskType} have been waiting since ${report.waitingSince} and no live worker runs that type.`,
       '',
       `Noticed at ${report.detectedAt} by scheduler ${report.reporter}.`,
       '',
-      `The tasks wait in the broker (queue requests.${taskType} of the installation's namespace) and are placed as soon as`,
+      `The tasks wait in the broker (queue ${namespace}.requests.${taskType}) and are placed as soon as`,
       `a worker that runs ${taskType} joins. Start one (wlm worker --tasks ${taskType}), fix the task type of the DAG, or`,
       'cancel the experiments. Tasks with a queueTimeoutMs fail with TASK_UNSCHEDULABLE when it runs out.',
     ].join('\n'),
@@ -75,7 +75,7 @@ export class TypeWaitMailer {
       );
       return;
     }
-    const mail = typeWaitMail(report);
+    const mail = typeWaitMail(report, this.options.topology.namespace);
     try {
       await this.options.mailer.send(mail);
     } catch (error) {
