@@ -49,5 +49,12 @@ export {
   withoutDeliveryHeaders,
 } from './delivery-count';
 export type { DeliveryVerdict } from './delivery-count';
-export { WlmTopology, MAX_PRIORITY, declareTopology, deleteTopology, mergeTopology } from './topology';
+export {
+  WlmTopology,
+  MAX_PRIORITY,
+  TIMER_DELAYS_MS,
+  declareTopology,
+  deleteTopology,
+  mergeTopology,
+} from './topology';
 export type { BindingSpec, ExchangeSpec, ExchangeType, QueueSpec, TopologySpec } from './topology';

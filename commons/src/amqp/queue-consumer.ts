@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
-import { isRetryableError } from '../errors/retry';
+import { isRetryableError, isStoreOutageError } from '../errors/retry';
 import { WlmError } from '../errors/wlm-error';
 import type { Logger } from '../logging/logger';
 import { parseMessage } from '../wire/codec';
@@ -39,7 +39,8 @@ export interface Delivery {
  * until it has had `maxDeliveries`, then dead-letters it (`REDELIVERY_LIMIT`, with the last error);
  * throwing anything else dead-letters it at once with the error as the reason. A retryable
  * `SHUTTING_DOWN` error hands the message back without counting a delivery: the consumer is going
- * away, the message did nothing wrong. Up to `prefetch` handlers of one consumer run at once.
+ * away, the message did nothing wrong. Nor does a store outage (`isStoreOutageError`) count: the
+ * message waits, with a pause that grows while the outage lasts, until the store answers again. Up to `prefetch` handlers of one consumer run at once.
  */
 export type MessageHandler<T> = (message: T, delivery: Delivery) => Promise<void> | void;
 
@@ -135,6 +136,8 @@ export class QueueConsumer<S extends z.ZodType> {
   private readonly prefetch: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
+  /** Store-outage failures in a row, across messages: the pause before each redelivery grows with it. */
+  private outageStreak = 0;
   private readonly maxDeliveries: number;
   private readonly log: Logger;
 
@@ -305,6 +308,7 @@ export class QueueConsumer<S extends z.ZodType> {
     const { deliveries } = verdict;
     try {
       await this.deps.handler(body, this.toDelivery(message, deliveries));
+      this.outageStreak = 0;
       this.settle(state, message, 'ack');
     } catch (error) {
       await this.onHandlerError(state, message, deliveries, error);
@@ -321,6 +325,13 @@ export class QueueConsumer<S extends z.ZodType> {
     if (isHandBack(error)) {
       this.log.info({ messageId }, 'message handed back to the queue');
       await this.republish(state, message, deliveries - 1);
+    } else if (isStoreOutageError(error)) {
+      // The store is away, not the message at fault: it waits, uncounted, however long the outage.
+      this.outageStreak += 1;
+      const pauseMs = retryPauseMs(this.outageStreak, this.retryDelayMs, this.maxRetryDelayMs);
+      this.log.warn({ err: error, messageId, pauseMs }, 'a store does not answer; redelivering uncounted');
+      await this.pause(pauseMs);
+      await this.republish(state, message, deliveries - 1, reasonOf(error));
     } else if (!isRetryableError(error)) {
       this.log.error({ err: error, messageId }, 'handler failed; message dead-lettered');
       await this.deadLetter(state, message, error, { deliveries });

@@ -1,5 +1,5 @@
 import type { Channel, Options } from 'amqplib';
-import { workerIdSchema } from '../wire/fields';
+import { taskTypeSchema, workerIdSchema } from '../wire/fields';
 
 /**
  * Every exchange and queue of wlm, declared in this one place so that producers and consumers can
@@ -41,6 +41,17 @@ export const MAX_PRIORITY = 10;
 /** A worker's control queue disappears after a day without a consumer, so retired workers leave no litter. */
 const WORKER_CONTROL_QUEUE_EXPIRES_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The delays of the scheduler's timer ladder, in ms: one delay queue each, whose messages all live
+ * exactly that long. A timer hops through the longest delay that does not overshoot what is left
+ * (powers of 4, so at most three hops per rung), and lands within the shortest delay of its due time.
+ * A queue whose messages share one TTL expires them in order; mixed per-message TTLs would not
+ * (RabbitMQ expires only at the head of a queue).
+ */
+export const TIMER_DELAYS_MS: readonly number[] = [
+  500, 2_000, 8_000, 32_000, 128_000, 512_000, 2_048_000, 8_192_000, 32_768_000, 131_072_000,
+];
+
 const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /**
@@ -64,8 +75,19 @@ export class WlmTopology {
   };
 
   readonly queues: {
-    /** TaskRequests for the scheduler, by experiment priority. */
+    /**
+     * Where every TaskRequest is published, by experiment priority: the scheduler's front door. The
+     * scheduler moves each request at once to its task type's queue ({@link requestQueue}), so this
+     * queue never holds a request that waits for a worker.
+     */
     readonly schedulerRequests: string;
+    /** Due scheduler timers (queue timeouts, type-wait checks), dead-lettered here by the delay queues. */
+    readonly schedulerTimers: string;
+    /**
+     * Reports of task types that have waited too long for a worker. Single active consumer, like
+     * {@link schedulerAlerts}, so one instance mails the admin once per type.
+     */
+    readonly schedulerTypeAlerts: string;
     /** The terminal task events the scheduler needs for capacity and retries. */
     readonly schedulerEvents: string;
     /** Control messages for the scheduler. */
@@ -96,6 +118,8 @@ export class WlmTopology {
       schedulerEvents: `${namespace}.scheduler.events`,
       schedulerControl: `${namespace}.scheduler.control`,
       schedulerAlerts: `${namespace}.scheduler.alerts`,
+      schedulerTimers: `${namespace}.scheduler.timers`,
+      schedulerTypeAlerts: `${namespace}.scheduler.type-alerts`,
       orchestratorEvents: `${namespace}.orchestrator.events`,
       deadLetter: `${namespace}.dead-letter`,
     };
@@ -104,6 +128,29 @@ export class WlmTopology {
   /** The queue of assignments for one worker: `<ns>.worker.<id>`. */
   workerQueue(workerId: string): string {
     return `${this.namespace}.worker.${workerIdSchema.parse(workerId)}`;
+  }
+
+  /** The queue of one task type's requests, consumed while a live worker runs the type: `<ns>.requests.<type>`. */
+  requestQueue(taskType: string): string {
+    return `${this.namespace}.requests.${taskTypeSchema.parse(taskType)}`;
+  }
+
+  /** The delay queue of one rung of the timer ladder ({@link TIMER_DELAYS_MS}): `<ns>.scheduler.delay.<ms>`. */
+  delayQueue(delayMs: number): string {
+    if (!TIMER_DELAYS_MS.includes(delayMs)) throw new RangeError(`${delayMs} ms is not a timer delay`);
+    return `${this.namespace}.scheduler.delay.${delayMs}`;
+  }
+
+  /**
+   * One task type's request queue, declared beside {@link core} by whoever moves a request there or
+   * consumes it (the scheduler), since a message to a queue that does not exist yet is unroutable.
+   */
+  requests(taskType: string): TopologySpec {
+    return {
+      deadLetterExchange: this.exchanges.deadLetter,
+      exchanges: [{ name: this.exchanges.deadLetter, type: 'topic' }],
+      queues: [{ name: this.requestQueue(taskType), options: this.workQueue(true), bindings: [] }],
+    };
   }
 
   /** The queue of control messages for one worker: `<ns>.worker.<id>.control`. */
@@ -148,6 +195,22 @@ export class WlmTopology {
           options: this.workQueue(false, { 'x-single-active-consumer': true }),
           bindings: [],
         },
+        {
+          name: this.queues.schedulerTypeAlerts,
+          options: this.workQueue(false, { 'x-single-active-consumer': true }),
+          bindings: [],
+        },
+        { name: this.queues.schedulerTimers, options: this.workQueue(false), bindings: [] },
+        ...TIMER_DELAYS_MS.map((delayMs) => ({
+          name: this.delayQueue(delayMs),
+          // Nobody consumes a delay queue: its messages expire into the timers queue, in order.
+          options: classicQueue({
+            messageTtl: delayMs,
+            deadLetterExchange: '',
+            deadLetterRoutingKey: this.queues.schedulerTimers,
+          }),
+          bindings: [],
+        })),
         {
           name: this.queues.orchestratorEvents,
           options: this.workQueue(false),

@@ -88,6 +88,11 @@ export const dagTaskSchema = z.strictObject({
   retry: retrySchema.optional(),
   /** The worker aborts a run that takes longer. */
   timeoutMs: integerIn(1, MAX_TASK_TIMEOUT_MS).optional(),
+  /**
+   * How long the task may wait for a worker to take it; past it the task fails with
+   * `TASK_UNSCHEDULABLE` (e.g. no live worker runs its type).
+   */
+  queueTimeoutMs: integerIn(1, MAX_TASK_TIMEOUT_MS).optional(),
   constraints: constraintsSchema.optional(),
 });
 

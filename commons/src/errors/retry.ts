@@ -46,6 +46,34 @@ export function isRetryableError(error: unknown): boolean {
   return RETRYABLE_ERROR_CODES.has(code) || code.startsWith(NEO4J_TRANSIENT_PREFIX);
 }
 
+/** Connection-level failures of a database driver: the server is away, not the request at fault. */
+const STORE_CONNECTION_CODES = new Set<string>([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ServiceUnavailable',
+  'SessionExpired',
+]);
+
+/** Stores that stop answering, as wlm reports them. */
+const STORE_OUTAGE_WLM_CODES = new Set<string>(['STORE_TIMEOUT', 'PLACEMENT_FENCE_UNAVAILABLE']);
+
+/**
+ * True when `error` says a store (MySQL, Neo4j) cannot be reached or does not answer: whatever was
+ * being handled is not at fault and waits for the store, however long its outage lasts. Consumers
+ * do not count such a failure against a message's delivery limit.
+ */
+export function isStoreOutageError(error: unknown): boolean {
+  if (error instanceof WlmError) return error.retryable && STORE_OUTAGE_WLM_CODES.has(error.code);
+  if (isFatalConnectionError(error)) return true;
+  const code = errorCode(error);
+  return code !== undefined && STORE_CONNECTION_CODES.has(code);
+}
+
 export interface RetryOptions {
   /** Attempts in all, the first included. */
   maxAttempts?: number;

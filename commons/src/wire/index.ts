@@ -47,6 +47,7 @@ export {
   MAX_RETRY_BACKOFF_MS,
   MAX_TASK_TIMEOUT_MS,
   jsonByteLength,
+  queueDeadline,
 } from './task-request';
 export type {
   TaskRequest,
@@ -63,6 +64,7 @@ export {
   taskRunningEventSchema,
   taskProgressEventSchema,
   taskDeferredEventSchema,
+  taskWaitingEventSchema,
   taskCompletedEventSchema,
   taskFailedEventSchema,
   taskCancelledEventSchema,
@@ -74,3 +76,5 @@ export { cancelTaskSchema, controlMessageSchema, controlRoutingKey } from './con
 export type { CancelTask, CancelTaskInput, ControlMessage, ControlMessageInput } from './control-message';
 export { workerIncidentSchema, incidentTaskSchema, MAX_INCIDENT_TASKS } from './worker-incident';
 export type { WorkerIncident, WorkerIncidentInput, IncidentTask } from './worker-incident';
+export { schedulerTimerSchema, taskTypeWaitingSchema } from './scheduler-timer';
+export type { SchedulerTimer, SchedulerTimerInput, TaskTypeWaiting } from './scheduler-timer';

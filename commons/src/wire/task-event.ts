@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { attemptIdentityShape } from './attempt-identity';
-import { jsonValueSchema, timestampSchema, workerIdSchema } from './fields';
+import { jsonValueSchema, taskTypeSchema, timestampSchema, workerIdSchema } from './fields';
 import { wireRegistry } from './registry';
 import { taskRequestSchema } from './task-request';
 
@@ -86,6 +86,18 @@ export const taskDeferredEventSchema = z.object({
   }),
 });
 
+/**
+ * Scheduler: the attempt cannot be placed yet and why — `waiting for a worker that runs gpu-sim`
+ * while no live worker advertises its type. Once per request it routes that way; changes no state.
+ */
+export const taskWaitingEventSchema = z.object({
+  ...eventBase,
+  state: z.literal('WAITING'),
+  taskType: taskTypeSchema,
+  /** What the task waits for, for people. */
+  message: z.string().min(1).max(4096),
+});
+
 /** A run was stopped by a cancel; `workerId` is absent when it was cancelled before reaching a worker. */
 export const taskCancelledEventSchema = z.object({
   ...eventBase,
@@ -105,6 +117,7 @@ export const taskEventSchema = z
     taskRunningEventSchema,
     taskProgressEventSchema,
     taskDeferredEventSchema,
+    taskWaitingEventSchema,
     taskCompletedEventSchema,
     taskFailedEventSchema,
     taskCancelledEventSchema,

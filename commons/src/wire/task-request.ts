@@ -101,6 +101,15 @@ export const taskRequestShape = {
   timeoutMs: z.int().min(1).max(MAX_TASK_TIMEOUT_MS).optional(),
   requestedAt: timestampSchema,
   /**
+   * How long this attempt may wait unplaced — from `requestedAt`, or from `notBefore` when later —
+   * before it fails for good with `TASK_UNSCHEDULABLE` (e.g. no live worker runs its type).
+   */
+  queueTimeoutMs: z
+    .int()
+    .min(1)
+    .max(7 * 86_400_000)
+    .optional(),
+  /**
    * Workers that must not run this attempt: a retry names the workers whose runs failed, so the
    * scheduler places it elsewhere while another capable worker exists.
    */
@@ -125,3 +134,18 @@ export type TaskRequestInput = z.input<typeof taskRequestSchema>;
 export type TaskConstraints = z.infer<typeof taskConstraintsSchema>;
 export type RetryPolicy = z.infer<typeof retryPolicySchema>;
 export type Continuation = z.infer<typeof continuationSchema>;
+
+/**
+ * When the request's `queueTimeoutMs` runs out (ms since the epoch), or undefined without one. The
+ * wait starts at `requestedAt`, or at `notBefore` for a retry whose backoff ends later.
+ */
+export function queueDeadline(
+  request: Pick<TaskRequest, 'queueTimeoutMs' | 'requestedAt' | 'notBefore'>,
+): number | undefined {
+  if (request.queueTimeoutMs === undefined) return undefined;
+  const start = Math.max(
+    Date.parse(request.requestedAt),
+    request.notBefore === undefined ? 0 : Date.parse(request.notBefore),
+  );
+  return start + request.queueTimeoutMs;
+}

@@ -134,6 +134,33 @@ describe('bounded redelivery', () => {
     await amqp.close();
   });
 
+  it('waits out a store outage longer than the delivery limit without counting it, then handles the message', async () => {
+    const amqp = await connectForTest(topology.core(), {
+      connectionName: 'redelivery-store-outage',
+      maxDeliveries: 2,
+    });
+    const queue = topology.queues.schedulerRequests;
+    const seen: number[] = [];
+    const consumer = await amqp.consume(
+      queue,
+      taskRequestSchema,
+      (_message, delivery) => {
+        seen.push(delivery.deliveries);
+        // Five times the limit: a MySQL that does not answer, then answers again.
+        if (seen.length <= 10)
+          throw new WlmError('STORE_TIMEOUT', 'MySQL did not answer', { retryable: true });
+      },
+      { retryDelayMs: 5, maxRetryDelayMs: 20 },
+    );
+    await amqp.publishMessage('', queue, taskRequestSchema, request('store-outage'));
+    await waitFor('the eleventh delivery', () => seen.length === 11);
+    expect(seen).toEqual(Array.from({ length: 11 }, () => 1));
+    await waitFor('the message acked', async () => (await probe.messageCount(queue)) === 0);
+    expect(await probe.messageCount(topology.queues.deadLetter)).toBe(0);
+    await consumer.cancel();
+    await amqp.close();
+  });
+
   it('dead-letters a message whose consumer process is SIGKILLed mid-handling every time after exactly N', async () => {
     const handledFile = join(workDir, 'handled.txt');
     writeFileSync(handledFile, '');

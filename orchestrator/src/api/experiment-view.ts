@@ -29,8 +29,10 @@ export interface TaskView {
   outputs: JsonObject | null;
   runs: TaskRunView[];
   /**
-   * For a RUNNING task that runs in rounds (a batch job being followed): what it said it waits for
-   * when its latest round ended, e.g. `SLURM job 42: PENDING (Priority)`; null otherwise.
+   * What the task waits for, null when nothing worth saying: for a RUNNING task that runs in rounds
+   * (a batch job being followed), what it said when its latest round ended, e.g. `SLURM job 42:
+   * PENDING (Priority)`; for a QUEUED task no worker has taken, what the scheduler said, e.g.
+   * `waiting for a worker that runs gpu-sim`.
    */
   waitingFor: string | null;
 }
@@ -112,7 +114,7 @@ export async function experimentView(
       .map((task) => ({
         ...task,
         runs: runsByTask.get(task.taskId) ?? [],
-        waitingFor: waitingFor(task, waitOf.get(task.taskId)),
+        waitingFor: waitingFor(task, waitOf.get(task.taskId), runsByTask.get(task.taskId) ?? []),
       })),
     edges,
   };
@@ -120,11 +122,15 @@ export async function experimentView(
 
 type TaskWithoutRuns = Omit<TaskView, 'runs' | 'waitingFor'>;
 
-/** A wait says something only while its attempt still runs. */
-function waitingFor(task: TaskWithoutRuns, wait: TaskWait | undefined): string | null {
-  return task.state === 'RUNNING' && wait !== undefined && wait.attempt === task.attempt
-    ? wait.message
-    : null;
+/**
+ * A wait says something only while it lasts: a round's while its attempt still runs, a wait for a
+ * worker while its attempt is queued and no worker has been given it.
+ */
+function waitingFor(task: TaskWithoutRuns, wait: TaskWait | undefined, runs: TaskRunView[]): string | null {
+  if (wait === undefined || wait.attempt !== task.attempt) return null;
+  if (wait.kind === 'round') return task.state === 'RUNNING' ? wait.message : null;
+  const placed = runs.some((run) => run.attempt === wait.attempt && run.workerId !== null);
+  return task.state === 'QUEUED' && !placed ? wait.message : null;
 }
 
 function afterOf(edges: readonly { from: string; to: string }[], taskId: string): string[] {

@@ -34,6 +34,8 @@ export interface TaskContext {
   inputs: JsonObject;
   retry?: DagTaskRetry;
   timeoutMs?: number;
+  /** How long the task may wait for a worker (the request's `queueTimeoutMs`). */
+  queueTimeoutMs?: number;
   constraints?: DagTaskConstraints;
 }
 

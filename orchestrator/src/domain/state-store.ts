@@ -11,11 +11,15 @@ import type {
 } from './records';
 import type { TaskState } from './task-state';
 
-/** What a task that runs in rounds said it waits for when its latest round ended. */
+/**
+ * What a task waits for: a task that runs in rounds, what it said when its latest round ended
+ * (`round`); a task no worker has taken yet, what the scheduler said (`worker`).
+ */
 export interface TaskWait {
   taskId: string;
   attempt: number;
-  /** e.g. `SLURM job 42: PENDING (Priority)`. */
+  kind: 'round' | 'worker';
+  /** e.g. `SLURM job 42: PENDING (Priority)`, or `waiting for a worker that runs gpu-sim`. */
   message: string;
   at: Date;
 }

@@ -15,14 +15,15 @@ import {
   taskStateChange,
   taskWaitingAudit,
 } from './task-event-records';
-import type { RecordedEvent } from './task-event-records';
+import type { RecordedEvent, WaitEvent } from './task-event-records';
+import { isSupersededUnschedulable, isUnschedulable, placedAttempts } from './unschedulable';
 
 /** The events of one batch that belong to one experiment's current run. */
 interface ExperimentEvents {
   experiment: Experiment;
   events: RecordedEvent[];
-  /** DEFERRED events: audited, changing no state. */
-  waiting: TaskEventOf<'DEFERRED'>[];
+  /** DEFERRED and WAITING events: audited, changing no state. */
+  waiting: WaitEvent[];
 }
 
 /** Store reads in flight at once for one batch (per-experiment reads and ready queries). */
@@ -110,7 +111,7 @@ export class EventProcessor {
       }
       const first = await this.parts.runAttempts.firstAttempt(id, experiment.run);
       const current: RecordedEvent[] = [];
-      const waiting: TaskEventOf<'DEFERRED'>[] = [];
+      const waiting: WaitEvent[] = [];
       for (const event of list) {
         if (event.state === 'PROGRESS') continue;
         // The event names its run; the attempt floor also holds for events of runs before the wire had one.
@@ -131,12 +132,33 @@ export class EventProcessor {
           );
         }
       }
-      return { experiment, events: current, waiting };
+      return { experiment, events: await this.dropPlacedUnschedulable(experiment, current), waiting };
     });
     return groups.filter(
       (group): group is ExperimentEvents =>
         group !== undefined && group.events.length + group.waiting.length > 0,
     );
+  }
+
+  /**
+   * Drops a queue timeout's FAILED for an attempt a worker was given after all (see
+   * `placedAttempts`); reads the run's task runs only when the batch has such a failure.
+   */
+  private async dropPlacedUnschedulable(
+    experiment: Experiment,
+    events: RecordedEvent[],
+  ): Promise<RecordedEvent[]> {
+    if (!events.some(isUnschedulable)) return events;
+    const runs = await this.parts.states.listTaskRuns(experiment.id, { run: experiment.run });
+    const placed = placedAttempts(runs, events);
+    return events.filter((event) => {
+      if (!isSupersededUnschedulable(event, placed)) return true;
+      this.parts.logger.info(
+        { experimentId: experiment.id, taskId: event.taskId, attempt: event.attempt },
+        'ignoring a queue timeout of an attempt already placed on a worker',
+      );
+      return false;
+    });
   }
 
   private async recordInDags(recorded: readonly { event: RecordedEvent; run: number }[]): Promise<void> {

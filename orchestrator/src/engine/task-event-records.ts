@@ -5,13 +5,16 @@ import type { JsonObject } from '../domain/json';
 import type { AuditEventInput, TaskRunUpdate } from '../domain/state-store';
 
 /**
- * A task event the stores record: every state but PROGRESS and DEFERRED, which change nothing
- * stored — a deferred task stays RUNNING while its next round waits.
+ * A task event the stores record: every state but PROGRESS, DEFERRED and WAITING, which change
+ * nothing stored — a deferred task stays RUNNING while its next round waits, a waiting one QUEUED.
  */
-export type RecordedEvent = Exclude<TaskEvent, { state: 'PROGRESS' | 'DEFERRED' }>;
+export type RecordedEvent = Exclude<TaskEvent, { state: 'PROGRESS' | 'DEFERRED' | 'WAITING' }>;
+
+/** An event that says what a task waits for: audited as `task.waiting`, changing no state. */
+export type WaitEvent = TaskEventOf<'DEFERRED' | 'WAITING'>;
 
 export function isRecorded(event: TaskEvent): event is RecordedEvent {
-  return event.state !== 'PROGRESS' && event.state !== 'DEFERRED';
+  return event.state !== 'PROGRESS' && event.state !== 'DEFERRED' && event.state !== 'WAITING';
 }
 
 /** A final failure: the scheduler will not retry it, so its experiment fails. */
@@ -88,10 +91,23 @@ export function taskAuditEvent(event: RecordedEvent, run: number): AuditEventInp
 }
 
 /**
- * The audit entry of a DEFERRED event: what the task waits for (`SLURM job 42: PENDING (Priority)`),
- * once per round. The task's state does not change; this is how its wait shows.
+ * The audit entry of a DEFERRED or WAITING event: what the task waits for (`SLURM job 42: PENDING
+ * (Priority)`, once per round; `waiting for a worker that runs gpu-sim`, once per attempt). The
+ * task's state does not change; this is how its wait shows.
  */
-export function taskWaitingAudit(event: TaskEventOf<'DEFERRED'>, run: number): AuditEventInput {
+export function taskWaitingAudit(event: WaitEvent, run: number): AuditEventInput {
+  if (event.state === 'WAITING') {
+    return {
+      experimentId: event.experimentId,
+      taskId: event.taskId,
+      type: 'task.waiting',
+      actor: 'scheduler',
+      reason: event.message,
+      details: { run, attempt: event.attempt, taskType: event.taskType, waitsFor: 'worker' },
+      at: new Date(event.at),
+      dedupeKey: `task:${event.experimentId}:${run}:${event.taskId}:${event.attempt}:WAITING`,
+    };
+  }
   const round = event.request.continuation?.round ?? 2;
   const details: JsonObject = { run, attempt: event.attempt, nextRound: round, workerId: event.workerId };
   if (event.request.notBefore !== undefined) details['notBefore'] = event.request.notBefore;

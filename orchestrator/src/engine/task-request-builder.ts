@@ -42,6 +42,7 @@ export function buildTaskRequest(
   };
   if (retry !== undefined) request.retry = retry;
   if (task.context.timeoutMs !== undefined) request.timeoutMs = task.context.timeoutMs;
+  if (task.context.queueTimeoutMs !== undefined) request.queueTimeoutMs = task.context.queueTimeoutMs;
   if (task.context.constraints !== undefined) request.constraints = task.context.constraints;
   return request;
 }

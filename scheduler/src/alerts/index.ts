@@ -22,3 +22,5 @@ export { IncidentReporter } from './incident-reporter';
 export type { IncidentReport } from './incident-reporter';
 export { MailRateLimiter } from './mail-rate-limiter';
 export type { FailureVerdict, MailRateLimiterOptions } from './mail-rate-limiter';
+export { TypeWaitMailer, typeWaitMail } from './type-wait-mailer';
+export type { TypeWaitMailerOptions } from './type-wait-mailer';

@@ -50,6 +50,11 @@ export class CapacityIndex {
     return this.byTaskType.get(taskType)?.size ?? 0;
   }
 
+  /** The task types at least one indexed worker advertises. */
+  taskTypes(): IterableIterator<string> {
+    return this.byTaskType.keys();
+  }
+
   /** Adds a worker or replaces its advertisement, free slots included. */
   upsert(advertisement: WorkerAdvertisement): void {
     let entry = this.entries.get(advertisement.workerId);

@@ -184,7 +184,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
 
   /** Accounts for a worker's RUNNING or terminal event. */
   acknowledge(event: TaskEvent): void {
-    if (event.workerId === undefined) return;
+    if (event.state === 'WAITING' || event.workerId === undefined) return;
     const key = taskKey(event);
     if (event.state === 'RUNNING') this.ledger.started(event.workerId, key, this.now());
     else if (

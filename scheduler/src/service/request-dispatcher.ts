@@ -1,9 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import { cancelApplies, taskRequestSchema } from '@wlm/commons';
+import { cancelApplies, queueDeadline } from '@wlm/commons';
 import type {
   AmqpConnection,
   CancelTask,
-  ConsumerHandle,
   Logger,
   TaskRequest,
   WlmTopology,
@@ -18,6 +17,8 @@ import { HeldRequests, compareDue, compareHeld } from './held-requests';
 import { RecentKeys } from './recent-keys';
 import type { SchedulerMessages } from './scheduler-messages';
 import type { SchedulerServiceEvents } from './service-events';
+import { TypeConsumers } from './type-consumers';
+import type { TypeWaits } from './type-waits';
 
 /** One request the scheduler holds unacknowledged, with the settlement of its delivery. */
 interface Entry {
@@ -28,6 +29,8 @@ interface Entry {
   readonly receivedAt: number;
   /** `notBefore` in ms; 0 when the request may be placed at once. */
   readonly dueAt: number;
+  /** When its `queueTimeoutMs` runs out (ms), if it has one. */
+  readonly deadline: number | undefined;
   /** Acks the delivery. */
   readonly resolve: () => void;
   /** Requeues (retryable error) or dead-letters (anything else) the delivery. */
@@ -44,8 +47,11 @@ export interface RequestDispatcherOptions {
   readonly messages: SchedulerMessages;
   readonly cancels: RecentCancels;
   readonly events: EventEmitter<SchedulerServiceEvents>;
+  readonly typeWaits: TypeWaits;
+  /** Declares a task type's request queue (the router's, shared). */
+  readonly declare: (taskType: string) => Promise<void>;
   readonly logger: Logger;
-  /** Requests held unacknowledged at most (the consumer's prefetch). */
+  /** Requests of one task type held unacknowledged at most (the prefetch of the type's consumer). */
   readonly prefetch: number;
   /** How long, and how many, placed attempts are remembered to acknowledge redeliveries. */
   readonly placedTtlMs: number;
@@ -73,14 +79,20 @@ export interface DispatcherStatus {
   readonly oldestWaitMs: number;
   /** Requests placed since start. */
   readonly placed: number;
+  /** The task types whose requests this instance takes: those a live worker runs. */
+  readonly consumedTypes: readonly string[];
 }
 
+/** What became of a request whose queue timeout ran out, as far as this instance knows. */
+export type QueueTimeoutOutcome = 'placed' | 'expired' | 'unknown';
+
 /**
- * Consumes TaskRequests and places them. A request is acknowledged only once its assignment and
- * QUEUED event are confirmed; until then it is held unacknowledged — which bounds the backlog by
- * the prefetch and means a crash loses nothing (the broker redelivers). Held requests are placed
+ * Consumes the request queues of the task types a live worker runs ({@link TypeConsumers}) and
+ * places their requests. A request is acknowledged only once its assignment and QUEUED event are
+ * confirmed; until then it is held unacknowledged — which bounds the backlog by the prefetch of
+ * each type and means a crash loses nothing (the broker redelivers). Held requests are placed
  * highest priority first, then oldest, whenever capacity may have appeared; requests with a future
- * `notBefore` wait for it first.
+ * `notBefore` wait for it first; a request whose `queueTimeoutMs` runs out fails instead.
  */
 export class RequestDispatcher {
   private readonly held = new HeldRequests<Entry>((a, b) => compareHeld(a, b));
@@ -89,7 +101,7 @@ export class RequestDispatcher {
   private readonly placement: GreedyPlacement;
   private readonly log: Logger;
   private readonly now: () => number;
-  private consumer: ConsumerHandle | undefined;
+  private readonly types: TypeConsumers;
   private seq = 0;
   /** Attempts whose assignment is being published, and whether that succeeded. */
   private readonly sending = new Map<string, Promise<boolean>>();
@@ -115,6 +127,16 @@ export class RequestDispatcher {
     this.placement = new GreedyPlacement(options.registry.capacity);
     this.log = options.logger.child({ module: 'dispatcher' });
     this.now = options.now ?? Date.now;
+    this.types = new TypeConsumers({
+      amqp: options.amqp,
+      topology: options.topology,
+      registry: options.registry,
+      logger: options.logger,
+      prefetch: options.prefetch,
+      declare: options.declare,
+      handler: (request) => this.onRequest(request),
+      release: (taskType) => this.release(taskType),
+    });
   }
 
   async start(): Promise<void> {
@@ -122,12 +144,7 @@ export class RequestDispatcher {
     this.options.amqp.on('disconnected', this.onDisconnected);
     this.backlogTimer = setInterval(() => this.housekeeping(), this.options.backlogLogMs);
     this.backlogTimer.unref();
-    this.consumer = await this.options.amqp.consume(
-      this.options.topology.queues.schedulerRequests,
-      taskRequestSchema,
-      (request) => this.onRequest(request),
-      { prefetch: this.options.prefetch },
-    );
+    await this.types.start();
   }
 
   /**
@@ -140,7 +157,7 @@ export class RequestDispatcher {
     this.options.amqp.off('disconnected', this.onDisconnected);
     clearTimeout(this.dueTimer);
     clearInterval(this.backlogTimer);
-    const cancelling = this.consumer?.cancel();
+    const cancelling = this.types.stop();
     const returned = [...this.held.clear(), ...this.deferred.clear()];
     for (const entry of returned) entry.reject(shuttingDown('a held request'));
     if (returned.length > 0)
@@ -158,7 +175,23 @@ export class RequestDispatcher {
       sending: this.sending.size,
       oldestWaitMs: now - oldest,
       placed: this.placedCount,
+      consumedTypes: this.types.consumed(),
     };
+  }
+
+  /**
+   * A queue timeout ran out (its durable timer fired): fails the request if this instance holds it,
+   * and says whether this instance placed it recently; `unknown` means neither — it waits in the
+   * broker, or another instance has it.
+   */
+  async queueTimedOut(key: string): Promise<QueueTimeoutOutcome> {
+    if (this.placed.has(key, this.now())) return 'placed';
+    const sending = this.sending.get(key);
+    if (sending !== undefined) return (await sending) ? 'placed' : 'unknown';
+    const entry = this.held.remove(key) ?? this.deferred.remove(key);
+    if (entry === undefined) return 'unknown';
+    await this.expire(entry);
+    return 'expired';
   }
 
   /**
@@ -228,6 +261,7 @@ export class RequestDispatcher {
         seq: this.seq++,
         receivedAt: now,
         dueAt,
+        deadline: queueDeadline(request),
         resolve,
         reject,
         announced: false,
@@ -250,7 +284,13 @@ export class RequestDispatcher {
   private pump(): void {
     this.pumpScheduled = false;
     if (this.stopping) return;
+    const now = this.now();
     for (const entry of this.held.ordered()) {
+      if (entry.deadline !== undefined && entry.deadline <= now) {
+        this.held.remove(entry.key);
+        void this.expire(entry);
+        continue;
+      }
       let workerId: string | undefined;
       try {
         workerId = this.placement.place(entry.request, new Set(entry.request.excludeWorkers ?? []))?.workerId;
@@ -334,6 +374,54 @@ export class RequestDispatcher {
     entry?.resolve();
   }
 
+  /**
+   * Hands back the held requests of a task type whose consumer is stopping (its last worker went):
+   * they wait in the broker from now on, and their tasks say so.
+   */
+  private release(taskType: string): void {
+    const ofType = (entry: Entry): boolean => entry.request.taskType === taskType;
+    const released = [...this.held.removeWhere(ofType), ...this.deferred.removeWhere(ofType)];
+    if (this.stopping) {
+      for (const entry of released) entry.reject(shuttingDown('a held request'));
+      return;
+    }
+    for (const entry of released) entry.reject(handedBack(`no live worker runs ${taskType}`));
+    if (released.length > 0)
+      this.log.info({ taskType, requeued: released.length }, 'held requests handed back');
+    const announcing: Promise<void>[] = [this.options.typeWaits.note(taskType)];
+    for (const entry of released) {
+      if (entry.request.continuation === undefined)
+        announcing.push(this.options.messages.waiting(entry.request));
+    }
+    void Promise.all(announcing).catch((error: unknown) =>
+      this.log.warn({ err: error, taskType }, 'cannot announce the wait for a worker'),
+    );
+  }
+
+  /** Fails a held request whose queue timeout ran out (TASK_UNSCHEDULABLE) and settles its delivery. */
+  private async expire(entry: Entry): Promise<void> {
+    const { request } = entry;
+    const why =
+      this.options.registry.capacity.countFor(request.taskType) === 0
+        ? `no live worker runs ${request.taskType}`
+        : `every worker that runs ${request.taskType} stayed busy, or none meets its constraints`;
+    try {
+      await this.options.messages.unschedulable(
+        { ...request, queueTimeoutMs: request.queueTimeoutMs ?? 0 },
+        why,
+      );
+    } catch (error) {
+      entry.reject(publishFailed(`the TASK_UNSCHEDULABLE failure of ${entry.key}`, error));
+      return;
+    }
+    this.log.warn(
+      { key: entry.key, taskType: request.taskType },
+      'request not placed within its queue timeout',
+    );
+    this.options.events.emit('task:unschedulable', request);
+    entry.resolve();
+  }
+
   private armDueTimer(): void {
     clearTimeout(this.dueTimer);
     const first = this.deferred.first();
@@ -358,7 +446,10 @@ export class RequestDispatcher {
 
   /** Hands back requests held too long (see `maxHoldMs`) and logs a non-empty backlog. */
   private housekeeping(): void {
-    const horizon = this.now() - this.options.maxHoldMs;
+    const now = this.now();
+    const expired = this.held.removeWhere((entry) => entry.deadline !== undefined && entry.deadline <= now);
+    for (const entry of expired) void this.expire(entry);
+    const horizon = now - this.options.maxHoldMs;
     const tooOld = (entry: Entry): boolean => entry.receivedAt < horizon;
     const stale = [...this.held.removeWhere(tooOld), ...this.deferred.removeWhere(tooOld)];
     for (const entry of stale) entry.reject(handedBack('held longer than the delivery timeout allows'));

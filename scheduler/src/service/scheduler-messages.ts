@@ -1,13 +1,24 @@
-import { taskEventRoutingKey, taskEventSchema, taskRequestSchema, attemptIdentityOf } from '@wlm/commons';
+import {
+  attemptIdentityOf,
+  schedulerTimerSchema,
+  taskEventRoutingKey,
+  taskEventSchema,
+  taskRequestSchema,
+  taskTypeWaitingSchema,
+} from '@wlm/commons';
 import type {
   AmqpConnection,
+  AttemptIdentity,
+  SchedulerTimerInput,
   TaskAssignment,
   TaskEvent,
   TaskEventInput,
   TaskEventOf,
   TaskRequest,
+  TaskTypeWaiting,
   WlmTopology,
 } from '@wlm/commons';
+import { timerDelay } from './timer-ladder';
 
 /** `errorCode`s of FAILED events the scheduler itself publishes. */
 export const SCHEDULER_FAILURE_CODES = {
@@ -15,7 +26,14 @@ export const SCHEDULER_FAILURE_CODES = {
   retriesExhausted: 'RETRIES_EXHAUSTED',
   /** The attempt was queued or running on a worker that failed; the next attempt runs elsewhere. */
   workerLost: 'WORKER_LOST',
+  /** The attempt waited longer than its `queueTimeoutMs` without being placed. */
+  unschedulable: 'TASK_UNSCHEDULABLE',
 } as const;
+
+/** What the scheduler says of a task while no live worker runs its type. */
+export function waitingForWorker(taskType: string): string {
+  return `waiting for a worker that runs ${taskType}`;
+}
 
 const SCHEDULER_CODES: ReadonlySet<string> = new Set(Object.values(SCHEDULER_FAILURE_CODES));
 
@@ -27,7 +45,7 @@ const MAX_REASON_LENGTH = 8192;
  * through the same queue and must neither free capacity nor be retried).
  */
 export function isFromWorker(event: TaskEvent): boolean {
-  if (event.workerId === undefined) return false;
+  if (event.state === 'WAITING' || event.workerId === undefined) return false;
   return !(event.state === 'FAILED' && event.errorCode !== undefined && SCHEDULER_CODES.has(event.errorCode));
 }
 
@@ -47,6 +65,71 @@ export class SchedulerMessages {
     return this.amqp.publishMessage('', this.topology.queues.schedulerRequests, taskRequestSchema, request, {
       priority: request.priority,
     });
+  }
+
+  /** A request into its task type's queue, where it waits durably until placed. */
+  toTypeQueue(request: TaskRequest): Promise<void> {
+    return this.amqp.publishMessage(
+      '',
+      this.topology.requestQueue(request.taskType),
+      taskRequestSchema,
+      request,
+      {
+        priority: request.priority,
+      },
+    );
+  }
+
+  /** The request waits for a worker that runs its type (for the experiment view; changes no state). */
+  waiting(request: TaskRequest): Promise<void> {
+    return this.event({
+      v: 1,
+      state: 'WAITING',
+      ...attemptIdentityOf(request),
+      at: new Date().toISOString(),
+      taskType: request.taskType,
+      message: waitingForWorker(request.taskType),
+    });
+  }
+
+  /**
+   * The task's final failure: the attempt was not placed within its `queueTimeoutMs`. Not
+   * retryable — another attempt would wait for the same workers.
+   */
+  unschedulable(
+    attempt: AttemptIdentity & { taskType: string; queueTimeoutMs: number },
+    why: string,
+  ): Promise<void> {
+    return this.event({
+      v: 1,
+      state: 'FAILED',
+      ...attemptIdentityOf(attempt),
+      at: new Date().toISOString(),
+      retryable: false,
+      errorCode: SCHEDULER_FAILURE_CODES.unschedulable,
+      reason: truncate(
+        `not placed within its queue timeout of ${attempt.queueTimeoutMs} ms (task type ${attempt.taskType}): ${why}`,
+      ),
+    });
+  }
+
+  /**
+   * A timer into the delay queue that brings it back closest to its `dueAt` without overshooting
+   * (or after the shortest delay); the timer handler sends it on again until it is due.
+   */
+  timer(timer: SchedulerTimerInput, now = Date.now()): Promise<void> {
+    const delayMs = timerDelay(Date.parse(timer.dueAt) - now);
+    return this.amqp.publishMessage('', this.topology.delayQueue(delayMs), schedulerTimerSchema, timer);
+  }
+
+  /** Reports a task type that has waited too long for a worker, for the one instance that mails. */
+  typeWaiting(report: TaskTypeWaiting): Promise<void> {
+    return this.amqp.publishMessage(
+      '',
+      this.topology.queues.schedulerTypeAlerts,
+      taskTypeWaitingSchema,
+      report,
+    );
   }
 
   /** A held request was cancelled before it reached any worker. */

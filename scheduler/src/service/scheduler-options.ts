@@ -14,8 +14,18 @@ export interface SchedulerServiceOptions {
   readonly namespace?: string;
   /** Names this instance in logs, admin mails and its own control queue. Default `<host>-<pid>-<random>`. */
   readonly instanceId?: string;
-  /** Requests held unacknowledged at most: the bound on the backlog this instance keeps. Default 200. */
+  /**
+   * Requests of one task type held unacknowledged at most: the bound on the backlog this instance
+   * keeps per type a live worker runs (the other types' requests wait in the broker). Default 200.
+   */
   readonly requestPrefetch?: number;
+  /** Requests moved from the front-door queue to their task type's queue at once. Default 100. */
+  readonly routePrefetch?: number;
+  /**
+   * How long requests of a task type may wait with no live worker that runs it before the admin
+   * gets a mail (one per type). Default 5 minutes.
+   */
+  readonly typeWaitAlertMs?: number;
   /** Task events handled at once. Default `config.rabbitmq.prefetch`. */
   readonly eventPrefetch?: number;
   /** Cap on a retry's backoff. Default 5 minutes. */
@@ -49,7 +59,14 @@ export interface SchedulerServiceOptions {
    * Admin mail about worker incidents. `false` keeps this instance out of mailing (it still reports
    * incidents for whichever instance mails). Default on.
    */
-  readonly alerts?: false | { readonly collectMs?: number; readonly rateLimit?: MailRateLimiterOptions };
+  readonly alerts?:
+    | false
+    | {
+        readonly collectMs?: number;
+        readonly rateLimit?: MailRateLimiterOptions;
+        /** At most one mail per task type waiting for a worker in this time. Default 1 hour. */
+        readonly typeCooldownMs?: number;
+      };
   /** How long closing waits for running handlers and unconfirmed publishes. Default 30,000 ms. */
   readonly closeTimeoutMs?: number;
 }
@@ -61,6 +78,8 @@ export interface CompiledSchedulerOptions {
   readonly namespace: string;
   readonly instanceId: string;
   readonly requestPrefetch: number;
+  readonly routePrefetch: number;
+  readonly typeWaitAlertMs: number;
   readonly eventPrefetch: number;
   readonly maxBackoffMs: number;
   readonly reservations: ReservationLedgerOptions;
@@ -74,7 +93,13 @@ export interface CompiledSchedulerOptions {
   readonly cancelTtlMs: number;
   readonly backlogLogMs: number;
   readonly maxHoldMs: number;
-  readonly alerts: false | { readonly collectMs: number; readonly rateLimit: MailRateLimiterOptions };
+  readonly alerts:
+    | false
+    | {
+        readonly collectMs: number;
+        readonly rateLimit: MailRateLimiterOptions;
+        readonly typeCooldownMs: number;
+      };
   readonly closeTimeoutMs: number;
 }
 
@@ -113,6 +138,8 @@ export function compileSchedulerOptions(options: SchedulerServiceOptions): Compi
     namespace: options.namespace ?? 'wlm',
     instanceId,
     requestPrefetch: prefetch('requestPrefetch', options.requestPrefetch ?? 200),
+    routePrefetch: prefetch('routePrefetch', options.routePrefetch ?? 100),
+    typeWaitAlertMs: positive('typeWaitAlertMs', options.typeWaitAlertMs ?? 5 * 60_000),
     eventPrefetch: prefetch('eventPrefetch', options.eventPrefetch ?? options.config.rabbitmq.prefetch),
     maxBackoffMs: positive('maxBackoffMs', options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS),
     reservations: options.reservations ?? {},
@@ -132,6 +159,7 @@ export function compileSchedulerOptions(options: SchedulerServiceOptions): Compi
         : {
             collectMs: positive('alerts.collectMs', alerts.collectMs ?? 3_000),
             rateLimit: alerts.rateLimit ?? {},
+            typeCooldownMs: positive('alerts.typeCooldownMs', alerts.typeCooldownMs ?? 60 * 60_000),
           },
     closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs ?? 30_000),
   };

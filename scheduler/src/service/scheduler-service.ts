@@ -1,19 +1,22 @@
 import { EventEmitter } from 'node:events';
 import { AmqpConnection, RecentCancels, SerfRpcClient, WlmTopology, withRetry } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
-import { AdminMailer, IncidentMailer, IncidentReporter } from '../alerts';
+import { AdminMailer, IncidentMailer, IncidentReporter, TypeWaitMailer } from '../alerts';
 import { PlacementFence } from '../fence';
 import { WorkerRegistry } from '../registry';
 import { AssignmentPublisher } from './assignment-publisher';
 import { CancelHandler } from './cancel-handler';
 import { ConsumerWatch } from './consumer-watch';
 import { RequestDispatcher } from './request-dispatcher';
+import { RequestRouter } from './request-router';
 import type { DispatcherStatus } from './request-dispatcher';
 import { compileSchedulerOptions } from './scheduler-options';
 import type { CompiledSchedulerOptions, SchedulerServiceOptions } from './scheduler-options';
 import { SchedulerMessages } from './scheduler-messages';
 import type { SchedulerServiceEvents, SchedulerState } from './service-events';
 import { TaskEventHandler } from './task-event-handler';
+import { TimerHandler } from './timer-handler';
+import { TypeWaits } from './type-waits';
 import { WorkerFailureHandler } from './worker-failure-handler';
 import { WorkerQueueDrainer } from './worker-queue-drainer';
 
@@ -26,6 +29,8 @@ export interface SchedulerStatus {
   readonly workers: number;
   /** The backlog: held requests, how long the oldest has waited, and more. */
   readonly requests: DispatcherStatus;
+  /** Task types whose requests wait for a live worker that runs them, and for how long (ms), as seen here. */
+  readonly waitingTypes: Readonly<Record<string, number>>;
   /** Lost workers whose queues are still watched for assignments coming back. */
   readonly watchedLostWorkers: number;
 }
@@ -37,6 +42,10 @@ interface Parts {
   serf?: SerfRpcClient;
   registry?: WorkerRegistry;
   dispatcher?: RequestDispatcher;
+  router?: RequestRouter;
+  timers?: TimerHandler;
+  typeWaits?: TypeWaits;
+  typeWaitMailer?: TypeWaitMailer;
   taskEvents?: TaskEventHandler;
   cancels?: CancelHandler;
   failures?: WorkerFailureHandler;
@@ -99,13 +108,21 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   }
 
   status(): SchedulerStatus {
-    const { registry, dispatcher, failures } = this.parts;
+    const { registry, dispatcher, failures, typeWaits } = this.parts;
     return {
       state: this.currentState,
       instanceId: this.options.instanceId,
       namespace: this.options.namespace,
       workers: registry?.alive().length ?? 0,
-      requests: dispatcher?.status() ?? { held: 0, deferred: 0, sending: 0, oldestWaitMs: 0, placed: 0 },
+      requests: dispatcher?.status() ?? {
+        held: 0,
+        deferred: 0,
+        sending: 0,
+        oldestWaitMs: 0,
+        placed: 0,
+        consumedTypes: [],
+      },
+      waitingTypes: Object.fromEntries(typeWaits?.waiting() ?? []),
       watchedLostWorkers: failures?.watching ?? 0,
     };
   }
@@ -178,6 +195,30 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     const messages = new SchedulerMessages(amqp, topology);
     const events = this as EventEmitter<SchedulerServiceEvents>;
     parts.registry = registry;
+    const served = (taskType: string): boolean => registry.capacity.countFor(taskType) > 0;
+    const typeWaits = new TypeWaits({
+      messages,
+      served,
+      alertAfterMs: this.options.typeWaitAlertMs,
+      logger,
+    });
+    registry.on('capacity', () => typeWaits.refresh());
+    registry.on('worker:joined', () => typeWaits.refresh());
+    registry.on('worker:updated', () => typeWaits.refresh());
+    registry.on('worker:reachable', () => typeWaits.refresh());
+    registry.on('worker:recovered', () => typeWaits.refresh());
+    parts.typeWaits = typeWaits;
+    parts.router = new RequestRouter({
+      amqp,
+      topology,
+      messages,
+      typeWaits,
+      served,
+      events,
+      logger,
+      prefetch: this.options.routePrefetch,
+    });
+    const router = parts.router;
     parts.dispatcher = new RequestDispatcher({
       amqp,
       topology,
@@ -186,6 +227,8 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       messages,
       cancels: new RecentCancels(this.options.cancelTtlMs, 100_000),
       events,
+      typeWaits,
+      declare: (taskType) => router.declare(taskType),
       logger,
       prefetch: this.options.requestPrefetch,
       placedTtlMs: this.options.placedTtlMs,
@@ -202,6 +245,16 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       logger,
       prefetch: this.options.eventPrefetch,
       maxBackoffMs: this.options.maxBackoffMs,
+    });
+    parts.timers = new TimerHandler({
+      amqp,
+      topology,
+      messages,
+      dispatcher: parts.dispatcher,
+      served,
+      instanceId,
+      events,
+      logger,
     });
     parts.cancels = new CancelHandler({ amqp, topology, dispatcher: parts.dispatcher, logger, instanceId });
     parts.failures = new WorkerFailureHandler({
@@ -239,19 +292,30 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         collectMs: this.options.alerts.collectMs,
         rateLimit: this.options.alerts.rateLimit,
       });
+      parts.typeWaitMailer = new TypeWaitMailer({
+        amqp,
+        topology,
+        mailer: parts.adminMailer,
+        logger,
+        perTypeCooldownMs: this.options.alerts.typeCooldownMs,
+      });
     }
   }
 
   /** Listeners first, then the membership (so workers already dead are drained), then the queues. */
   private async startParts(): Promise<void> {
     const { failures, registry, consumerWatch, incidentMailer, taskEvents, cancels, dispatcher } = this.parts;
+    const { router, timers, typeWaitMailer } = this.parts;
     failures?.start();
     await registry?.start();
     consumerWatch?.start();
     await incidentMailer?.start();
+    await typeWaitMailer?.start();
     await taskEvents?.start();
     await cancels?.start();
     await dispatcher?.start();
+    await timers?.start();
+    await router?.start();
   }
 
   private async shutdown(): Promise<void> {
@@ -270,14 +334,17 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     const { dispatcher, cancels, taskEvents, consumerWatch, failures, incidentMailer, registry, serf, amqp } =
       this.parts;
     const { fence } = this.parts;
-    const { adminMailer } = this.parts;
+    const { adminMailer, router, timers, typeWaitMailer } = this.parts;
     const steps: Array<[string, (() => Promise<void> | void) | undefined]> = [
+      ['stop routing requests', router && (() => router.drain())],
       ['stop taking requests', dispatcher && (() => dispatcher.drain())],
+      ['stop timers', timers && (() => timers.stop())],
       ['stop control messages', cancels && (() => cancels.stop())],
       ['stop task events', taskEvents && (() => taskEvents.stop())],
       ['stop watching worker queues', consumerWatch && (() => consumerWatch.stop())],
       ['stop draining lost workers', failures && (() => failures.stop())],
       ['stop incident mail', incidentMailer && (() => incidentMailer.stop())],
+      ['stop task type mail', typeWaitMailer && (() => typeWaitMailer.stop())],
       ['stop the worker registry', registry && (() => registry.close())],
       ['close the Serf client', serf && (() => serf.close())],
       ['close the AMQP connection', amqp && (() => amqp.close())],

@@ -9,8 +9,10 @@ export interface SchedulerServiceEvents {
   state: [state: SchedulerState, previous: SchedulerState];
   /** A request was assigned to a worker (both publishes confirmed). */
   'task:placed': [placed: { request: TaskRequest; workerId: string; assignmentId: string; waitedMs: number }];
-  /** A request waits: for capacity, or for its `notBefore`. */
-  'task:held': [held: { request: TaskRequest; reason: 'capacity' | 'not-before' }];
+  /** A request waits: for capacity, for its `notBefore`, or for a live worker that runs its type. */
+  'task:held': [held: { request: TaskRequest; reason: 'capacity' | 'not-before' | 'no-worker' }];
+  /** A request was not placed within its `queueTimeoutMs`: its task failed with TASK_UNSCHEDULABLE. */
+  'task:unschedulable': [request: Pick<TaskRequest, 'experimentId' | 'taskId' | 'attempt' | 'taskType'>];
   /** A request for an attempt placed recently arrived again and was acknowledged without placing it. */
   'task:duplicate': [request: TaskRequest];
   /** A held or late request was dropped by a cancel (a CANCELLED event was published). */

@@ -110,7 +110,23 @@ describe('two scheduler instances', () => {
 
   it('hands held requests back to the queue on drain, for the other instance to place', async () => {
     const [draining, remaining] = schedulers as [SchedulerService, SchedulerService];
-    await probe.request(taskRequest('later-type', { taskId: 'handover' }));
+    // A worker runs the type, so both instances take its requests; none meets this one's labels yet.
+    const elsewhere = await FakeWorker.start({
+      id: `${topology.namespace}-site-a`,
+      topology,
+      agents,
+      join: workers[0]?.gossipAddr ?? '',
+      slots: 1,
+      taskTypes: { 'later-type': '1.0.0' },
+      labels: { site: 'a' },
+    });
+    workers.push(elsewhere);
+    await waitFor('both schedulers to take later-type requests', () =>
+      schedulers.every((s) => s.status().requests.consumedTypes.includes('later-type')),
+    );
+    await probe.request(
+      taskRequest('later-type', { taskId: 'handover', constraints: { labels: { site: 'b' } } }),
+    );
     await waitFor('the request held by one instance', () =>
       schedulers.some((s) => s.status().requests.held === 1),
     );
@@ -126,9 +142,11 @@ describe('two scheduler instances', () => {
       join: workers[0]?.gossipAddr ?? '',
       slots: 1,
       taskTypes: { 'later-type': '1.0.0' },
+      labels: { site: 'b' },
     });
     workers.push(late);
     await waitFor('the handed-over request to run', () => late.received.length === 1, 20_000);
     expect(late.received[0]?.taskId).toBe('handover');
+    expect(elsewhere.received).toHaveLength(0);
   });
 });

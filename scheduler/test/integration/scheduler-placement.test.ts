@@ -63,6 +63,25 @@ afterAll(async () => {
 
 const ns = (): string => topology.namespace;
 
+/** Constraints no worker but the ones started with them meet, so a request waits for capacity. */
+const ELSEWHERE = { labels: { site: 'elsewhere' } };
+
+/**
+ * A worker that runs `taskType` but not where {@link ELSEWHERE} requests must run: the scheduler
+ * takes the type's requests (a live worker runs it) and holds those with these constraints.
+ */
+async function servedElsewhere(taskType: string): Promise<FakeWorker> {
+  const started = await worker({
+    id: `${ns()}-${taskType}-here`,
+    slots: 1,
+    taskTypes: { [taskType]: '1.0.0' },
+  });
+  await waitFor(`the scheduler to take ${taskType} requests`, () =>
+    scheduler.status().requests.consumedTypes.includes(taskType),
+  );
+  return started;
+}
+
 describe('placement', () => {
   it('routes tasks only to workers advertising the type, honouring labels and plugin versions', async () => {
     const old = await worker({
@@ -107,16 +126,46 @@ describe('placement', () => {
     }
   });
 
-  it('holds a request no worker can run, and places it once a capable worker appears', async () => {
+  it('leaves a request no worker can run in its type queue, says so, and places it once a capable worker appears', async () => {
     const [request] = await probe.request(taskRequest('rare-type'));
+    await waitFor('the WAITING event', () => probe.eventsOf('WAITING').length === 1);
+    expect(probe.eventsOf('WAITING')[0]).toMatchObject({
+      taskId: request?.taskId,
+      taskType: 'rare-type',
+      message: 'waiting for a worker that runs rare-type',
+    });
+    // In the broker, not in the scheduler's memory.
+    await waitFor('the request in its type queue', async () => {
+      return (await probe.messageCount(topology.requestQueue('rare-type'))) === 1;
+    });
+    expect(scheduler.status().requests.held).toBe(0);
+    expect(scheduler.status().waitingTypes).toHaveProperty('rare-type');
+    expect(probe.eventsOf('QUEUED', (e) => e.taskId === request?.taskId)).toHaveLength(0);
+
+    const rare = await worker({ id: `${ns()}-rare`, slots: 1, taskTypes: { 'rare-type': '1.0.0' } });
+    await waitFor('the waiting request to run', () => rare.received.length === 1, 15_000);
+    expect(rare.received[0]?.taskId).toBe(request?.taskId);
+    expect(scheduler.status().requests.held).toBe(0);
+    expect(scheduler.status().waitingTypes).not.toHaveProperty('rare-type');
+  });
+
+  it('holds a request no capable worker has room for, reporting how long it waits', async () => {
+    await servedElsewhere('picky');
+    const [request] = await probe.request(taskRequest('picky', { constraints: { labels: { site: 'z' } } }));
     await waitFor('the request to be held', () => scheduler.status().requests.held === 1);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(probe.eventsOf('QUEUED', (e) => e.taskId === request?.taskId)).toHaveLength(0);
+    expect(probe.eventsOf('WAITING', (e) => e.taskId === request?.taskId)).toHaveLength(0);
     expect(scheduler.status().requests.oldestWaitMs).toBeGreaterThanOrEqual(1_000);
 
-    const rare = await worker({ id: `${ns()}-rare`, slots: 1, taskTypes: { 'rare-type': '1.0.0' } });
-    await waitFor('the held request to run', () => rare.received.length === 1, 15_000);
-    expect(rare.received[0]?.taskId).toBe(request?.taskId);
+    const z = await worker({
+      id: `${ns()}-z`,
+      slots: 1,
+      taskTypes: { picky: '1.0.0' },
+      labels: { site: 'z' },
+    });
+    await waitFor('the held request to run', () => z.received.length === 1, 15_000);
+    expect(z.received[0]?.taskId).toBe(request?.taskId);
     expect(scheduler.status().requests.held).toBe(0);
   });
 
@@ -167,8 +216,9 @@ describe('placement', () => {
   });
 
   it('drops held requests of a cancelled task and refuses late ones', async () => {
+    await servedElsewhere('cancel-type');
     const [held] = await probe.request(
-      taskRequest('nobody-runs-this', { experimentId: 'exp-cancel', taskId: 'c1' }),
+      taskRequest('cancel-type', { experimentId: 'exp-cancel', taskId: 'c1', constraints: ELSEWHERE }),
     );
     await waitFor('the request to be held', () => scheduler.status().requests.held === 1);
     const cancel = {
@@ -194,16 +244,19 @@ describe('placement', () => {
     // Made before the cancel but arriving after it (in flight meanwhile): dropped.
     const madeBeforeCancel = new Date(Date.parse(cancel.requestedAt) - 1_000).toISOString();
     await probe.request(
-      taskRequest('nobody-runs-this', {
+      taskRequest('cancel-type', {
         experimentId: 'exp-cancel',
         taskId: 'c2',
         requestedAt: madeBeforeCancel,
+        constraints: ELSEWHERE,
       }),
     );
     await waitFor('the late request to be cancelled', () => probe.eventsOf('CANCELLED').length === 2);
     expect(scheduler.status().requests.held).toBe(0);
     // Made after the cancel, as when the experiment is resumed or rerun: held like any other request.
-    await probe.request(taskRequest('nobody-runs-this', { experimentId: 'exp-cancel', taskId: 'c3' }));
+    await probe.request(
+      taskRequest('cancel-type', { experimentId: 'exp-cancel', taskId: 'c3', constraints: ELSEWHERE }),
+    );
     await waitFor('the resumed request to be held', () => scheduler.status().requests.held === 1);
     expect(probe.eventsOf('CANCELLED')).toHaveLength(2);
     const secondCancel = { ...cancel, requestedAt: new Date().toISOString() };
@@ -217,16 +270,22 @@ describe('placement', () => {
   });
 
   it('places requests held across a lost connection exactly once after it is back', async () => {
+    await servedElsewhere('after-blip');
     const held = await probe.request(
-      taskRequest('after-blip', { taskId: 'b1' }),
-      taskRequest('after-blip', { taskId: 'b2' }),
-      taskRequest('after-blip', { taskId: 'b3' }),
+      taskRequest('after-blip', { taskId: 'b1', constraints: ELSEWHERE }),
+      taskRequest('after-blip', { taskId: 'b2', constraints: ELSEWHERE }),
+      taskRequest('after-blip', { taskId: 'b3', constraints: ELSEWHERE }),
     );
     await waitFor('the requests held', () => scheduler.status().requests.held === 3);
     expect(await forceCloseConnections(`wlm-scheduler-${scheduler.instanceId}`)).toBe(1);
     // The broker requeued them with the connection; the scheduler holds them again once it is back.
     await waitFor('the requests held again', () => scheduler.status().requests.held === 3, 20_000);
-    const late = await worker({ id: `${ns()}-blip`, slots: 4, taskTypes: { 'after-blip': '1.0.0' } });
+    const late = await worker({
+      id: `${ns()}-blip`,
+      slots: 4,
+      taskTypes: { 'after-blip': '1.0.0' },
+      labels: ELSEWHERE.labels,
+    });
     await waitFor('all three to run', () => late.received.length === 3, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(late.received.map((a) => a.taskId).sort()).toEqual(held.map((r) => r.taskId).sort());

@@ -74,6 +74,8 @@ export function taskRequest(taskType: string, overrides: Partial<TaskRequestInpu
  */
 export class BrokerProbe {
   readonly events: TaskEvent[] = [];
+  /** The task types of the requests sent, whose queues the scheduler declared: deleted on clean-up. */
+  private readonly taskTypes = new Set<string>();
 
   private constructor(
     private readonly model: ChannelModel,
@@ -104,6 +106,7 @@ export class BrokerProbe {
   async request(...requests: TaskRequestInput[]): Promise<TaskRequest[]> {
     const parsed = requests.map((r) => taskRequestSchema.parse(r));
     for (const request of parsed) {
+      this.taskTypes.add(request.taskType);
       this.publisher.sendToQueue(
         this.topology.queues.schedulerRequests,
         encodeMessage(taskRequestSchema, request),
@@ -128,6 +131,11 @@ export class BrokerProbe {
     await this.publisher.waitForConfirms();
   }
 
+  /** How many messages wait in `queue` (ready, not the ones delivered and unacknowledged). */
+  async messageCount(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
   get(queue: string): Promise<GetMessage | false> {
     return this.channel.get(queue, { noAck: true });
   }
@@ -136,9 +144,17 @@ export class BrokerProbe {
     return this.events.filter((event) => event.state === state && match(event));
   }
 
-  /** Deletes the namespace's queues and exchanges (core and the given workers'), then closes. */
-  async cleanUp(workerIds: readonly string[]): Promise<void> {
-    const spec = mergeTopology(this.topology.core(), ...workerIds.map((id) => this.topology.worker(id)));
+  /**
+   * Deletes the namespace's queues and exchanges (core, the given workers' and the request queues of
+   * the task types sent or named), then closes.
+   */
+  async cleanUp(workerIds: readonly string[], taskTypes: readonly string[] = []): Promise<void> {
+    const types = new Set([...this.taskTypes, ...taskTypes]);
+    const spec = mergeTopology(
+      this.topology.core(),
+      ...workerIds.map((id) => this.topology.worker(id)),
+      ...[...types].map((taskType) => this.topology.requests(taskType)),
+    );
     const channel = await this.model.createChannel();
     channel.on('error', () => undefined);
     await deleteTopology(channel, spec).catch(() => undefined);

@@ -6,6 +6,7 @@ interface SchedulerCommandOptions {
   namespace: string;
   instanceId?: string;
   prefetch?: number;
+  typeWaitAlert?: number;
   alerts: boolean;
   metricsPort?: number;
 }
@@ -31,6 +32,14 @@ function parsePrefetch(value: string): number {
     throw new InvalidArgumentError('expected a whole number of requests from 1 to 65535');
   }
   return prefetch;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 86_400) {
+    throw new InvalidArgumentError('expected a whole number of seconds from 1 to 604800');
+  }
+  return seconds;
 }
 
 /** First SIGTERM/SIGINT drains (held requests go back to the queue); the second exits at once. */
@@ -69,8 +78,13 @@ export function schedulerCommand(): Command {
     .option('--instance-id <id>', 'name of this instance in logs and mails (default <host>-<pid>-<random>)')
     .option(
       '--prefetch <n>',
-      'requests held unacknowledged at most while waiting for capacity (default 200)',
+      'requests of one task type held unacknowledged at most while waiting for capacity (default 200)',
       parsePrefetch,
+    )
+    .option(
+      '--type-wait-alert <seconds>',
+      'mail the admin once when tasks of a type have waited this long with no live worker that runs it (default 300)',
+      parseSeconds,
     )
     .option('--no-alerts', 'do not send admin mail from this instance (it still reports incidents)')
     .option(
@@ -92,6 +106,7 @@ export function schedulerCommand(): Command {
         namespace: options.namespace,
         ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
         ...(options.prefetch === undefined ? {} : { requestPrefetch: options.prefetch }),
+        ...(options.typeWaitAlert === undefined ? {} : { typeWaitAlertMs: options.typeWaitAlert * 1000 }),
         ...(options.alerts ? {} : { alerts: false }),
       });
       const stopped = new Promise<void>((resolve) =>

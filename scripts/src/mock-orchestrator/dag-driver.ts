@@ -160,6 +160,7 @@ export class DagDriver {
       case 'QUEUED':
       case 'PROGRESS':
       case 'DEFERRED':
+      case 'WAITING':
         this.retries.observe(key, event.attempt);
         return { outcome: 'progress', dispatch: [] };
     }

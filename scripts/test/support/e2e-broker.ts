@@ -32,6 +32,8 @@ export function attemptKey(item: { experimentId: string; taskId: string; attempt
  */
 export class E2eBroker {
   readonly events: TaskEvent[] = [];
+  /** Task types of the requests published, whose request queues the scheduler declared. */
+  readonly taskTypes = new Set<string>();
 
   private constructor(
     private readonly amqp: AmqpConnection,
@@ -59,6 +61,7 @@ export class E2eBroker {
 
   /** Publishes requests (AMQP priority = request priority) and waits for every confirm. */
   async request(...requests: readonly TaskRequestInput[]): Promise<void> {
+    for (const request of requests) this.taskTypes.add(request.taskType);
     await Promise.all(
       requests.map((request) =>
         this.amqp.publishMessage('', this.topology.queues.schedulerRequests, taskRequestSchema, request, {
@@ -119,6 +122,11 @@ export class E2eBroker {
   /** Consumers of a queue, as the broker counts them. */
   async consumers(queue: string): Promise<number> {
     return this.amqp.withChannel(async (channel) => (await channel.checkQueue(queue)).consumerCount);
+  }
+
+  /** Messages ready in a queue (not those delivered and unacknowledged). */
+  async messageCount(queue: string): Promise<number> {
+    return this.amqp.withChannel(async (channel) => (await channel.checkQueue(queue)).messageCount);
   }
 
   /** Deletes `specs` (queues with their messages, then exchanges) in one go, then disconnects. */

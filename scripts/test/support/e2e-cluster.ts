@@ -21,6 +21,8 @@ export interface WorkerSpec {
 export interface SchedulerSpec {
   /** Its own Serf agent joined to the seed, as a second instance on another host would have. */
   readonly ownAgent?: boolean;
+  /** More `wlm scheduler` options, e.g. `['--type-wait-alert', '2']`. */
+  readonly args?: readonly string[];
 }
 
 const START_TIMEOUT_MS = 30_000;
@@ -37,6 +39,8 @@ export class E2eCluster {
   readonly workers = new Map<string, CliProcess>();
   private readonly extraAgents: SerfSeed[] = [];
   private readonly mailDir = stackPaths(loadConfig()).mailDir;
+  /** Task types named in workers' `--tasks` (plugin paths left out). */
+  private readonly workerTaskTypes = new Set<string>();
 
   private constructor(
     readonly topology: WlmTopology,
@@ -72,13 +76,13 @@ export class E2eCluster {
   async startScheduler(spec: SchedulerSpec = {}): Promise<CliProcess> {
     let agent = this.seed;
     if (spec.ownAgent === true) {
-      agent = await SerfSeed.start(`${this.namespace}-sched${this.schedulers.length + 1}`, this.seed);
+      agent = await SerfSeed.start(`${this.namespace}-sched${this.extraAgents.length + 1}`, this.seed);
       this.extraAgents.push(agent);
     }
     const instanceId = `${this.namespace}-s${this.schedulers.length + 1}`;
     const scheduler = new CliProcess(
       `scheduler ${instanceId}`,
-      ['scheduler', '--namespace', this.namespace, '--instance-id', instanceId],
+      ['scheduler', '--namespace', this.namespace, '--instance-id', instanceId, ...(spec.args ?? [])],
       // info: the test reads its "worker joined" lines to know which workers it can place on.
       { WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info' },
     );
@@ -93,6 +97,10 @@ export class E2eCluster {
    */
   async startWorker(spec: WorkerSpec): Promise<string> {
     const workerId = this.workerId(spec.name);
+    for (const taskType of spec.tasks.split(',')) {
+      if (/^[a-z][a-z0-9_.-]*$/.test(taskType) && !taskType.endsWith('.js'))
+        this.workerTaskTypes.add(taskType);
+    }
     const worker = new CliProcess(
       `worker ${workerId}`,
       [
@@ -126,22 +134,26 @@ export class E2eCluster {
     return worker;
   }
 
-  /** Mails in the stack's SMTP sink about this namespace's workers. */
+  /** Mails in the stack's SMTP sink about this namespace (its workers, its task types). */
   mails(): StoredMail[] {
-    return listMails(this.mailDir).filter((mail) => mail.subject.includes(`${this.namespace}-`));
+    return listMails(this.mailDir).filter((mail) => mail.subject.includes(this.namespace));
   }
 
   /**
    * Schedulers first, so that workers going away cause no mail; then workers (graceful leave), the
-   * Serf agents, the namespace's queues and exchanges, and the mails about its workers.
+   * Serf agents, the namespace's queues and exchanges (the request queue of every task type the
+   * test requested or a worker ran, and of `taskTypes`), and the mails about its workers.
    */
-  async cleanUp(): Promise<void> {
+  async cleanUp(taskTypes: readonly string[] = []): Promise<void> {
     await Promise.allSettled(this.schedulers.map((scheduler) => scheduler.stop()));
     await Promise.allSettled([...this.workers.values()].map((worker) => worker.stop()));
     await Promise.allSettled([this.seed, ...this.extraAgents].map((agent) => agent.stop()));
     await this.broker.destroy([
       this.topology.core(),
       ...[...this.workers.keys()].map((workerId) => this.topology.worker(workerId)),
+      ...[...new Set([...this.broker.taskTypes, ...this.workerTaskTypes, ...taskTypes])].map((taskType) =>
+        this.topology.requests(taskType),
+      ),
     ]);
     deleteMails(
       this.mailDir,

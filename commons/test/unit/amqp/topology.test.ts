@@ -1,4 +1,4 @@
-import { MAX_PRIORITY, WlmTopology, mergeTopology, redactUrl } from '@wlm/commons';
+import { MAX_PRIORITY, TIMER_DELAYS_MS, WlmTopology, mergeTopology, redactUrl } from '@wlm/commons';
 
 describe('WlmTopology', () => {
   const topology = new WlmTopology();
@@ -27,9 +27,9 @@ describe('WlmTopology', () => {
   });
 
   it('declares durable classic priority queues for work, each dead-lettering into the DLX', () => {
-    const spec = mergeTopology(topology.core(), topology.worker('w1'));
+    const spec = mergeTopology(topology.core(), topology.worker('w1'), topology.requests('gpu-sim'));
     const byName = new Map(spec.queues.map((queue) => [queue.name, queue]));
-    for (const name of ['wlm.scheduler.requests', 'wlm.worker.w1']) {
+    for (const name of ['wlm.scheduler.requests', 'wlm.requests.gpu-sim', 'wlm.worker.w1']) {
       expect(byName.get(name)?.options).toMatchObject({
         durable: true,
         maxPriority: MAX_PRIORITY,
@@ -37,7 +37,8 @@ describe('WlmTopology', () => {
         arguments: { 'x-queue-type': 'classic' },
       });
     }
-    for (const queue of spec.queues.filter((q) => q.name !== 'wlm.dead-letter')) {
+    const delayQueues = new Set(TIMER_DELAYS_MS.map((delayMs) => topology.delayQueue(delayMs)));
+    for (const queue of spec.queues.filter((q) => q.name !== 'wlm.dead-letter' && !delayQueues.has(q.name))) {
       expect(queue.options.deadLetterExchange).toBe('wlm.dlx');
     }
     // The dead-letter queue itself must not dead-letter, or a poison message could loop.
@@ -70,6 +71,29 @@ describe('WlmTopology', () => {
       arguments: { 'x-single-active-consumer': true, 'x-queue-type': 'classic' },
     });
     expect(alerts?.bindings).toEqual([]);
+  });
+
+  it('names one request queue per task type, refusing a name that is not a task type', () => {
+    expect(topology.requestQueue('gpu-sim')).toBe('wlm.requests.gpu-sim');
+    expect(topology.requests('echo').queues.map((queue) => queue.name)).toEqual(['wlm.requests.echo']);
+    expect(() => topology.requestQueue('Bad Type')).toThrow();
+  });
+
+  it('declares one delay queue per timer delay, each expiring in order into the timers queue', () => {
+    const queues = new Map(topology.core().queues.map((queue) => [queue.name, queue]));
+    for (const delayMs of TIMER_DELAYS_MS) {
+      expect(queues.get(`wlm.scheduler.delay.${delayMs}`)?.options).toMatchObject({
+        durable: true,
+        messageTtl: delayMs,
+        deadLetterExchange: '',
+        deadLetterRoutingKey: 'wlm.scheduler.timers',
+      });
+    }
+    expect(queues.get('wlm.scheduler.timers')?.options).toMatchObject({ deadLetterExchange: 'wlm.dlx' });
+    expect(() => topology.delayQueue(1234)).toThrow(RangeError);
+    expect(queues.get('wlm.scheduler.type-alerts')?.options).toMatchObject({
+      arguments: { 'x-single-active-consumer': true },
+    });
   });
 
   it('rejects a namespace or worker id that would break the naming scheme', () => {

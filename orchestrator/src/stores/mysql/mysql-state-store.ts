@@ -260,7 +260,13 @@ export class MysqlStateStore implements StateStore {
       const details = event.details ?? {};
       if (details['run'] !== run || event.taskId === null || event.reason === null) return [];
       return [
-        { taskId: event.taskId, attempt: Number(details['attempt']), message: event.reason, at: event.at },
+        {
+          taskId: event.taskId,
+          attempt: Number(details['attempt']),
+          kind: details['waitsFor'] === 'worker' ? ('worker' as const) : ('round' as const),
+          message: event.reason,
+          at: event.at,
+        },
       ];
     });
   }

@@ -12,6 +12,7 @@ export function buildTaskContext(task: DagTask, inputs: JsonObject): TaskContext
     inputs,
     ...(task.retry === undefined ? {} : { retry: task.retry }),
     ...(task.timeoutMs === undefined ? {} : { timeoutMs: task.timeoutMs }),
+    ...(task.queueTimeoutMs === undefined ? {} : { queueTimeoutMs: task.queueTimeoutMs }),
     ...(task.constraints === undefined ? {} : { constraints: task.constraints }),
   };
 }
@@ -39,7 +40,7 @@ function isNonNegativeInteger(value: unknown): value is number {
  */
 export function readTaskContext(reader: ValueReader, key: string): TaskContext {
   const raw = reader.jsonObject(key);
-  const { params, inputs, retry, timeoutMs, constraints } = raw;
+  const { params, inputs, retry, timeoutMs, queueTimeoutMs, constraints } = raw;
   if (!isJsonObject(params) || !isJsonObject(inputs)) {
     throw reader.invalid(key, 'a context with params and inputs objects', JSON.stringify(raw));
   }
@@ -57,6 +58,11 @@ export function readTaskContext(reader: ValueReader, key: string): TaskContext {
   if (timeoutMs !== undefined) {
     if (!isNonNegativeInteger(timeoutMs)) throw reader.invalid(`${key}.timeoutMs`, 'an integer', timeoutMs);
     context.timeoutMs = timeoutMs;
+  }
+  if (queueTimeoutMs !== undefined) {
+    if (!isNonNegativeInteger(queueTimeoutMs))
+      throw reader.invalid(`${key}.queueTimeoutMs`, 'an integer', queueTimeoutMs);
+    context.queueTimeoutMs = queueTimeoutMs;
   }
   if (constraints !== undefined) {
     const labels = isJsonObject(constraints) ? constraints['labels'] : undefined;

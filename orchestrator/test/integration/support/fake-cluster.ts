@@ -23,7 +23,9 @@ export type Outcome =
   /** Reports CANCELLED, as the scheduler does for a request it drops. */
   | { kind: 'cancel'; reason: string }
   /** Reports RUNNING, then nothing until {@link FakeCluster.release}. */
-  | { kind: 'hold' };
+  | { kind: 'hold' }
+  /** Reports WAITING for a worker of the request's type, as the scheduler does when none runs it, and nothing else. */
+  | { kind: 'wait-for-worker' };
 
 export type Behaviour = (request: TaskRequest) => Outcome;
 
@@ -148,6 +150,16 @@ export class FakeCluster {
       taskId: request.taskId,
       attempt: request.attempt,
     };
+    if (outcome.kind === 'wait-for-worker') {
+      await this.publish({
+        ...base,
+        state: 'WAITING',
+        taskType: request.taskType,
+        message: `waiting for a worker that runs ${request.taskType}`,
+        at: new Date().toISOString(),
+      });
+      return;
+    }
     const running = this.publish({
       ...base,
       state: 'RUNNING',
