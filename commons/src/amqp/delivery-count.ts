@@ -1,3 +1,4 @@
+import type { PublishOptions } from './publish-options';
 /**
  * Counting deliveries by the message. The work queues are classic queues (RabbitMQ 3.10; quorum
  * queues, which count deliveries themselves, refuse `x-max-priority`), and a classic queue only says
@@ -118,4 +119,22 @@ export function withoutDeliveryHeaders(
 ): Record<string, unknown> {
   const drop = new Set<string>([...Object.values(DELIVERY_HEADERS), ...alsoRemove]);
   return Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !drop.has(name)));
+}
+
+/**
+ * The properties a copy, a dead letter or a replay of a message keeps: priority, ids, type and content
+ * type (headers are rebuilt by each).
+ */
+export function keptProperties(message: { readonly properties: object }): Omit<PublishOptions, 'headers'> {
+  const { priority, messageId, correlationId, type, contentType } = message.properties as Record<
+    string,
+    unknown
+  >;
+  return {
+    ...(typeof priority === 'number' ? { priority } : {}),
+    ...(typeof messageId === 'string' ? { messageId } : {}),
+    ...(typeof correlationId === 'string' ? { correlationId } : {}),
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(typeof contentType === 'string' ? { contentType } : {}),
+  };
 }

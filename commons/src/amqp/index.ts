@@ -43,6 +43,7 @@ export {
   copyHeaders,
   countedDeliveries,
   judgeDelivery,
+  keptProperties,
   originOf,
   previousDeliveries,
   retryPauseMs,

@@ -13,6 +13,7 @@ import {
   afterRetryableFailure,
   copyHeaders,
   judgeDelivery,
+  keptProperties,
   originOf,
   retryPauseMs,
 } from './delivery-count';
@@ -371,7 +372,7 @@ export class QueueConsumer<S extends z.ZodType> {
     }
     try {
       await this.deps.publish('', this.deps.queue, message.content, {
-        ...copyProperties(message),
+        ...keptProperties(message),
         headers: copyHeaders(headersOf(message), message.fields, deliveries, lastError),
       });
     } catch (error) {
@@ -404,7 +405,7 @@ export class QueueConsumer<S extends z.ZodType> {
     });
     try {
       await this.deps.publish(this.deps.deadLetterExchange, this.deps.queue, message.content, {
-        ...copyProperties(message),
+        ...keptProperties(message),
         headers,
       });
     } catch (error) {
@@ -506,19 +507,4 @@ function isHandBack(error: unknown): boolean {
 function headersOf(message: ConsumeMessage): Record<string, unknown> {
   const headers: unknown = message.properties.headers;
   return typeof headers === 'object' && headers !== null ? (headers as Record<string, unknown>) : {};
-}
-
-/** The properties a copy or a dead letter keeps: priority, ids, type and content type. */
-function copyProperties(message: ConsumeMessage): Omit<PublishOptions, 'headers'> {
-  const { priority, messageId, correlationId, type, contentType } = message.properties as unknown as Record<
-    string,
-    unknown
-  >;
-  return {
-    ...(typeof priority === 'number' ? { priority } : {}),
-    ...(typeof messageId === 'string' ? { messageId } : {}),
-    ...(typeof correlationId === 'string' ? { correlationId } : {}),
-    ...(typeof type === 'string' ? { type } : {}),
-    ...(typeof contentType === 'string' ? { contentType } : {}),
-  };
 }

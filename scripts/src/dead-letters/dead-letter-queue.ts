@@ -1,6 +1,6 @@
 import type { Channel, GetMessage } from 'amqplib';
-import { AmqpConnection, AmqpPublishError, WlmTopology } from '@wlm/commons';
-import type { Logger, PublishOptions, TopologySpec } from '@wlm/commons';
+import { AmqpConnection, AmqpPublishError, WlmTopology, keptProperties } from '@wlm/commons';
+import type { Logger, TopologySpec } from '@wlm/commons';
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from '../errors/dead-letter-error';
 import { deadLetterDetail, deadLetterView, replayHeaders } from './dead-letter-view';
 import type { DeadLetterDetail, DeadLetterView } from './dead-letter-view';
@@ -79,7 +79,7 @@ export class DeadLetterQueue {
       }
       try {
         await this.amqp.publish('', view.sourceQueue, message.content, {
-          ...replayProperties(message),
+          ...keptProperties(message),
           headers: replayHeaders(message, id),
         });
       } catch (error) {
@@ -140,19 +140,4 @@ export class DeadLetterQueue {
       return act(found, channel);
     });
   }
-}
-
-/** The properties a replay keeps: priority, ids, type and content type. */
-function replayProperties(message: GetMessage): Omit<PublishOptions, 'headers'> {
-  const { priority, messageId, correlationId, type, contentType } = message.properties as unknown as Record<
-    string,
-    unknown
-  >;
-  return {
-    ...(typeof priority === 'number' ? { priority } : {}),
-    ...(typeof messageId === 'string' ? { messageId } : {}),
-    ...(typeof correlationId === 'string' ? { correlationId } : {}),
-    ...(typeof type === 'string' ? { type } : {}),
-    ...(typeof contentType === 'string' ? { contentType } : {}),
-  };
 }
