@@ -269,7 +269,10 @@ export class RequestDispatcher {
       // The same attempt already held: a duplicate publish, or a redelivery whose first delivery's
       // channel is gone. Keep the newest, acknowledge the other without placing it.
       const superseded = this.held.remove(key) ?? this.deferred.remove(key);
-      superseded?.resolve();
+      if (superseded !== undefined) {
+        superseded.resolve();
+        this.options.events.emit('task:duplicate', superseded.request);
+      }
       if (dueAt > now) {
         this.deferred.add(entry);
         this.options.events.emit('task:held', { request, reason: 'not-before' });

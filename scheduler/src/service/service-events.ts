@@ -13,7 +13,10 @@ export interface SchedulerServiceEvents {
   'task:held': [held: { request: TaskRequest; reason: 'capacity' | 'not-before' | 'no-worker' }];
   /** A request was not placed within its `queueTimeoutMs`: its task failed with TASK_UNSCHEDULABLE. */
   'task:unschedulable': [request: Pick<TaskRequest, 'experimentId' | 'taskId' | 'attempt' | 'taskType'>];
-  /** A request for an attempt placed recently arrived again and was acknowledged without placing it. */
+  /**
+   * A copy of a request was acknowledged without placing it: its attempt was placed before (by any
+   * instance), or another copy of it is held here and is placed instead.
+   */
   'task:duplicate': [request: TaskRequest];
   /** A held or late request was dropped by a cancel (a CANCELLED event was published). */
   'task:cancelled': [request: TaskRequest];

@@ -59,6 +59,11 @@ export class E2eBroker {
     return broker;
   }
 
+  /** Publishes raw bytes straight to `queue` (confirmed): what a broken or hostile publisher sends. */
+  async publishRaw(queue: string, content: Buffer): Promise<void> {
+    await this.amqp.publish('', queue, content, {});
+  }
+
   /** Publishes requests (AMQP priority = request priority) and waits for every confirm. */
   async request(...requests: readonly TaskRequestInput[]): Promise<void> {
     for (const request of requests) this.taskTypes.add(request.taskType);

@@ -103,12 +103,17 @@ export class FaultSystem {
     return text === '' ? undefined : (JSON.parse(text) as unknown);
   }
 
-  /** A DAG of ledger tasks: `edges` maps each task to the tasks it runs after. */
-  async putDag(name: string, edges: Record<string, string[]>, sleepMs: number): Promise<string> {
+  /** A DAG of ledger tasks (of `taskType`): `edges` maps each task to the tasks it runs after. */
+  async putDag(
+    name: string,
+    edges: Record<string, string[]>,
+    sleepMs: number,
+    taskType = 'ledger',
+  ): Promise<string> {
     const type = `${this.cluster.namespace}-${name}`;
     const tasks = Object.entries(edges).map(([id, after]) => ({
       id,
-      type: 'ledger',
+      type: taskType,
       params: { ledger: this.ledger, sleepMs },
       ...(after.length === 0 ? {} : { after }),
     }));
