@@ -23,6 +23,9 @@ export interface TypeConsumersOptions {
 }
 
 /** Registry events after which the set of task types some live worker runs may have changed. */
+/** Longest a type's consumer waits for its handlers when no live worker runs the type any more. */
+const STOP_HANDLER_TIMEOUT_MS = 5_000;
+
 const MEMBERSHIP_EVENTS = [
   'capacity',
   'worker:joined',
@@ -132,8 +135,10 @@ export class TypeConsumers {
     const handle = this.consumers.get(taskType);
     if (handle === undefined) return;
     this.consumers.delete(taskType);
-    // Cancel first (no new deliveries), then hand back what is held: the cancel waits for those.
-    const cancelling = handle.cancel();
+    // Cancel first (no new deliveries), then hand back what is held: the cancel waits for those, but
+    // never for long — a handler that hangs must not stall the membership loop and with it every
+    // other type's consumer. Past the bound the channel closes and the broker requeues what it held.
+    const cancelling = handle.cancel({ handlerTimeoutMs: STOP_HANDLER_TIMEOUT_MS });
     this.options.release(taskType);
     await cancelling;
     this.log.info({ taskType }, 'no live worker runs the task type; its requests wait in the broker');
