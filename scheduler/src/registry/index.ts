@@ -7,7 +7,7 @@
  * registry.on('worker:failed', (worker, { source }) => drain(worker.workerId, source));
  * await registry.start();
  * const worker = new GreedyPlacement(registry.capacity).place(request);
- * if (worker) registry.reserve(worker.workerId, taskKey(request));
+ * if (worker) registry.reserve(worker.workerId, attemptKey(request));
  * ```
  */
 export { WorkerRegistry } from './worker-registry';
@@ -22,4 +22,4 @@ export { ReservationLedger } from './reservation-ledger';
 export type { ReservationLedgerOptions } from './reservation-ledger';
 export { readMember } from './worker-view';
 export type { MemberReading, WorkerView } from './worker-view';
-export { requestKey, taskKey } from './task-key';
+export { requestKey } from './task-key';

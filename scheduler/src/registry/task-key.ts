@@ -1,21 +1,16 @@
 import { attemptKey } from '@wlm/commons';
 import type { AttemptIdentity } from '@wlm/commons';
 
-/** The key of one attempt (commons' {@link attemptKey}): what reservations and held requests are keyed by. */
-export function taskKey(identity: AttemptIdentity): string {
-  return attemptKey(identity);
-}
-
 /** A request: an attempt, and for a task that runs in rounds, which round of it. */
 export interface TaskRequestRef extends AttemptIdentity {
   readonly continuation?: { readonly round: number } | undefined;
 }
 
 /**
- * {@link taskKey}, with `#<round>` for the rounds after the first of a task that runs in rounds: the
+ * The attempt's key (commons' `attemptKey`), with `#<round>` for the rounds after the first of a task that runs in rounds: the
  * rounds of one attempt are different requests, each placed once.
  */
 export function requestKey(ref: TaskRequestRef): string {
-  const key = taskKey(ref);
+  const key = attemptKey(ref);
   return ref.continuation === undefined ? key : `${key}#${ref.continuation.round}`;
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ADVERTISEMENT_TAGS } from '@wlm/commons';
+import { ADVERTISEMENT_TAGS, attemptKey } from '@wlm/commons';
 import type {
   Logger,
   SerfEventStream,
@@ -12,7 +12,6 @@ import { CapacityIndex } from '../placement';
 import { ReservationLedger } from './reservation-ledger';
 import type { ReservationLedgerOptions } from './reservation-ledger';
 import type { WorkerLossSource, WorkerRegistryEvents } from './registry-events';
-import { taskKey } from './task-key';
 import { readMember } from './worker-view';
 import type { WorkerView } from './worker-view';
 
@@ -185,7 +184,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   /** Accounts for a worker's RUNNING or terminal event. */
   acknowledge(event: TaskEvent): void {
     if (event.state === 'WAITING' || event.workerId === undefined) return;
-    const key = taskKey(event);
+    const key = attemptKey(event);
     if (event.state === 'RUNNING') this.ledger.started(event.workerId, key, this.now());
     else if (
       event.state === 'COMPLETED' ||

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { cancelApplies, queueDeadline } from '@wlm/commons';
+import { cancelApplies, queueDeadline, attemptKey } from '@wlm/commons';
 import type {
   AmqpConnection,
   CancelTask,
@@ -10,7 +10,7 @@ import type {
 } from '@wlm/commons';
 import { handedBack, publishFailed, shuttingDown } from '../errors';
 import { GreedyPlacement } from '../placement';
-import { requestKey, taskKey } from '../registry';
+import { requestKey } from '../registry';
 import type { WorkerRegistry } from '../registry';
 import type { AssignmentPublisher } from './assignment-publisher';
 import { HeldRequests, compareDue, compareHeld } from './held-requests';
@@ -312,7 +312,7 @@ export class RequestDispatcher {
         continue;
       }
       this.held.remove(entry.key);
-      this.options.registry.reserve(workerId, taskKey(entry.request));
+      this.options.registry.reserve(workerId, attemptKey(entry.request));
       this.send(entry, workerId);
     }
   }
@@ -328,7 +328,7 @@ export class RequestDispatcher {
       const placement = await this.options.publisher.publish(entry.request, workerId);
       this.placed.add(entry.key, this.now());
       if (placement.kind === 'duplicate') {
-        this.options.registry.unreserve(workerId, taskKey(entry.request));
+        this.options.registry.unreserve(workerId, attemptKey(entry.request));
         this.acknowledgeDuplicate(entry.request, entry.key);
         entry.resolve();
         return true;
@@ -336,7 +336,7 @@ export class RequestDispatcher {
       const { assignment, queuedEventError } = placement;
       if (assignment.workerId !== workerId) {
         // An unconfirmed earlier claim sent it to the worker it named; the slot chosen here stays free.
-        this.options.registry.unreserve(workerId, taskKey(entry.request));
+        this.options.registry.unreserve(workerId, attemptKey(entry.request));
       }
       this.placedCount += 1;
       if (queuedEventError !== undefined) {
@@ -356,7 +356,7 @@ export class RequestDispatcher {
       entry.resolve();
       return true;
     } catch (error) {
-      this.options.registry.unreserve(workerId, taskKey(entry.request));
+      this.options.registry.unreserve(workerId, attemptKey(entry.request));
       this.log.warn({ err: error, key: entry.key, workerId }, 'assignment not confirmed; request requeued');
       entry.reject(publishFailed(`assigning ${entry.key} to ${workerId}`, error));
       return false;

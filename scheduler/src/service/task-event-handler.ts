@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { taskEventSchema } from '@wlm/commons';
+import { taskEventSchema, attemptKey } from '@wlm/commons';
 import type {
   AmqpConnection,
   ConsumerHandle,
@@ -10,7 +10,7 @@ import type {
   WlmTopology,
 } from '@wlm/commons';
 import { publishFailed } from '../errors';
-import { requestKey, taskKey } from '../registry';
+import { requestKey } from '../registry';
 import type { WorkerRegistry } from '../registry';
 import { hasAttemptsLeft, nextAttemptRequest, retryDelayMs, retryPolicyOf } from './retry-backoff';
 import { isFromWorker } from './scheduler-messages';
@@ -84,7 +84,7 @@ export class TaskEventHandler {
   }
 
   private async retry(failed: TaskEventOf<'FAILED'>, request: TaskRequest): Promise<void> {
-    const key = taskKey(request);
+    const key = attemptKey(request);
     const policy = retryPolicyOf(request);
     if (!hasAttemptsLeft(request)) {
       try {
