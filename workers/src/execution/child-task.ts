@@ -98,7 +98,7 @@ function continuationFrom(
     return {
       code: TASK_FAILURE_CODES.OUTPUT_INVALID,
       retryable: false,
-      reason: `task type ${plugin.name} saved a checkpoint that is not JSON: ${problem}`,
+      reason: `task type ${plugin.name} saved a checkpoint the wire cannot carry: ${problem}`,
     };
   }
   logger.debug({ delayMs: continuation.delayMs }, 'round ended with a checkpoint');
@@ -150,7 +150,7 @@ function checkOutputs(plugin: TaskPlugin, outputs: unknown): Failure | { outputs
     return {
       code: TASK_FAILURE_CODES.OUTPUT_INVALID,
       retryable: false,
-      reason: `task type ${plugin.name} returned outputs that are not JSON: ${problem}`,
+      reason: `task type ${plugin.name} returned outputs the wire cannot carry: ${problem}`,
     };
   }
   // Checked just above; the worker validates them again on receipt.
