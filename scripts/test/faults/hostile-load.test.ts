@@ -43,7 +43,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const view = (await system.api(`/api/experiments/${waiting.ids[0] ?? ''}`)) as TaskViewOf;
     expect(view.tasks[0]?.waitingFor).toContain('waiting for a worker that runs gpu-sim');
 
-    await system.cluster.startWorker({ name: `gpu${round}`, tasks: GPU_PLUGIN, slots: 8 });
+    const gpuWorker = await system.cluster.startWorker({ name: `gpu${round}`, tasks: GPU_PLUGIN, slots: 8 });
     const outcome = await system.finishRound(
       'a type nobody serves (100 experiments) beside a busy one (20), then served',
       1,
@@ -51,6 +51,8 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
       [waiting, running],
       180_000,
     );
+    // Gone again, so that the next round's gpu-sim tasks find nobody to run them.
+    await system.cluster.worker(gpuWorker).stop();
     expectEveryTaskRanOnce(outcome);
   },
 );
@@ -67,10 +69,9 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const queues = [
       ...Object.values(topology.queues).filter((queue) => queue !== topology.queues.deadLetter),
       topology.requestQueue('ledger'),
-      ...[...system.cluster.workers.keys()].flatMap((id) => [
-        topology.workerQueue(id),
-        topology.workerControlQueue(id),
-      ]),
+      ...[...system.cluster.workers]
+        .filter(([, worker]) => worker.running)
+        .flatMap(([id]) => [topology.workerQueue(id), topology.workerControlQueue(id)]),
     ];
     for (const queue of queues) await broker.publishRaw(queue, Buffer.from(`poison for ${queue}: not JSON`));
     const poisonedAt = Date.now();
