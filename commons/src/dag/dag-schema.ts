@@ -97,7 +97,7 @@ export const dagTaskSchema = z.strictObject({
 });
 
 /**
- * A DAG definition as users write it (DESIGN.md, Contract). Only the shape of each field is checked
+ * A DAG definition as users write it (docs/dags.md). Only the shape of each field is checked
  * here; the rules across tasks (unique ids, known dependencies, no cycles, template references)
  * live in `validate-dag.ts`.
  */
