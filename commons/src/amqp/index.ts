@@ -46,6 +46,7 @@ export {
   keptProperties,
   originOf,
   previousDeliveries,
+  outagePauseMs,
   retryPauseMs,
   withoutDeliveryHeaders,
 } from './delivery-count';
