@@ -108,6 +108,18 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+  /** What `data-staging` may read and write on the worker's own disk (docs/compute-resources.md). */
+  staging: z
+    .strictObject({
+      /**
+       * Absolute directories; a local source or destination must lie inside one of them, symbolic
+       * links resolved. None by default: a worker stages nothing to or from its disk until told where.
+       */
+      localRoots: z
+        .array(z.string().startsWith('/', 'expected an absolute directory, e.g. /data/wlm'))
+        .default([]),
+    })
+    .prefault({}),
   /** Compute resources (HPC hosts reached over SSH) by the name experiments refer to them with. */
   resources: z
     .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/), computeResourceSchema, {

@@ -17,7 +17,7 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * The environment of a worker's task processes: the inherited variables (PATH, HOME, LANG, …),
  * the variables the operator declares (`--task-env`), the passphrase variables the compute
  * resources name, and `WLM_CONFIG` pointing at a file with only the settings tasks read — the
- * compute resources, which hold where secrets are, never secrets. The worker's own config file
+ * compute resources and the staging roots, where secrets are but never a secret. The worker's own config file
  * and `WLM_*` variables (broker, database, API tokens) never reach a task.
  */
 export function taskEnvironment(
@@ -44,10 +44,16 @@ export function taskEnvironment(
     const value = source[name];
     if (value !== undefined) env[name] = value;
   }
-  if (Object.keys(config.resources).length === 0) return { env, remove: () => undefined };
+  if (Object.keys(config.resources).length === 0 && config.staging.localRoots.length === 0) {
+    return { env, remove: () => undefined };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'wlm-task-config-'));
   const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify({ resources: config.resources, log: config.log }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({ resources: config.resources, staging: config.staging, log: config.log }),
+    { mode: 0o600 },
+  );
   env['WLM_CONFIG'] = file;
   return { env, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

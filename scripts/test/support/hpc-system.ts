@@ -38,7 +38,10 @@ export class HpcSystem {
     const scratch = mkdtempSync(join(tmpdir(), 'wlm-e2e-hpc-'));
     const configFile = join(scratch, 'wlm.json');
     const resource = stackComputeResource(loadConfig(), REPO);
-    writeFileSync(configFile, JSON.stringify({ resources: { [HPC_RESOURCE]: resource } }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ resources: { [HPC_RESOURCE]: resource }, staging: { localRoots: [scratch] } }),
+    );
     const database = testDatabase('hpc');
     const cluster = await E2eCluster.start({ withOrchestrator: true });
     await cluster.startScheduler();

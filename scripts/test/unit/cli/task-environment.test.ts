@@ -39,7 +39,7 @@ describe('taskEnvironment (wlm worker)', () => {
       });
       expect(file).toBeDefined();
       const written = readFileSync(file ?? '', 'utf8');
-      expect(Object.keys(JSON.parse(written) as object).sort()).toEqual(['log', 'resources']);
+      expect(Object.keys(JSON.parse(written) as object).sort()).toEqual(['log', 'resources', 'staging']);
       expect(written).not.toMatch(/secret/);
       expect(statSync(file ?? '').mode & 0o777).toBe(0o600);
       tasks.remove();
