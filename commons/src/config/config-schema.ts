@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { computeResourceSchema } from '../remote/compute-resource';
+import { apiTokensSchema } from './api-tokens';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7373');
@@ -60,7 +61,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   api: z
     .strictObject({
-      tokens: z.array(z.string().min(8)).min(1).default(['wlm-dev-token']),
+      /** Named tokens with scopes, or plain secrets (each with every scope): see api-tokens.ts. */
+      tokens: apiTokensSchema,
     })
     .prefault({}),
   serf: z

@@ -20,7 +20,7 @@ export interface SubmitRequest {
   /** 0–9; the AMQP priority of every task of the experiment. */
   priority: number;
   idempotencyKey?: string | undefined;
-  /** Who submits, for the audit trail (e.g. `api:token-1`). */
+  /** Who submits, for the audit trail (e.g. `api:ci`, the name of the token). */
   actor: string;
 }
 
