@@ -31,7 +31,9 @@ function pattern(path: string): RegExp {
   const escaped = path
     .split('/')
     .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-  return new RegExp(`^${escaped.join('/')}/?$`);
+  // Express matches routes ignoring case and a trailing slash; so must this, or `GET /api/Dead-Letters`
+  // would reach an admin route with the scope of an unlisted one.
+  return new RegExp(`^${escaped.join('/')}/?$`, 'i');
 }
 
 const COMPILED = ROUTE_SCOPES.map((route) => ({ ...route, pattern: pattern(route.path) }));

@@ -22,6 +22,10 @@ describe('the scope each route needs', () => {
     ['POST', '/workers/w1/drain', 'admin'],
     ['DELETE', '/experiments/e-1', 'admin'],
     ['POST', '/experiments/e-1/cancel/extra', 'admin'],
+    // As Express routes them: case and a trailing slash ignored.
+    ['GET', '/Dead-Letters', 'admin'],
+    ['PUT', '/DAGS/hpc-job/', 'admin'],
+    ['POST', '/Experiments/', 'submit'],
   ])('%s /api%s needs %s', (method, path, scope) => {
     expect(scopeFor(method, path).scope).toBe(scope);
   });
