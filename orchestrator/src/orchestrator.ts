@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { AmqpConnection, WlmTopology } from '@wlm/commons';
 import type { Logger, WlmConfig } from '@wlm/commons';
 import { createApp } from './api/app';
+import { checkExposure } from './api/exposure-check';
 import type { DependencyProbe } from './api/health';
 import { createEngine } from './engine/create-engine';
 import type { Dispatcher } from './engine/dispatcher';
@@ -83,8 +84,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.logger = options.logger.child({ component: 'orchestrator', instance: this.instanceId });
   }
 
-  /** Opens the stores (migrating MySQL, creating Neo4j indexes), the broker, the API; campaigns to lead. */
+  /**
+   * Opens the stores (migrating MySQL, creating Neo4j indexes), the broker, the API; campaigns to lead.
+   *
+   * @throws ConfigError before opening anything when the API would listen beyond the loopback
+   *   address with the public default token.
+   */
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
+    checkExposure(options.http?.host ?? options.config.http.host, options.config.api.tokens);
     const orchestrator = new Orchestrator(options);
     try {
       await orchestrator.open();

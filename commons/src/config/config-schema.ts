@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { computeResourceSchema } from '../remote/compute-resource';
+import { apiTokensSchema } from './api-tokens';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7373');
@@ -60,7 +61,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   api: z
     .strictObject({
-      tokens: z.array(z.string().min(8)).min(1).default(['wlm-dev-token']),
+      /** Named tokens with scopes, or plain secrets (each with every scope): see api-tokens.ts. */
+      tokens: apiTokensSchema,
     })
     .prefault({}),
   serf: z
@@ -106,6 +108,18 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  /** What `data-staging` may read and write on the worker's own disk (docs/compute-resources.md). */
+  staging: z
+    .strictObject({
+      /**
+       * Absolute directories; a local source or destination must lie inside one of them, symbolic
+       * links resolved. None by default: a worker stages nothing to or from its disk until told where.
+       */
+      localRoots: z
+        .array(z.string().startsWith('/', 'expected an absolute directory, e.g. /data/wlm'))
+        .default([]),
     })
     .prefault({}),
   /** Compute resources (HPC hosts reached over SSH) by the name experiments refer to them with. */

@@ -35,6 +35,7 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_ADMIN_EMAIL: { path: ['smtp', 'adminEmail'] },
     WLM_STACK_DIR: { path: ['stack', 'dir'] },
     WLM_LOG_LEVEL: { path: ['log', 'level'] },
+    WLM_STAGING_LOCAL_ROOTS: { path: ['staging', 'localRoots'], list: true },
     WLM_ORCHESTRATOR_RECONCILE_INTERVAL_MS: { path: ['orchestrator', 'reconcileIntervalMs'] },
     WLM_ORCHESTRATOR_RECONCILE_MAX_PER_PASS: { path: ['orchestrator', 'reconcileMaxPerPass'] },
   };

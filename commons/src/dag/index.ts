@@ -30,6 +30,8 @@ export {
   upstreamOf,
 } from './topology';
 export type { DagLike } from './topology';
+export { INPUT_SHAPES, inputDeclarationSchema, inputShapeProblems } from './input-shapes';
+export type { InputDeclaration, InputShape, InputShapeProblem } from './input-shapes';
 export { templateReferences } from './template-syntax';
 export type { InputReference, TaskOutputReference, TemplateReference } from './template-syntax';
 export { renderParams, smallestRendering } from './render-params';

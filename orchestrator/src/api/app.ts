@@ -1,4 +1,4 @@
-import type { Logger } from '@wlm/commons';
+import type { ApiToken, Logger } from '@wlm/commons';
 import express from 'express';
 import type { Express } from 'express';
 import type { DagStore } from '../domain/dag-store';
@@ -19,7 +19,7 @@ export interface AppDeps {
   dags: DagStore;
   catalog: DagCatalog;
   /** config `api.tokens`. */
-  tokens: readonly string[];
+  tokens: readonly ApiToken[];
   probes: readonly DependencyProbe[];
   /** What `/healthz` says about this instance besides its dependencies. */
   status: () => { lifecycle: string; leader: boolean; instance: string };
@@ -28,7 +28,7 @@ export interface AppDeps {
 
 /**
  * The REST API (DESIGN.md, Contract). `/healthz` is open so that load balancers and `wlm` can probe
- * it; everything under `/api` needs a bearer token.
+ * it; everything under `/api` needs a bearer token with the scope the route needs (route-scopes.ts).
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();

@@ -44,7 +44,10 @@ export function orchestratorCommand(): Command {
       'after',
       '\nUses MySQL (mysql.url), Neo4j (neo4j.*) and RabbitMQ (rabbitmq.url); `wlm stack up` starts them locally.\n' +
         'The first SIGTERM/SIGINT drains (requests and the event batch in hand finish, a standby takes over);\n' +
-        'a second one exits at once.',
+        'a second one exits at once.\n' +
+        '\nAPI tokens are config api.tokens: named tokens with scopes read, submit, admin (or plain secrets\n' +
+        'with every scope, WLM_API_TOKEN). It refuses to listen beyond the loopback address while a token\n' +
+        'is the public default wlm-dev-token (docs/orchestrator-api.md, "Tokens and scopes").',
     )
     .action(async (options: OrchestratorCommandOptions) => {
       const config = loadConfig();

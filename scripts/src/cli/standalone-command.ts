@@ -87,15 +87,17 @@ function stopAll(services: readonly ChildProcess[]): Promise<void> {
 /**
  * The config file the services run with: `$WLM_CONFIG`'s settings (if any), plus the stack's sshd
  * as compute resource `local` — submitting to its SLURM when it runs, as a plain process otherwise —
- * unless that file configures a `local` of its own.
+ * unless that file configures a `local` of its own, and the demo directory as the workers' staging
+ * root unless that file names roots of its own.
  */
 function writeServiceConfig(config: WlmConfig, withSlurm: boolean): string {
   const ownFile = process.env['WLM_CONFIG'];
   const settings = ownFile === undefined || ownFile === '' ? {} : readConfigFile(ownFile);
   const stackResource = { ...stackComputeResource(config), batchSystem: withSlurm ? 'slurm' : 'local' };
   const resources = { [LOCAL_RESOURCE]: stackResource, ...settings['resources'] };
+  const staging = settings['staging'] ?? { localRoots: [demoDirectory(config)] };
   const file = join(stackPaths(config).dir, 'standalone-config.json');
-  writeFileSync(file, `${JSON.stringify({ ...settings, resources }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ ...settings, resources, staging }, null, 2)}\n`);
   return file;
 }
 

@@ -5,6 +5,7 @@ import { ConfigError, createLogger, loadConfig, taskTypeSchema } from '@wlm/comm
 import type { WlmConfig } from '@wlm/commons';
 import { MAX_WORKER_SLOTS, Worker, pluginSpecifier } from '@wlm/workers';
 import type { WorkerSerfOptions, WorkerStartInfo, WorkerState } from '@wlm/workers';
+import { taskEnvironment } from './task-environment';
 
 interface WorkerCommandOptions {
   name: string;
@@ -15,6 +16,7 @@ interface WorkerCommandOptions {
   join?: string[];
   namespace: string;
   drainTimeout: number;
+  taskEnv?: string[];
   json?: boolean;
 }
 
@@ -160,6 +162,19 @@ function ended(worker: Worker): Promise<WorkerState> {
 
 async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const config = loadConfig();
+  const tasksSee = taskEnvironment(config, options.taskEnv ?? []);
+  try {
+    await serveUntilStopped(options, config, tasksSee.env);
+  } finally {
+    tasksSee.remove();
+  }
+}
+
+async function serveUntilStopped(
+  options: WorkerCommandOptions,
+  config: WlmConfig,
+  taskEnv: Readonly<Record<string, string>>,
+): Promise<void> {
   const logger = createLogger({ component: 'worker', level: config.log.level });
   const specifiers = options.tasks.map(pluginSpecifier);
   const worker = new Worker({
@@ -172,6 +187,7 @@ async function runWorker(options: WorkerCommandOptions): Promise<void> {
     maxDeliveries: config.rabbitmq.maxDeliveries,
     serf: serfOptions(options, config),
     drainTimeoutMs: options.drainTimeout * 1000,
+    taskEnvironment: taskEnv,
     logger,
   });
   let failure: Error | undefined;
@@ -233,11 +249,19 @@ export function workerCommand(): Command {
     )
     .option('--namespace <ns>', 'AMQP namespace of the installation', 'wlm')
     .option('--drain-timeout <seconds>', 'how long a graceful stop waits for running tasks', parseSeconds, 30)
+    .option(
+      '--task-env <names>',
+      "variables of the worker's environment that task processes also get (besides PATH, HOME, LANG, …)",
+      parseList,
+    )
     .option('--json', 'print the start line as a JSON object')
     .addHelpText(
       'after',
       '\nStops on SIGTERM/SIGINT: the first drains (running tasks finish; after --drain-timeout they are\n' +
-        'handed back to the queue), the second hands running tasks back at once.',
+        'handed back to the queue), the second hands running tasks back at once.\n' +
+        '\nTask processes get an explicit environment: PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE,\n' +
+        'LC_*, TZ and TMPDIR, the --task-env variables, the passphrase variables of compute resources\n' +
+        'and a config file of the compute resources only; never the wlm settings (broker, database, tokens).',
     )
     .action((options: WorkerCommandOptions) => runWorker(options));
 }

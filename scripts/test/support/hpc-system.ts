@@ -8,6 +8,7 @@ import { stackComputeResource } from '../../src';
 import { testDatabase } from '../../../orchestrator/test/integration/support/test-database';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { E2eCluster } from './e2e-cluster';
+import type { WorkerSpec } from './e2e-cluster';
 import { eventually } from './wait';
 
 const REPO = join(__dirname, '..', '..', '..');
@@ -38,7 +39,10 @@ export class HpcSystem {
     const scratch = mkdtempSync(join(tmpdir(), 'wlm-e2e-hpc-'));
     const configFile = join(scratch, 'wlm.json');
     const resource = stackComputeResource(loadConfig(), REPO);
-    writeFileSync(configFile, JSON.stringify({ resources: { [HPC_RESOURCE]: resource } }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ resources: { [HPC_RESOURCE]: resource }, staging: { localRoots: [scratch] } }),
+    );
     const database = testDatabase('hpc');
     const cluster = await E2eCluster.start({ withOrchestrator: true });
     await cluster.startScheduler();
@@ -55,13 +59,17 @@ export class HpcSystem {
     return system;
   }
 
-  /** Starts one more worker serving the HPC task types; resolves with its id once schedulers know it. */
-  async addWorker(): Promise<string> {
+  /**
+   * Starts one more worker, by default serving the HPC task types; resolves with its id once
+   * schedulers know it. `spec` may name other tasks, add to its environment or give more options.
+   */
+  async addWorker(spec: Partial<Omit<WorkerSpec, 'name'>> = {}): Promise<string> {
     const workerId = await this.cluster.startWorker({
       name: `hpc${this.cluster.workers.size + 1}`,
-      tasks: 'env-setup,data-staging,job-submission',
-      slots: 2,
-      env: { WLM_CONFIG: this.configFile },
+      tasks: spec.tasks ?? 'env-setup,data-staging,job-submission',
+      slots: spec.slots ?? 2,
+      env: { WLM_CONFIG: this.configFile, ...spec.env },
+      ...(spec.args === undefined ? {} : { args: spec.args }),
     });
     this.workerIds.push(workerId);
     return workerId;

@@ -1,3 +1,4 @@
+import { inheritedEnvironment } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { resolveChildEntry } from './child-entry';
 import type { ProbeResultMessage } from './ipc-messages';
@@ -36,6 +37,11 @@ export interface PluginLoaderOptions {
   /** Heap cap of the probing process, in MB. Default 512. */
   memoryLimitMb?: number;
   childEntry?: string;
+  /**
+   * The whole environment of the processes that load plugin modules. Default: the inherited variables of this process
+   * (`inheritedEnvironment`: PATH, HOME, LANG, …), never its credentials.
+   */
+  taskEnvironment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -104,6 +110,7 @@ export class PluginLoader {
       entry: this.options.childEntry ?? resolveChildEntry(),
       memoryLimitMb: this.options.memoryLimitMb ?? 512,
       execArgv: [],
+      env: this.options.taskEnvironment ?? inheritedEnvironment(),
       logger,
     });
     try {
