@@ -49,6 +49,8 @@ export type {
   TaskRunRequest,
 } from './execution';
 export { MAX_WORKER_SLOTS, TASK_TYPE_NOT_SERVED, Worker, compileWorkerOptions } from './runtime';
+export { createWorkerMetrics } from './metrics';
+export type { WorkerMetricsSource } from './metrics';
 export type {
   CloseOptions,
   CompiledWorkerOptions,

@@ -1,9 +1,11 @@
+import { EventEmitter } from 'node:events';
 import type { AmqpConnection, Logger, WlmTopology } from '@wlm/commons';
 import type { DagStore } from '../domain/dag-store';
 import type { StateStore } from '../domain/state-store';
 import { DagCatalog } from './dag-catalog';
 import { Dispatcher } from './dispatcher';
 import { Engine } from './engine';
+import type { EngineEvents } from './engine-events';
 import { EventProcessor } from './event-processor';
 import type { EngineParts } from './experiment-driver';
 import { LeaderDuties } from './leader-duties';
@@ -33,6 +35,8 @@ export interface EngineAssembly {
   catalog: DagCatalog;
   duties: LeaderDuties;
   reconciler: Reconciler;
+  /** Dispatches and applied events, as they happen. */
+  events: EventEmitter<EngineEvents>;
 }
 
 /** Builds the engine's parts around the stores and the broker. */
@@ -40,7 +44,8 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
   const logger = wiring.logger.child({ component: 'engine' });
   const messaging = new AmqpMessaging(wiring.amqp, wiring.topology);
   const catalog = new DagCatalog(wiring.dags);
-  const dispatcher = new Dispatcher(wiring.states, wiring.dags, messaging, logger);
+  const events = new EventEmitter<EngineEvents>();
+  const dispatcher = new Dispatcher(wiring.states, wiring.dags, messaging, logger, events);
   const parts: EngineParts = {
     states: wiring.states,
     dags: wiring.dags,
@@ -49,6 +54,7 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     messaging,
     runAttempts: new RunAttempts(wiring.dags),
     logger,
+    events,
   };
   const engine = new Engine(parts);
   const processor = new EventProcessor(parts, engine.driver);
@@ -71,5 +77,5 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     ...(wiring.batchWaitMs === undefined ? {} : { batchWaitMs: wiring.batchWaitMs }),
     ...(wiring.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: wiring.handoverTimeoutMs }),
   });
-  return { engine, catalog, duties, dispatcher, reconciler };
+  return { engine, catalog, duties, dispatcher, reconciler, events };
 }

@@ -6,6 +6,7 @@ import { firstAttemptOfRun } from './attempts';
 import type { DispatchReason } from './attempts';
 import { crashPoint } from './crash-point';
 import type { DagCatalog } from './dag-catalog';
+import type { EngineEventEmitter } from './engine-events';
 import type { DispatchGroup, Dispatcher } from './dispatcher';
 import type { EngineMessaging } from './messaging';
 import type { RunAttempts } from './run-attempts';
@@ -19,6 +20,7 @@ export interface EngineParts {
   messaging: EngineMessaging;
   runAttempts: RunAttempts;
   logger: Logger;
+  events: EngineEventEmitter;
 }
 
 const ENGINE = 'engine';

@@ -49,8 +49,8 @@ describe('authentication', () => {
     }
   });
 
-  it('leaves /healthz open and reports every dependency', async () => {
-    const response = await env.request('/healthz', { token: null });
+  it('leaves /readyz open and reports every dependency', async () => {
+    const response = await env.request('/readyz', { token: null });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       status: 'ok',
@@ -58,6 +58,17 @@ describe('authentication', () => {
       leader: true,
       down: [],
       checks: { mysql: { ok: true }, neo4j: { ok: true }, rabbitmq: { ok: true } },
+    });
+  });
+
+  it('leaves /healthz open: alive, without asking the dependencies', async () => {
+    const response = await env.request('/healthz', { token: null });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      status: 'ok',
+      lifecycle: 'running',
+      leader: true,
+      instance: expect.any(String),
     });
   });
 

@@ -55,16 +55,24 @@ export class HpcSystem {
     return system;
   }
 
-  /** Starts one more worker serving the HPC task types; resolves with its id once schedulers know it. */
-  async addWorker(): Promise<string> {
+  /**
+   * Starts one more worker serving `tasks` (the HPC task types unless told otherwise), knowing the
+   * compute resource; resolves with its id once schedulers know it.
+   */
+  async addWorker(tasks = 'env-setup,data-staging,job-submission'): Promise<string> {
     const workerId = await this.cluster.startWorker({
       name: `hpc${this.cluster.workers.size + 1}`,
-      tasks: 'env-setup,data-staging,job-submission',
+      tasks,
       slots: 2,
       env: { WLM_CONFIG: this.configFile },
     });
     this.workerIds.push(workerId);
     return workerId;
+  }
+
+  /** Where the orchestrator's API (and its /metrics, /healthz, /readyz) listens. */
+  get orchestratorUrl(): string {
+    return this.orchestrator.url;
   }
 
   /** An experiment type of this system's own. */

@@ -316,5 +316,6 @@ function taskInfo(assignment: TaskAssignment): WorkerTaskInfo {
     taskId: assignment.taskId,
     attempt: assignment.attempt,
     taskType: assignment.taskType,
+    requestedAt: assignment.requestedAt,
   };
 }
