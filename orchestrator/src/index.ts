@@ -116,3 +116,6 @@ export { ExperimentInputError } from './errors/experiment-input-error';
 export { ExperimentInputLimitError } from './errors/experiment-input-limit-error';
 export { ExperimentNotFoundError } from './errors/experiment-not-found-error';
 export { ExperimentStateError } from './errors/experiment-state-error';
+export { createOrchestratorMetrics } from './metrics/orchestrator-metrics';
+export type { OrchestratorMetricsSource } from './metrics/orchestrator-metrics';
+export type { EngineEvents } from './engine/engine-events';
