@@ -35,7 +35,9 @@
  * await runner.close();
  * ```
  */
-export { IsolatedTaskRunner, PluginLoader, pluginSpecifier } from './execution';
+export { IsolatedTaskRunner, PluginLoader } from './execution';
+// Plugin resolution belongs to commons (the orchestrator resolves plugins too); re-exported for callers of the worker API.
+export { pluginSpecifier } from '@wlm/commons';
 export type {
   IsolatedTaskRunnerOptions,
   LoadedPlugin,

@@ -39,7 +39,8 @@ export type WlmErrorCode =
   | 'PLACEMENT_FENCE_UNAVAILABLE'
   | 'DEAD_LETTER_NOT_FOUND'
   | 'DEAD_LETTER_NOT_REPLAYABLE'
-  | 'CONFIRMATION_REQUIRED';
+  | 'CONFIRMATION_REQUIRED'
+  | 'PLUGIN_MODULE_INVALID';
 
 export interface WlmErrorOptions {
   cause?: unknown;

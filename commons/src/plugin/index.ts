@@ -34,3 +34,4 @@ export { TaskAbort, isTaskCancelled, taskAbortKind } from './task-abort';
 export type { TaskAbortKind } from './task-abort';
 export type { TaskContext, TaskPlugin } from './task-plugin';
 export { isTaskPlugin, taskPluginProblems, pluginFromModule } from './is-task-plugin';
+export { importPlugin, loadErrorMessage, pluginSpecifier, resolvePluginModule } from './plugin-module';

@@ -9,6 +9,7 @@ import type { EngineEvents } from './engine-events';
 import { EventProcessor } from './event-processor';
 import type { EngineParts } from './experiment-driver';
 import { LeaderDuties } from './leader-duties';
+import { PluginCatalog } from './plugin-catalog';
 import { AmqpMessaging } from './messaging';
 import { Reconciler } from './reconciler';
 import { RunAttempts } from './run-attempts';
@@ -24,6 +25,8 @@ export interface EngineWiring {
   /** The leader's reconciler: pause between passes (default 30 s), experiments per pass (default 200). */
   reconcileIntervalMs?: number | undefined;
   reconcileMaxPerPass?: number | undefined;
+  /** Where task plugins are resolved from to check DAGs as they are stored. Default: the working directory. */
+  pluginResolvePaths?: readonly string[] | undefined;
   /** How long a deposed leader waits for the event batch in hand (see LeaderDuties). */
   handoverTimeoutMs?: number | undefined;
 }
@@ -53,6 +56,7 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     dispatcher,
     messaging,
     runAttempts: new RunAttempts(wiring.dags),
+    plugins: new PluginCatalog(wiring.pluginResolvePaths ?? [process.cwd()], logger),
     logger,
     events,
   };
