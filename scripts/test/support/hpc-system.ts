@@ -33,12 +33,26 @@ export class HpcSystem {
     private readonly configFile: string,
   ) {}
 
-  static async start(options: { workers: number }): Promise<HpcSystem> {
+  /**
+   * `resources`: more resources the workers know, each the stack's sshd with some settings of its
+   * own (e.g. `{ vm: { batchSystem: 'local' } }`).
+   */
+  static async start(options: {
+    workers: number;
+    resources?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  }): Promise<HpcSystem> {
     ensureBuilt(['scripts']);
     const scratch = mkdtempSync(join(tmpdir(), 'wlm-e2e-hpc-'));
     const configFile = join(scratch, 'wlm.json');
     const resource = stackComputeResource(loadConfig(), REPO);
-    writeFileSync(configFile, JSON.stringify({ resources: { [HPC_RESOURCE]: resource } }));
+    const more = Object.entries(options.resources ?? {}).map(([name, own]) => [
+      name,
+      { ...resource, ...own },
+    ]);
+    writeFileSync(
+      configFile,
+      JSON.stringify({ resources: { [HPC_RESOURCE]: resource, ...Object.fromEntries(more) } }),
+    );
     const database = testDatabase('hpc');
     const cluster = await E2eCluster.start({ withOrchestrator: true });
     await cluster.startScheduler();
@@ -56,13 +70,14 @@ export class HpcSystem {
   }
 
   /**
-   * Starts one more worker serving `tasks` (the HPC task types unless told otherwise), knowing the
-   * compute resource; resolves with its id once schedulers know it.
+   * Starts one more worker serving `tasks` (the HPC task types unless told otherwise), with `labels`
+   * (`k=v,…`), knowing the compute resources; resolves with its id once schedulers know it.
    */
-  async addWorker(tasks = 'env-setup,data-staging,job-submission'): Promise<string> {
+  async addWorker(tasks = 'env-setup,data-staging,job-submission', labels?: string): Promise<string> {
     const workerId = await this.cluster.startWorker({
       name: `hpc${this.cluster.workers.size + 1}`,
       tasks,
+      ...(labels === undefined ? {} : { labels }),
       slots: 2,
       env: { WLM_CONFIG: this.configFile },
     });
