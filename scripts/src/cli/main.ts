@@ -5,6 +5,7 @@ import { WlmError } from '@wlm/commons';
 import { dagCommand } from './dag-command';
 import { dlqCommand } from './dlq-command';
 import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';
+import { auditCommand, experimentsCommand } from './experiment-list-commands';
 import { mockOrchestratorCommand } from './mock-orchestrator-command';
 import { orchestratorCommand } from './orchestrator-command';
 import { schedulerCommand } from './scheduler-command';
@@ -37,6 +38,8 @@ export function buildProgram(): Command {
     .addCommand(dagCommand())
     .addCommand(submitCommand())
     .addCommand(statusCommand())
+    .addCommand(experimentsCommand())
+    .addCommand(auditCommand())
     .addCommand(experimentActionCommand('cancel'))
     .addCommand(experimentActionCommand('rerun'))
     .addCommand(experimentActionCommand('resume'))
