@@ -40,7 +40,8 @@ export type WlmErrorCode =
   | 'DEAD_LETTER_NOT_FOUND'
   | 'DEAD_LETTER_NOT_REPLAYABLE'
   | 'CONFIRMATION_REQUIRED'
-  | 'PLUGIN_MODULE_INVALID';
+  | 'PLUGIN_MODULE_INVALID'
+  | 'PLUGIN_SCAFFOLD_FAILED';
 
 export interface WlmErrorOptions {
   cause?: unknown;

@@ -8,6 +8,7 @@ import { experimentActionCommand, statusCommand, submitCommand } from './experim
 import { auditCommand, experimentsCommand } from './experiment-list-commands';
 import { mockOrchestratorCommand } from './mock-orchestrator-command';
 import { orchestratorCommand } from './orchestrator-command';
+import { pluginCommand } from './plugin-command';
 import { schedulerCommand } from './scheduler-command';
 import { stackCommand } from './stack-command';
 import { standaloneCommand } from './standalone-command';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     .addCommand(experimentActionCommand('resume'))
     .addCommand(standaloneCommand())
     .addCommand(dlqCommand())
+    .addCommand(pluginCommand())
     .addHelpText(
       'after',
       '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',
