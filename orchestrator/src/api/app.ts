@@ -25,7 +25,7 @@ export interface AppDeps {
 }
 
 /**
- * The REST API (DESIGN.md, Contract). `/metrics`, `/healthz` and `/readyz` are open so that
+ * The REST API (docs/orchestrator-api.md). `/metrics`, `/healthz` and `/readyz` are open so that
  * Prometheus, load balancers and `wlm` can reach them; everything under `/api` needs a bearer token.
  */
 export function createApp(deps: AppDeps): Express {
