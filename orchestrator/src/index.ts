@@ -117,3 +117,6 @@ export { ExperimentInputLimitError } from './errors/experiment-input-limit-error
 export { ExperimentInputShapeError } from './errors/experiment-input-shape-error';
 export { ExperimentNotFoundError } from './errors/experiment-not-found-error';
 export { ExperimentStateError } from './errors/experiment-state-error';
+export { createOrchestratorMetrics } from './metrics/orchestrator-metrics';
+export type { OrchestratorMetricsSource } from './metrics/orchestrator-metrics';
+export type { EngineEvents } from './engine/engine-events';

@@ -4,14 +4,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { AmqpConnection, WlmTopology } from '@wlm/commons';
-import type { Logger, WlmConfig } from '@wlm/commons';
+import type { DependencyProbe, Logger, WlmConfig } from '@wlm/commons';
 import { createApp } from './api/app';
 import { checkExposure } from './api/exposure-check';
-import type { DependencyProbe } from './api/health';
 import { createEngine } from './engine/create-engine';
 import type { Dispatcher } from './engine/dispatcher';
 import type { LeaderDuties } from './engine/leader-duties';
 import type { Engine } from './engine/engine';
+import { createOrchestratorMetrics } from './metrics/orchestrator-metrics';
 import { LeaderElection } from './stores/mysql/leader-election';
 import type { LeaderElectionOptions } from './stores/mysql/leader-election';
 import { MysqlStateStore } from './stores/mysql/mysql-state-store';
@@ -150,7 +150,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       closeTimeoutMs: this.options.drainTimeoutMs ?? 30_000,
     });
     this.resources.amqp = amqp;
-    const { engine, catalog, duties, dispatcher } = createEngine({
+    const { engine, catalog, duties, dispatcher, events } = createEngine({
       states,
       dags,
       amqp,
@@ -181,8 +181,18 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       dags,
       catalog,
       tokens: config.api.tokens,
-      probes,
-      status: () => ({ lifecycle: this.currentState, leader: this.isLeader, instance: this.instanceId }),
+      endpoints: {
+        registry: createOrchestratorMetrics({
+          isLeader: () => this.isLeader,
+          states,
+          events,
+          amqp,
+          topology,
+          logger,
+        }),
+        probes,
+        status: () => ({ lifecycle: this.currentState, leader: this.isLeader, instance: this.instanceId }),
+      },
       logger,
     });
     const server = createServer(app);

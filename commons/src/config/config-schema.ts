@@ -3,6 +3,8 @@ import { computeResourceSchema } from '../remote/compute-resource';
 import { apiTokensSchema } from './api-tokens';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A metrics port: a number (0 picks a free port, printed at start) or `off` to serve none. */
+const metricsPort = z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]);
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7373');
 /** A store call's time limit: long enough for a 500-event batch, short enough to fail over. */
 const storeTimeoutMs = z.coerce.number().int().min(100).max(600_000).default(10_000);
@@ -57,6 +59,16 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: port.default(8080),
+    })
+    .prefault({}),
+  /**
+   * `/metrics`, `/healthz` and `/readyz` of the services without an HTTP server of their own (the
+   * orchestrator serves them on its API port), on `http.host`. Run two on one host with other ports.
+   */
+  metrics: z
+    .strictObject({
+      schedulerPort: metricsPort.default(9464),
+      workerPort: metricsPort.default(9465),
     })
     .prefault({}),
   api: z

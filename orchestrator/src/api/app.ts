@@ -1,4 +1,5 @@
-import type { ApiToken, Logger } from '@wlm/commons';
+import { serviceEndpoints } from '@wlm/commons';
+import type { ApiToken, Logger, ServiceEndpointsOptions } from '@wlm/commons';
 import express from 'express';
 import type { Express } from 'express';
 import type { DagStore } from '../domain/dag-store';
@@ -10,8 +11,6 @@ import { bearerAuth } from './bearer-auth';
 import { dagRoutes } from './dag-routes';
 import { errorHandler, notFound } from './error-handler';
 import { experimentRoutes } from './experiment-routes';
-import { checkHealth } from './health';
-import type { DependencyProbe } from './health';
 
 export interface AppDeps {
   engine: Engine;
@@ -20,38 +19,24 @@ export interface AppDeps {
   catalog: DagCatalog;
   /** config `api.tokens`. */
   tokens: readonly ApiToken[];
-  probes: readonly DependencyProbe[];
-  /** What `/healthz` says about this instance besides its dependencies. */
-  status: () => { lifecycle: string; leader: boolean; instance: string };
+  /** `/metrics`, `/healthz` and `/readyz`: the same endpoints as every wlm service's. */
+  endpoints: ServiceEndpointsOptions;
   logger: Logger;
 }
 
 /**
- * The REST API (DESIGN.md, Contract). `/healthz` is open so that load balancers and `wlm` can probe
- * it; everything under `/api` needs a bearer token with the scope the route needs (route-scopes.ts).
+ * The REST API (docs/orchestrator-api.md). `/metrics`, `/healthz` and `/readyz` are open so that
+ * Prometheus, load balancers and `wlm` can reach them; everything under `/api` needs a bearer token
+ * with the scope the route needs (route-scopes.ts).
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
-  app.get('/healthz', async (_request, response) => {
-    const health = await checkHealth(deps.probes);
-    const status = deps.status();
-    const ready = health.ready && status.lifecycle === 'running';
-    response.status(ready ? 200 : 503).json({
-      status: ready ? 'ok' : 'unavailable',
-      ...status,
-      down: Object.entries(health.checks)
-        .filter(([, check]) => !check.ok)
-        .map(([name]) => name),
-      checks: health.checks,
-    });
-  });
-
-  app.get('/metrics', () => {
-    // prom-client is not a dependency yet; answer in the API's format rather than with an HTML 404.
-    throw new ApiError(501, 'NOT_IMPLEMENTED', 'metrics are not implemented yet');
+  const endpoints = serviceEndpoints(deps.endpoints);
+  app.use((request, response, next) => {
+    if (!endpoints(request, response)) next();
   });
 
   const api = express.Router();

@@ -1,4 +1,4 @@
-import { inputShapeProblems } from '@wlm/commons';
+import { DagValidationError, inputShapeProblems, pluginProblems } from '@wlm/commons';
 import type { MasterDag } from '../domain/dag-store';
 import type { ExperimentState } from '../domain/experiment-state';
 import type { JsonObject } from '../domain/json';
@@ -54,7 +54,16 @@ export class Engine {
   }
 
   /** Validated again by the DAG store; stored as the type's next version. */
-  putDag(definition: DagDefinition): Promise<MasterDag> {
+  /**
+   * Stores a new version of a DAG once the plugins this orchestrator can load accept its params and
+   * the outputs its templates name (`pluginProblems`).
+   *
+   * @throws DagValidationError naming each task and field at fault.
+   */
+  async putDag(definition: DagDefinition): Promise<MasterDag> {
+    const plugins = await this.parts.plugins.plugins(definition.tasks.map((task) => task.type));
+    const problems = pluginProblems(definition, plugins);
+    if (problems.length > 0) throw new DagValidationError(problems, definition.type);
     return this.parts.dags.putMasterDag(definition);
   }
 

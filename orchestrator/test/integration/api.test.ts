@@ -51,8 +51,8 @@ describe('authentication', () => {
     }
   });
 
-  it('leaves /healthz open and reports every dependency', async () => {
-    const response = await env.request('/healthz', { token: null });
+  it('leaves /readyz open and reports every dependency', async () => {
+    const response = await env.request('/readyz', { token: null });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       status: 'ok',
@@ -60,6 +60,17 @@ describe('authentication', () => {
       leader: true,
       down: [],
       checks: { mysql: { ok: true }, neo4j: { ok: true }, rabbitmq: { ok: true } },
+    });
+  });
+
+  it('leaves /healthz open: alive, without asking the dependencies', async () => {
+    const response = await env.request('/healthz', { token: null });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      status: 'ok',
+      lifecycle: 'running',
+      leader: true,
+      instance: expect.any(String),
     });
   });
 
@@ -279,7 +290,20 @@ describe('POST /api/experiments checks inputs against their shapes', () => {
   };
 
   beforeAll(async () => {
-    const example = readFileSync(join(__dirname, '..', '..', 'examples', 'data-transfer.yaml'), 'utf8');
+    const example = readFileSync(
+      join(
+        __dirname,
+        '..',
+        '..',
+        '..',
+        'scripts',
+        'test',
+        'fixtures',
+        'dags',
+        'transfer-verified-over-ssh.yaml',
+      ),
+      'utf8',
+    );
     const response = await env.request(
       `/api/dags/${transfer}`,
       yaml(example.replace(/^type: .*$/m, `type: ${transfer}`)),

@@ -5,8 +5,10 @@ import { WlmError } from '@wlm/commons';
 import { dagCommand } from './dag-command';
 import { dlqCommand } from './dlq-command';
 import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';
+import { auditCommand, experimentsCommand } from './experiment-list-commands';
 import { mockOrchestratorCommand } from './mock-orchestrator-command';
 import { orchestratorCommand } from './orchestrator-command';
+import { pluginCommand } from './plugin-command';
 import { schedulerCommand } from './scheduler-command';
 import { stackCommand } from './stack-command';
 import { standaloneCommand } from './standalone-command';
@@ -37,11 +39,14 @@ export function buildProgram(): Command {
     .addCommand(dagCommand())
     .addCommand(submitCommand())
     .addCommand(statusCommand())
+    .addCommand(experimentsCommand())
+    .addCommand(auditCommand())
     .addCommand(experimentActionCommand('cancel'))
     .addCommand(experimentActionCommand('rerun'))
     .addCommand(experimentActionCommand('resume'))
     .addCommand(standaloneCommand())
     .addCommand(dlqCommand())
+    .addCommand(pluginCommand())
     .addHelpText(
       'after',
       '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',

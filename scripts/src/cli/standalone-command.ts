@@ -56,7 +56,7 @@ function startServiceProcess(
 }
 
 async function waitForOrchestrator(config: WlmConfig, services: readonly ChildProcess[]): Promise<void> {
-  const url = `http://${config.http.host}:${config.http.port}/healthz`;
+  const url = `http://${config.http.host}:${config.http.port}/readyz`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastReport = 0;
   while (Date.now() < deadline) {
@@ -99,6 +99,12 @@ function writeServiceConfig(config: WlmConfig, withSlurm: boolean): string {
   const file = join(stackPaths(config).dir, 'standalone-config.json');
   writeFileSync(file, `${JSON.stringify({ ...settings, resources, staging }, null, 2)}\n`);
   return file;
+}
+
+/** Each worker on this host its own metrics port: the configured one, the next for the second, … */
+function workerMetricsPort(config: WlmConfig, index: number): string {
+  const port = config.metrics.workerPort;
+  return port === 'off' || port === 0 ? String(port) : String(port + index);
 }
 
 /** Where the hpc-job demo writes its input and gets its result back: `<stack dir>/demo`. */
@@ -188,6 +194,8 @@ export function standaloneCommand(): Command {
             TASK_TYPES,
             '--slots',
             String(options.slots),
+            '--metrics-port',
+            workerMetricsPort(config, index),
           ]),
         ),
       ];

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, createLogger, loadConfig, taskTypeSchema } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
-import { MAX_WORKER_SLOTS, Worker, pluginSpecifier } from '@wlm/workers';
+import { MAX_WORKER_SLOTS, Worker, createWorkerMetrics, pluginSpecifier } from '@wlm/workers';
 import type { WorkerSerfOptions, WorkerStartInfo, WorkerState } from '@wlm/workers';
 import { taskEnvironment } from './task-environment';
+import { metricsPortOption, startMetricsServer } from './metrics-option';
 
 interface WorkerCommandOptions {
   name: string;
@@ -17,6 +18,7 @@ interface WorkerCommandOptions {
   namespace: string;
   drainTimeout: number;
   taskEnv?: string[];
+  metricsPort?: number | 'off';
   json?: boolean;
 }
 
@@ -88,7 +90,7 @@ function serfOptions(options: WorkerCommandOptions, config: WlmConfig): WorkerSe
 }
 
 /** One greppable line: what the worker runs and where it can be reached. */
-function startLine(info: WorkerStartInfo): string {
+function startLine(info: WorkerStartInfo, metricsUrl: string | undefined): string {
   const tasks = Object.entries(info.taskTypes).map(([type, version]) => `${type}@${version}`);
   const labels = Object.entries(info.labels).map(([name, value]) => `${name}=${value}`);
   const serf =
@@ -97,7 +99,8 @@ function startLine(info: WorkerStartInfo): string {
       : `host agent rpc ${info.serf.rpcAddr}`;
   return (
     `worker ${info.workerId} running: queue ${info.queue}, ${info.slots} slots, tasks ${tasks.join(',')}` +
-    `${labels.length > 0 ? `, labels ${labels.join(',')}` : ''}, serf ${serf}`
+    `${labels.length > 0 ? `, labels ${labels.join(',')}` : ''}, serf ${serf}` +
+    (metricsUrl === undefined ? '' : `, metrics ${metricsUrl}`)
   );
 }
 
@@ -203,8 +206,28 @@ async function serveUntilStopped(
       }
       throw error;
     });
-    if (options.json) console.log(JSON.stringify(info));
-    else console.log(startLine(info));
+    const metrics = await startMetricsServer(
+      options.metricsPort ?? config.metrics.workerPort,
+      config.http.host,
+      {
+        registry: createWorkerMetrics({
+          get runningTasks() {
+            return worker.runningTasks;
+          },
+          info,
+          on: worker.on.bind(worker),
+          broker: worker.connection,
+        }),
+        status: () => ({ lifecycle: worker.state, worker: info.workerId }),
+        probes: worker.dependencyProbes(),
+      },
+    ).catch(async (error: unknown) => {
+      await worker.close({ force: true });
+      throw error;
+    });
+    void finished.then(() => metrics?.close());
+    if (options.json) console.log(JSON.stringify({ ...info, ...(metrics && { metricsUrl: metrics.url }) }));
+    else console.log(startLine(info, metrics?.url));
     for (const { specifier, reason } of info.pluginFailures) {
       const given = options.tasks[specifiers.indexOf(specifier)] ?? specifier;
       const what = given === specifier ? specifier : `task type "${given}" (${specifier})`;
@@ -254,6 +277,7 @@ export function workerCommand(): Command {
       "variables of the worker's environment that task processes also get (besides PATH, HOME, LANG, …)",
       parseList,
     )
+    .addOption(metricsPortOption('workerPort'))
     .option('--json', 'print the start line as a JSON object')
     .addHelpText(
       'after',

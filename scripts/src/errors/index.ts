@@ -7,3 +7,4 @@ export {
   DeadLetterNotFoundError,
   DeadLetterNotReplayableError,
 } from './dead-letter-error';
+export { PluginScaffoldError } from './plugin-scaffold-error';

@@ -34,14 +34,28 @@ export class HpcSystem {
     private readonly configFile: string,
   ) {}
 
-  static async start(options: { workers: number }): Promise<HpcSystem> {
+  /**
+   * `resources`: more resources the workers know, each the stack's sshd with some settings of its
+   * own (e.g. `{ vm: { batchSystem: 'local' } }`).
+   */
+  static async start(options: {
+    workers: number;
+    resources?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  }): Promise<HpcSystem> {
     ensureBuilt(['scripts']);
     const scratch = mkdtempSync(join(tmpdir(), 'wlm-e2e-hpc-'));
     const configFile = join(scratch, 'wlm.json');
     const resource = stackComputeResource(loadConfig(), REPO);
+    const more = Object.entries(options.resources ?? {}).map(([name, own]) => [
+      name,
+      { ...resource, ...own },
+    ]);
     writeFileSync(
       configFile,
-      JSON.stringify({ resources: { [HPC_RESOURCE]: resource }, staging: { localRoots: [scratch] } }),
+      JSON.stringify({
+        resources: { [HPC_RESOURCE]: resource, ...Object.fromEntries(more) },
+        staging: { localRoots: [scratch] },
+      }),
     );
     const database = testDatabase('hpc');
     const cluster = await E2eCluster.start({ withOrchestrator: true });
@@ -61,18 +75,25 @@ export class HpcSystem {
 
   /**
    * Starts one more worker, by default serving the HPC task types; resolves with its id once
-   * schedulers know it. `spec` may name other tasks, add to its environment or give more options.
+   * schedulers know it. `spec` may name other tasks, labels (`k=v,…`), add to its environment or
+   * give more options.
    */
   async addWorker(spec: Partial<Omit<WorkerSpec, 'name'>> = {}): Promise<string> {
     const workerId = await this.cluster.startWorker({
       name: `hpc${this.cluster.workers.size + 1}`,
       tasks: spec.tasks ?? 'env-setup,data-staging,job-submission',
       slots: spec.slots ?? 2,
+      ...(spec.labels === undefined ? {} : { labels: spec.labels }),
       env: { WLM_CONFIG: this.configFile, ...spec.env },
       ...(spec.args === undefined ? {} : { args: spec.args }),
     });
     this.workerIds.push(workerId);
     return workerId;
+  }
+
+  /** Where the orchestrator's API (and its /metrics, /healthz, /readyz) listens. */
+  get orchestratorUrl(): string {
+    return this.orchestrator.url;
   }
 
   /** An experiment type of this system's own. */

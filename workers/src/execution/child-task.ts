@@ -1,4 +1,11 @@
-import { TASK_FAILURE_CODES, isTaskContinuation, isTaskFailure } from '@wlm/commons';
+import {
+  TASK_FAILURE_CODES,
+  importPlugin,
+  isTaskContinuation,
+  isTaskFailure,
+  loadErrorMessage,
+  messageOf,
+} from '@wlm/commons';
 import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons';
 import { sendFailure, sendToParent } from './child-channel';
 import { createChildLogger } from './child-logger';
@@ -6,8 +13,7 @@ import { formatIssues } from './format-issues';
 import { IPC_LIMITS } from './ipc-messages';
 import type { ContinuationMessage, FailureMessage, ResultMessage, StartMessage } from './ipc-messages';
 import { findNonJson } from './json-check';
-import { clip, messageOf } from './error-message';
-import { importPlugin, loadErrorMessage } from './plugin-module';
+import { clip } from './error-message';
 
 type Failure = Omit<FailureMessage, 'type' | 'fatal'>;
 type TaskOutputs = ResultMessage['outputs'];

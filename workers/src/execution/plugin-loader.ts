@@ -45,14 +45,6 @@ export interface PluginLoaderOptions {
 }
 
 /**
- * The module name for a task type given on the command line: `echo` → `@wlm/task-echo`. Anything
- * that already looks like a package name or a path is returned as is.
- */
-export function pluginSpecifier(taskTypeOrModule: string): string {
-  return /^[a-z][a-z0-9_.-]*$/.test(taskTypeOrModule) ? `@wlm/task-${taskTypeOrModule}` : taskTypeOrModule;
-}
-
-/**
  * Loads plugin modules and checks that each exports a task plugin. Each module is loaded in a
  * short-lived child process, so a module that throws, hangs or exits while loading costs only its
  * own entry in `failures`; the worker advertises the plugins that loaded.

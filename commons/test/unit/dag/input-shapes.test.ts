@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { DagValidationError, inputShapeProblems, parseDagDefinition } from '@wlm/commons';
 import type { DagDefinition, JsonValue } from '@wlm/commons';
 
-const EXAMPLES = join(__dirname, '..', '..', '..', '..', 'orchestrator', 'examples');
+const ROOT = join(__dirname, '..', '..', '..', '..');
 
-function example(name: string): DagDefinition {
-  return parseDagDefinition(readFileSync(join(EXAMPLES, `${name}.yaml`), 'utf8'));
+function dagFile(...path: string[]): DagDefinition {
+  return parseDagDefinition(readFileSync(join(ROOT, ...path), 'utf8'));
 }
 
 const TRANSFER_INPUTS = {
@@ -26,17 +26,17 @@ function problemsOf(dag: DagDefinition, inputs: Record<string, JsonValue>) {
 }
 
 describe('experiment inputs against their shapes', () => {
-  const transfer = example('data-transfer');
-  const hpc = example('hpc-job');
+  const transfer = dagFile('scripts', 'test', 'fixtures', 'dags', 'transfer-verified-over-ssh.yaml');
+  const hpc = dagFile('orchestrator', 'examples', 'hpc-job.yaml');
 
-  it('accepts the inputs the examples document', () => {
+  it('accepts the inputs the DAGs document', () => {
     expect(problemsOf(transfer, TRANSFER_INPUTS)).toEqual([]);
     expect(problemsOf(transfer, { ...TRANSFER_INPUTS, port: '2222', host: '127.0.0.1' })).toEqual([]);
     expect(problemsOf(transfer, { ...TRANSFER_INPUTS, host: '::1' })).toEqual([]);
     expect(problemsOf(hpc, HPC_INPUTS)).toEqual([]);
   });
 
-  // The attacks on data-transfer.yaml: each would reach `ssh -p PORT USER@HOST test -s TARGET`.
+  // The attacks on a DAG whose inputs reach `ssh -p PORT USER@HOST test -s TARGET`.
   it.each([
     ['user', '-oProxyCommand=touch /tmp/pwned', 'user'],
     ['user', 'alice -oProxyCommand=x', 'user'],
@@ -51,7 +51,7 @@ describe('experiment inputs against their shapes', () => {
     ['target', '/tmp/$(id)', 'path'],
     ['source', '..', 'path'],
     ['from', '-archive', 'name'],
-  ])('data-transfer refuses %s = %j (%s)', (field, value, rule) => {
+  ])('the ssh-checked transfer refuses %s = %j (%s)', (field, value, rule) => {
     expect(problemsOf(transfer, { ...TRANSFER_INPUTS, [field]: value })).toEqual([
       { field: `inputs.${field}`, rule },
     ]);

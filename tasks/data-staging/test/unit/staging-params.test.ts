@@ -104,10 +104,21 @@ describe('data-staging params', () => {
   });
 });
 
-describe('the data-transfer example', () => {
-  it('renders, with the inputs its header shows, to params data-staging accepts', () => {
+describe("the input-shape tests' ssh-checked transfer", () => {
+  it('renders, with the inputs its tests use, to params data-staging accepts', () => {
     const text = readFileSync(
-      join(__dirname, '..', '..', '..', '..', 'orchestrator', 'examples', 'data-transfer.yaml'),
+      join(
+        __dirname,
+        '..',
+        '..',
+        '..',
+        '..',
+        'scripts',
+        'test',
+        'fixtures',
+        'dags',
+        'transfer-verified-over-ssh.yaml',
+      ),
       'utf8',
     );
     const transfer = parseDagDefinition(text).tasks.find((task) => task.type === 'data-staging');
