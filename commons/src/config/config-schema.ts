@@ -67,7 +67,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       rpcAddr: hostPort.default('127.0.0.1:7373'),
       rpcAuthKey: z.string().optional(),
+      /** The gossip address of a cluster member to join through (a worker's default `--join`). */
       bindAddr: hostPort.default('127.0.0.1:7946'),
+      /** Where a worker's own agent binds its gossip: `host` or `host:port`; default 127.0.0.1, a free port. */
+      agentBind: z.string().regex(/^\S+$/, 'expected host or host:port').optional(),
+      /** The address other agents reach a worker's own agent at, when it is not `agentBind`'s. */
+      agentAdvertise: z.string().regex(/^\S+$/, 'expected host or host:port').optional(),
       /** Base64 of a 32-byte key (`serf keygen`); when set, gossip is encrypted. */
       encryptKey: z.base64().optional(),
     })

@@ -27,6 +27,8 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_SERF_RPC_AUTH_KEY: { path: ['serf', 'rpcAuthKey'] },
     WLM_SERF_BIND_ADDR: { path: ['serf', 'bindAddr'] },
     WLM_SERF_ENCRYPT_KEY: { path: ['serf', 'encryptKey'] },
+    WLM_SERF_AGENT_BIND: { path: ['serf', 'agentBind'] },
+    WLM_SERF_AGENT_ADVERTISE: { path: ['serf', 'agentAdvertise'] },
     WLM_SSH_HOST: { path: ['ssh', 'host'] },
     WLM_SSH_PORT: { path: ['ssh', 'port'] },
     WLM_SMTP_HOST: { path: ['smtp', 'host'] },

@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { ADVERTISEMENT_TAGS, attemptKey } from '@wlm/commons';
+import {
+  ADVERTISEMENT_TAGS,
+  WORKER_DIED_EVENT,
+  WORKER_UP_EVENT,
+  attemptKey,
+  incarnationOf,
+} from '@wlm/commons';
 import type {
   Logger,
   SerfEventStream,
@@ -54,6 +60,13 @@ type Origin = 'snapshot' | 'join' | 'update' | 'poll';
  *
  * A failed worker counts as back only on a `member-join` or a fresh `members` read: Serf coalesces
  * events, so a `member-update` queued before the failure may arrive after the poll saw it fail.
+ *
+ * Each process of a worker is a Serf node of its own, named with an incarnation (`workerNodeName`).
+ * A newer incarnation is the worker restarted: its predecessor is dead (failed, if it was still
+ * alive here) and the new one is the worker back (recovered). Readings of an older incarnation — the
+ * dead member a crash left behind, failing or reaped long after — change nothing. A worker's death
+ * notice ({@link WORKER_DIED_EVENT}, sent by the watchdog of its agent when the process ends) fails it
+ * at once, without waiting for Serf's suspicion of a silent member.
  */
 export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   readonly capacity = new CapacityIndex();
@@ -87,9 +100,16 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
       'member-failed',
       'member-update',
       'member-reap',
+      `user:${WORKER_DIED_EVENT}`,
+      `user:${WORKER_UP_EVENT}`,
     ]);
     this.stream.on('event', (event) => {
-      if (event.type === 'user') return;
+      if (event.type === 'user') {
+        const nodeName = new TextDecoder().decode(event.payload);
+        if (event.name === WORKER_DIED_EVENT) this.onDeathNotice(nodeName);
+        else void this.onUpNotice(nodeName);
+        return;
+      }
       const origin: Origin = event.type === 'member-join' ? 'join' : 'update';
       for (const member of event.members) {
         if (event.type === 'member-reap') this.reap(member);
@@ -241,7 +261,17 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     }
     this.warned.delete(member.name);
     const { worker } = reading;
-    const known = this.known.get(worker.workerId);
+    let known = this.known.get(worker.workerId);
+    if (known !== undefined) {
+      const order =
+        incarnationOf(member.name, worker.workerId) - incarnationOf(known.worker.memberName, worker.workerId);
+      if (order < 0) return worker.workerId;
+      if (order > 0) {
+        known = this.supersede(known, worker);
+        // A new process is news whichever way it arrives: no stale update can be mistaken for it.
+        origin = 'join';
+      }
+    }
     switch (member.status) {
       case 'alive':
         this.onAlive(worker, known, origin);
@@ -264,6 +294,47 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
         break;
     }
     return worker.workerId;
+  }
+
+  /**
+   * A newer incarnation of a known worker appeared: the process we knew is dead (a worker restarted
+   * under its name). Failed here if it was alive; the record now follows the new node.
+   */
+  private supersede(known: Known, successor: WorkerView): Known {
+    if (known.status === 'alive') {
+      this.log.warn({ workerId: known.worker.workerId, member: successor.memberName }, 'worker restarted');
+      this.fail(known.worker, known);
+    }
+    const record = this.known.get(known.worker.workerId) ?? known;
+    record.worker = successor;
+    return record;
+  }
+
+  /** A watchdog says the worker process behind node `nodeName` ended. */
+  private onDeathNotice(nodeName: string): void {
+    const known = [...this.known.values()].find((k) => k.worker.memberName === nodeName);
+    if (known?.status !== 'alive') return;
+    this.log.warn({ workerId: known.worker.workerId, member: nodeName }, 'worker process died');
+    this.fail(known.worker, known);
+  }
+
+  /** A worker says it joined: its member is read now rather than on Serf's member-join a second later. */
+  private async onUpNotice(nodeName: string): Promise<void> {
+    if (!/^[\w.~-]+$/.test(nodeName)) return;
+    // Already known dead: a late notice must not bring that process back.
+    const known = [...this.known.values()].find((k) => k.worker.memberName === nodeName);
+    if (known !== undefined && known.status !== 'alive') return;
+    try {
+      const members = await this.options.serf.membersFiltered({
+        name: `^${nodeName.replace(/\./g, '\\.')}$`,
+      });
+      for (const member of members) this.apply(member, 'join');
+    } catch (error) {
+      this.log.debug(
+        { err: error, member: nodeName },
+        'cannot read an announced worker; its member-join will do',
+      );
+    }
   }
 
   private onAlive(worker: WorkerView, known: Known | undefined, origin: Origin): void {

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { WlmTopology, createLogger, loadConfig, redactUrl, serveMetrics } from '@wlm/commons';
-import { SchedulerService, createSchedulerMetrics } from '@wlm/scheduler';
+import type { SchedulerService } from '@wlm/scheduler';
 
 interface SchedulerCommandOptions {
   namespace: string;
@@ -100,6 +100,8 @@ export function schedulerCommand(): Command {
     .action(async (options: SchedulerCommandOptions) => {
       const config = loadConfig();
       const logger = createLogger({ component: 'scheduler', level: config.log.level });
+      // Loaded on use: every other command (a restarting worker above all) starts faster without it.
+      const { SchedulerService, createSchedulerMetrics } = await import('@wlm/scheduler');
       const scheduler = await SchedulerService.start({
         config,
         logger,

@@ -16,6 +16,8 @@ export interface WorkerSpec {
   readonly labels?: string;
   /** Environment of the worker process on top of the test's, e.g. `WLM_CONFIG` with compute resources. */
   readonly env?: Readonly<Record<string, string>>;
+  /** More `wlm worker` options. */
+  readonly args?: readonly string[];
 }
 
 export interface SchedulerSpec {
@@ -92,11 +94,13 @@ export class E2eCluster {
   }
 
   /**
-   * Starts `wlm worker` joined to the seed agent and waits until every running scheduler knows it,
-   * so what a test publishes next can be placed on it. Returns the worker id.
+   * Starts `wlm worker` joined to the seed agent and waits until every running scheduler knows it
+   * (joined, or recovered when it ran before under the same name), so what a test publishes next can
+   * be placed on it. Returns the worker id.
    */
   async startWorker(spec: WorkerSpec): Promise<string> {
     const workerId = this.workerId(spec.name);
+    const since = new Map(this.schedulers.map((scheduler) => [scheduler, scheduler.logs.length]));
     for (const taskType of spec.tasks.split(',')) {
       if (/^[a-z][a-z0-9_.-]*$/.test(taskType) && !taskType.endsWith('.js'))
         this.workerTaskTypes.add(taskType);
@@ -108,21 +112,33 @@ export class E2eCluster {
         ...['--name', workerId, '--tasks', spec.tasks, '--slots', String(spec.slots)],
         ...(spec.labels === undefined ? [] : ['--labels', spec.labels]),
         ...['--namespace', this.namespace, '--join', this.seed.bindAddr, '--drain-timeout', '1'],
+        ...(spec.args ?? []),
       ],
       { WLM_LOG_LEVEL: 'warn', ...spec.env },
     );
     this.workers.set(workerId, worker);
     await worker.waitFor('its start line', (p) => p.stdout.includes('\n'), START_TIMEOUT_MS);
-    await this.knownToSchedulers(workerId);
+    await this.knownToSchedulers(workerId, since);
     return workerId;
   }
 
-  /** Waits until every running scheduler has logged that `workerId` joined. */
-  async knownToSchedulers(workerId: string): Promise<void> {
+  /**
+   * Waits until every running scheduler has logged that `workerId` joined or recovered, among the
+   * lines it logged after `since` (by default, ever).
+   */
+  async knownToSchedulers(workerId: string, since?: ReadonlyMap<CliProcess, number>): Promise<void> {
     for (const scheduler of this.schedulers.filter((s) => s.running)) {
+      const from = since?.get(scheduler) ?? 0;
       await scheduler.waitFor(
         `worker ${workerId} joined`,
-        (p) => p.logged('worker joined').some((record) => record.workerId === workerId),
+        (p) =>
+          p.logs
+            .slice(from)
+            .some(
+              (record) =>
+                record.workerId === workerId &&
+                (record.msg === 'worker joined' || record.msg === 'worker recovered'),
+            ),
         KNOWN_TIMEOUT_MS,
       );
     }
