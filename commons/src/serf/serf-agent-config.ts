@@ -25,10 +25,18 @@ export const SERF_TIMING_PROFILE = 'local';
  */
 export const SERF_FORGET_AFTER = '10m';
 
+/**
+ * How often an agent tries to reach members it considers failed. Serf's default, 30 s, is how long a
+ * host whose link came back could stay apart from the cluster; a reconnect attempt is one TCP
+ * exchange per failed member.
+ */
+export const SERF_RECONNECT_INTERVAL = '3s';
+
 /** The agent's JSON config (pure, for tests). */
 export function serfAgentConfig(settings: SerfAgentSettings): Record<string, string> {
   return {
     profile: SERF_TIMING_PROFILE,
+    reconnect_interval: SERF_RECONNECT_INTERVAL,
     reconnect_timeout: SERF_FORGET_AFTER,
     tombstone_timeout: SERF_FORGET_AFTER,
     ...(settings.encryptKey === undefined ? {} : { encrypt_key: settings.encryptKey }),

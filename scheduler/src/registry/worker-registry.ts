@@ -119,7 +119,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     serf.on('reconnected', this.onReconnected);
     await this.resync('start');
     this.initialised = true;
-    const pollMs = this.options.failurePollMs ?? 1_000;
+    const pollMs = this.options.failurePollMs ?? 250;
     if (pollMs > 0) {
       this.pollTimer = setInterval(() => void this.pollFailures(), pollMs);
       this.pollTimer.unref();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WlmTopology, loadConfig } from '@wlm/commons';
+import type { SerfAgentSettings } from '@wlm/commons';
 import { deleteMails, listMails, stackPaths } from '../../src';
 import type { StoredMail } from '../../src';
 import { CliProcess } from './cli-process';
@@ -18,6 +19,8 @@ export interface WorkerSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** More `wlm worker` options. */
   readonly args?: readonly string[];
+  /** The network namespace it runs in (a host of a `NetnsLab`). */
+  readonly netns?: string;
 }
 
 export interface SchedulerSpec {
@@ -48,22 +51,44 @@ export class E2eCluster {
     readonly topology: WlmTopology,
     readonly seed: SerfSeed,
     readonly broker: E2eBroker,
+    /** The cluster's Serf keys, for every agent and process of it (files and environment, never a command line). */
+    private readonly serf: SerfAgentSettings,
   ) {}
+
+  private get serfEnv(): Record<string, string> {
+    const { encryptKey, rpcAuthKey } = this.serf;
+    return {
+      ...(encryptKey === undefined ? {} : { WLM_SERF_ENCRYPT_KEY: encryptKey }),
+      ...(rpcAuthKey === undefined ? {} : { WLM_SERF_RPC_AUTH_KEY: rpcAuthKey }),
+    };
+  }
 
   /**
    * `withOrchestrator`: a real orchestrator consumes the namespace's task events, so the test's
    * broker client must not compete with it for them ({@link E2eBroker.events} stays empty).
    */
-  static async start(options: { withOrchestrator?: boolean } = {}): Promise<E2eCluster> {
+  static async start(
+    options: {
+      withOrchestrator?: boolean;
+      /** Where the seed's gossip listens (default 127.0.0.1): the lab gateway for workers on lab hosts. */
+      seedBindHost?: string;
+      /** Serf keys of the cluster: gossip encrypted, RPC authenticated. */
+      serf?: SerfAgentSettings;
+    } = {},
+  ): Promise<E2eCluster> {
     const topology = new WlmTopology(`e2e${randomBytes(4).toString('hex')}`);
-    const seed = await SerfSeed.start(`${topology.namespace}-seed`);
+    const settings = options.serf ?? {};
+    const seed = await SerfSeed.start(`${topology.namespace}-seed`, undefined, {
+      ...(options.seedBindHost === undefined ? {} : { bindHost: options.seedBindHost }),
+      settings,
+    });
     const broker = await E2eBroker.open(topology, { recordEvents: options.withOrchestrator !== true }).catch(
       async (error: unknown) => {
         await seed.stop();
         throw error;
       },
     );
-    return new E2eCluster(topology, seed, broker);
+    return new E2eCluster(topology, seed, broker, settings);
   }
 
   get namespace(): string {
@@ -78,7 +103,9 @@ export class E2eCluster {
   async startScheduler(spec: SchedulerSpec = {}): Promise<CliProcess> {
     let agent = this.seed;
     if (spec.ownAgent === true) {
-      agent = await SerfSeed.start(`${this.namespace}-sched${this.extraAgents.length + 1}`, this.seed);
+      agent = await SerfSeed.start(`${this.namespace}-sched${this.extraAgents.length + 1}`, this.seed, {
+        settings: this.serf,
+      });
       this.extraAgents.push(agent);
     }
     const instanceId = `${this.namespace}-s${this.schedulers.length + 1}`;
@@ -86,7 +113,7 @@ export class E2eCluster {
       `scheduler ${instanceId}`,
       ['scheduler', '--namespace', this.namespace, '--instance-id', instanceId, ...(spec.args ?? [])],
       // info: the test reads its "worker joined" lines to know which workers it can place on.
-      { WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info' },
+      { ...this.serfEnv, WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info' },
     );
     this.schedulers.push(scheduler);
     await scheduler.waitFor('running', (p) => p.logged('scheduler running').length > 0, START_TIMEOUT_MS);
@@ -114,7 +141,8 @@ export class E2eCluster {
         ...['--namespace', this.namespace, '--join', this.seed.bindAddr, '--drain-timeout', '1'],
         ...(spec.args ?? []),
       ],
-      { WLM_LOG_LEVEL: 'warn', ...spec.env },
+      { ...this.serfEnv, WLM_LOG_LEVEL: 'warn', ...spec.env },
+      spec.netns,
     );
     this.workers.set(workerId, worker);
     await worker.waitFor('its start line', (p) => p.stdout.includes('\n'), START_TIMEOUT_MS);
