@@ -7,6 +7,7 @@ describe('serf agent config', () => {
   it('sets the fast timing profile and forgets dead members, with keys only when given', () => {
     expect(serfAgentConfig({})).toEqual({
       profile: 'local',
+      reconnect_interval: '3s',
       reconnect_timeout: '10m',
       tombstone_timeout: '10m',
     });
