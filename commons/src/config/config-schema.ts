@@ -66,7 +66,13 @@ export const configSchema = z.strictObject({
   serf: z
     .strictObject({
       rpcAddr: hostPort.default('127.0.0.1:7373'),
+      /** The key Serf agents demand of RPC clients (`rpc_auth`); prefer `rpcAuthKeyFile`. */
       rpcAuthKey: z.string().optional(),
+      /**
+       * A file holding the RPC auth key. Default: the one `wlm stack up` generated under the stack
+       * dir (`serf/rpc-auth.key`), when it exists.
+       */
+      rpcAuthKeyFile: z.string().min(1).optional(),
       /** The gossip address of a cluster member to join through (a worker's default `--join`). */
       bindAddr: hostPort.default('127.0.0.1:7946'),
       /** Where a worker's own agent binds its gossip: `host` or `host:port`; default 127.0.0.1, a free port. */
@@ -75,6 +81,11 @@ export const configSchema = z.strictObject({
       agentAdvertise: z.string().regex(/^\S+$/, 'expected host or host:port').optional(),
       /** Base64 of a 32-byte key (`serf keygen`); when set, gossip is encrypted. */
       encryptKey: z.base64().optional(),
+      /**
+       * A file holding the gossip key. Default: the one `wlm stack up` generated under the stack dir
+       * (`serf/gossip.key`), when it exists.
+       */
+      encryptKeyFile: z.string().min(1).optional(),
     })
     .prefault({}),
   ssh: z

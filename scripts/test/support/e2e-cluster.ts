@@ -72,12 +72,13 @@ export class E2eCluster {
       withOrchestrator?: boolean;
       /** Where the seed's gossip listens (default 127.0.0.1): the lab gateway for workers on lab hosts. */
       seedBindHost?: string;
-      /** Serf keys of the cluster: gossip encrypted, RPC authenticated. */
+      /** Serf keys of the cluster (default: the installation's, which its processes read by default too). */
       serf?: SerfAgentSettings;
     } = {},
   ): Promise<E2eCluster> {
     const topology = new WlmTopology(`e2e${randomBytes(4).toString('hex')}`);
-    const settings = options.serf ?? {};
+    const { encryptKey, rpcAuthKey } = loadConfig().serf;
+    const settings = options.serf ?? { encryptKey, rpcAuthKey };
     const seed = await SerfSeed.start(`${topology.namespace}-seed`, undefined, {
       ...(options.seedBindHost === undefined ? {} : { bindHost: options.seedBindHost }),
       settings,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { WlmTopology } from '@wlm/commons';
+import { WlmTopology, loadConfig } from '@wlm/commons';
 import type { TaskEvent } from '@wlm/commons';
 import { Worker, pluginSpecifier } from '@wlm/workers';
 import type { WorkerOptions, WorkerTaskInfo } from '@wlm/workers';
@@ -35,7 +35,7 @@ async function startWorker(name: string, extra: Partial<WorkerOptions> = {}): Pr
     slots: 2,
     namespace: topology.namespace,
     amqpUrl: AMQP_URL,
-    serf: { mode: 'own-agent', join: [seed.bindAddr] },
+    serf: { mode: 'own-agent', join: [seed.bindAddr], ...projectSerfKeys() },
     logger: testLogger,
     advertiseIntervalMs: 100,
     progressIntervalMs: 100,
@@ -410,3 +410,12 @@ describe('wlm worker (the CLI)', () => {
     }
   });
 });
+
+/** The installation's Serf keys, which the seed agent uses too (see seed-agent.ts). */
+function projectSerfKeys(): { encryptKey?: string; rpcAuthKey?: string } {
+  const { encryptKey, rpcAuthKey } = loadConfig().serf;
+  return {
+    ...(encryptKey === undefined ? {} : { encryptKey }),
+    ...(rpcAuthKey === undefined ? {} : { rpcAuthKey }),
+  };
+}
