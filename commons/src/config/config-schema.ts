@@ -14,6 +14,7 @@ const url = (protocols: readonly string[]) =>
 export const configSchema = z.strictObject({
   rabbitmq: z
     .strictObject({
+      /** `amqp://`, or with TLS `amqps://` (the server's certificate checked against the system's CAs). */
       url: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
       prefetch: z.coerce.number().int().min(1).max(65535).default(100),
       /**
@@ -25,6 +26,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   mysql: z
     .strictObject({
+      /** `mysql://user:password@host:port/database`; TLS with `?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem`. */
       url: url(['mysql']).default('mysql://root@127.0.0.1:3306/wlm'),
       /** Longest a store call may take, retries included; past it the call fails, retryably. */
       timeoutMs: storeTimeoutMs,
@@ -32,7 +34,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   neo4j: z
     .strictObject({
-      url: url(['bolt', 'neo4j']).default('bolt://127.0.0.1:7687'),
+      /** `bolt://`, or with TLS `bolt+s://` (`+ssc`: a self-signed certificate); `neo4j[+s|+ssc]://` routes. */
+      url: url(['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc']).default(
+        'bolt://127.0.0.1:7687',
+      ),
       user: z.string().min(1).default('neo4j'),
       password: z.string().min(8).default('wlm-dev-password'),
       /** Longest a store call may take, retries included; past it the call fails, retryably. */
