@@ -270,10 +270,15 @@ describe("on the host's Serf agent (--serf-rpc)", () => {
     const hostName = `wtest-host-${suffix}`;
     const host = await SeedAgent.start(hostName, seed.bindAddr);
     try {
-      const serf = { mode: 'host-agent' as const, rpcAddr: host.rpcAddr };
+      const { rpcAuthKey } = projectSerfKeys();
+      const serf = {
+        mode: 'host-agent' as const,
+        rpcAddr: host.rpcAddr,
+        ...(rpcAuthKey === undefined ? {} : { rpcAuthKey }),
+      };
       const worker = await startWorker('wf', { serf });
       const { workerId } = worker.info;
-      expect(worker.info.serf).toEqual(serf);
+      expect(worker.info.serf).toEqual({ mode: 'host-agent', rpcAddr: host.rpcAddr });
       const advert = await eventually(
         'the advert on the host agent',
         () => seed.advert(hostName),

@@ -5,7 +5,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SerfRpcClient, decodeAdvertisementTags, loadConfig, writeSerfAgentConfig } from '@wlm/commons';
+import {
+  SerfRpcClient,
+  decodeAdvertisementTags,
+  incarnationOf,
+  loadConfig,
+  writeSerfAgentConfig,
+} from '@wlm/commons';
 import type { SerfMember, WorkerAdvertisement } from '@wlm/commons';
 import { freePort } from '@wlm/commons';
 
@@ -61,8 +67,14 @@ export class SeedAgent {
     return new SeedAgent(child, `127.0.0.1:${bindPort}`, `127.0.0.1:${rpcPort}`, client, exited);
   }
 
+  /** The member named `name`, or the latest process of worker `name` (its node is named with an incarnation). */
   async member(name: string): Promise<SerfMember | undefined> {
-    return (await this.client.members()).find((member) => member.name === name);
+    const members = await this.client.members();
+    const exact = members.find((member) => member.name === name);
+    if (exact !== undefined) return exact;
+    return members
+      .filter((member) => incarnationOf(member.name, name) > 0)
+      .sort((a, b) => incarnationOf(b.name, name) - incarnationOf(a.name, name))[0];
   }
 
   /** The advert of worker `name` as the cluster currently sees it. */
