@@ -38,8 +38,9 @@ interface Known {
 }
 
 /**
- * The live workers, from what the scheduler's Serf agent says ({@link MembershipFeed}). It feeds a {@link CapacityIndex} whose free slots follow the {@link ReservationLedger}
- * rule, and reports joins, failures, departures and recoveries as typed events.
+ * The live workers, from what the scheduler's Serf agent says ({@link MembershipFeed}). It feeds a
+ * {@link CapacityIndex} whose free slots follow the {@link ReservationLedger} rule, and reports
+ * joins, failures, departures and recoveries as typed events.
  *
  * A failed worker counts as back only on a `member-join` or a fresh `members` read: Serf coalesces
  * events, so a `member-update` queued before the failure may arrive after the poll saw it fail.
@@ -48,8 +49,8 @@ interface Known {
  * A newer incarnation is the worker restarted: its predecessor is dead (failed, if it was still
  * alive here) and the new one is the worker back (recovered). Readings of an older incarnation — the
  * dead member a crash left behind, failing or reaped long after — change nothing. A worker's death
- * notice ({@link WORKER_DIED_EVENT}, sent by the watchdog of its agent when the process ends) fails it
- * at once, without waiting for Serf's suspicion of a silent member.
+ * notice (`wlm-worker-died`, sent by the watchdog of its agent when the process ends) fails it at
+ * once, without waiting for Serf's suspicion of a silent member.
  */
 export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   readonly capacity = new CapacityIndex();
