@@ -1,4 +1,3 @@
-import { freePort } from '@wlm/commons';
 /**
  * The wlm services of the throughput benchmark as child processes, the way they run in production:
  * a Serf agent of the benchmark's own (so no other workers mix in), `wlm scheduler` and `wlm worker`s
@@ -10,8 +9,18 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'amqplib';
-import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons';
+import {
+  WlmTopology,
+  deleteTopology,
+  freePort,
+  loadConfig,
+  mergeTopology,
+  writeSerfAgentConfig,
+} from '@wlm/commons';
+import type { NetnsLab } from '@wlm/scripts';
 
 const CLI = join(__dirname, '..', '..', 'scripts', 'dist', 'cli.js');
 const START_TIMEOUT_MS = 60_000;
@@ -21,6 +30,13 @@ export interface BenchClusterOptions {
   readonly workers: number;
   readonly slots: number;
   readonly onProgress?: (message: string) => void;
+  /** Log messages of the services to keep, with their time, beyond those the start waits for. */
+  readonly watch?: readonly string[];
+  /**
+   * Run the workers on the hosts of this lab (round robin), each with its own agent on the host's
+   * address; the seed agent binds the lab's gateway and RabbitMQ is forwarded to the hosts.
+   */
+  readonly lab?: NetnsLab;
 }
 
 /** A child process whose stderr JSON log lines are watched; only a tail of its output is kept. */
@@ -28,11 +44,12 @@ class Service {
   readonly exited: Promise<void>;
   private tail = '';
   private partial = '';
-  private readonly messages: { msg: string; workerId?: string }[] = [];
+  private readonly messages: { msg: string; workerId?: string; time?: number }[] = [];
 
   constructor(
     readonly label: string,
     private readonly child: ChildProcess,
+    private readonly watch: readonly string[] = [],
   ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
@@ -44,7 +61,19 @@ class Service {
   }
 
   logged(msg: string, workerId?: string): boolean {
-    return this.messages.some((m) => m.msg === msg && (workerId === undefined || m.workerId === workerId));
+    return this.loggedAt(msg, workerId) !== undefined;
+  }
+
+  /** When the service logged `msg` (about `workerId`) first, per its log line's `time`. */
+  loggedAt(msg: string, workerId?: string): number | undefined {
+    const found = this.messages.find(
+      (m) => m.msg === msg && (workerId === undefined || m.workerId === workerId),
+    );
+    return found === undefined ? undefined : (found.time ?? 0);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   async waitFor(what: string, ready: () => boolean): Promise<void> {
@@ -75,13 +104,15 @@ class Service {
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
       // Only the few lines the benchmark waits for are parsed and kept: a long run logs a lot.
-      if (!line.includes('"worker joined"') && !line.includes('"scheduler running"')) continue;
+      const kept = ['worker joined', 'scheduler running', ...this.watch];
+      if (!kept.some((msg) => line.includes(`"${msg}"`))) continue;
       try {
-        const record = JSON.parse(line) as { msg?: unknown; workerId?: unknown };
+        const record = JSON.parse(line) as { msg?: unknown; workerId?: unknown; time?: unknown };
         if (typeof record.msg === 'string') {
           this.messages.push({
             msg: record.msg,
             ...(typeof record.workerId === 'string' ? { workerId: record.workerId } : {}),
+            ...(typeof record.time === 'number' ? { time: record.time } : {}),
           });
         }
       } catch {
@@ -91,19 +122,28 @@ class Service {
   }
 }
 
-function cli(label: string, args: readonly string[], env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [CLI, ...args], {
+function cli(
+  label: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { watch?: readonly string[]; netns?: string } = {},
+): Service {
+  const argv = [process.execPath, CLI, ...args];
+  const [command, ...rest] =
+    options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv];
+  const child = spawn(command ?? process.execPath, rest, {
     // Many services on one host: each takes a free metrics port rather than the fixed defaults.
     env: { WLM_METRICS_SCHEDULER_PORT: '0', WLM_METRICS_WORKER_PORT: '0', ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new Service(label, child);
+  return new Service(label, child, options.watch);
 }
 
 export class BenchCluster {
   readonly workerIds: string[];
   private readonly services: Service[] = [];
   private serf: ChildProcess | undefined;
+  private serfConfigDir: string | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -131,19 +171,36 @@ export class BenchCluster {
 
   private async startAll(): Promise<void> {
     const say = this.options.onProgress ?? (() => undefined);
-    const bindPort = await freePort('127.0.0.1', true);
+    const { lab } = this.options;
+    const bindHost = lab?.gateway ?? '127.0.0.1';
+    const bindPort = await freePort(bindHost, true);
     const rpcPort = await freePort('127.0.0.1', false);
+    // Configured as wlm configures the agents it starts: timings and the installation's keys, in a file.
+    this.serfConfigDir = mkdtempSync(join(tmpdir(), 'wlm-bench-serf-'));
+    const { encryptKey, rpcAuthKey } = loadConfig().serf;
+    const configFile = writeSerfAgentConfig(join(this.serfConfigDir, 'agent.json'), {
+      encryptKey,
+      rpcAuthKey,
+    });
     this.serf = spawn(
       'serf',
       [
         'agent',
         `-node=${this.namespace}-seed`,
-        `-bind=127.0.0.1:${bindPort}`,
+        `-bind=${bindHost}:${bindPort}`,
         `-rpc-addr=127.0.0.1:${rpcPort}`,
+        `-config-file=${configFile}`,
         '-log-level=warn',
       ],
       { stdio: 'ignore' },
     );
+    let workerUrl = this.options.url;
+    if (lab !== undefined) {
+      const broker = new URL(this.options.url);
+      const forwarded = new URL(this.options.url);
+      forwarded.host = await lab.forward(broker.hostname, Number(broker.port || 5672));
+      workerUrl = forwarded.toString();
+    }
     const deadline = Date.now() + 10_000;
     while (!(await accepts(rpcPort))) {
       if (Date.now() > deadline) throw new Error(`serf agent did not open 127.0.0.1:${rpcPort}`);
@@ -159,22 +216,26 @@ export class BenchCluster {
         WLM_LOG_LEVEL: 'info',
         WLM_RABBITMQ_URL: this.options.url,
       },
+      { watch: this.options.watch ?? [] },
     );
     this.services.push(scheduler);
-    const workers = this.workerIds.map((workerId) =>
-      cli(
+    const workers = this.workerIds.map((workerId, i) => {
+      const host = lab?.hosts[i % lab.hosts.length];
+      return cli(
         workerId,
         ['worker', '--name', workerId, '--tasks', 'echo', '--slots', String(this.options.slots)].concat([
           '--namespace',
           this.namespace,
           '--join',
-          `127.0.0.1:${bindPort}`,
+          `${bindHost}:${bindPort}`,
           '--drain-timeout',
           '5',
+          ...(host === undefined ? [] : ['--serf-bind', host.address]),
         ]),
-        { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: this.options.url },
-      ),
-    );
+        { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: workerUrl },
+        host === undefined ? {} : { netns: host.netns },
+      );
+    });
     this.services.push(...workers);
     await scheduler.waitFor('"scheduler running"', () => scheduler.logged('scheduler running'));
     for (const workerId of this.workerIds) {
@@ -183,6 +244,18 @@ export class BenchCluster {
       );
     }
     say(`scheduler and ${this.workerIds.length} workers × ${this.options.slots} slots running`);
+  }
+
+  /** The scheduler: its kept log lines tell when it saw what. */
+  get scheduler(): Service {
+    const [scheduler] = this.services;
+    if (scheduler === undefined) throw new Error('the cluster has not started');
+    return scheduler;
+  }
+
+  /** Sends `signal` to a worker process (SIGKILL: a crash). */
+  signalWorker(workerId: string, signal: NodeJS.Signals): void {
+    this.services[1 + this.workerIds.indexOf(workerId)]?.kill(signal);
   }
 
   /**
@@ -216,6 +289,7 @@ export class BenchCluster {
       this.serf.kill('SIGKILL');
       await exited;
     }
+    if (this.serfConfigDir !== undefined) rmSync(this.serfConfigDir, { recursive: true, force: true });
     const model = await connect(this.options.url);
     try {
       const channel = await model.createChannel();

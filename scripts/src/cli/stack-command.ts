@@ -3,7 +3,7 @@ import { loadConfig } from '@wlm/commons';
 import { formatMails, formatStatus } from '../stack/format';
 import { clearMails, listMails } from '../stack/mail-store';
 import { stackPaths } from '../stack/paths';
-import { stackDown, stackStatus, stackUp } from '../stack/stack';
+import type * as StackModule from '../stack/stack';
 import { COMPONENT_NAMES } from '../stack/types';
 import type { ComponentName } from '../stack/types';
 import { progressPrinter } from './progress-printer';
@@ -57,6 +57,7 @@ function upCommand(): Command {
     .addHelpText('after', SLURM_HELP)
     .action(async (options: SelectOptions) => {
       const started = Date.now();
+      const { stackUp } = await loadStack();
       const results = await stackUp({
         config: loadConfig(),
         onProgress: progressPrinter(),
@@ -79,6 +80,7 @@ function downCommand(): Command {
     .addOption(withSlurmOption('also report on SLURM when it is not running (stopped anyway when it runs)'))
     .addHelpText('after', SLURM_HELP)
     .action(async (options: SelectOptions) => {
+      const { stackDown } = await loadStack();
       await stackDown({
         config: loadConfig(),
         onProgress: progressPrinter(),
@@ -101,6 +103,7 @@ function statusCommand(): Command {
         SLURM_HELP,
     )
     .action(async (options: SelectOptions & { json?: boolean }) => {
+      const { stackStatus } = await loadStack();
       const statuses = await stackStatus({ config: loadConfig(), ...selection(options) });
       if (options.json) console.log(JSON.stringify(statuses, null, 2));
       else for (const line of formatStatus(statuses)) console.log(line);
@@ -141,4 +144,12 @@ export function stackCommand(): Command {
       '\nFiles (data, logs, PID files, SSH keys, mails, slurm/slurm.conf) live in the stack dir: config\n' +
         'stack.dir / WLM_STACK_DIR, default .wlm in the repository root.',
     );
+}
+
+/**
+ * The stack's code, loaded on use: it pulls in the MariaDB and Neo4j drivers and the mail parser,
+ * which every other command — a worker restarting under a supervisor above all — starts faster without.
+ */
+function loadStack(): Promise<typeof StackModule> {
+  return import('../stack/stack.js');
 }
