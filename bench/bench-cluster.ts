@@ -20,6 +20,8 @@ export interface BenchClusterOptions {
   readonly url: string;
   readonly workers: number;
   readonly slots: number;
+  /** Default `wlmbench<random>`. */
+  readonly namespace?: string;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -47,9 +49,9 @@ class Service {
     return this.messages.some((m) => m.msg === msg && (workerId === undefined || m.workerId === workerId));
   }
 
-  async waitFor(what: string, ready: () => boolean): Promise<void> {
+  async waitFor(what: string, ready: () => boolean | Promise<boolean>): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!ready()) {
+    while (!(await ready())) {
       if (!this.running) throw new Error(`${this.label} exited before ${what}:\n${this.tail}`);
       if (Date.now() > deadline)
         throw new Error(`${this.label}: no ${what} after ${START_TIMEOUT_MS} ms:\n${this.tail}`);
@@ -118,7 +120,8 @@ export class BenchCluster {
 
   /** Starts everything and resolves once the scheduler knows every worker; stops what started on failure. */
   static async start(options: BenchClusterOptions): Promise<BenchCluster> {
-    const cluster = new BenchCluster(options, new WlmTopology(`wlmbench${randomBytes(4).toString('hex')}`));
+    const namespace = options.namespace ?? `wlmbench${randomBytes(4).toString('hex')}`;
+    const cluster = new BenchCluster(options, new WlmTopology(namespace));
     try {
       await cluster.startAll();
       return cluster;
@@ -185,6 +188,29 @@ export class BenchCluster {
   }
 
   /**
+   * Starts `wlm orchestrator` on the namespace with these settings (`WLM_*` variables: its own MySQL
+   * database, API port and token) and resolves once its API answers and it leads. Stopped with the
+   * rest, before the scheduler.
+   */
+  async startOrchestrator(env: Record<string, string>, apiUrl: string, token: string): Promise<void> {
+    const orchestrator = cli(
+      'orchestrator',
+      ['orchestrator', '--namespace', this.namespace, '--instance-id', `${this.namespace}-o1`],
+      { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: this.options.url, ...env },
+    );
+    this.services.unshift(orchestrator);
+    const leads = async (): Promise<boolean> => {
+      try {
+        const response = await fetch(`${apiUrl}/healthz`, { headers: { authorization: `Bearer ${token}` } });
+        return response.ok && ((await response.json()) as { leader?: unknown }).leader === true;
+      } catch {
+        return false;
+      }
+    };
+    await orchestrator.waitFor('a leading orchestrator', leads);
+  }
+
+  /**
    * Deletes the orchestrator's event queue. The mock orchestrator reads the events from a queue of
    * its own, so with no orchestrator running that queue only collects a persistent copy of every
    * event that nobody reads — work for the broker that a real installation, whose orchestrator
@@ -207,7 +233,9 @@ export class BenchCluster {
   }
 
   private async doStop(): Promise<void> {
-    const [scheduler, ...workers] = this.services;
+    const orchestrator = this.services.find((service) => service.label === 'orchestrator');
+    await orchestrator?.stop();
+    const [scheduler, ...workers] = this.services.filter((service) => service !== orchestrator);
     await scheduler?.stop();
     await Promise.allSettled(workers.map((worker) => worker.stop()));
     if (this.serf !== undefined && this.serf.exitCode === null) {
