@@ -145,7 +145,7 @@ export async function runApiShape(shape: Shape, options: ApiPathOptions): Promis
   const elapsedMs = lastEnd - startedAt;
   const experimentIds = ends.map((row) => String(row['id']));
   return {
-    shape: shape.name,
+    shape: `${shape.name}${options.batch ? '-batch' : ''}`,
     experiments: shape.experiments,
     tasks: total,
     completedTasks: runs.length,

@@ -47,7 +47,8 @@ function withRatios(run: ShapeRun, floor: RawPipelineResult, bullmq: ShapeRun | 
 }
 
 export function benchReport(input: BenchInput) {
-  const bullmqOf = (shape: string) => input.bullmq.find((run) => run.shape === shape);
+  // A variant of a shape (`chain4-batch`) is compared with BullMQ on the shape itself.
+  const bullmqOf = (shape: string) => input.bullmq.find((run) => run.shape === shape.replace(/-batch$/, ''));
   const rated = <T extends ShapeRun>(run: T | Skipped): (T & Ratios) | Skipped =>
     'skipped' in run ? run : { ...run, ...withRatios(run, input.raw, bullmqOf(run.shape)) };
   return {

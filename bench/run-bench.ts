@@ -45,7 +45,8 @@ const HELP = `usage: npm run bench -- [--quick] [--namespace NAME] [--phase-time
 
 Runs the raw AMQP floor, BullMQ flows, wlm's mock path and wlm's whole path through the API on the
 same shapes, one after another, and writes bench/results/bench.json (bench-quick.json with --quick).
-Needs the servers of \`wlm stack up --with-redis\` and a build (npm run bench builds bench/ first).
+Needs the servers of \`wlm stack up --with-redis\` (Redis on redis.url, WLM_REDIS_URL) and a build
+(npm run bench builds bench/ first).
 
   --quick              a tenth of the counts: a few minutes, to try it out
   --namespace NAME     AMQP namespace, MySQL database wlmbench_NAME, experiment types NAME-*
@@ -53,10 +54,11 @@ Needs the servers of \`wlm stack up --with-redis\` and a build (npm run bench bu
   --phase-timeout S    longest one measured phase may run (default 600; 120 with --quick)
 `;
 
-function parseArgs(argv: readonly string[]): BenchOptions | undefined {
+function parseArgs(argv: readonly string[], redisUrl: string): BenchOptions | undefined {
   let quick = false;
   let namespace = 'wlmbench';
   let timeout: number | undefined;
+  const redis = new URL(redisUrl);
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     if (flag === '--help' || flag === '-h') return undefined;
@@ -73,7 +75,7 @@ function parseArgs(argv: readonly string[]): BenchOptions | undefined {
     quick,
     namespace,
     phaseTimeoutMs: (timeout ?? (quick ? 120 : 600)) * 1000,
-    redis: { host: '127.0.0.1', port: 6379 },
+    redis: { host: redis.hostname, port: redis.port === '' ? 6379 : Number(redis.port) },
   };
 }
 
@@ -132,12 +134,12 @@ async function runMockShape(
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const config = loadConfig();
+  const options = parseArgs(process.argv.slice(2), config.redis.url);
   if (options === undefined) {
     process.stdout.write(HELP);
     return;
   }
-  const config = loadConfig();
   const interrupt = new AbortController();
   // The first Ctrl-C still stops the services and removes the namespace; a second one kills at once.
   process.once('SIGINT', () => interrupt.abort());
@@ -215,6 +217,8 @@ async function main(): Promise<void> {
       say(`api ${shape.name}: ${shape.description}`);
       api.push(await runApiShape(shape, apiOptions));
     }
+    say(`api ${chain.name}-batch: ${chain.description}, created with POST /api/experiments/batch`);
+    api.push(await runApiShape(chain, { ...apiOptions, batch: true }));
   } finally {
     say('stopping the services, removing the namespace');
     await db.end();

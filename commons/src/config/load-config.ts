@@ -33,6 +33,7 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_SMTP_PORT: { path: ['smtp', 'port'] },
     WLM_SMTP_FROM: { path: ['smtp', 'from'] },
     WLM_ADMIN_EMAIL: { path: ['smtp', 'adminEmail'] },
+    WLM_REDIS_URL: { path: ['redis', 'url'] },
     WLM_STACK_DIR: { path: ['stack', 'dir'] },
     WLM_LOG_LEVEL: { path: ['log', 'level'] },
     WLM_ORCHESTRATOR_RECONCILE_INTERVAL_MS: { path: ['orchestrator', 'reconcileIntervalMs'] },
