@@ -5,6 +5,7 @@ import { freePort } from '@wlm/commons';
  * from the built CLI, on a fresh namespace that `stop()` deletes.
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -39,6 +40,11 @@ class Service {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk.toString()));
+    const logDir = process.env['WLM_BENCH_LOG_DIR'];
+    if (logDir !== undefined && logDir !== '') {
+      mkdirSync(logDir, { recursive: true });
+      child.stderr?.pipe(createWriteStream(join(logDir, `${label}.log`)));
+    }
   }
 
   get running(): boolean {
@@ -93,9 +99,23 @@ class Service {
   }
 }
 
+/**
+ * `WLM_BENCH_CPU_PROF=DIR` makes every service write a V8 CPU profile into DIR when it exits (open
+ * them in Chrome DevTools or speedscope): where each service spends its time under the bench.
+ */
+function profileFlags(label: string): string[] {
+  const dir = process.env['WLM_BENCH_CPU_PROF'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(dir, label)}`];
+}
+
+/**
+ * `WLM_BENCH_LOG_DIR=DIR` keeps each service's whole log in DIR/<service>.log, and
+ * `WLM_BENCH_LOG_LEVEL` sets their level (`debug`: the orchestrator times each event batch).
+ */
 function cli(label: string, args: readonly string[], env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+  const level = process.env['WLM_BENCH_LOG_LEVEL'];
+  const child = spawn(process.execPath, [...profileFlags(label), CLI, ...args], {
+    env: { ...process.env, ...env, ...(level === undefined || level === '' ? {} : { WLM_LOG_LEVEL: level }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Service(label, child);

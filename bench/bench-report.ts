@@ -9,7 +9,7 @@ import type { RawPipelineResult } from './raw-amqp-pipeline';
 type Skipped = { shape: string; skipped: string };
 
 export interface BenchInput {
-  readonly raw: RawPipelineResult;
+  readonly raw: RawPipelineResult | null;
   readonly bullmq: readonly ShapeRun[];
   readonly mock: readonly (ShapeRun | Skipped)[];
   readonly api: readonly ApiShapeRun[];
@@ -32,11 +32,11 @@ const ratio = (a: number, b: number | undefined): number | null =>
     ? null
     : Math.round((a / b) * 1000) / 1000;
 
-function withRatios(run: ShapeRun, floor: RawPipelineResult, bullmq: ShapeRun | undefined): Ratios {
+function withRatios(run: ShapeRun, floor: RawPipelineResult | null, bullmq: ShapeRun | undefined): Ratios {
   // The floor's latency: three hops at half its peak, publish to the last consumer.
-  const floorLatency = floor.paced?.latencyMs;
+  const floorLatency = floor?.paced?.latencyMs;
   return {
-    tasksPerSecondToFloor: ratio(run.tasksPerSecond, floor.burst.msgsPerSecond),
+    tasksPerSecondToFloor: ratio(run.tasksPerSecond, floor?.burst.msgsPerSecond),
     tasksPerSecondToBullmq: ratio(run.tasksPerSecond, bullmq?.tasksPerSecond),
     experimentsPerSecondToBullmq: ratio(run.experimentsPerSecond, bullmq?.experimentsPerSecond),
     overheadP50ToFloor: ratio(run.overheadMs.p50, floorLatency?.p50),
@@ -55,13 +55,16 @@ export function benchReport(input: BenchInput) {
     generatedAt: new Date().toISOString(),
     command: input.command,
     machine: input.machine,
-    floor: {
-      what: 'raw 3-hop amqplib pipeline: durable queues, persistent 1 KiB messages, confirms, manual acks',
-      msgsPerSecond: input.raw.burst.msgsPerSecond,
-      roundsMsgsPerSecond: input.raw.burst.roundsMsgsPerSecond,
-      pacedHalfPeak: input.raw.paced,
-      settings: input.raw.settings,
-    },
+    floor:
+      input.raw === null
+        ? null
+        : {
+            what: 'raw 3-hop amqplib pipeline: durable queues, persistent 1 KiB messages, confirms, manual acks',
+            msgsPerSecond: input.raw.burst.msgsPerSecond,
+            roundsMsgsPerSecond: input.raw.burst.roundsMsgsPerSecond,
+            pacedHalfPeak: input.raw.paced,
+            settings: input.raw.settings,
+          },
     bullmq: input.bullmq.map(rated),
     wlmMock: input.mock.map(rated),
     wlmApi: input.api.map(rated),
@@ -86,19 +89,9 @@ export function formatReport(report: BenchReport): string {
     'overhead p50/p99 ms',
     'created/s',
   ];
-  const rows: string[][] = [
-    [
-      'floor',
-      '3 hops',
-      figure(report.floor.msgsPerSecond),
-      figure(report.floor.msgsPerSecond),
-      '1',
-      '',
-      '',
-      '',
-      '',
-    ],
-  ];
+  const floor = report.floor?.msgsPerSecond;
+  const rows: string[][] =
+    floor === undefined ? [] : [['floor', '3 hops', figure(floor), figure(floor), '1', '', '', '', '']];
   const systems = [
     ['bullmq', report.bullmq],
     ['wlm mock', report.wlmMock],

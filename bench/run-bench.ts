@@ -10,6 +10,7 @@
  * Writes bench/results/bench.json (bench-quick.json for `--quick`) and prints a table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Pool } from 'mysql2/promise';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { WlmTopology, createLogger, freePort, loadConfig } from '@wlm/commons';
@@ -23,6 +24,7 @@ import type { ShapeRun } from './bullmq-flows';
 import { benchReport, formatReport } from './bench-report';
 import { toJsonText } from './json-text';
 import { runRawPipeline } from './raw-amqp-pipeline';
+import type { RawPipelineResult } from './raw-amqp-pipeline';
 import { FULL_COUNTS, QUICK_COUNTS, benchShapes } from './shapes';
 import type { Shape } from './shapes';
 
@@ -33,15 +35,20 @@ const TOKEN = 'wlm-bench-token-0123456789';
 /** The mock orchestrator builds DAGs of at most this many tasks. */
 const MOCK_MAX_TASKS = 1000;
 
+const SYSTEMS = ['floor', 'bullmq', 'mock', 'api'] as const;
+type System = (typeof SYSTEMS)[number];
+
 export interface BenchOptions {
   readonly quick: boolean;
+  /** All four unless `--systems` names fewer (to profile or compare one change quickly). */
+  readonly systems: ReadonlySet<System>;
   readonly namespace: string;
   /** Longest any one measured phase may take. */
   readonly phaseTimeoutMs: number;
   readonly redis: { host: string; port: number };
 }
 
-const HELP = `usage: npm run bench -- [--quick] [--namespace NAME] [--phase-timeout SECONDS]
+const HELP = `usage: npm run bench -- [--quick] [--systems LIST] [--namespace NAME] [--phase-timeout SECONDS]
 
 Runs the raw AMQP floor, BullMQ flows, wlm's mock path and wlm's whole path through the API on the
 same shapes, one after another, and writes bench/results/bench.json (bench-quick.json with --quick).
@@ -49,6 +56,8 @@ Needs the servers of \`wlm stack up --with-redis\` (Redis on redis.url, WLM_REDI
 (npm run bench builds bench/ first).
 
   --quick              a tenth of the counts: a few minutes, to try it out
+  --systems LIST       comma-separated subset of floor,bullmq,mock,api (default all); ratios to a
+                       system not run are left out
   --namespace NAME     AMQP namespace, MySQL database wlmbench_NAME, experiment types NAME-*
                        (default wlmbench); refused while another wlm runs on it
   --phase-timeout S    longest one measured phase may run (default 600; 120 with --quick)
@@ -58,12 +67,19 @@ function parseArgs(argv: readonly string[], redisUrl: string): BenchOptions | un
   let quick = false;
   let namespace = 'wlmbench';
   let timeout: number | undefined;
+  let systems: ReadonlySet<System> = new Set(SYSTEMS);
   const redis = new URL(redisUrl);
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     if (flag === '--help' || flag === '-h') return undefined;
     else if (flag === '--quick') quick = true;
-    else if (flag === '--namespace') namespace = new WlmTopology(argv[++i] ?? '').namespace;
+    else if (flag === '--systems') {
+      const names = (argv[++i] ?? '').split(',');
+      const unknown = names.filter((name) => !(SYSTEMS as readonly string[]).includes(name));
+      if (unknown.length > 0)
+        throw new RangeError(`--systems: unknown ${unknown.join(', ')}; choose from ${SYSTEMS.join(', ')}`);
+      systems = new Set(names as System[]);
+    } else if (flag === '--namespace') namespace = new WlmTopology(argv[++i] ?? '').namespace;
     else if (flag === '--phase-timeout') {
       const text = argv[++i] ?? '';
       timeout = Number(text);
@@ -73,6 +89,7 @@ function parseArgs(argv: readonly string[], redisUrl: string): BenchOptions | un
   }
   return {
     quick,
+    systems,
     namespace,
     phaseTimeoutMs: (timeout ?? (quick ? 120 : 600)) * 1000,
     redis: { host: redis.hostname, port: redis.port === '' ? 6379 : Number(redis.port) },
@@ -133,6 +150,47 @@ async function runMockShape(
   };
 }
 
+/** A real orchestrator on the cluster's namespace, then every shape through its API. */
+async function runApiPath(
+  cluster: BenchCluster,
+  space: BenchNamespace,
+  db: Pool,
+  shapes: readonly Shape[],
+  options: BenchOptions,
+  signal: AbortSignal,
+): Promise<ApiShapeRun[]> {
+  const port = await freePort('127.0.0.1', false);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  say(`starting an orchestrator on ${apiUrl}`);
+  await cluster.startOrchestrator(
+    { WLM_MYSQL_URL: space.mysqlUrl, WLM_HTTP_PORT: String(port), WLM_API_TOKEN: TOKEN },
+    apiUrl,
+    TOKEN,
+  );
+  const apiOptions = {
+    apiUrl,
+    token: TOKEN,
+    db,
+    typePrefix: space.typePrefix,
+    clients: API_CLIENTS,
+    batch: false,
+    timeoutMs: options.phaseTimeoutMs,
+    onProgress: say,
+    signal,
+  };
+  const runs: ApiShapeRun[] = [];
+  for (const shape of shapes) {
+    say(`api ${shape.name}: ${shape.description}`);
+    runs.push(await runApiShape(shape, apiOptions));
+  }
+  const chain = shapes.find((shape) => shape.name === 'chain4');
+  if (chain !== undefined) {
+    say(`api ${chain.name}-batch: ${chain.description}, created with POST /api/experiments/batch`);
+    runs.push(await runApiShape(chain, { ...apiOptions, batch: true }));
+  }
+  return runs;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const options = parseArgs(process.argv.slice(2), config.redis.url);
@@ -148,20 +206,26 @@ async function main(): Promise<void> {
   const shapes = benchShapes(options.quick ? QUICK_COUNTS : FULL_COUNTS);
   const space = new BenchNamespace(options.namespace, config);
   await space.refuseWhenInUse();
-  const noRedis = await redisAnswers(options.redis.host, options.redis.port);
-  if (noRedis !== undefined) throw new Error(`BullMQ needs Redis: ${noRedis}`);
+  const runs = (system: System): boolean => options.systems.has(system);
+  if (runs('bullmq')) {
+    const noRedis = await redisAnswers(options.redis.host, options.redis.port);
+    if (noRedis !== undefined) throw new Error(`BullMQ needs Redis: ${noRedis}`);
+  }
   await space.clear();
 
-  say(`raw 3-hop amqplib pipeline (the floor)`);
-  const raw = await runRawPipeline({
-    messages: options.quick ? 5000 : 20_000,
-    rounds: options.quick ? 1 : 3,
-    signal,
-  });
-  say(`floor: ${raw.burst.msgsPerSecond} msg/s`);
+  let raw: RawPipelineResult | null = null;
+  if (runs('floor')) {
+    say(`raw 3-hop amqplib pipeline (the floor)`);
+    raw = await runRawPipeline({
+      messages: options.quick ? 5000 : 20_000,
+      rounds: options.quick ? 1 : 3,
+      signal,
+    });
+    say(`floor: ${raw.burst.msgsPerSecond} msg/s`);
+  }
 
   const bullmq: ShapeRun[] = [];
-  for (const shape of shapes) {
+  for (const shape of runs('bullmq') ? shapes : []) {
     say(`bullmq ${shape.name}: ${shape.description}`);
     bullmq.push(
       await runBullmqShape(shape, {
@@ -176,54 +240,31 @@ async function main(): Promise<void> {
     );
   }
 
-  const cluster = await BenchCluster.start({
-    url: config.rabbitmq.url,
-    workers: WORKERS,
-    slots: SLOTS,
-    namespace: options.namespace,
-    onProgress: say,
-  });
   const mock: (ShapeRun | { shape: string; skipped: string })[] = [];
   const api: ApiShapeRun[] = [];
-  const db = space.pool();
-  try {
-    await cluster.removeOrchestratorQueue();
-    const [chain, fan] = shapes;
-    if (chain === undefined || fan === undefined) throw new Error('the bench shapes are missing');
-    say('warm-up: the workers start their task processes');
-    await runMockShape(cluster, { ...fan, experiments: 4 }, options, signal);
-    for (const shape of shapes) mock.push(await runMockShape(cluster, shape, options, signal));
-
-    const port = await freePort('127.0.0.1', false);
-    const apiUrl = `http://127.0.0.1:${port}`;
-    say(`starting an orchestrator on ${apiUrl}`);
-    await cluster.startOrchestrator(
-      { WLM_MYSQL_URL: space.mysqlUrl, WLM_HTTP_PORT: String(port), WLM_API_TOKEN: TOKEN },
-      apiUrl,
-      TOKEN,
-    );
-    const apiOptions = {
-      apiUrl,
-      token: TOKEN,
-      db,
-      typePrefix: space.typePrefix,
-      clients: API_CLIENTS,
-      batch: false,
-      timeoutMs: options.phaseTimeoutMs,
+  if (runs('mock') || runs('api')) {
+    const cluster = await BenchCluster.start({
+      url: config.rabbitmq.url,
+      workers: WORKERS,
+      slots: SLOTS,
+      namespace: options.namespace,
       onProgress: say,
-      signal,
-    };
-    for (const shape of shapes) {
-      say(`api ${shape.name}: ${shape.description}`);
-      api.push(await runApiShape(shape, apiOptions));
+    });
+    const db = space.pool();
+    try {
+      await cluster.removeOrchestratorQueue();
+      say('warm-up: the workers start their task processes');
+      const warmUp = shapes.find((shape) => shape.name.startsWith('fan'));
+      if (warmUp !== undefined) await runMockShape(cluster, { ...warmUp, experiments: 4 }, options, signal);
+      for (const shape of runs('mock') ? shapes : [])
+        mock.push(await runMockShape(cluster, shape, options, signal));
+      if (runs('api')) api.push(...(await runApiPath(cluster, space, db, shapes, options, signal)));
+    } finally {
+      say('stopping the services, removing the namespace');
+      await db.end();
+      await cluster.stop();
+      await space.clear();
     }
-    say(`api ${chain.name}-batch: ${chain.description}, created with POST /api/experiments/batch`);
-    api.push(await runApiShape(chain, { ...apiOptions, batch: true }));
-  } finally {
-    say('stopping the services, removing the namespace');
-    await db.end();
-    await cluster.stop();
-    await space.clear();
   }
 
   const report = benchReport({
@@ -231,7 +272,7 @@ async function main(): Promise<void> {
     bullmq,
     mock,
     api,
-    command: `npm run bench${options.quick ? ' -- --quick' : ''}`,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     machine: {
       node: process.version,
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -240,7 +281,7 @@ async function main(): Promise<void> {
       freeMemoryGbAtEnd: Math.round((freemem() / 2 ** 30) * 10) / 10,
       loadAverageAtStart: loadAtStart.map((load) => Math.round(load * 100) / 100),
       loadAverageAtEnd: loadavg().map((load) => Math.round(load * 100) / 100),
-      rabbitmq: raw.rabbitmq,
+      rabbitmq: raw?.rabbitmq ?? null,
     },
   });
   const dir = join(__dirname, '..', 'results');
