@@ -146,6 +146,15 @@ export interface DagStore {
   markExecuted(completions: readonly TaskCompletion[]): Promise<TaskKey[]>;
   /** Records task states, forward only, in one transaction; returns the nodes that changed. */
   setTaskStates(changes: readonly TaskStateChange[]): Promise<TaskKey[]>;
+  /**
+   * A batch of task events in ONE transaction: `markExecuted` of the completions, then
+   * `setTaskStates` of the other changes (so a node executed here ignores them). One commit instead
+   * of two on the engine's hot path; the same rules and return values as the two calls.
+   */
+  recordTaskEvents(
+    completions: readonly TaskCompletion[],
+    changes: readonly TaskStateChange[],
+  ): Promise<{ executed: TaskKey[]; changed: TaskKey[] }>;
   /** Tasks to dispatch now: not executed, not QUEUED or RUNNING, every predecessor executed. */
   readyTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
   /** The dependents of just-completed tasks that became ready: the engine's hot path. */

@@ -33,7 +33,7 @@ const READ_CONCURRENCY = 16;
  * Handles a batch of task events — the leader's hot path:
  *
  * 1. MySQL: every task run and audit entry of the batch, one transaction; at the same time
- * 2. Neo4j: completions marked executed, other states recorded (forward only), one call each;
+ * 2. Neo4j: completions marked executed, other states recorded (forward only), one transaction;
  * 3. experiments with a final task failure FAIL, those with a task cancelled by someone else are
  *    CANCELLED (their other tasks are cancelled either way); runs whose last sink completed are
  *    checked and COMPLETE;
@@ -168,9 +168,8 @@ export class EventProcessor {
       if (event.state === 'COMPLETED') completions.push(taskCompletion(event, run));
       else changes.push(taskStateChange(event, run));
     }
-    // Completions first: a node executed by them ignores any state change that follows.
-    if (completions.length > 0) await this.parts.dags.markExecuted(completions);
-    if (changes.length > 0) await this.parts.dags.setTaskStates(changes);
+    // One transaction for the batch: each commit is a flush of Neo4j's log, and this is the hot path.
+    await this.parts.dags.recordTaskEvents(completions, changes);
   }
 
   /**

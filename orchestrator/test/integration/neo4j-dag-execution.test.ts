@@ -214,6 +214,39 @@ describe('setTaskStates', () => {
   });
 });
 
+describe('recordTaskEvents', () => {
+  it('writes a batch of completions and state changes in one call, completions first', async () => {
+    const id = await experiment(diamond(graph.type('events')));
+    await store.setTaskStates([state(id, 'a', 'RUNNING')]);
+    const { executed, changed } = await store.recordTaskEvents(
+      [done(id, 'a', { ok: true })],
+      // A late FAILED of a (executed in the same call: ignored), and b and c placed.
+      [state(id, 'a', 'FAILED'), state(id, 'b', 'QUEUED'), state(id, 'c', 'RUNNING')],
+    );
+    expect(executed.map((key) => key.taskId)).toEqual(['a']);
+    expect(changed.map((key) => key.taskId).sort()).toEqual(['b', 'c']);
+    expect(await nodeStates(id)).toMatchObject({
+      a: 'COMPLETED/1/true',
+      b: 'QUEUED/1/false',
+      c: 'RUNNING/1/false',
+      d: 'PENDING/0/false',
+    });
+    // Redelivered: nothing changes, nothing is reported.
+    const again = await store.recordTaskEvents([done(id, 'a', { ok: false })], [state(id, 'b', 'QUEUED')]);
+    expect(again).toEqual({ executed: [], changed: [] });
+    expect(await store.readyDependents(id, 1, ['a'])).toEqual([]);
+  });
+
+  it('rejects the whole call when one item is bad, writing none of it', async () => {
+    const id = await experiment(diamond(graph.type('events-bad')));
+    const completed = { ...state(id, 'b', 'RUNNING'), state: 'COMPLETED' } as unknown as TaskStateChange;
+    await expect(store.recordTaskEvents([done(id, 'a')], [completed])).rejects.toMatchObject({
+      field: 'changes[0].state',
+    });
+    expect((await nodeStates(id))['a']).toBe('PENDING/0/false');
+  });
+});
+
 describe('recovery', () => {
   it('after a crash, resumes at the first incomplete tasks, in-flight ones included', async () => {
     const id = await experiment({
