@@ -77,6 +77,13 @@ export interface TaskStateChange extends TaskKey {
   attempt: number;
 }
 
+/** Tasks of one experiment run that just completed, whose dependents may have become ready. */
+export interface RunCompletions {
+  experimentId: string;
+  run: number;
+  completedTaskIds: readonly string[];
+}
+
 /**
  * A task that can be dispatched (or, after a crash, re-dispatched). Dispatch attempt: `attempt` when
  * the state is QUEUED or RUNNING (re-dispatching the same attempt is deduplicated by consumers),
@@ -163,6 +170,8 @@ export interface DagStore {
     run: number,
     completedTaskIds: readonly string[],
   ): Promise<ReadyTask[]>;
+  /** {@link readyDependents} for the runs of many experiments at once: one query for an event batch. */
+  readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]>;
   /** Where a resumed run continues: like `readyTasks`, but QUEUED and RUNNING tasks are included. */
   firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
   getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined>;

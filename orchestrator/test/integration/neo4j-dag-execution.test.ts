@@ -116,6 +116,27 @@ describe('ready sets', () => {
     });
   });
 
+  it('answers for the runs of many experiments in one readyDependentsOfRuns call', async () => {
+    const first = await experiment(diamond(graph.type('runs-1')));
+    const second = await experiment(diamond(graph.type('runs-2')));
+    const third = await experiment(diamond(graph.type('runs-3')));
+    await store.markExecuted([done(first, 'a'), done(second, 'a'), done(second, 'b'), done(second, 'c')]);
+    const ready = await store.readyDependentsOfRuns([
+      { experimentId: first, run: 1, completedTaskIds: ['a'] },
+      { experimentId: second, run: 1, completedTaskIds: ['b', 'c'] },
+      // Nothing executed there: no dependent is ready.
+      { experimentId: third, run: 1, completedTaskIds: ['a'] },
+    ]);
+    expect(ready.map((task) => `${task.experimentId}/${task.taskId}`).sort()).toEqual(
+      [`${first}/b`, `${first}/c`, `${second}/d`].sort(),
+    );
+    expect(ready.find((task) => task.experimentId === second)?.upstreamOutputs).toEqual({ b: {}, c: {} });
+    expect(await store.readyDependentsOfRuns([])).toEqual([]);
+    await expect(
+      store.readyDependentsOfRuns([{ experimentId: first, run: 0, completedTaskIds: ['a'] }]),
+    ).rejects.toMatchObject({ field: 'runs[0].run' });
+  });
+
   it('ignores unknown and unexecuted ids in readyDependents', async () => {
     const id = await experiment(diamond(graph.type('dependents')));
     expect(await store.readyDependents(id, 1, ['a', 'nope'])).toEqual([]); // a is not executed yet

@@ -10,6 +10,7 @@ import type {
   MasterDag,
   MasterDagSummary,
   ReadyTask,
+  RunCompletions,
   TaskCompletion,
   TaskKey,
   TaskStateChange,
@@ -244,8 +245,18 @@ export class Neo4jDagStore implements DagStore {
     completedTaskIds.forEach((taskId, index) => checkText(`completedTaskIds[${index}]`, taskId));
     if (completedTaskIds.length === 0) return [];
     return this.read('readyDependents', (tx) =>
-      selectReadyDependents(tx, experimentId, run, completedTaskIds),
+      selectReadyDependents(tx, [{ experimentId, run, completedTaskIds }]),
     );
+  }
+
+  async readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]> {
+    runs.forEach((r, index) => {
+      checkRun(`runs[${index}]`, r.experimentId, r.run);
+      r.completedTaskIds.forEach((taskId, i) => checkText(`runs[${index}].completedTaskIds[${i}]`, taskId));
+    });
+    const asked = runs.filter((r) => r.completedTaskIds.length > 0);
+    if (asked.length === 0) return [];
+    return this.read('readyDependentsOfRuns', (tx) => selectReadyDependents(tx, asked));
   }
 
   /**
