@@ -71,7 +71,14 @@ async function create(
       const size = Math.min(BATCH_LIMIT, count - next);
       const items = Array.from({ length: size }, (_, i) => item(next + i));
       next += size;
-      await call(options, 'POST', '/api/experiments/batch', { items });
+      const answer = (await call(options, 'POST', '/api/experiments/batch', { items })) as {
+        failed: number;
+        items: { status: number; error?: { message: string } }[];
+      };
+      // Answered 200 as a whole, the batch may still have refused some of its items.
+      const refused = answer.items.find((item) => item.status >= 400);
+      if (answer.failed > 0)
+        throw new Error(`the batch refused ${answer.failed} experiments: ${refused?.error?.message ?? '?'}`);
       created += size;
     }
     return created;
