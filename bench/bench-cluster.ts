@@ -4,6 +4,7 @@
  * from the built CLI, on a fresh namespace that `stop()` deletes.
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -29,6 +30,8 @@ export interface BenchClusterOptions {
   readonly url: string;
   readonly workers: number;
   readonly slots: number;
+  /** Default `wlmbench<random>`. */
+  readonly namespace?: string;
   readonly onProgress?: (message: string) => void;
   /** Log messages of the services to keep, with their time, beyond those the start waits for. */
   readonly watch?: readonly string[];
@@ -54,6 +57,11 @@ class Service {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk.toString()));
+    const logDir = process.env['WLM_BENCH_LOG_DIR'];
+    if (logDir !== undefined && logDir !== '') {
+      mkdirSync(logDir, { recursive: true });
+      child.stderr?.pipe(createWriteStream(join(logDir, `${label}.log`)));
+    }
   }
 
   get running(): boolean {
@@ -76,9 +84,9 @@ class Service {
     this.child.kill(signal);
   }
 
-  async waitFor(what: string, ready: () => boolean): Promise<void> {
+  async waitFor(what: string, ready: () => boolean | Promise<boolean>): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!ready()) {
+    while (!(await ready())) {
       if (!this.running) throw new Error(`${this.label} exited before ${what}:\n${this.tail}`);
       if (Date.now() > deadline)
         throw new Error(`${this.label}: no ${what} after ${START_TIMEOUT_MS} ms:\n${this.tail}`);
@@ -122,18 +130,38 @@ class Service {
   }
 }
 
+/**
+ * `WLM_BENCH_CPU_PROF=DIR` makes every service write a V8 CPU profile into DIR when it exits (open
+ * them in Chrome DevTools or speedscope): where each service spends its time under the bench.
+ */
+function profileFlags(label: string): string[] {
+  const dir = process.env['WLM_BENCH_CPU_PROF'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(dir, label)}`];
+}
+
+/**
+ * `WLM_BENCH_LOG_DIR=DIR` keeps each service's whole log in DIR/<service>.log, and
+ * `WLM_BENCH_LOG_LEVEL` sets their level (`debug`: the orchestrator times each event batch).
+ */
 function cli(
   label: string,
   args: readonly string[],
   env: Record<string, string>,
   options: { watch?: readonly string[]; netns?: string } = {},
 ): Service {
-  const argv = [process.execPath, CLI, ...args];
+  const level = process.env['WLM_BENCH_LOG_LEVEL'];
+  const argv = [process.execPath, ...profileFlags(label), CLI, ...args];
   const [command, ...rest] =
     options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv];
   const child = spawn(command ?? process.execPath, rest, {
     // Many services on one host: each takes a free metrics port rather than the fixed defaults.
-    env: { WLM_METRICS_SCHEDULER_PORT: '0', WLM_METRICS_WORKER_PORT: '0', ...process.env, ...env },
+    env: {
+      WLM_METRICS_SCHEDULER_PORT: '0',
+      WLM_METRICS_WORKER_PORT: '0',
+      ...process.env,
+      ...env,
+      ...(level === undefined || level === '' ? {} : { WLM_LOG_LEVEL: level }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Service(label, child, options.watch);
@@ -159,7 +187,8 @@ export class BenchCluster {
 
   /** Starts everything and resolves once the scheduler knows every worker; stops what started on failure. */
   static async start(options: BenchClusterOptions): Promise<BenchCluster> {
-    const cluster = new BenchCluster(options, new WlmTopology(`wlmbench${randomBytes(4).toString('hex')}`));
+    const namespace = options.namespace ?? `wlmbench${randomBytes(4).toString('hex')}`;
+    const cluster = new BenchCluster(options, new WlmTopology(namespace));
     try {
       await cluster.startAll();
       return cluster;
@@ -259,6 +288,29 @@ export class BenchCluster {
   }
 
   /**
+   * Starts `wlm orchestrator` on the namespace with these settings (`WLM_*` variables: its own MySQL
+   * database, API port and token) and resolves once its API answers and it leads. Stopped with the
+   * rest, before the scheduler.
+   */
+  async startOrchestrator(env: Record<string, string>, apiUrl: string, token: string): Promise<void> {
+    const orchestrator = cli(
+      'orchestrator',
+      ['orchestrator', '--namespace', this.namespace, '--instance-id', `${this.namespace}-o1`],
+      { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: this.options.url, ...env },
+    );
+    this.services.unshift(orchestrator);
+    const leads = async (): Promise<boolean> => {
+      try {
+        const response = await fetch(`${apiUrl}/healthz`, { headers: { authorization: `Bearer ${token}` } });
+        return response.ok && ((await response.json()) as { leader?: unknown }).leader === true;
+      } catch {
+        return false;
+      }
+    };
+    await orchestrator.waitFor('a leading orchestrator', leads);
+  }
+
+  /**
    * Deletes the orchestrator's event queue. The mock orchestrator reads the events from a queue of
    * its own, so with no orchestrator running that queue only collects a persistent copy of every
    * event that nobody reads — work for the broker that a real installation, whose orchestrator
@@ -281,7 +333,9 @@ export class BenchCluster {
   }
 
   private async doStop(): Promise<void> {
-    const [scheduler, ...workers] = this.services;
+    const orchestrator = this.services.find((service) => service.label === 'orchestrator');
+    await orchestrator?.stop();
+    const [scheduler, ...workers] = this.services.filter((service) => service !== orchestrator);
     await scheduler?.stop();
     await Promise.allSettled(workers.map((worker) => worker.stop()));
     if (this.serf !== undefined && this.serf.exitCode === null) {

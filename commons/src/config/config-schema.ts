@@ -124,6 +124,12 @@ export const configSchema = z.strictObject({
         .default('admin@localhost'),
     })
     .prefault({}),
+  /** Only the benchmark's BullMQ comparison uses it; `wlm stack up --with-redis` starts it. */
+  redis: z
+    .strictObject({
+      url: url(['redis']).default('redis://127.0.0.1:6379'),
+    })
+    .prefault({}),
   stack: z
     .strictObject({
       /** Where `wlm stack` keeps downloads, data, logs and PID files; relative to the working directory. */

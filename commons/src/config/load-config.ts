@@ -40,6 +40,7 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_SMTP_PORT: { path: ['smtp', 'port'] },
     WLM_SMTP_FROM: { path: ['smtp', 'from'] },
     WLM_ADMIN_EMAIL: { path: ['smtp', 'adminEmail'] },
+    WLM_REDIS_URL: { path: ['redis', 'url'] },
     WLM_STACK_DIR: { path: ['stack', 'dir'] },
     WLM_LOG_LEVEL: { path: ['log', 'level'] },
     WLM_STAGING_LOCAL_ROOTS: { path: ['staging', 'localRoots'], list: true },

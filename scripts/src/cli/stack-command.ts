@@ -27,23 +27,34 @@ const onlyOption = (): Option =>
 const withSlurmOption = (description: string): Option =>
   new Option('--with-slurm', description).conflicts('only');
 
+const withRedisOption = (description: string): Option =>
+  new Option('--with-redis', description).conflicts('only');
+
 interface SelectOptions {
   only?: ComponentName[];
   withSlurm?: boolean;
+  withRedis?: boolean;
 }
 
 /** The `StackOptions` fields the selection flags set. */
-function selection(options: SelectOptions): { only?: ComponentName[]; withSlurm?: boolean } {
+function selection(options: SelectOptions): {
+  only?: ComponentName[];
+  withSlurm?: boolean;
+  withRedis?: boolean;
+} {
   return {
     ...(options.only === undefined ? {} : { only: options.only }),
     ...(options.withSlurm === true ? { withSlurm: true } : {}),
+    ...(options.withRedis === true ? { withRedis: true } : {}),
   };
 }
 
 const SLURM_HELP =
   '\nSLURM (component slurm: munged, slurmctld on 127.0.0.1:6817, slurmd on 127.0.0.1:6818) is started only\n' +
   'with --with-slurm or --only slurm. `status` and `down` include it whenever it runs, flag or not.\n' +
-  'Its client commands need SLURM_CONF=<stack dir>/slurm/slurm.conf.';
+  'Its client commands need SLURM_CONF=<stack dir>/slurm/slurm.conf.\n' +
+  'Redis (component redis, on redis.url, default 127.0.0.1:6379, nothing kept on disk) is only for\n' +
+  "`npm run bench`'s BullMQ comparison: started with --with-redis or --only redis, used as it is when one runs.";
 
 function upCommand(): Command {
   return new Command('up')
@@ -54,6 +65,7 @@ function upCommand(): Command {
         'also a single-node SLURM cluster (installs munge and slurm-wlm); waits until its node is idle',
       ),
     )
+    .addOption(withRedisOption("also Redis (installs redis-server), for npm run bench's BullMQ comparison"))
     .addHelpText('after', SLURM_HELP)
     .action(async (options: SelectOptions) => {
       const started = Date.now();
@@ -78,6 +90,7 @@ function downCommand(): Command {
     )
     .addOption(onlyOption())
     .addOption(withSlurmOption('also report on SLURM when it is not running (stopped anyway when it runs)'))
+    .addOption(withRedisOption('also report on Redis when it is not running (stopped anyway when it runs)'))
     .addHelpText('after', SLURM_HELP)
     .action(async (options: SelectOptions) => {
       const { stackDown } = await loadStack();
@@ -95,6 +108,7 @@ function statusCommand(): Command {
     .option('--json', 'print a JSON array of {name, state, address, version, pid}')
     .addOption(onlyOption())
     .addOption(withSlurmOption('list SLURM even when it is not running (it is listed whenever it runs)'))
+    .addOption(withRedisOption('list Redis even when it is not running (it is listed whenever it runs)'))
     .addHelpText(
       'after',
       '\nExit status: 0 when every component listed is up, 1 when any is down.\n' +
@@ -133,7 +147,7 @@ function mailsCommand(): Command {
 export function stackCommand(): Command {
   return new Command('stack')
     .description(
-      'run the local stack: RabbitMQ, MariaDB, Neo4j, Serf, sshd, an SMTP sink and (--with-slurm) SLURM on 127.0.0.1',
+      'run the local stack: RabbitMQ, MariaDB, Neo4j, Serf, sshd, an SMTP sink, (--with-slurm) SLURM and (--with-redis) Redis on 127.0.0.1',
     )
     .addCommand(upCommand())
     .addCommand(downCommand())
