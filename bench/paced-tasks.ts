@@ -1,7 +1,7 @@
 /**
  * Orchestration overhead at a steady load below the peak: echo TaskRequests published at a fixed
  * rate straight to the scheduler's queue, and the time from each publish to the worker's RUNNING
- * (its `at`) — what DESIGN.md's latency target (p50 ≤ 10 ms, p99 ≤ 50 ms at half of peak) is about.
+ * (its `at`) — what docs/performance.md's latency target (p50 ≤ 10 ms, p99 ≤ 50 ms at half of peak) is about.
  * The mock orchestrator cannot pace: it publishes every ready task at once, so its latencies under a
  * burst are mostly queueing.
  */

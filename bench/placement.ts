@@ -1,5 +1,5 @@
 /**
- * Placement benchmark (DESIGN.md, Performance targets: placement with 1,000 advertised workers ≤ 2×
+ * Placement benchmark (docs/performance.md, Targets: placement with 1,000 advertised workers ≤ 2×
  * the time with 10). Pure CPU, no servers. See bench/README.md for how to run it.
  *
  * 1. Time per request of greedy placement against 10, 100 and 1,000 workers, in a steady state where

@@ -1,12 +1,12 @@
 /**
- * Raw amqplib baseline for the throughput target (DESIGN.md, Performance targets: wlm end to end at
- * least 40% of a raw amqplib pipeline with the same number of hops, measured in the same run). See
+ * Raw amqplib baseline for the throughput targets (docs/performance.md): the floor wlm is measured
+ * against, a pipeline with the same number of hops, in the same run. See
  * bench/README.md for how to run it.
  *
  * Three hops like wlm's path (raw-amqp-hops.ts), measured twice:
  * 1. burst — N messages as fast as pipelined confirms allow: peak msgs/s end to end;
  * 2. paced — at half that peak for a few seconds: latency p50/p99 at half load, the load at which
- *    DESIGN.md states its latency target.
+ *    docs/performance.md states its latency target.
  *
  * Importable: `runRawPipeline({ messages })` returns the figures without writing anything, so the
  * wlm-vs-raw comparison can run both pipelines in one process.

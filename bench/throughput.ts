@@ -1,7 +1,7 @@
 /**
- * wlm against the raw amqplib baseline, in one run (DESIGN.md, Performance targets: echo tasks end
- * to end with full durability at least 40% of a raw pipeline with the same number of hops, measured
- * in the same run). See bench/README.md.
+ * wlm's mock path (scheduler and workers) against the raw amqplib baseline, in one run: echo tasks
+ * end to end with full durability, beside a raw pipeline with the same number of hops (the floor of
+ * docs/performance.md). See bench/README.md.
  *
  * 1. starts a Serf agent, `wlm scheduler` and `--workers` × `wlm worker --tasks echo --slots N` as
  *    child processes on a fresh namespace;

@@ -13,7 +13,7 @@ const url = (protocols: readonly string[]) =>
     message: `expected a ${protocols.join(' or ')}:// URL`,
   });
 
-/** Every setting of every wlm service, with the defaults of the local stack (DESIGN.md, Contract). */
+/** Every setting of every wlm service, with the defaults of the local stack (README.md, Configuration). */
 export const configSchema = z.strictObject({
   rabbitmq: z
     .strictObject({
