@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { AmqpConnection, WlmTopology } from '@wlm/commons';
 import type { Logger, WlmConfig } from '@wlm/commons';
 import { createApp } from './api/app';
+import { ChangeFeed } from './api/change-feed';
 import type { DependencyProbe } from './api/health';
 import { createEngine } from './engine/create-engine';
 import type { Dispatcher } from './engine/dispatcher';
@@ -55,6 +56,7 @@ interface Resources {
   dispatcher?: Dispatcher;
   election?: LeaderElection;
   server?: Server;
+  feed?: ChangeFeed;
 }
 
 /**
@@ -168,7 +170,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         },
       },
     ];
+    const namespace = this.options.namespace ?? 'wlm';
+    const feed = new ChangeFeed(states, namespace, logger);
+    this.resources.feed = feed;
     const app = createApp({
+      namespace,
+      feed,
       engine,
       states,
       dags,
@@ -228,8 +235,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
 
   /** Each step runs even when an earlier one failed: a half-closed process must not leak connections. */
   private async release(): Promise<void> {
-    const { server, election, duties, dispatcher, amqp, dags, states } = this.resources;
+    const { server, feed, election, duties, dispatcher, amqp, dags, states } = this.resources;
     const steps: [string, (() => Promise<void>) | undefined][] = [
+      // Live streams never finish by themselves: end them, or the server would wait for its timeout.
+      ['end the change streams', feed && (async () => feed.close())],
       ['stop the HTTP server', server && (() => stopServer(server, this.options.drainTimeoutMs ?? 30_000))],
       ['resign the leadership', election && (() => election.resign())],
       ['stop consuming events', duties && (() => duties.stop())],

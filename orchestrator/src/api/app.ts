@@ -10,7 +10,10 @@ import { bearerAuth } from './bearer-auth';
 import { dagRoutes } from './dag-routes';
 import { errorHandler, notFound } from './error-handler';
 import { experimentRoutes } from './experiment-routes';
+import type { ChangeFeed } from './change-feed';
 import { checkHealth } from './health';
+import { streamRoutes } from './stream-routes';
+import { workerRoutes } from './worker-routes';
 import type { DependencyProbe } from './health';
 
 export interface AppDeps {
@@ -18,6 +21,10 @@ export interface AppDeps {
   states: StateStore;
   dags: DagStore;
   catalog: DagCatalog;
+  /** The AMQP namespace of the installation: whose workers `/api/workers` lists. */
+  namespace: string;
+  /** What `/api/stream` reports. */
+  feed: ChangeFeed;
   /** config `api.tokens`. */
   tokens: readonly string[];
   probes: readonly DependencyProbe[];
@@ -54,17 +61,13 @@ export function createApp(deps: AppDeps): Express {
     throw new ApiError(501, 'NOT_IMPLEMENTED', 'metrics are not implemented yet');
   });
 
+  // Every route of the API, in one place: each needs a bearer token.
   const api = express.Router();
   api.use(bearerAuth(deps.tokens));
   api.use('/dags', dagRoutes(deps.engine, deps.dags));
   api.use('/experiments', experimentRoutes(deps));
-  api.get('/workers', () => {
-    throw new ApiError(
-      501,
-      'NOT_IMPLEMENTED',
-      'the orchestrator has no worker registry yet: workers are known to the scheduler (Serf); see `wlm stack status`',
-    );
-  });
+  api.use('/workers', workerRoutes(deps.states, deps.namespace));
+  api.use('/stream', streamRoutes(deps.feed));
   app.use('/api', api);
 
   app.use(notFound);

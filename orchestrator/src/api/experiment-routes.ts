@@ -1,3 +1,5 @@
+import { TASK_LOG_TAIL } from '@wlm/commons';
+import type { TaskLogsResponse } from '@wlm/commons';
 import express from 'express';
 import type { Request, Router } from 'express';
 import type { DagStore } from '../domain/dag-store';
@@ -5,7 +7,7 @@ import type { StateStore } from '../domain/state-store';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import type { DagCatalog } from '../engine/dag-catalog';
 import type { Engine } from '../engine/engine';
-import { badRequest } from './api-error';
+import { ApiError, badRequest } from './api-error';
 import { actorOf } from './bearer-auth';
 import { experimentSummary, experimentView } from './experiment-view';
 import {
@@ -15,6 +17,7 @@ import {
   pageQuerySchema,
   parseRequest,
   submitBodySchema,
+  taskLogsQuerySchema,
 } from './request-validation';
 
 export interface ExperimentRouteDeps {
@@ -76,6 +79,31 @@ export function experimentRoutes(deps: ExperimentRouteDeps): Router {
       items: page.items.map((event) => ({ ...event, at: event.at.toISOString() })),
       nextCursor: page.nextCursor,
     });
+  });
+
+  router.get('/:id/tasks/:task/logs', async (request, response) => {
+    const id = experimentId(request);
+    const query = parseRequest(taskLogsQuerySchema, request.query, 'query');
+    const experiment = await states.getExperiment(id);
+    if (experiment === undefined) throw new ExperimentNotFoundError(id);
+    const run = query.run ?? experiment.run;
+    if (run > experiment.run) throw badRequest('query.run', `experiment ${id} has no run ${run}`);
+    const taskId = String(request.params['task']);
+    const { graph } = await deps.catalog.version(experiment.type, experiment.dagVersion);
+    if (!graph.taskIds.includes(taskId)) {
+      throw new ApiError(404, 'NOT_FOUND', `experiment ${id} has no task ${JSON.stringify(taskId)}`);
+    }
+    const report = await states.getTaskLog({ experimentId: id, run, taskId, attempt: query.attempt });
+    const answer: TaskLogsResponse = {
+      experimentId: id,
+      run,
+      taskId,
+      attempt: report?.attempt ?? query.attempt ?? null,
+      text: report?.logTail?.text ?? '',
+      at: report?.logTail?.at.toISOString() ?? null,
+      limits: TASK_LOG_TAIL,
+    };
+    response.json(answer);
   });
 
   const actions = { cancel: engine.cancel, rerun: engine.rerun, resume: engine.resume } as const;
