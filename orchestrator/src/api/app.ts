@@ -11,6 +11,7 @@ import { dagRoutes } from './dag-routes';
 import { errorHandler, notFound } from './error-handler';
 import { experimentRoutes } from './experiment-routes';
 import type { ChangeFeed } from './change-feed';
+import { consoleRoutes } from './console-routes';
 import { checkHealth } from './health';
 import { streamRoutes } from './stream-routes';
 import { workerRoutes } from './worker-routes';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   api.use('/workers', workerRoutes(deps.states, deps.namespace));
   api.use('/stream', streamRoutes(deps.feed));
   app.use('/api', api);
+  app.use(consoleRoutes());
 
   app.use(notFound);
   app.use(errorHandler(deps.logger.child({ component: 'api' })));

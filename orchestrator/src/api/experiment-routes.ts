@@ -35,6 +35,20 @@ function experimentId(request: Request): string {
   return id;
 }
 
+/** The `:task` of the path, a task of the experiment's DAG; 404 otherwise. */
+async function taskOf(
+  deps: ExperimentRouteDeps,
+  experiment: { id: string; type: string; dagVersion: number },
+  request: Request,
+): Promise<string> {
+  const taskId = String(request.params['task']);
+  const { graph } = await deps.catalog.version(experiment.type, experiment.dagVersion);
+  if (!graph.taskIds.includes(taskId)) {
+    throw new ApiError(404, 'NOT_FOUND', `experiment ${experiment.id} has no task ${JSON.stringify(taskId)}`);
+  }
+  return taskId;
+}
+
 /** `POST/GET /api/experiments`, `GET /api/experiments/:id[/audit]`, `POST …/:id/{cancel,rerun,resume}`. */
 export function experimentRoutes(deps: ExperimentRouteDeps): Router {
   const { engine, states } = deps;
@@ -81,6 +95,15 @@ export function experimentRoutes(deps: ExperimentRouteDeps): Router {
     });
   });
 
+  router.post('/:id/tasks/:task/cancel', async (request, response) => {
+    const id = experimentId(request);
+    const experiment = await states.getExperiment(id);
+    if (experiment === undefined) throw new ExperimentNotFoundError(id);
+    const taskId = await taskOf(deps, experiment, request);
+    await engine.cancelTask(id, taskId, actorOf(response));
+    response.status(202).json({ experimentId: id, run: experiment.run, taskId });
+  });
+
   router.get('/:id/tasks/:task/logs', async (request, response) => {
     const id = experimentId(request);
     const query = parseRequest(taskLogsQuerySchema, request.query, 'query');
@@ -88,11 +111,7 @@ export function experimentRoutes(deps: ExperimentRouteDeps): Router {
     if (experiment === undefined) throw new ExperimentNotFoundError(id);
     const run = query.run ?? experiment.run;
     if (run > experiment.run) throw badRequest('query.run', `experiment ${id} has no run ${run}`);
-    const taskId = String(request.params['task']);
-    const { graph } = await deps.catalog.version(experiment.type, experiment.dagVersion);
-    if (!graph.taskIds.includes(taskId)) {
-      throw new ApiError(404, 'NOT_FOUND', `experiment ${id} has no task ${JSON.stringify(taskId)}`);
-    }
+    const taskId = await taskOf(deps, experiment, request);
     const report = await states.getTaskLog({ experimentId: id, run, taskId, attempt: query.attempt });
     const answer: TaskLogsResponse = {
       experimentId: id,

@@ -5,6 +5,9 @@ import type { StackPaths } from './paths';
 export const COMPONENT_NAMES = ['rabbitmq', 'mariadb', 'neo4j', 'serf', 'sshd', 'smtp', 'slurm'] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
+/** Programs the project installs for its own use that are not servers of the stack (the browser tests' chromium). */
+export type ToolName = 'chromium';
+
 /**
  * Components `stack up` starts only when asked (`--with-slurm`, `withSlurm`, or named in `only`);
  * `status` and `down` include them when they run.
