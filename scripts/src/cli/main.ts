@@ -6,6 +6,7 @@ import { dagCommand } from './dag-command';
 import { dlqCommand } from './dlq-command';
 import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';
 import { mockOrchestratorCommand } from './mock-orchestrator-command';
+import { logsCommand, workersCommand } from './operator-commands';
 import { orchestratorCommand } from './orchestrator-command';
 import { schedulerCommand } from './scheduler-command';
 import { stackCommand } from './stack-command';
@@ -42,6 +43,8 @@ export function buildProgram(): Command {
     .addCommand(experimentActionCommand('resume'))
     .addCommand(standaloneCommand())
     .addCommand(dlqCommand())
+    .addCommand(workersCommand())
+    .addCommand(logsCommand())
     .addHelpText(
       'after',
       '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',

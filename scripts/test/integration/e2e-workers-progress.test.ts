@@ -72,6 +72,18 @@ describe('GET /api/workers', () => {
     expect(after.items[0]).toMatchObject({ workerId: wb, state: 'failed' });
     expect(after.items[0]?.failedAt).not.toBeNull();
     expect(after.incidents[0]).toMatchObject({ workerId: wb, kind: 'failed' });
+
+    const table = await system.cli(['workers']);
+    expect(table.code).toBe(0);
+    const rows = table.stdout.split('\n');
+    expect(rows[0]).toMatch(/^WORKER\s+STATE\s+SLOTS\s+TASK TYPES\s+LABELS\s+ADDRESS\s+SEEN$/);
+    expect(rows[1]).toMatch(new RegExp(`^${wb}\\s+failed\\s+\\d/1\\s+echo@0\\.1\\.0\\s+-\\s`));
+    expect(rows[2]).toMatch(new RegExp(`^${wa}\\s+alive\\s+\\d/2\\s+echo@0\\.1\\.0\\s+site=lab\\s`));
+    expect(table.stdout).toContain('recent incidents:');
+    const json = await system.cli(['workers', '--json']);
+    expect(
+      workersResponseSchema.parse(JSON.parse(json.stdout)).items.map((worker) => worker.workerId),
+    ).toEqual([wb, wa]);
   });
 });
 
@@ -104,6 +116,16 @@ describe('progress and logs of a task', () => {
     expect(lines.filter((line) => line.includes('echo still sleeping'))).toHaveLength(4);
 
     await expect(system.api(`/api/experiments/${id}/tasks/nope/logs`)).rejects.toThrow(/404/);
+
+    const printed = await system.cli(['logs', id, 'first']);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.trimEnd()).toBe(logs.text);
+    expect(printed.stderr).toMatch(
+      /^task first, run 1, attempt 1: the last \d+ lines \(at most 200 lines or 64 KiB\)/,
+    );
+    const missing = await system.cli(['logs', id, 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('has no task "nope"');
   });
 });
 

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { createLogger, loadConfig } from '@wlm/commons';
 import type { WorkersResponse } from '@wlm/commons';
 import { Orchestrator } from '@wlm/orchestrator';
@@ -9,6 +11,7 @@ import type { WorkerSpec } from './e2e-cluster';
 import { eventually } from './wait';
 
 export const SYSTEM_TOKEN = 'e2e-system-token-0123456789';
+const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 /**
@@ -89,6 +92,28 @@ export class WlmSystem {
       (view) => ENDED.includes(view.state),
       timeoutMs,
     );
+  }
+
+  /** Runs the built `wlm` CLI against this system's orchestrator. */
+  cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const { port } = new URL(this.orchestrator.url);
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI, ...args],
+        {
+          env: {
+            ...process.env,
+            WLM_HTTP_HOST: '127.0.0.1',
+            WLM_HTTP_PORT: port,
+            WLM_API_TOKEN: SYSTEM_TOKEN,
+          },
+          timeout: 30_000,
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
+      );
+    });
   }
 
   async stop(): Promise<void> {
