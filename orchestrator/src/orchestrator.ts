@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { AmqpConnection, WlmTopology } from '@wlm/commons';
+import { AmqpConnection, DeadLetterQueue, WlmTopology } from '@wlm/commons';
 import type { Logger, WlmConfig } from '@wlm/commons';
 import { createApp } from './api/app';
 import { ChangeFeed } from './api/change-feed';
@@ -176,6 +176,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const app = createApp({
       namespace,
       feed,
+      deadLetters: DeadLetterQueue.over(amqp, namespace),
       engine,
       states,
       dags,

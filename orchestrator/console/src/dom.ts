@@ -1,6 +1,8 @@
 /** A few helpers to build the DOM without a framework. */
 
 type Child = Node | string | number | null | undefined | false;
+/** Children may come in (nested) lists, as `map` makes them. */
+type Children = Child | readonly Children[];
 type Attributes = Record<string, string | number | boolean | EventListener | null | undefined>;
 
 /**
@@ -10,7 +12,7 @@ type Attributes = Record<string, string | number | boolean | EventListener | nul
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attributes: Attributes = {},
-  ...children: (Child | Child[])[]
+  ...children: Children[]
 ): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -25,15 +27,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-function append(element: Element, children: (Child | Child[])[]): void {
-  for (const child of children.flat()) {
+function append(element: Element, children: readonly Children[]): void {
+  for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : String(child));
+    if (Array.isArray(child)) append(element, child as readonly Children[]);
+    else element.append(child instanceof Node ? child : String(child));
   }
 }
 
 /** Replaces the children of `element`. */
-export function replace(element: Element, ...children: (Child | Child[])[]): void {
+export function replace(element: Element, ...children: Children[]): void {
   element.replaceChildren();
   append(element, children);
 }

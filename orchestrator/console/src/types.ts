@@ -46,3 +46,5 @@ export interface AuditEntry {
   details: Record<string, unknown> | null;
   at: string;
 }
+
+export type { DeadLetterDetail, DeadLetterView } from '@wlm/commons';

@@ -1,4 +1,4 @@
-import type { Logger } from '@wlm/commons';
+import type { DeadLetterQueue, Logger } from '@wlm/commons';
 import express from 'express';
 import type { Express } from 'express';
 import type { DagStore } from '../domain/dag-store';
@@ -12,6 +12,7 @@ import { errorHandler, notFound } from './error-handler';
 import { experimentRoutes } from './experiment-routes';
 import type { ChangeFeed } from './change-feed';
 import { consoleRoutes } from './console-routes';
+import { deadLetterRoutes } from './dead-letter-routes';
 import { checkHealth } from './health';
 import { streamRoutes } from './stream-routes';
 import { workerRoutes } from './worker-routes';
@@ -26,6 +27,8 @@ export interface AppDeps {
   namespace: string;
   /** What `/api/stream` reports. */
   feed: ChangeFeed;
+  /** The installation's dead-letter queue, for `/api/dead-letters`. */
+  deadLetters: DeadLetterQueue;
   /** config `api.tokens`. */
   tokens: readonly string[];
   probes: readonly DependencyProbe[];
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
   api.use('/experiments', experimentRoutes(deps));
   api.use('/workers', workerRoutes(deps.states, deps.namespace));
   api.use('/stream', streamRoutes(deps.feed));
+  api.use('/dead-letters', deadLetterRoutes(deps.deadLetters));
   app.use('/api', api);
   app.use(consoleRoutes());
 

@@ -3,8 +3,4 @@ export { StackError } from './stack-error';
 export { ApiAnswerInvalidError } from './api-answer-invalid-error';
 export { ApiRequestError } from './api-request-error';
 export { ApiUnreachableError } from './api-unreachable-error';
-export {
-  ConfirmationRequiredError,
-  DeadLetterNotFoundError,
-  DeadLetterNotReplayableError,
-} from './dead-letter-error';
+export { ConfirmationRequiredError } from './confirmation-required-error';

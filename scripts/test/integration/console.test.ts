@@ -140,6 +140,25 @@ describe('the web console', () => {
     await browser.shot('dag');
   });
 
+  it('lists a dead letter, shows its body and replays it to its queue', async () => {
+    const { page } = browser;
+    const requests = system.cluster.topology.queues.schedulerRequests;
+    // Not a TaskRequest: the scheduler dead-letters it as invalid.
+    await system.cluster.broker.publishRaw(requests, Buffer.from('{"v":1,"note":"console test"}'));
+    await page.click('a.tab:has-text("Dead letters")');
+    const row = page.locator('#dead-letters tbody tr').first();
+    for (let attempt = 0; attempt < 40 && (await row.count()) === 0; attempt += 1) {
+      await page.waitForTimeout(250);
+      await page.click('button:has-text("Refresh")');
+    }
+    await row.click();
+    await expectText(page.locator('#dead-letter'), 'console test');
+    await expectText(page.locator('#dead-letter .facts'), requests);
+    await browser.shot('dead-letters');
+    await page.click('#replay');
+    await expectText(page.locator('.toast'), `Replayed to ${requests}`);
+  });
+
   it('marks a SIGKILLed worker failed on the workers page', async () => {
     const { page } = browser;
     const victim = system.cluster.workerId('cpu1');

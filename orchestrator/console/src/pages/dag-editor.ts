@@ -80,7 +80,10 @@ export function dagEditor(initial: string, onStored: (dag: MasterDag) => void): 
       onStored(stored);
     } catch (failure) {
       if (!(failure instanceof ApiFailure)) throw failure;
-      const placed = placeProblems(text, failure.problems.length > 0 ? failure.problems : [failure.message]);
+      const placed = placeProblems(
+        text,
+        failure.problems.length > 0 ? failure.problems : [failure.message],
+      ).sort((a, b) => a.line - b.line);
       bad = new Map(placed.map((problem) => [problem.line, problem.message]));
       drawGutter();
       error.textContent =
