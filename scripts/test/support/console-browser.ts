@@ -48,6 +48,8 @@ export class ConsoleBrowser {
     const dir = process.env['WLM_CONSOLE_SCREENSHOTS'];
     if (dir === undefined || dir === '') return;
     mkdirSync(dir, { recursive: true });
+    // A toast left by an earlier step says nothing about this page.
+    await this.page.evaluate(() => document.querySelectorAll('.toast').forEach((toast) => toast.remove()));
     await this.page.screenshot({ path: join(dir, `${name}.png`) });
   }
 
