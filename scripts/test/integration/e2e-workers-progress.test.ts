@@ -117,6 +117,14 @@ describe('progress and logs of a task', () => {
 
     await expect(system.api(`/api/experiments/${id}/tasks/nope/logs`)).rejects.toThrow(/404/);
 
+    // The experiment list finds it by a piece of its id, whatever the case.
+    const found = await system.api<{ items: { id: string }[] }>(
+      `/api/experiments?text=${id.slice(9, 13).toUpperCase()}`,
+    );
+    expect(found.items.map((experiment) => experiment.id)).toContain(id);
+    const none = await system.api<{ items: unknown[] }>('/api/experiments?text=no-such-experiment');
+    expect(none.items).toEqual([]);
+
     const printed = await system.cli(['logs', id, 'first']);
     expect(printed.code).toBe(0);
     expect(printed.stdout.trimEnd()).toBe(logs.text);
