@@ -137,6 +137,43 @@ describe('progress and logs of a task', () => {
   });
 });
 
+describe('POST /api/experiments/:id/tasks/:task/cancel', () => {
+  it('stops that task, and the experiment is cancelled with it', async () => {
+    expect.hasAssertions();
+    const longType = system.type('long');
+    await system.putDag({
+      type: longType,
+      tasks: [
+        { id: 'first', type: 'echo', params: { sleepMs: 30_000 } },
+        { id: 'second', type: 'echo', after: ['first'], params: {} },
+      ],
+    });
+    const id = await system.submit(longType);
+    await eventually(
+      'task first to run',
+      () => system.experiment(id),
+      (view) => view.tasks[0]?.state === 'RUNNING',
+      30_000,
+    );
+    const answer = await system.api(`/api/experiments/${id}/tasks/first/cancel`, {});
+    expect(answer).toEqual({ experimentId: id, run: 1, taskId: 'first' });
+    const done = await system.ended(id);
+    expect(done.state).toBe('CANCELLED');
+    expect(done.tasks.map((task) => [task.taskId, task.state])).toEqual([
+      ['first', 'CANCELLED'],
+      ['second', 'PENDING'],
+    ]);
+    const audit = await system.api<{ items: { type: string; taskId: string | null; actor: string }[] }>(
+      `/api/experiments/${id}/audit`,
+    );
+    expect(audit.items).toContainEqual(
+      expect.objectContaining({ type: 'experiment.cancel-requested', taskId: 'first', actor: 'api:token-1' }),
+    );
+    // Only a RUNNING experiment has tasks to cancel.
+    await expect(system.api(`/api/experiments/${id}/tasks/first/cancel`, {})).rejects.toThrow(/409/);
+  });
+});
+
 describe('GET /api/stream', () => {
   it('streams the change of an experiment and of its tasks', async () => {
     expect.hasAssertions();
