@@ -79,14 +79,18 @@ export class WorkerDirectory {
   private readonly incidents: Incident[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  /** The write in progress; a flush asked for meanwhile waits for it rather than piling up behind it. */
+  private flushing: Promise<void> | undefined;
+  private readonly timeoutMs: number;
   private registry: WorkerRegistry | undefined;
   private closed = false;
 
   private constructor(
     private readonly pool: Pool,
     private readonly options: WorkerDirectoryOptions,
-  ) {}
+  ) {
+    this.timeoutMs = options.queryTimeoutMs ?? 5_000;
+  }
 
   static async open(options: WorkerDirectoryOptions): Promise<WorkerDirectory> {
     const timeoutMs = options.queryTimeoutMs ?? 5_000;
@@ -136,7 +140,9 @@ export class WorkerDirectory {
     if (this.closed || this.flushTimer !== undefined) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      this.flushing = this.flushing.then(() => this.flush());
+      // While MySQL is slow or away, one write at a time: the next tick writes the latest view anyway.
+      if (this.flushing !== undefined) return;
+      this.flushing = this.flush().finally(() => (this.flushing = undefined));
     }, FLUSH_DELAY_MS);
     this.flushTimer.unref();
   }
@@ -167,20 +173,22 @@ export class WorkerDirectory {
     });
     try {
       if (rows.length > 0) {
-        await this.pool.query(
-          `INSERT INTO worker_directory (namespace, worker_id, address, state, reachable, task_types, labels,
+        await this.pool.query({
+          timeout: this.timeoutMs,
+          sql: `INSERT INTO worker_directory (namespace, worker_id, address, state, reachable, task_types, labels,
              slots, slots_in_use, failed_at, updated_at, reported_by) VALUES ?
            ON DUPLICATE KEY UPDATE address = VALUES(address), state = VALUES(state),
              reachable = VALUES(reachable), task_types = VALUES(task_types), labels = VALUES(labels),
              slots = VALUES(slots), slots_in_use = VALUES(slots_in_use), failed_at = VALUES(failed_at),
              updated_at = VALUES(updated_at), reported_by = VALUES(reported_by)`,
-          [rows],
-        );
+          values: [rows],
+        });
       }
       if (incidents.length > 0) {
-        await this.pool.query(
-          'INSERT INTO worker_incidents (namespace, worker_id, kind, source, at, reported_by) VALUES ?',
-          [
+        await this.pool.query({
+          timeout: this.timeoutMs,
+          sql: 'INSERT INTO worker_incidents (namespace, worker_id, kind, source, at, reported_by) VALUES ?',
+          values: [
             incidents.map((incident) => [
               namespace,
               incident.workerId,
@@ -190,16 +198,19 @@ export class WorkerDirectory {
               reporter,
             ]),
           ],
-        );
-        await this.pool.query(
-          `DELETE FROM worker_incidents WHERE namespace = ? AND id < (
+        });
+        await this.pool.query({
+          timeout: this.timeoutMs,
+          sql: `DELETE FROM worker_incidents WHERE namespace = ? AND id < (
              SELECT id FROM (SELECT id FROM worker_incidents WHERE namespace = ?
                ORDER BY id DESC LIMIT 1 OFFSET ?) AS oldest_kept)`,
-          [namespace, namespace, KEPT_INCIDENTS - 1],
-        );
+          values: [namespace, namespace, KEPT_INCIDENTS - 1],
+        });
       }
     } catch (error) {
+      // Kept for the next write, as many as the table keeps.
       this.incidents.unshift(...incidents);
+      this.incidents.splice(0, Math.max(0, this.incidents.length - KEPT_INCIDENTS));
       this.options.logger.warn(
         { err: error },
         'could not write the worker directory; the next write retries',
