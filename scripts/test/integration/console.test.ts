@@ -175,7 +175,9 @@ describe('the web console', () => {
   });
 });
 
+/** Waits until one of the elements `locator` finds shows `text` (a timeout fails the test). */
 async function expectText(locator: Locator, text: string): Promise<void> {
-  await locator.filter({ hasText: text }).first().waitFor({ timeout: 30_000 });
-  expect(await locator.first().textContent()).toContain(text);
+  const match = locator.filter({ hasText: text }).first();
+  await match.waitFor({ timeout: 30_000 });
+  expect(await match.textContent()).toContain(text);
 }

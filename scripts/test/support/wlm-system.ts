@@ -84,14 +84,22 @@ export class WlmSystem {
     return this.api<WorkersResponse>('/api/workers');
   }
 
-  /** The experiment once it ended. */
-  ended(id: string, timeoutMs = 60_000): Promise<ExperimentView> {
-    return eventually(
-      `experiment ${id} to end`,
-      () => this.experiment(id),
-      (view) => ENDED.includes(view.state),
-      timeoutMs,
-    );
+  /** The experiment once it ended; a timeout names each task's state and its last run. */
+  async ended(id: string, timeoutMs = 60_000): Promise<ExperimentView> {
+    let last: ExperimentView | undefined;
+    try {
+      return await eventually(
+        `experiment ${id} to end`,
+        async () => (last = await this.experiment(id)),
+        (view) => ENDED.includes(view.state),
+        timeoutMs,
+      );
+    } catch (error) {
+      const tasks = last?.tasks.map(
+        (task) => `${task.taskId}=${task.state} ${JSON.stringify(task.runs.at(-1) ?? null)}`,
+      );
+      throw new Error(`${(error as Error).message.slice(0, 200)}\ntasks: ${tasks?.join('\n') ?? 'none'}`);
+    }
   }
 
   /** Runs the built `wlm` CLI against this system's orchestrator. */
