@@ -107,7 +107,13 @@ export async function experimentsPage(context: PageContext): Promise<void> {
             page.items.map((experiment) =>
               h(
                 'tr',
-                { 'data-id': experiment.id },
+                {
+                  'data-id': experiment.id,
+                  class: 'clickable',
+                  onclick: () => {
+                    location.hash = `#/experiments/${encodeURIComponent(experiment.id)}`;
+                  },
+                },
                 h(
                   'td',
                   {},
