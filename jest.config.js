@@ -12,7 +12,13 @@ const moduleNameMapper = {
   '^@wlm/workers$': '<rootDir>/workers/src/index.ts',
   '^@wlm/task-(.*)$': '<rootDir>/tasks/$1/src/index.ts',
 };
-const shared = { transform, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+const shared = {
+  transform,
+  moduleNameMapper,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  setupFiles: ['<rootDir>/scripts/test-support/metrics-ports.js'],
+};
 
 module.exports = {
   // testTimeout is a global option: jest ignores it inside a project.

@@ -93,7 +93,8 @@ class Service {
 
 function cli(label: string, args: readonly string[], env: Record<string, string>): Service {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+    // Many services on one host: each takes a free metrics port rather than the fixed defaults.
+    env: { WLM_METRICS_SCHEDULER_PORT: '0', WLM_METRICS_WORKER_PORT: '0', ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Service(label, child);

@@ -114,5 +114,9 @@ export type { ExperimentView, TaskRunView, TaskView } from './api/experiment-vie
 export { DagNotFoundError } from './errors/dag-not-found-error';
 export { ExperimentInputError } from './errors/experiment-input-error';
 export { ExperimentInputLimitError } from './errors/experiment-input-limit-error';
+export { ExperimentInputShapeError } from './errors/experiment-input-shape-error';
 export { ExperimentNotFoundError } from './errors/experiment-not-found-error';
 export { ExperimentStateError } from './errors/experiment-state-error';
+export { createOrchestratorMetrics } from './metrics/orchestrator-metrics';
+export type { OrchestratorMetricsSource } from './metrics/orchestrator-metrics';
+export type { EngineEvents } from './engine/engine-events';

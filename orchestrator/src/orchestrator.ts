@@ -4,14 +4,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { AmqpConnection, DeadLetterQueue, WlmTopology } from '@wlm/commons';
-import type { Logger, WlmConfig } from '@wlm/commons';
+import type { DependencyProbe, Logger, WlmConfig } from '@wlm/commons';
 import { createApp } from './api/app';
 import { ChangeFeed } from './api/change-feed';
-import type { DependencyProbe } from './api/health';
+import { checkExposure } from './api/exposure-check';
 import { createEngine } from './engine/create-engine';
 import type { Dispatcher } from './engine/dispatcher';
 import type { LeaderDuties } from './engine/leader-duties';
 import type { Engine } from './engine/engine';
+import { createOrchestratorMetrics } from './metrics/orchestrator-metrics';
 import { LeaderElection } from './stores/mysql/leader-election';
 import type { LeaderElectionOptions } from './stores/mysql/leader-election';
 import { MysqlStateStore } from './stores/mysql/mysql-state-store';
@@ -85,8 +86,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.logger = options.logger.child({ component: 'orchestrator', instance: this.instanceId });
   }
 
-  /** Opens the stores (migrating MySQL, creating Neo4j indexes), the broker, the API; campaigns to lead. */
+  /**
+   * Opens the stores (migrating MySQL, creating Neo4j indexes), the broker, the API; campaigns to lead.
+   *
+   * @throws ConfigError before opening anything when the API would listen beyond the loopback
+   *   address with the public default token.
+   */
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
+    checkExposure(options.http?.host ?? options.config.http.host, options.config.api.tokens);
     const orchestrator = new Orchestrator(options);
     try {
       await orchestrator.open();
@@ -145,7 +152,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       closeTimeoutMs: this.options.drainTimeoutMs ?? 30_000,
     });
     this.resources.amqp = amqp;
-    const { engine, catalog, duties, dispatcher } = createEngine({
+    const { engine, catalog, duties, dispatcher, events } = createEngine({
       states,
       dags,
       amqp,
@@ -182,8 +189,18 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       dags,
       catalog,
       tokens: config.api.tokens,
-      probes,
-      status: () => ({ lifecycle: this.currentState, leader: this.isLeader, instance: this.instanceId }),
+      endpoints: {
+        registry: createOrchestratorMetrics({
+          isLeader: () => this.isLeader,
+          states,
+          events,
+          amqp,
+          topology,
+          logger,
+        }),
+        probes,
+        status: () => ({ lifecycle: this.currentState, leader: this.isLeader, instance: this.instanceId }),
+      },
       logger,
     });
     const server = createServer(app);

@@ -35,7 +35,9 @@
  * await runner.close();
  * ```
  */
-export { IsolatedTaskRunner, PluginLoader, pluginSpecifier } from './execution';
+export { IsolatedTaskRunner, PluginLoader } from './execution';
+// Plugin resolution belongs to commons (the orchestrator resolves plugins too); re-exported for callers of the worker API.
+export { pluginSpecifier } from '@wlm/commons';
 export type {
   IsolatedTaskRunnerOptions,
   LoadedPlugin,
@@ -49,6 +51,8 @@ export type {
   TaskRunRequest,
 } from './execution';
 export { MAX_WORKER_SLOTS, TASK_TYPE_NOT_SERVED, Worker, compileWorkerOptions } from './runtime';
+export { createWorkerMetrics } from './metrics';
+export type { WorkerMetricsSource } from './metrics';
 export type {
   CloseOptions,
   CompiledWorkerOptions,

@@ -83,6 +83,18 @@ export function retryPauseMs(deliveries: number, baseMs: number, maxMs: number):
   return Math.min(maxMs, baseMs * 2 ** exponent);
 }
 
+/**
+ * How long to wait before giving a message another delivery while a store is away: as long again as
+ * the outage has lasted so far (`outageMs`), within `baseMs…maxMs`. Measured by the outage's
+ * duration rather than by its failures, because every message taken during an outage fails: counting
+ * them would make a burst of a hundred events pause for the maximum after an outage of a second, and
+ * the work would resume a minute after the store. This way it resumes at most about as long after
+ * the store as the outage lasted.
+ */
+export function outagePauseMs(outageMs: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, Math.max(baseMs, outageMs));
+}
+
 /** Where the message was first published, whether this delivery is the original or a copy. */
 export function originOf(
   headers: Headers,

@@ -49,6 +49,7 @@ export {
   keptProperties,
   originOf,
   previousDeliveries,
+  outagePauseMs,
   retryPauseMs,
   withoutDeliveryHeaders,
 } from './delivery-count';

@@ -15,6 +15,7 @@ import {
   judgeDelivery,
   keptProperties,
   originOf,
+  outagePauseMs,
   retryPauseMs,
 } from './delivery-count';
 import type { PublishOptions } from './publish-options';
@@ -137,8 +138,8 @@ export class QueueConsumer<S extends z.ZodType> {
   private readonly prefetch: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
-  /** Store-outage failures in a row, across messages: the pause before each redelivery grows with it. */
-  private outageStreak = 0;
+  /** When handlers began to fail with a store outage, across messages; undefined once one succeeds. */
+  private outageSince: number | undefined;
   private readonly maxDeliveries: number;
   private readonly log: Logger;
 
@@ -309,7 +310,7 @@ export class QueueConsumer<S extends z.ZodType> {
     const { deliveries } = verdict;
     try {
       await this.deps.handler(body, this.toDelivery(message, deliveries));
-      this.outageStreak = 0;
+      this.outageSince = undefined;
       this.settle(state, message, 'ack');
     } catch (error) {
       await this.onHandlerError(state, message, deliveries, error);
@@ -328,8 +329,8 @@ export class QueueConsumer<S extends z.ZodType> {
       await this.republish(state, message, deliveries - 1);
     } else if (isStoreOutageError(error)) {
       // The store is away, not the message at fault: it waits, uncounted, however long the outage.
-      this.outageStreak += 1;
-      const pauseMs = retryPauseMs(this.outageStreak, this.retryDelayMs, this.maxRetryDelayMs);
+      this.outageSince ??= Date.now();
+      const pauseMs = outagePauseMs(Date.now() - this.outageSince, this.retryDelayMs, this.maxRetryDelayMs);
       this.log.warn({ err: error, messageId, pauseMs }, 'a store does not answer; redelivering uncounted');
       await this.pause(pauseMs);
       await this.republish(state, message, deliveries - 1, reasonOf(error));

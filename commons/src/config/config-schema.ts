@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { computeResourceSchema } from '../remote/compute-resource';
+import { apiTokensSchema } from './api-tokens';
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A metrics port: a number (0 picks a free port, printed at start) or `off` to serve none. */
+const metricsPort = z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]);
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7373');
 /** A store call's time limit: long enough for a 500-event batch, short enough to fail over. */
 const storeTimeoutMs = z.coerce.number().int().min(100).max(600_000).default(10_000);
@@ -58,9 +61,20 @@ export const configSchema = z.strictObject({
       port: port.default(8080),
     })
     .prefault({}),
+  /**
+   * `/metrics`, `/healthz` and `/readyz` of the services without an HTTP server of their own (the
+   * orchestrator serves them on its API port), on `http.host`. Run two on one host with other ports.
+   */
+  metrics: z
+    .strictObject({
+      schedulerPort: metricsPort.default(9464),
+      workerPort: metricsPort.default(9465),
+    })
+    .prefault({}),
   api: z
     .strictObject({
-      tokens: z.array(z.string().min(8)).min(1).default(['wlm-dev-token']),
+      /** Named tokens with scopes, or plain secrets (each with every scope): see api-tokens.ts. */
+      tokens: apiTokensSchema,
     })
     .prefault({}),
   serf: z
@@ -106,6 +120,18 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  /** What `data-staging` may read and write on the worker's own disk (docs/compute-resources.md). */
+  staging: z
+    .strictObject({
+      /**
+       * Absolute directories; a local source or destination must lie inside one of them, symbolic
+       * links resolved. None by default: a worker stages nothing to or from its disk until told where.
+       */
+      localRoots: z
+        .array(z.string().startsWith('/', 'expected an absolute directory, e.g. /data/wlm'))
+        .default([]),
     })
     .prefault({}),
   /** Compute resources (HPC hosts reached over SSH) by the name experiments refer to them with. */

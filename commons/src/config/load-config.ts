@@ -22,6 +22,8 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_LEADER_HANDOVER_TIMEOUT_MS: { path: ['leader', 'handoverTimeoutMs'] },
     WLM_HTTP_HOST: { path: ['http', 'host'] },
     WLM_HTTP_PORT: { path: ['http', 'port'] },
+    WLM_METRICS_SCHEDULER_PORT: { path: ['metrics', 'schedulerPort'] },
+    WLM_METRICS_WORKER_PORT: { path: ['metrics', 'workerPort'] },
     WLM_API_TOKEN: { path: ['api', 'tokens'], list: true },
     WLM_SERF_RPC_ADDR: { path: ['serf', 'rpcAddr'] },
     WLM_SERF_RPC_AUTH_KEY: { path: ['serf', 'rpcAuthKey'] },
@@ -35,6 +37,7 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_ADMIN_EMAIL: { path: ['smtp', 'adminEmail'] },
     WLM_STACK_DIR: { path: ['stack', 'dir'] },
     WLM_LOG_LEVEL: { path: ['log', 'level'] },
+    WLM_STAGING_LOCAL_ROOTS: { path: ['staging', 'localRoots'], list: true },
     WLM_ORCHESTRATOR_RECONCILE_INTERVAL_MS: { path: ['orchestrator', 'reconcileIntervalMs'] },
     WLM_ORCHESTRATOR_RECONCILE_MAX_PER_PASS: { path: ['orchestrator', 'reconcileMaxPerPass'] },
   };

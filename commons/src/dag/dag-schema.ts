@@ -6,6 +6,7 @@ import {
   MAX_RETRY_BACKOFF_MS,
   MAX_TASK_TIMEOUT_MS,
 } from '../wire/task-request';
+import { inputDeclarationSchema } from './input-shapes';
 import { isJsonObjectShape, jsonProblems } from './json-value';
 import type { JsonObject } from './json-value';
 
@@ -97,7 +98,7 @@ export const dagTaskSchema = z.strictObject({
 });
 
 /**
- * A DAG definition as users write it (DESIGN.md, Contract). Only the shape of each field is checked
+ * A DAG definition as users write it (docs/dags.md). Only the shape of each field is checked
  * here; the rules across tasks (unique ids, known dependencies, no cycles, template references)
  * live in `validate-dag.ts`.
  */
@@ -105,6 +106,16 @@ export const dagDefinitionSchema = z.strictObject({
   /** The experiment type this DAG runs. */
   type: identifier,
   description: z.string().max(10_000, 'must be 10,000 characters at most').optional(),
+  /**
+   * The shape of each experiment input (`user: {shape: user}`), checked when an experiment is
+   * submitted; an input not declared here is held to the default rule (input-shapes.ts).
+   */
+  inputs: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'input names hold letters, digits, "_" and "-" (64 at most)'),
+      inputDeclarationSchema,
+    )
+    .optional(),
   tasks: z.array(dagTaskSchema).min(1, 'a DAG needs at least one task'),
 });
 

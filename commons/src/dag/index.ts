@@ -30,6 +30,8 @@ export {
   upstreamOf,
 } from './topology';
 export type { DagLike } from './topology';
+export { INPUT_SHAPES, inputDeclarationSchema, inputShapeProblems } from './input-shapes';
+export type { InputDeclaration, InputShape, InputShapeProblem } from './input-shapes';
 export { templateReferences } from './template-syntax';
 export type { InputReference, TaskOutputReference, TemplateReference } from './template-syntax';
 export { renderParams, smallestRendering } from './render-params';
@@ -38,3 +40,5 @@ export type { ParamsLimitWording } from './wire-limits';
 export type { TemplateContext } from './render-params';
 // JsonValue itself is exported by the wire module; exporting it here too would clash in the package index.
 export type { JsonObject } from './json-value';
+export { declaredOutputKeys, pluginProblems } from './plugin-checks';
+export type { PluginSchemas } from './plugin-checks';

@@ -35,7 +35,7 @@ export interface ParamsLimitWording {
 
 /**
  * Which limits of the wire's `TaskRequest.context` the params break — a task's params, rendered,
- * become its request's context — each described for a person: `params nested deeper than 64 levels
+ * become its request's context — each described for a person: `params nested deeper than 31 levels
  * (the wire's limit)`. The limits are the wire's own constants. An empty list means they fit.
  */
 export function paramsLimitProblems(params: JsonObject, wording: ParamsLimitWording = {}): string[] {

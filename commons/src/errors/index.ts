@@ -7,6 +7,8 @@ export { AmqpUnavailableError, AmqpPublishError } from './amqp-errors';
 export type { AmqpPublishFailure } from './amqp-errors';
 export { DagValidationError } from './dag-validation-error';
 export { DeadLetterNotFoundError, DeadLetterNotReplayableError } from './dead-letter-errors';
+export { PluginModuleError } from './plugin-module-error';
+export { messageOf } from './message-of';
 export { TemplateResolutionError } from './template-resolution-error';
 export { SerfRpcError } from './serf-rpc-error';
 export type { SerfRpcErrorKind } from './serf-rpc-error';

@@ -40,7 +40,9 @@ export type WlmErrorCode =
   | 'PLACEMENT_FENCE_UNAVAILABLE'
   | 'DEAD_LETTER_NOT_FOUND'
   | 'DEAD_LETTER_NOT_REPLAYABLE'
-  | 'CONFIRMATION_REQUIRED';
+  | 'CONFIRMATION_REQUIRED'
+  | 'PLUGIN_MODULE_INVALID'
+  | 'PLUGIN_SCAFFOLD_FAILED';
 
 export interface WlmErrorOptions {
   cause?: unknown;

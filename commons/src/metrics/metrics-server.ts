@@ -1,40 +1,57 @@
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { ConfigError } from '../errors/config-error';
+import { serviceEndpoints } from './service-endpoints';
+import type { ServiceEndpointsOptions } from './service-endpoints';
 
 export interface MetricsServer {
-  /** The bound address, e.g. `http://127.0.0.1:9464/metrics`. */
+  /** The bound address of the metrics, e.g. `http://127.0.0.1:9464/metrics`. */
   readonly url: string;
+  /** The bound port (the one picked when 0 was asked). */
+  readonly port: number;
   close(): Promise<void>;
 }
 
 /**
- * Serves `registry` as Prometheus text on `GET /metrics` for services that have no HTTP server of
- * their own (scheduler, workers). Port 0 picks a free port.
+ * Serves `/metrics`, `/healthz` and `/readyz` ({@link serviceEndpoints}) for services that have no
+ * HTTP server of their own (scheduler, workers). Port 0 picks a free port.
+ *
+ * @throws ConfigError `metrics.port` when the port is taken or cannot be bound.
  */
 export function serveMetrics(
-  registry: Registry,
+  endpoints: ServiceEndpointsOptions,
   options: { host: string; port: number },
 ): Promise<MetricsServer> {
-  const server: Server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?', 1)[0] !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; metrics are at /metrics\n');
-      return;
-    }
-    registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
-    );
+  const handle = serviceEndpoints(endpoints);
+  const server = createServer((request, response) => {
+    if (handle(request, response)) return;
+    response
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('not found; this port serves /metrics, /healthz and /readyz\n');
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why =
+        error.code === 'EADDRINUSE' ? 'it is in use (another wlm service on this host?)' : error.message;
+      reject(
+        new ConfigError(
+          'metrics.port',
+          `cannot serve metrics on ${options.host}:${options.port}: ${why}; choose another port, 0 for a free one, or off`,
+        ),
+      );
+    });
     server.listen(options.port, options.host, () => {
       const { address, port } = server.address() as AddressInfo;
+      const host = address.includes(':') ? `[${address}]` : address;
       let closing: Promise<void> | undefined;
       resolve({
-        url: `http://${address}:${port}/metrics`,
-        close: () => (closing ??= new Promise<void>((done) => server.close(() => done()))),
+        url: `http://${host}:${port}/metrics`,
+        port,
+        close: () =>
+          (closing ??= new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          })),
       });
     });
   });

@@ -34,3 +34,5 @@ export { TaskAbort, isTaskCancelled, taskAbortKind } from './task-abort';
 export type { TaskAbortKind } from './task-abort';
 export type { TaskContext, TaskPlugin } from './task-plugin';
 export { isTaskPlugin, taskPluginProblems, pluginFromModule } from './is-task-plugin';
+export { INHERITED_VARIABLES, inheritedEnvironment, isInheritedVariable } from './inherited-environment';
+export { importPlugin, loadErrorMessage, pluginSpecifier, resolvePluginModule } from './plugin-module';

@@ -35,6 +35,13 @@ export const computeResourceSchema = z
     knownHostsFile: z.string().min(1).optional(),
     /** An absolute directory on the resource under which tasks work. */
     workRoot: z.string().startsWith('/', 'expected an absolute path on the resource, e.g. /scratch/wlm'),
+    /**
+     * Absolute directories outside `workRoot` that tasks may also use on the resource (a shared data
+     * area, say): staged files and work directories must lie inside `workRoot` or one of these.
+     */
+    allowedRoots: z
+      .array(z.string().startsWith('/', 'expected an absolute path on the resource, e.g. /data/shared'))
+      .default([]),
     batchSystem: z.enum(['slurm', 'local']).default('slurm'),
     /** Queue (SLURM partition) used when a task names none. */
     defaultQueue: z.string().min(1).optional(),

@@ -21,3 +21,12 @@ export { SshPool, sharedSshPool } from './ssh-pool';
 export type { SshConnection, SshPoolOptions } from './ssh-pool';
 export { ComputeResourceError, RemoteCommandError, SshError } from './ssh-errors';
 export type { SshErrorCode } from './ssh-errors';
+export {
+  PATH_OUTSIDE_ROOTS,
+  checkInsideRoots,
+  isInsideRoot,
+  normalizedPath,
+  outsideRootsFailure,
+  resourceRoots,
+} from './path-roots';
+export type { PathRoots } from './path-roots';

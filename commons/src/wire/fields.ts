@@ -10,9 +10,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /**
  * How many levels of arrays and objects a JSON value of the wire may nest, the value itself counting
  * as the first: deeper than any task context needs, and a guard against stack exhaustion by hostile
- * input. DAG validation refuses params that would break it (commons/src/dag/wire-limits.ts).
+ * input. It is what the state store's JSON columns hold (MariaDB refuses 32 levels or more), so that
+ * the wire never carries inputs or outputs the store would refuse: such an event could never be
+ * recorded, and its experiment would never end. DAG validation refuses params that would break it
+ * (commons/src/dag/wire-limits.ts).
  */
-export const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = 31;
 /** One wrong leaf is usually repeated many times; a few examples are enough to fix it. */
 const MAX_JSON_ISSUES = 10;
 

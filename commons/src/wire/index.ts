@@ -1,5 +1,5 @@
 /**
- * Versioned wire messages (DESIGN.md, Message flow). Every message has `v: 1`; types are inferred
+ * Versioned wire messages (docs/architecture.md, Messages). Every message has `v: 1`; types are inferred
  * from the zod schemas, and every consumer validates on receipt.
  *
  * @example

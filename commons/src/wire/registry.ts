@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Metadata every wire schema registers, so validation errors can say which message was wrong. */
 export interface WireMessageMeta {
-  /** The message's name in DESIGN.md, e.g. `TaskRequest`. */
+  /** The message's name, as docs/architecture.md and the logs use it, e.g. `TaskRequest`. */
   messageType: string;
 }
 

@@ -1,11 +1,11 @@
-import type { DeadLetterQueue, Logger } from '@wlm/commons';
+import { serviceEndpoints } from '@wlm/commons';
+import type { ApiToken, DeadLetterQueue, Logger, ServiceEndpointsOptions } from '@wlm/commons';
 import express from 'express';
 import type { Express } from 'express';
 import type { DagStore } from '../domain/dag-store';
 import type { StateStore } from '../domain/state-store';
 import type { DagCatalog } from '../engine/dag-catalog';
 import type { Engine } from '../engine/engine';
-import { ApiError } from './api-error';
 import { bearerAuth } from './bearer-auth';
 import { dagRoutes } from './dag-routes';
 import { errorHandler, notFound } from './error-handler';
@@ -13,10 +13,8 @@ import { experimentRoutes } from './experiment-routes';
 import type { ChangeFeed } from './change-feed';
 import { consoleRoutes } from './console-routes';
 import { deadLetterRoutes } from './dead-letter-routes';
-import { checkHealth } from './health';
 import { streamRoutes } from './stream-routes';
 import { workerRoutes } from './worker-routes';
-import type { DependencyProbe } from './health';
 
 export interface AppDeps {
   engine: Engine;
@@ -30,42 +28,28 @@ export interface AppDeps {
   /** The installation's dead-letter queue, for `/api/dead-letters`. */
   deadLetters: DeadLetterQueue;
   /** config `api.tokens`. */
-  tokens: readonly string[];
-  probes: readonly DependencyProbe[];
-  /** What `/healthz` says about this instance besides its dependencies. */
-  status: () => { lifecycle: string; leader: boolean; instance: string };
+  tokens: readonly ApiToken[];
+  /** `/metrics`, `/healthz` and `/readyz`: the same endpoints as every wlm service's. */
+  endpoints: ServiceEndpointsOptions;
   logger: Logger;
 }
 
 /**
- * The REST API (DESIGN.md, Contract). `/healthz` is open so that load balancers and `wlm` can probe
- * it; everything under `/api` needs a bearer token.
+ * The REST API (docs/orchestrator-api.md). `/metrics`, `/healthz` and `/readyz` are open so that
+ * Prometheus, load balancers and `wlm` can reach them; everything under `/api` needs a bearer token
+ * with the scope the route needs (route-scopes.ts).
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
-  app.get('/healthz', async (_request, response) => {
-    const health = await checkHealth(deps.probes);
-    const status = deps.status();
-    const ready = health.ready && status.lifecycle === 'running';
-    response.status(ready ? 200 : 503).json({
-      status: ready ? 'ok' : 'unavailable',
-      ...status,
-      down: Object.entries(health.checks)
-        .filter(([, check]) => !check.ok)
-        .map(([name]) => name),
-      checks: health.checks,
-    });
+  const endpoints = serviceEndpoints(deps.endpoints);
+  app.use((request, response, next) => {
+    if (!endpoints(request, response)) next();
   });
 
-  app.get('/metrics', () => {
-    // prom-client is not a dependency yet; answer in the API's format rather than with an HTML 404.
-    throw new ApiError(501, 'NOT_IMPLEMENTED', 'metrics are not implemented yet');
-  });
-
-  // Every route of the API, in one place: each needs a bearer token.
+  // Every route of the API, in one place; the scope each needs is in route-scopes.ts.
   const api = express.Router();
   api.use(bearerAuth(deps.tokens));
   api.use('/dags', dagRoutes(deps.engine, deps.dags));

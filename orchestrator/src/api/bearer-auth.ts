@@ -1,11 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { scopeAllows } from '@wlm/commons';
+import type { ApiToken } from '@wlm/commons';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ApiError } from './api-error';
+import { scopeFor } from './route-scopes';
 
 /** Where the auth middleware leaves who called: the audit trail's actor. */
 export const ACTOR = 'wlmActor';
 
-/** The actor the auth middleware found for this request (`api:token-1`, …). */
+/** The actor the auth middleware found for this request (`api:<token name>`). */
 export function actorOf(response: Response): string {
   const actor: unknown = response.locals[ACTOR];
   return typeof actor === 'string' ? actor : 'api';
@@ -16,13 +19,14 @@ function digest(text: string): Buffer {
 }
 
 /**
- * `Authorization: Bearer <token>` against the configured tokens (config `api.tokens`). Tokens have
- * no names, so the audit trail names the caller by the token's position in the list — never by the
- * token itself. Compared as digests in constant time, so the time taken tells nothing about how
- * much of a guess was right.
+ * `Authorization: Bearer <secret>` against the configured tokens (config `api.tokens`), then the
+ * token's scopes against what the route needs (route-scopes.ts): 401 for no or an unknown token,
+ * 403 naming the missing scope. The audit trail names the caller by the token's name, never its
+ * secret. Secrets are compared as digests in constant time, so the time taken tells nothing about
+ * how much of a guess was right.
  */
-export function bearerAuth(tokens: readonly string[]): RequestHandler {
-  const known = tokens.map((token, index) => ({ digest: digest(token), actor: `api:token-${index + 1}` }));
+export function bearerAuth(tokens: readonly ApiToken[]): RequestHandler {
+  const known = tokens.map((token) => ({ token, digest: digest(token.secret) }));
   return (request: Request, response: Response, next: NextFunction) => {
     const header = request.get('authorization');
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -37,12 +41,25 @@ export function bearerAuth(tokens: readonly string[]): RequestHandler {
       return;
     }
     const offered = digest(match[1]);
-    const found = known.find((candidate) => timingSafeEqual(candidate.digest, offered));
+    const found = known.find((candidate) => timingSafeEqual(candidate.digest, offered))?.token;
     if (found === undefined) {
       next(new ApiError(401, 'UNAUTHENTICATED', 'the bearer token is not valid'));
       return;
     }
-    response.locals[ACTOR] = found.actor;
+    const { scope, route } = scopeFor(request.method, request.path);
+    if (!scopeAllows(found.scopes, scope)) {
+      next(
+        new ApiError(
+          403,
+          'FORBIDDEN',
+          `token "${found.name}" lacks the scope "${scope}" that ${route} needs ` +
+            `(it has ${found.scopes.join(', ')}); use a token with "${scope}" (config api.tokens)`,
+          { scope },
+        ),
+      );
+      return;
+    }
+    response.locals[ACTOR] = `api:${found.name}`;
     next();
   };
 }

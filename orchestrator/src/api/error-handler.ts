@@ -11,6 +11,7 @@ import { DagNotFoundError } from '../errors/dag-not-found-error';
 import { ExperimentConflictError } from '../errors/experiment-conflict-error';
 import { ExperimentInputError } from '../errors/experiment-input-error';
 import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';
+import { ExperimentInputShapeError } from '../errors/experiment-input-shape-error';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { ExperimentStateError } from '../errors/experiment-state-error';
 import { StoreInputError } from '../errors/store-input-error';
@@ -48,6 +49,12 @@ function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ExperimentInputError) {
     return new ApiError(400, error.code, error.message, {
       missing: error.missing.map((input) => input.name),
+    });
+  }
+  if (error instanceof ExperimentInputShapeError) {
+    return new ApiError(400, error.code, error.message, {
+      problems: error.problems.map((problem) => problem.message),
+      fields: error.problems.map((problem) => problem.field),
     });
   }
   if (error instanceof ExperimentInputLimitError) {

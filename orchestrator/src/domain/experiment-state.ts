@@ -1,4 +1,4 @@
-/** Experiment states of the public contract (DESIGN.md, Contract). */
+/** Experiment states, as users see them in the API and `wlm status` (docs/dags.md, States). */
 export const EXPERIMENT_STATES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type ExperimentState = (typeof EXPERIMENT_STATES)[number];
 

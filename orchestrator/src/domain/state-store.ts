@@ -136,6 +136,7 @@ export interface StateStore {
   createExperiment(input: NewExperiment): Promise<CreateExperimentResult>;
   getExperiment(id: string): Promise<Experiment | undefined>;
   listExperiments(query?: ListExperimentsQuery): Promise<Page<Experiment>>;
+  countExperimentsByState(): Promise<Record<ExperimentState, number>>;
   transitionExperiment(
     id: string,
     from: readonly ExperimentState[],

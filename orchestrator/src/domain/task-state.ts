@@ -1,4 +1,4 @@
-/** Task states of the public contract (DESIGN.md, Contract). */
+/** Task states, as users see them in the API and `wlm status` (docs/dags.md, States). */
 export const TASK_STATES = ['PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 

@@ -3,14 +3,15 @@ import type { DagDefinition, RetryPolicy } from '@wlm/commons';
 import type { ReadyTask } from '../domain/dag-store';
 
 /**
- * Attempt numbers. Every consumer is idempotent on (experimentId, taskId, attempt) and the wire
- * carries no run number, so attempts never repeat within an experiment — not even across reruns:
+ * Attempt numbers. Every message names its attempt by (experimentId, run, taskId, attempt) — commons'
+ * attempt identity — and attempt numbers also never repeat within an experiment, not even across
+ * reruns, so that an attempt number alone names one execution of a task in the experiment's audit
+ * trail and in the logs of every service:
  *
  * - run 1 starts every task at attempt 1;
  * - run r > 1 starts every task at {@link firstAttemptOfRun}, above any attempt an earlier run could
  *   still produce. Its concrete DAG records that number on every node before anything is dispatched,
- *   so the number survives crashes and any orchestrator can tell a late event of an earlier run
- *   (attempt below it) from one of the current run.
+ *   so the number survives crashes.
  */
 
 /** Why tasks are being dispatched: decides what a node's recorded state means for its next attempt. */

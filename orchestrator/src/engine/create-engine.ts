@@ -1,12 +1,15 @@
+import { EventEmitter } from 'node:events';
 import type { AmqpConnection, Logger, WlmTopology } from '@wlm/commons';
 import type { DagStore } from '../domain/dag-store';
 import type { StateStore } from '../domain/state-store';
 import { DagCatalog } from './dag-catalog';
 import { Dispatcher } from './dispatcher';
 import { Engine } from './engine';
+import type { EngineEvents } from './engine-events';
 import { EventProcessor } from './event-processor';
 import type { EngineParts } from './experiment-driver';
 import { LeaderDuties } from './leader-duties';
+import { PluginCatalog } from './plugin-catalog';
 import { AmqpMessaging } from './messaging';
 import { Reconciler } from './reconciler';
 import { RunAttempts } from './run-attempts';
@@ -22,6 +25,8 @@ export interface EngineWiring {
   /** The leader's reconciler: pause between passes (default 30 s), experiments per pass (default 200). */
   reconcileIntervalMs?: number | undefined;
   reconcileMaxPerPass?: number | undefined;
+  /** Where task plugins are resolved from to check DAGs as they are stored. Default: the working directory. */
+  pluginResolvePaths?: readonly string[] | undefined;
   /** How long a deposed leader waits for the event batch in hand (see LeaderDuties). */
   handoverTimeoutMs?: number | undefined;
 }
@@ -33,6 +38,8 @@ export interface EngineAssembly {
   catalog: DagCatalog;
   duties: LeaderDuties;
   reconciler: Reconciler;
+  /** Dispatches and applied events, as they happen. */
+  events: EventEmitter<EngineEvents>;
 }
 
 /** Builds the engine's parts around the stores and the broker. */
@@ -40,7 +47,8 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
   const logger = wiring.logger.child({ component: 'engine' });
   const messaging = new AmqpMessaging(wiring.amqp, wiring.topology);
   const catalog = new DagCatalog(wiring.dags);
-  const dispatcher = new Dispatcher(wiring.states, wiring.dags, messaging, logger);
+  const events = new EventEmitter<EngineEvents>();
+  const dispatcher = new Dispatcher(wiring.states, wiring.dags, messaging, logger, events);
   const parts: EngineParts = {
     states: wiring.states,
     dags: wiring.dags,
@@ -48,7 +56,9 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     dispatcher,
     messaging,
     runAttempts: new RunAttempts(wiring.dags),
+    plugins: new PluginCatalog(wiring.pluginResolvePaths ?? [process.cwd()], logger),
     logger,
+    events,
   };
   const engine = new Engine(parts);
   const processor = new EventProcessor(parts, engine.driver);
@@ -71,5 +81,5 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     ...(wiring.batchWaitMs === undefined ? {} : { batchWaitMs: wiring.batchWaitMs }),
     ...(wiring.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: wiring.handoverTimeoutMs }),
   });
-  return { engine, catalog, duties, dispatcher, reconciler };
+  return { engine, catalog, duties, dispatcher, reconciler, events };
 }

@@ -5,6 +5,7 @@ import type { AuditEventInput, StateStore, TaskRunUpdate } from '../domain/state
 import { dispatchAttempt } from './attempts';
 import type { DispatchReason } from './attempts';
 import { crashPoint } from './crash-point';
+import type { EngineEventEmitter } from './engine-events';
 import type { EngineMessaging } from './messaging';
 import { buildTaskRequest } from './task-request-builder';
 
@@ -64,6 +65,7 @@ export class Dispatcher {
     private readonly dags: DagStore,
     private readonly messaging: EngineMessaging,
     private readonly logger: Logger,
+    private readonly events: EngineEventEmitter,
   ) {}
 
   async dispatch(groups: readonly DispatchGroup[]): Promise<DispatchResult> {
@@ -104,7 +106,13 @@ export class Dispatcher {
       }
     });
     if (unrunnable.length > 0) await this.recordUnrunnable(unrunnable);
-    if (published.length > 0) await this.record(published);
+    if (published.length > 0) {
+      this.events.emit(
+        'tasks:dispatched',
+        published.map(({ request }) => request),
+      );
+      await this.record(published);
+    }
     for (const { request } of published) {
       this.logger.debug(
         { experimentId: request.experimentId, taskId: request.taskId, attempt: request.attempt },

@@ -1,9 +1,11 @@
+import { DagValidationError, inputShapeProblems, pluginProblems } from '@wlm/commons';
 import type { MasterDag } from '../domain/dag-store';
 import type { ExperimentState } from '../domain/experiment-state';
 import type { JsonObject } from '../domain/json';
 import type { Experiment } from '../domain/records';
 import { ExperimentInputError } from '../errors/experiment-input-error';
 import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';
+import { ExperimentInputShapeError } from '../errors/experiment-input-shape-error';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { ExperimentStateError } from '../errors/experiment-state-error';
 import { crashPoint } from './crash-point';
@@ -18,7 +20,7 @@ export interface SubmitRequest {
   /** 0–9; the AMQP priority of every task of the experiment. */
   priority: number;
   idempotencyKey?: string | undefined;
-  /** Who submits, for the audit trail (e.g. `api:token-1`). */
+  /** Who submits, for the audit trail (e.g. `api:ci`, the name of the token). */
   actor: string;
 }
 
@@ -52,7 +54,16 @@ export class Engine {
   }
 
   /** Validated again by the DAG store; stored as the type's next version. */
-  putDag(definition: DagDefinition): Promise<MasterDag> {
+  /**
+   * Stores a new version of a DAG once the plugins this orchestrator can load accept its params and
+   * the outputs its templates name (`pluginProblems`).
+   *
+   * @throws DagValidationError naming each task and field at fault.
+   */
+  async putDag(definition: DagDefinition): Promise<MasterDag> {
+    const plugins = await this.parts.plugins.plugins(definition.tasks.map((task) => task.type));
+    const problems = pluginProblems(definition, plugins);
+    if (problems.length > 0) throw new DagValidationError(problems, definition.type);
     return this.parts.dags.putMasterDag(definition);
   }
 
@@ -62,13 +73,16 @@ export class Engine {
    * it, should the first submission have died half-way.
    *
    * @throws DagNotFoundError when the type has no DAG; ExperimentInputError when inputs the DAG uses
-   *   are missing; ExperimentInputLimitError when they would render a task's params past a limit of
+   *   are missing; ExperimentInputShapeError when an input does not fit its declared shape (or the
+   *   default rule); ExperimentInputLimitError when they would render a task's params past a limit of
    *   the wire; ExperimentConflictError when the key was used for a different request.
    */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     const entry = await this.parts.catalog.latest(request.type);
     const missing = missingInputs(entry.requiredInputs, request.inputs);
     if (missing.length > 0) throw new ExperimentInputError(request.type, missing);
+    const misshapen = inputShapeProblems(entry.dag.definition.inputs, request.inputs);
+    if (misshapen.length > 0) throw new ExperimentInputShapeError(request.type, misshapen);
     const beyondLimits = inputLimitProblems(entry.dag.definition, request.inputs);
     if (beyondLimits.length > 0) throw new ExperimentInputLimitError(request.type, beyondLimits);
     const { experiment, created } = await this.parts.states.createExperiment({

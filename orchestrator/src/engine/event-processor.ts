@@ -75,6 +75,10 @@ export class EventProcessor {
         }),
         this.recordInDags(recorded),
       ]);
+      this.parts.events.emit(
+        'events:applied',
+        recorded.map(({ event }) => event),
+      );
     }
     const written = performance.now();
     const changed = groups.filter((group) => group.events.length > 0);

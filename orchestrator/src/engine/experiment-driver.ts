@@ -6,6 +6,8 @@ import { firstAttemptOfRun } from './attempts';
 import type { DispatchReason } from './attempts';
 import { crashPoint } from './crash-point';
 import type { DagCatalog } from './dag-catalog';
+import type { EngineEventEmitter } from './engine-events';
+import type { PluginCatalog } from './plugin-catalog';
 import type { DispatchGroup, Dispatcher } from './dispatcher';
 import type { EngineMessaging } from './messaging';
 import type { RunAttempts } from './run-attempts';
@@ -18,7 +20,9 @@ export interface EngineParts {
   dispatcher: Dispatcher;
   messaging: EngineMessaging;
   runAttempts: RunAttempts;
+  plugins: PluginCatalog;
   logger: Logger;
+  events: EngineEventEmitter;
 }
 
 const ENGINE = 'engine';

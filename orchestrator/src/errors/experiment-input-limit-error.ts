@@ -10,7 +10,7 @@ export class ExperimentInputLimitError extends WlmError {
 
   constructor(
     readonly experimentType: string,
-    /** e.g. `task "a": params rendered with the inputs nested deeper than 64 levels (the wire's limit)`. */
+    /** e.g. `task "a": params rendered with the inputs nested deeper than 31 levels (the wire's limit)`. */
     readonly problems: readonly string[],
   ) {
     super(

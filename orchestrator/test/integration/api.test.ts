@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { OrchestratorEnv } from './support/orchestrator-env';
 
 const env = new OrchestratorEnv('api');
@@ -49,8 +51,8 @@ describe('authentication', () => {
     }
   });
 
-  it('leaves /healthz open and reports every dependency', async () => {
-    const response = await env.request('/healthz', { token: null });
+  it('leaves /readyz open and reports every dependency', async () => {
+    const response = await env.request('/readyz', { token: null });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       status: 'ok',
@@ -58,6 +60,17 @@ describe('authentication', () => {
       leader: true,
       down: [],
       checks: { mysql: { ok: true }, neo4j: { ok: true }, rabbitmq: { ok: true } },
+    });
+  });
+
+  it('leaves /healthz open: alive, without asking the dependencies', async () => {
+    const response = await env.request('/healthz', { token: null });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      status: 'ok',
+      lifecycle: 'running',
+      leader: true,
+      instance: expect.any(String),
     });
   });
 
@@ -261,5 +274,68 @@ describe('experiment reads', () => {
     const rerun = await env.request(`/api/experiments/${running}/rerun`, { method: 'POST' });
     expect(rerun.status).toBe(409);
     expect((await env.request(`/api/experiments/${running}/cancel`, { method: 'POST' })).status).toBe(200);
+  });
+});
+
+describe('POST /api/experiments checks inputs against their shapes', () => {
+  const transfer = env.type('transfer');
+  const valid = {
+    from: 'archive',
+    to: 'hpc',
+    source: '/archive/wlm/input.csv',
+    target: '/scratch/alice/wlm/input.csv',
+    host: '127.0.0.1',
+    port: 2222,
+    user: 'alice',
+  };
+
+  beforeAll(async () => {
+    const example = readFileSync(
+      join(
+        __dirname,
+        '..',
+        '..',
+        '..',
+        'scripts',
+        'test',
+        'fixtures',
+        'dags',
+        'transfer-verified-over-ssh.yaml',
+      ),
+      'utf8',
+    );
+    const response = await env.request(
+      `/api/dags/${transfer}`,
+      yaml(example.replace(/^type: .*$/m, `type: ${transfer}`)),
+    );
+    expect(response.status).toBe(201);
+  });
+
+  it('refuses a user that ssh would read as an option, naming the field and the rule, and creates nothing', async () => {
+    const response = await env.request('/api/experiments', {
+      body: {
+        type: transfer,
+        inputs: { ...valid, user: '-oProxyCommand=touch /tmp/wlm-pwned', target: '../../etc/x' },
+      },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body['error']).toEqual({
+      code: 'EXPERIMENT_INPUT_INVALID',
+      message: expect.stringContaining(
+        'inputs.user: "-oProxyCommand=touch /tmp/wlm-pwned" is not a user name',
+      ),
+      fields: ['inputs.target', 'inputs.user'],
+      problems: [
+        expect.stringMatching(/^inputs\.target: .* with no "\.\." segment/),
+        expect.stringMatching(/^inputs\.user: /),
+      ],
+    });
+    const listed = await env.request(`/api/experiments?type=${transfer}`);
+    expect(listed.body['items']).toEqual([]);
+  });
+
+  it('accepts inputs of the declared shapes', async () => {
+    const response = await env.request('/api/experiments', { body: { type: transfer, inputs: valid } });
+    expect(response.status).toBe(201);
   });
 });

@@ -1,17 +1,17 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TOKEN, OrchestratorEnv } from './support/orchestrator-env';
+import { OrchestratorEnv } from './support/orchestrator-env';
+import { ensureCliBuilt, runWlm } from './support/wlm-cli';
+import type { CliRun } from './support/wlm-cli';
 
 /** The `wlm` commands that are clients of the API, run as the built CLI against an orchestrator. */
-const CLI = join(__dirname, '..', '..', '..', 'scripts', 'dist', 'cli.js');
 const env = new OrchestratorEnv('cli');
 const dir = mkdtempSync(join(tmpdir(), 'wlm-cli-test-'));
 let port = '';
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc --build)`);
+  ensureCliBuilt();
   const orchestrator = await env.start();
   await env.leading(orchestrator);
   port = new URL(orchestrator.url).port;
@@ -27,25 +27,8 @@ beforeEach(() => {
   env.cluster.behave(() => ({ kind: 'complete' }));
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function wlm(args: string[], httpPort = port): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        env: { ...process.env, WLM_HTTP_HOST: '127.0.0.1', WLM_HTTP_PORT: httpPort, WLM_API_TOKEN: TOKEN },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }),
-    );
-  });
+function wlm(args: string[], httpPort = port): Promise<CliRun> {
+  return runWlm(args, httpPort);
 }
 
 function file(name: string, text: string): string {

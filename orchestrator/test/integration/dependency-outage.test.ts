@@ -5,7 +5,7 @@ import { TcpProxy } from './support/tcp-proxy';
 
 /*
  * The orchestrator reaches MySQL, Neo4j and RabbitMQ through proxies this file controls, so each can
- * "go down" for it alone. /healthz must say which one is down; work in progress must survive.
+ * "go down" for it alone. /readyz must say which one is down; work in progress must survive.
  */
 const env = new OrchestratorEnv('outage');
 const target = (url: string) => new URL(url);
@@ -57,7 +57,7 @@ beforeEach(() => {
 });
 
 async function health(): Promise<{ status: number; down: unknown }> {
-  const response = await env.request('/healthz', { token: null });
+  const response = await env.request('/readyz', { token: null });
   return { status: response.status, down: response.body['down'] };
 }
 
@@ -70,7 +70,7 @@ describe.each([
     expect(await health()).toEqual({ status: 200, down: [] });
     await proxy.down();
     try {
-      await env.until(`/healthz to report ${name}`, async () => {
+      await env.until(`/readyz to report ${name}`, async () => {
         const report = await health();
         return report.status === 503 && Array.isArray(report.down) && report.down.includes(name);
       });
@@ -78,7 +78,7 @@ describe.each([
     } finally {
       await proxy.up();
     }
-    await env.until('/healthz to recover', async () => (await health()).status === 200, 60_000);
+    await env.until('/readyz to recover', async () => (await health()).status === 200, 60_000);
     expect((await health()).down).toEqual([]);
   });
 });

@@ -53,8 +53,8 @@ describe('PUT /api/dags/:type refuses params the wire would refuse', () => {
     expect(response.status).toBe(400);
     expect(response.body['error']).toEqual({
       code: 'DAG_INVALID',
-      message: `invalid DAG definition "${type}": task "a": params nested deeper than 64 levels (the wire's limit)`,
-      problems: [`task "a": params nested deeper than 64 levels (the wire's limit)`],
+      message: `invalid DAG definition "${type}": task "a": params nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`,
+      problems: [`task "a": params nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`],
     });
     expect((await env.request(`/api/dags/${type}`)).status).toBe(404);
   });
@@ -67,7 +67,7 @@ describe('PUT /api/dags/:type refuses params the wire would refuse', () => {
     });
     expect(response.status).toBe(400);
     expect(response.body['error']).toMatchObject({
-      problems: [`task "x": params nested deeper than 64 levels (the wire's limit)`],
+      problems: [`task "x": params nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`],
     });
   });
 
@@ -87,11 +87,12 @@ describe('PUT /api/dags/:type refuses params the wire would refuse', () => {
   it('accepts params at exactly the depth limit and runs them', async () => {
     const type = env.type('at-depth');
     await env.putDag({ type, tasks: [{ id: 'a', type: 'echo', params: nested(MAX_JSON_DEPTH) }] });
-    // Outputs as deep would not fit MariaDB's JSON columns (31 levels at most): not the wire's limit.
-    env.cluster.behave(() => ({ kind: 'complete', outputs: { ran: true } }));
+    // Outputs as deep as the wire allows are stored too: the wire's depth limit is the store's.
+    env.cluster.behave(() => ({ kind: 'complete', outputs: nested(MAX_JSON_DEPTH) }));
     const id = await env.submit(type);
-    await env.waitForState(id, 'COMPLETED');
+    const completed = await env.waitForState(id, 'COMPLETED');
     expect(env.cluster.requestsOf(id).map((request) => request.context)).toEqual([nested(MAX_JSON_DEPTH)]);
+    expect(completed.tasks[0]?.outputs).toEqual(nested(MAX_JSON_DEPTH));
   });
 
   it('accepts params of exactly the size limit and runs them', async () => {
@@ -116,12 +117,14 @@ describe('POST /api/experiments with inputs that would break a limit', () => {
       ],
     });
     const response = await env.request('/api/experiments', {
-      body: { type, inputs: { value: nested(60) } },
+      body: { type, inputs: { value: nested(25) } },
     });
     expect(response.status).toBe(400);
     expect(response.body['error']).toMatchObject({
       code: 'EXPERIMENT_INPUT_INVALID',
-      problems: [`task "a": params rendered with the inputs nested deeper than 64 levels (the wire's limit)`],
+      problems: [
+        `task "a": params rendered with the inputs nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`,
+      ],
     });
     const big = 'x'.repeat(900_000);
     const tooBig = await env.request('/api/experiments', { body: { type, inputs: { value: big } } });
@@ -159,7 +162,7 @@ describe('a dispatch that fails for good', () => {
       type,
       tasks: [
         { id: 'a', type: 'echo' },
-        { id: 'b', type: 'echo', after: ['a'], params: { wrap: nested(40, '{{tasks.a.outputs.deep}}') } },
+        { id: 'b', type: 'echo', after: ['a'], params: { wrap: nested(20, '{{tasks.a.outputs.deep}}') } },
       ],
     });
     env.cluster.behave(() => ({ kind: 'complete', outputs: { deep: nested(29) } }));
@@ -168,12 +171,16 @@ describe('a dispatch that fails for good', () => {
     const id = String(response.body['id']);
     const failed = await env.waitForState(id, 'FAILED');
     expect(failed.failureReason).toBe(
-      `task b cannot start: invalid TaskRequest: rendered params nested deeper than 64 levels (the wire's limit)`,
+      `task b cannot start: invalid TaskRequest: rendered params nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`,
     );
     expect(failed.tasks.find((task) => task.taskId === 'b')).toMatchObject({
       state: 'FAILED',
       runs: [
-        { attempt: 1, state: 'FAILED', reason: expect.stringContaining('nested deeper than 64 levels') },
+        {
+          attempt: 1,
+          state: 'FAILED',
+          reason: expect.stringContaining(`nested deeper than ${MAX_JSON_DEPTH} levels`),
+        },
       ],
     });
     expect(env.cluster.requestsOf(id).map((request) => request.taskId)).toEqual(['a']);

@@ -1,6 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseDagDefinition, topologicalOrder } from '@wlm/commons';
+import { parseDagDefinition, pluginProblems, topologicalOrder } from '@wlm/commons';
+import type { PluginSchemas } from '@wlm/commons';
+import { plugin as dataStaging } from '@wlm/task-data-staging';
+import { plugin as echo } from '@wlm/task-echo';
+import { plugin as envSetup } from '@wlm/task-env-setup';
+import { plugin as jobSubmission } from '@wlm/task-job-submission';
+import { plugin as shell } from '@wlm/task-shell';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const files = readdirSync(EXAMPLES).filter((file) => file.endsWith('.yaml'));
@@ -19,6 +25,19 @@ describe('orchestrator/examples', () => {
     const dag = parseDagDefinition(readFileSync(join(EXAMPLES, file), 'utf8'));
     expect(dag.type).toBe(basename(file, '.yaml'));
     expect(topologicalOrder(dag)).toHaveLength(dag.tasks.length);
+  });
+
+  // The same check PUT /api/dags makes; scripts/test/integration/e2e-examples.test.ts runs each one.
+  it.each(files)('%s passes the checks of the plugins its tasks run on', (file) => {
+    const plugins = new Map<string, PluginSchemas>(
+      [dataStaging, echo, envSetup, jobSubmission, shell].map((plugin) => [
+        plugin.name,
+        plugin as PluginSchemas,
+      ]),
+    );
+    const dag = parseDagDefinition(readFileSync(join(EXAMPLES, file), 'utf8'));
+    expect(dag.tasks.filter((task) => !plugins.has(task.type))).toEqual([]);
+    expect(pluginProblems(dag, plugins)).toEqual([]);
   });
 
   it('hpc-job runs env-setup, data staging in, job submission and data staging out in order', () => {

@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { AmqpConnection, RecentCancels, SerfRpcClient, WlmTopology, withRetry } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import {
+  AmqpConnection,
+  RecentCancels,
+  SerfRpcClient,
+  WlmTopology,
+  connectionProbe,
+  withRetry,
+} from '@wlm/commons';
+import type { DependencyProbe, Logger } from '@wlm/commons';
 import { AdminMailer, IncidentMailer, IncidentReporter, TypeWaitMailer } from '../alerts';
 import { PlacementFence } from '../fence';
 import { WorkerDirectory, WorkerRegistry } from '../registry';
@@ -27,6 +34,8 @@ export interface SchedulerStatus {
   readonly namespace: string;
   /** Alive workers of this installation. */
   readonly workers: number;
+  /** Alive workers that advertise each task type (a worker counts once per type it runs). */
+  readonly workersByType: Readonly<Record<string, number>>;
   /** The backlog: held requests, how long the oldest has waited, and more. */
   readonly requests: DispatcherStatus;
   /** Task types whose requests wait for a live worker that runs them, and for how long (ms), as seen here. */
@@ -75,7 +84,8 @@ interface Parts {
 export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private currentState: SchedulerState = 'starting';
   private readonly parts: Parts = {};
-  private readonly topology: WlmTopology;
+  /** The namespace's queues and exchanges. */
+  readonly topology: WlmTopology;
   private readonly log: Logger;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -108,13 +118,30 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     return this.options.instanceId;
   }
 
+  /** The broker connection, for metrics; available once started. */
+  get connection(): AmqpConnection {
+    const { amqp } = this.parts;
+    if (amqp === undefined) throw new Error('the scheduler has not started');
+    return amqp;
+  }
+
+  /** What `/readyz` checks: the broker connection and the Serf agent's RPC connection are up. */
+  dependencyProbes(): DependencyProbe[] {
+    return [
+      connectionProbe('rabbitmq', 'AMQP', () => this.parts.amqp?.state),
+      connectionProbe('serf', 'Serf RPC', () => this.parts.serf?.state),
+    ];
+  }
+
   status(): SchedulerStatus {
     const { registry, dispatcher, failures, typeWaits } = this.parts;
+    const types = registry === undefined ? [] : [...registry.capacity.taskTypes()];
     return {
       state: this.currentState,
       instanceId: this.options.instanceId,
       namespace: this.options.namespace,
       workers: registry?.alive().length ?? 0,
+      workersByType: Object.fromEntries(types.map((type) => [type, registry?.capacity.countFor(type) ?? 0])),
       requests: dispatcher?.status() ?? {
         held: 0,
         deferred: 0,

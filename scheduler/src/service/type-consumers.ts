@@ -2,10 +2,15 @@ import { taskRequestSchema } from '@wlm/commons';
 import type { AmqpConnection, ConsumerHandle, Logger, TaskRequest, WlmTopology } from '@wlm/commons';
 import type { WorkerRegistry } from '../registry';
 
+/** What of the cluster's membership the consumers follow: the served types, and when they change. */
+export type ServedTypes = Pick<WorkerRegistry, 'on' | 'off'> & {
+  readonly capacity: Pick<WorkerRegistry['capacity'], 'taskTypes'>;
+};
+
 export interface TypeConsumersOptions {
-  readonly amqp: AmqpConnection;
-  readonly topology: WlmTopology;
-  readonly registry: WorkerRegistry;
+  readonly amqp: Pick<AmqpConnection, 'consume'>;
+  readonly topology: Pick<WlmTopology, 'requestQueue'>;
+  readonly registry: ServedTypes;
   readonly logger: Logger;
   /** Requests of one type held unacknowledged at most. */
   readonly prefetch: number;
@@ -22,10 +27,10 @@ export interface TypeConsumersOptions {
   readonly retryMs?: number;
 }
 
-/** Registry events after which the set of task types some live worker runs may have changed. */
 /** Longest a type's consumer waits for its handlers when no live worker runs the type any more. */
 const STOP_HANDLER_TIMEOUT_MS = 5_000;
 
+/** Registry events after which the set of task types some live worker runs may have changed. */
 const MEMBERSHIP_EVENTS = [
   'capacity',
   'worker:joined',
@@ -45,12 +50,15 @@ const MEMBERSHIP_EVENTS = [
  */
 export class TypeConsumers {
   private readonly consumers = new Map<string, ConsumerHandle>();
-  private syncing: Promise<void> | undefined;
-  private again = false;
+  /**
+   * The start or stop under way for a type. Each type changes on its own: a consumer that is slow to
+   * start or to stop never delays another type's.
+   */
+  private readonly changing = new Map<string, Promise<void>>();
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
-  private readonly onMembership = (): void => this.schedule();
+  private readonly onMembership = (): void => this.sync();
 
   constructor(private readonly options: TypeConsumersOptions) {
     this.log = options.logger.child({ module: 'type-consumers' });
@@ -64,8 +72,8 @@ export class TypeConsumers {
   /** Consumes the types served now and follows the membership from here on. */
   async start(): Promise<void> {
     for (const event of MEMBERSHIP_EVENTS) this.options.registry.on(event, this.onMembership);
-    this.schedule();
-    await this.syncing;
+    this.sync();
+    await Promise.all(this.changing.values());
   }
 
   /**
@@ -76,59 +84,56 @@ export class TypeConsumers {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     for (const event of MEMBERSHIP_EVENTS) this.options.registry.off(event, this.onMembership);
-    await this.syncing;
+    await Promise.all(this.changing.values());
     await Promise.all([...this.consumers.keys()].map((taskType) => this.stopType(taskType)));
   }
 
-  /** Brings the consumers in line with the served types soon; one pass at a time. */
-  private schedule(): void {
+  /**
+   * Starts a consumer for each served type that has none and stops those of types no longer served,
+   * each type independently; a type whose start or stop is under way is looked at again once it ends.
+   */
+  private sync(): void {
     if (this.stopped) return;
-    if (this.syncing !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.syncing = this.loop().finally(() => {
-      this.syncing = undefined;
-    });
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      await this.syncOnce();
-    } while (this.again && !this.stopped);
-  }
-
-  private async syncOnce(): Promise<void> {
     const served = new Set(this.options.registry.capacity.taskTypes());
-    const stopping = [...this.consumers.keys()].filter((taskType) => !served.has(taskType));
-    await Promise.all(stopping.map((taskType) => this.stopType(taskType)));
-    for (const taskType of served) {
-      if (this.stopped) return;
-      if (this.consumers.has(taskType)) continue;
-      try {
-        await this.startType(taskType);
-      } catch (error) {
-        this.log.warn({ err: error, taskType }, 'cannot consume the task type queue; will retry');
-        this.retryLater();
-      }
+    const types = new Set([...served, ...this.consumers.keys()]);
+    for (const taskType of types) {
+      if (this.changing.has(taskType)) continue;
+      const consumed = this.consumers.has(taskType);
+      if (consumed === served.has(taskType)) continue;
+      const change = consumed ? this.stopType(taskType).then(() => true) : this.startType(taskType);
+      this.changing.set(
+        taskType,
+        change.then((done) => {
+          this.changing.delete(taskType);
+          // A start that failed waits for its retry timer rather than being tried again at once.
+          if (done) this.sync();
+        }),
+      );
     }
   }
 
-  private async startType(taskType: string): Promise<void> {
-    await this.options.declare(taskType);
-    const handle = await this.options.amqp.consume(
-      this.options.topology.requestQueue(taskType),
-      taskRequestSchema,
-      (request) => this.options.handler(request),
-      { prefetch: this.options.prefetch },
-    );
-    if (this.stopped) {
-      await handle.cancel();
-      return;
+  /** Consumes the type's queue; false when it could not (it is tried again later). */
+  private async startType(taskType: string): Promise<boolean> {
+    try {
+      await this.options.declare(taskType);
+      const handle = await this.options.amqp.consume(
+        this.options.topology.requestQueue(taskType),
+        taskRequestSchema,
+        (request) => this.options.handler(request),
+        { prefetch: this.options.prefetch },
+      );
+      if (this.stopped) {
+        await handle.cancel();
+        return true;
+      }
+      this.consumers.set(taskType, handle);
+      this.log.info({ taskType }, 'consuming the requests of a task type a live worker runs');
+      return true;
+    } catch (error) {
+      this.log.warn({ err: error, taskType }, 'cannot consume the task type queue; will retry');
+      this.retryLater();
+      return false;
     }
-    this.consumers.set(taskType, handle);
-    this.log.info({ taskType }, 'consuming the requests of a task type a live worker runs');
   }
 
   private async stopType(taskType: string): Promise<void> {
@@ -136,8 +141,8 @@ export class TypeConsumers {
     if (handle === undefined) return;
     this.consumers.delete(taskType);
     // Cancel first (no new deliveries), then hand back what is held: the cancel waits for those, but
-    // never for long — a handler that hangs must not stall the membership loop and with it every
-    // other type's consumer. Past the bound the channel closes and the broker requeues what it held.
+    // never for long — a handler that hangs must not keep the type's consumer half-stopped. Past the
+    // bound the channel closes and the broker requeues what it held.
     const cancelling = handle.cancel({ handlerTimeoutMs: STOP_HANDLER_TIMEOUT_MS });
     this.options.release(taskType);
     await cancelling;
@@ -148,7 +153,7 @@ export class TypeConsumers {
     if (this.retryTimer !== undefined || this.stopped) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.schedule();
+      this.sync();
     }, this.options.retryMs ?? 2_000);
     this.retryTimer.unref();
   }

@@ -36,7 +36,7 @@ export class ApiClient {
     // An orchestrator listening on every interface is reached on the loopback one.
     const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
     const hostPart = host.includes(':') ? `[${host}]` : host;
-    const token = config.api.tokens[0] ?? '';
+    const token = config.api.tokens[0]?.secret ?? '';
     return new ApiClient(`http://${hostPart}:${config.http.port}`, token);
   }
 
@@ -110,6 +110,6 @@ function toRequestError(status: number, parsed: unknown, text: string): ApiReque
   const details = Object.fromEntries(
     Object.entries(error ?? {}).filter(([key]) => key !== 'code' && key !== 'message'),
   );
-  const hint = status === 401 ? ' (the token is config api.tokens[0], WLM_API_TOKEN)' : '';
+  const hint = status === 401 || status === 403 ? ' (the token is config api.tokens[0], WLM_API_TOKEN)' : '';
   return new ApiRequestError(status, code, `${message}${hint}`, details);
 }

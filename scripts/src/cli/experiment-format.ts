@@ -7,7 +7,8 @@ export function isTerminal(state: string): boolean {
   return TERMINAL.has(state);
 }
 
-function time(iso: string | null): string {
+/** An ISO 8601 time as `2026-12-03 08:10:00Z`; `-` for none. */
+export function time(iso: string | null): string {
   return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 

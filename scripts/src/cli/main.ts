@@ -5,9 +5,11 @@ import { WlmError } from '@wlm/commons';
 import { dagCommand } from './dag-command';
 import { dlqCommand } from './dlq-command';
 import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';
+import { auditCommand, experimentsCommand } from './experiment-list-commands';
 import { mockOrchestratorCommand } from './mock-orchestrator-command';
 import { logsCommand, workersCommand } from './operator-commands';
 import { orchestratorCommand } from './orchestrator-command';
+import { pluginCommand } from './plugin-command';
 import { schedulerCommand } from './scheduler-command';
 import { stackCommand } from './stack-command';
 import { standaloneCommand } from './standalone-command';
@@ -38,11 +40,14 @@ export function buildProgram(): Command {
     .addCommand(dagCommand())
     .addCommand(submitCommand())
     .addCommand(statusCommand())
+    .addCommand(experimentsCommand())
+    .addCommand(auditCommand())
     .addCommand(experimentActionCommand('cancel'))
     .addCommand(experimentActionCommand('rerun'))
     .addCommand(experimentActionCommand('resume'))
     .addCommand(standaloneCommand())
     .addCommand(dlqCommand())
+    .addCommand(pluginCommand())
     .addCommand(workersCommand())
     .addCommand(logsCommand())
     .addHelpText(

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { WlmTopology, createLogger, loadConfig } from '@wlm/commons';
 import { runOrchestrator } from '@wlm/orchestrator';
+import { parsePort } from './metrics-option';
 
 interface OrchestratorCommandOptions {
   namespace: string;
@@ -15,13 +16,6 @@ function parseNamespace(value: string): string {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-function parsePort(value: string): number {
-  const port = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new InvalidArgumentError('expected a port from 0 to 65535');
-  return port;
 }
 
 /** `wlm orchestrator`: runs one orchestrator (API + engine; leads or stands by) until a signal stops it. */
@@ -39,12 +33,19 @@ export function orchestratorCommand(): Command {
       'name of this instance in logs and the leadership table (default <host>:<pid>)',
     )
     .option('--host <host>', 'address the API listens on (default config http.host, WLM_HTTP_HOST)')
-    .option('--port <port>', 'port the API listens on (default config http.port, WLM_HTTP_PORT)', parsePort)
+    .option(
+      '--port <port>',
+      'port of the API and of /metrics, /healthz, /readyz (default config http.port, WLM_HTTP_PORT)',
+      parsePort,
+    )
     .addHelpText(
       'after',
       '\nUses MySQL (mysql.url), Neo4j (neo4j.*) and RabbitMQ (rabbitmq.url); `wlm stack up` starts them locally.\n' +
         'The first SIGTERM/SIGINT drains (requests and the event batch in hand finish, a standby takes over);\n' +
-        'a second one exits at once.',
+        'a second one exits at once.\n' +
+        '\nAPI tokens are config api.tokens: named tokens with scopes read, submit, admin (or plain secrets\n' +
+        'with every scope, WLM_API_TOKEN). It refuses to listen beyond the loopback address while a token\n' +
+        'is the public default wlm-dev-token (docs/orchestrator-api.md, "Tokens and scopes").',
     )
     .action(async (options: OrchestratorCommandOptions) => {
       const config = loadConfig();
@@ -57,7 +58,7 @@ export function orchestratorCommand(): Command {
         http: { host: options.host, port: options.port },
         onStarted: (orchestrator) =>
           console.error(
-            `wlm orchestrator: API on ${orchestrator.url}/api (health: ${orchestrator.url}/healthz)`,
+            `wlm orchestrator: API on ${orchestrator.url}/api (metrics: ${orchestrator.url}/metrics, readiness: ${orchestrator.url}/readyz)`,
           ),
       });
     });

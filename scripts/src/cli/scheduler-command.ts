@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { WlmTopology, createLogger, loadConfig, redactUrl, serveMetrics } from '@wlm/commons';
+import { WlmTopology, createLogger, loadConfig, redactUrl } from '@wlm/commons';
 import { SchedulerService, createSchedulerMetrics } from '@wlm/scheduler';
+import { metricsPortOption, startMetricsServer } from './metrics-option';
 
 interface SchedulerCommandOptions {
   namespace: string;
@@ -8,7 +9,7 @@ interface SchedulerCommandOptions {
   prefetch?: number;
   typeWaitAlert?: number;
   alerts: boolean;
-  metricsPort?: number;
+  metricsPort?: number | 'off';
 }
 
 function parseNamespace(value: string): string {
@@ -17,13 +18,6 @@ function parseNamespace(value: string): string {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-function parsePort(value: string): number {
-  const port = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new InvalidArgumentError('expected a port from 0 to 65535');
-  return port;
 }
 
 function parsePrefetch(value: string): number {
@@ -87,11 +81,7 @@ export function schedulerCommand(): Command {
       parseSeconds,
     )
     .option('--no-alerts', 'do not send admin mail from this instance (it still reports incidents)')
-    .option(
-      '--metrics-port <port>',
-      'serve Prometheus metrics (backlog, placements, retries, rounds) at http://<http.host>:<port>/metrics',
-      parsePort,
-    )
+    .addOption(metricsPortOption('schedulerPort'))
     .addHelpText(
       'after',
       '\nUses the Serf agent at serf.rpcAddr (WLM_SERF_RPC_ADDR), RabbitMQ at rabbitmq.url and SMTP at smtp.*.\n' +
@@ -114,14 +104,24 @@ export function schedulerCommand(): Command {
           if (state === 'stopped' || state === 'failed') resolve();
         }),
       );
-      const metrics =
-        options.metricsPort === undefined
-          ? undefined
-          : await serveMetrics(createSchedulerMetrics(scheduler), {
-              host: config.http.host,
-              port: options.metricsPort,
-            });
       const release = handleSignals(scheduler);
+      const metrics = await startMetricsServer(
+        options.metricsPort ?? config.metrics.schedulerPort,
+        config.http.host,
+        {
+          registry: createSchedulerMetrics({
+            status: () => scheduler.status(),
+            on: scheduler.on.bind(scheduler),
+            broker: { amqp: scheduler.connection, topology: scheduler.topology },
+          }),
+          status: () => ({ lifecycle: scheduler.state, instance: scheduler.instanceId }),
+          probes: scheduler.dependencyProbes(),
+        },
+      ).catch(async (error: unknown) => {
+        await scheduler.close();
+        release();
+        throw error;
+      });
       console.error(
         `scheduler ${scheduler.instanceId} running: namespace ${options.namespace}, ` +
           `rabbitmq ${redactUrl(config.rabbitmq.url)}, serf ${config.serf.rpcAddr}, ` +

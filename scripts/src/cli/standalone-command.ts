@@ -57,7 +57,7 @@ function startServiceProcess(
 }
 
 async function waitForOrchestrator(config: WlmConfig, services: readonly ChildProcess[]): Promise<void> {
-  const url = `http://${config.http.host}:${config.http.port}/healthz`;
+  const url = `http://${config.http.host}:${config.http.port}/readyz`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastReport = 0;
   while (Date.now() < deadline) {
@@ -88,16 +88,24 @@ function stopAll(services: readonly ChildProcess[]): Promise<void> {
 /**
  * The config file the services run with: `$WLM_CONFIG`'s settings (if any), plus the stack's sshd
  * as compute resource `local` — submitting to its SLURM when it runs, as a plain process otherwise —
- * unless that file configures a `local` of its own.
+ * unless that file configures a `local` of its own, and the demo directory as the workers' staging
+ * root unless that file names roots of its own.
  */
 function writeServiceConfig(config: WlmConfig, withSlurm: boolean): string {
   const ownFile = process.env['WLM_CONFIG'];
   const settings = ownFile === undefined || ownFile === '' ? {} : readConfigFile(ownFile);
   const stackResource = { ...stackComputeResource(config), batchSystem: withSlurm ? 'slurm' : 'local' };
   const resources = { [LOCAL_RESOURCE]: stackResource, ...settings['resources'] };
+  const staging = settings['staging'] ?? { localRoots: [demoDirectory(config)] };
   const file = join(stackPaths(config).dir, 'standalone-config.json');
-  writeFileSync(file, `${JSON.stringify({ ...settings, resources }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ ...settings, resources, staging }, null, 2)}\n`);
   return file;
+}
+
+/** Each worker on this host its own metrics port: the configured one, the next for the second, … */
+function workerMetricsPort(config: WlmConfig, index: number): string {
+  const port = config.metrics.workerPort;
+  return port === 'off' || port === 0 ? String(port) : String(port + index);
 }
 
 /** Where the hpc-job demo writes its input and gets its result back: `<stack dir>/demo`. */
@@ -187,6 +195,8 @@ export function standaloneCommand(): Command {
             TASK_TYPES,
             '--slots',
             String(options.slots),
+            '--metrics-port',
+            workerMetricsPort(config, index),
           ]),
         ),
       ];

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, createLogger, loadConfig, taskTypeSchema } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
-import { MAX_WORKER_SLOTS, Worker, pluginSpecifier } from '@wlm/workers';
+import { MAX_WORKER_SLOTS, Worker, createWorkerMetrics, pluginSpecifier } from '@wlm/workers';
 import type { WorkerSerfOptions, WorkerStartInfo, WorkerState } from '@wlm/workers';
+import { taskEnvironment } from './task-environment';
+import { metricsPortOption, startMetricsServer } from './metrics-option';
 
 interface WorkerCommandOptions {
   name: string;
@@ -15,6 +17,8 @@ interface WorkerCommandOptions {
   join?: string[];
   namespace: string;
   drainTimeout: number;
+  taskEnv?: string[];
+  metricsPort?: number | 'off';
   json?: boolean;
 }
 
@@ -86,7 +90,7 @@ function serfOptions(options: WorkerCommandOptions, config: WlmConfig): WorkerSe
 }
 
 /** One greppable line: what the worker runs and where it can be reached. */
-function startLine(info: WorkerStartInfo): string {
+function startLine(info: WorkerStartInfo, metricsUrl: string | undefined): string {
   const tasks = Object.entries(info.taskTypes).map(([type, version]) => `${type}@${version}`);
   const labels = Object.entries(info.labels).map(([name, value]) => `${name}=${value}`);
   const serf =
@@ -95,7 +99,8 @@ function startLine(info: WorkerStartInfo): string {
       : `host agent rpc ${info.serf.rpcAddr}`;
   return (
     `worker ${info.workerId} running: queue ${info.queue}, ${info.slots} slots, tasks ${tasks.join(',')}` +
-    `${labels.length > 0 ? `, labels ${labels.join(',')}` : ''}, serf ${serf}`
+    `${labels.length > 0 ? `, labels ${labels.join(',')}` : ''}, serf ${serf}` +
+    (metricsUrl === undefined ? '' : `, metrics ${metricsUrl}`)
   );
 }
 
@@ -160,6 +165,19 @@ function ended(worker: Worker): Promise<WorkerState> {
 
 async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const config = loadConfig();
+  const tasksSee = taskEnvironment(config, options.taskEnv ?? []);
+  try {
+    await serveUntilStopped(options, config, tasksSee.env);
+  } finally {
+    tasksSee.remove();
+  }
+}
+
+async function serveUntilStopped(
+  options: WorkerCommandOptions,
+  config: WlmConfig,
+  taskEnv: Readonly<Record<string, string>>,
+): Promise<void> {
   const logger = createLogger({ component: 'worker', level: config.log.level });
   const specifiers = options.tasks.map(pluginSpecifier);
   const worker = new Worker({
@@ -172,6 +190,7 @@ async function runWorker(options: WorkerCommandOptions): Promise<void> {
     maxDeliveries: config.rabbitmq.maxDeliveries,
     serf: serfOptions(options, config),
     drainTimeoutMs: options.drainTimeout * 1000,
+    taskEnvironment: taskEnv,
     logger,
   });
   let failure: Error | undefined;
@@ -187,8 +206,28 @@ async function runWorker(options: WorkerCommandOptions): Promise<void> {
       }
       throw error;
     });
-    if (options.json) console.log(JSON.stringify(info));
-    else console.log(startLine(info));
+    const metrics = await startMetricsServer(
+      options.metricsPort ?? config.metrics.workerPort,
+      config.http.host,
+      {
+        registry: createWorkerMetrics({
+          get runningTasks() {
+            return worker.runningTasks;
+          },
+          info,
+          on: worker.on.bind(worker),
+          broker: worker.connection,
+        }),
+        status: () => ({ lifecycle: worker.state, worker: info.workerId }),
+        probes: worker.dependencyProbes(),
+      },
+    ).catch(async (error: unknown) => {
+      await worker.close({ force: true });
+      throw error;
+    });
+    void finished.then(() => metrics?.close());
+    if (options.json) console.log(JSON.stringify({ ...info, ...(metrics && { metricsUrl: metrics.url }) }));
+    else console.log(startLine(info, metrics?.url));
     for (const { specifier, reason } of info.pluginFailures) {
       const given = options.tasks[specifiers.indexOf(specifier)] ?? specifier;
       const what = given === specifier ? specifier : `task type "${given}" (${specifier})`;
@@ -233,11 +272,20 @@ export function workerCommand(): Command {
     )
     .option('--namespace <ns>', 'AMQP namespace of the installation', 'wlm')
     .option('--drain-timeout <seconds>', 'how long a graceful stop waits for running tasks', parseSeconds, 30)
+    .option(
+      '--task-env <names>',
+      "variables of the worker's environment that task processes also get (besides PATH, HOME, LANG, …)",
+      parseList,
+    )
+    .addOption(metricsPortOption('workerPort'))
     .option('--json', 'print the start line as a JSON object')
     .addHelpText(
       'after',
       '\nStops on SIGTERM/SIGINT: the first drains (running tasks finish; after --drain-timeout they are\n' +
-        'handed back to the queue), the second hands running tasks back at once.',
+        'handed back to the queue), the second hands running tasks back at once.\n' +
+        '\nTask processes get an explicit environment: PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE,\n' +
+        'LC_*, TZ and TMPDIR, the --task-env variables, the passphrase variables of compute resources\n' +
+        'and a config file of the compute resources only; never the wlm settings (broker, database, tokens).',
     )
     .action((options: WorkerCommandOptions) => runWorker(options));
 }

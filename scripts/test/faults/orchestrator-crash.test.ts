@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OrchestratorProcess } from '../../../orchestrator/test/integration/support/orchestrator-process';
-import { FaultSystem, LEDGER_PLUGIN, REPEAT, recordRound } from './support/fault-system';
+import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 
 /*
  * Fault: the orchestrator SIGKILLed at moments spread over a workload, again and again, and started
@@ -30,9 +30,10 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
   async (round) => {
     const chain = await system.putDag(`chain${round}`, { a: [], b: ['a'] }, 2_000);
     const fanIn = await system.putDag(`fanin${round}`, { a: [], b: [], c: [], d: ['a', 'b', 'c'] }, 1_000);
-    const before = system.executions().length;
-    const ids = [...(await system.submit(chain, 20)), ...(await system.submit(fanIn, 5))];
-    const tasks = 20 * 2 + 5 * 4;
+    const workload = await system.submit([
+      [chain, 20],
+      [fanIn, 5],
+    ]);
 
     // Three kills at random moments (0.3–2 s apart), each followed by a fresh orchestrator.
     for (let kill = 1; kill <= 3; kill += 1) {
@@ -40,24 +41,13 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
       await system.killOrchestrators();
       await system.startOrchestrator(`o${round}-${kill}`);
     }
-    const lastFault = Date.now();
-    const ended = await system.settle(ids, 240_000);
-    const executions = system.executions().slice(before);
-    const repeated = [...system.executionsPerTask()].filter(([, count]) => count > 1);
-    recordRound({
-      scenario: 'orchestrator SIGKILLed 3 times at random moments (2 schedulers, 2 workers)',
-      faults: 3,
-      experiments: ids.length,
-      tasks,
-      executions: executions.length,
-      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
-      duplicated: repeated.length,
-      recoveryMs: Date.now() - lastFault,
-    });
-
-    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
-    expect(repeated).toEqual([]);
-    expect(executions).toHaveLength(tasks);
+    const outcome = await system.finishRound(
+      'orchestrator SIGKILLed 3 times at random moments (2 schedulers, 2 workers)',
+      3,
+      Date.now(),
+      [workload],
+    );
+    expectEveryTaskRanOnce(outcome);
   },
 );
 
@@ -67,8 +57,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     await system.killOrchestrators();
     const pair = [await system.startOrchestrator(`a${round}`), await system.startOrchestrator(`b${round}`)];
     const type = await system.putDag(`leader${round}`, { a: [], b: ['a'], c: ['a'], d: ['b', 'c'] }, 1_000);
-    const before = system.executions().length;
-    const ids = await system.submit(type, 15);
+    const workload = await system.submit([[type, 15]]);
 
     await sleep(1_500);
     const leader = await eventuallyLeader(pair);
@@ -77,23 +66,13 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const standby = pair.find((child) => child !== leader);
     if (standby?.url === undefined) throw new Error('the standby does not listen');
     system.useOrchestrator(standby);
-    const ended = await system.settle(ids, 240_000);
-    const repeated = [...system.executionsPerTask()].filter(([, count]) => count > 1);
-    const executions = system.executions().length - before;
-    recordRound({
-      scenario: 'the leader of two orchestrators SIGKILLed; the standby takes over (2 schedulers, 2 workers)',
-      faults: 1,
-      experiments: ids.length,
-      tasks: ids.length * 4,
-      executions,
-      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
-      duplicated: repeated.length,
-      recoveryMs: Date.now() - killedAt,
-    });
-
-    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
-    expect(repeated).toEqual([]);
-    expect(executions).toBe(ids.length * 4);
+    const outcome = await system.finishRound(
+      'the leader of two orchestrators SIGKILLed; the standby takes over (2 schedulers, 2 workers)',
+      1,
+      killedAt,
+      [workload],
+    );
+    expectEveryTaskRanOnce(outcome);
   },
 );
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultSystem, LEDGER_PLUGIN, REPEAT, recordRound } from './support/fault-system';
+import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 
 /*
  * Fault: one scheduler of two SIGKILLed under load, then both, each started again. The requests they
@@ -27,8 +27,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
   'round %i: kills of one scheduler, then of both, neither lose nor repeat a task',
   async (round) => {
     const type = await system.putDag(`steps${round}`, { a: [], b: ['a'], c: ['b'] }, 500);
-    const before = system.executions().length;
-    const ids = await system.submit(type, 20);
+    const workload = await system.submit([[type, 20]]);
 
     await sleep(1_000);
     const [first] = system.cluster.schedulers.filter((scheduler) => scheduler.running);
@@ -40,22 +39,12 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     await system.cluster.startScheduler({ ownAgent: true });
     const lastFault = Date.now();
 
-    const ended = await system.settle(ids, 240_000);
-    const repeated = [...system.executionsPerTask()].filter(([, count]) => count > 1);
-    const executions = system.executions().length - before;
-    recordRound({
-      scenario: 'one scheduler of two SIGKILLed, then both, restarted (2 workers)',
-      faults: 3,
-      experiments: ids.length,
-      tasks: ids.length * 3,
-      executions,
-      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
-      duplicated: repeated.length,
-      recoveryMs: Date.now() - lastFault,
-    });
-
-    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
-    expect(repeated).toEqual([]);
-    expect(executions).toBe(ids.length * 3);
+    const outcome = await system.finishRound(
+      'one scheduler of two SIGKILLed, then both, restarted (2 workers)',
+      3,
+      lastFault,
+      [workload],
+    );
+    expectEveryTaskRanOnce(outcome);
   },
 );

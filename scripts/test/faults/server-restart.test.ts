@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@wlm/commons';
 import { stackUp } from '../../src';
-import { FaultSystem, LEDGER_PLUGIN, REPEAT, recordRound } from './support/fault-system';
+import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 
 /*
  * Fault: the servers themselves restarted under load — RabbitMQ (its app stopped and started: every
@@ -95,29 +95,19 @@ describe.each(restarts)('%s restarted under load', (server, restart) => {
         { a: [], b: ['a'], c: ['a'], d: ['b', 'c'] },
         500,
       );
-      const before = system.executions().length;
-      const ids = await system.submit(type, 12);
+      const workload = await system.submit([[type, 12]]);
       await sleep(1_000);
       await restart();
       const restartedAt = Date.now();
 
-      const ended = await system.settle(ids, 300_000);
-      const repeated = [...system.executionsPerTask()].filter(([, count]) => count > 1);
-      const executions = system.executions().length - before;
-      recordRound({
-        scenario: `${server} restarted under load (1 scheduler, 2 workers)`,
-        faults: 1,
-        experiments: ids.length,
-        tasks: ids.length * 4,
-        executions,
-        lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
-        duplicated: repeated.length,
-        recoveryMs: Date.now() - restartedAt,
-      });
-
-      expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
-      expect(repeated).toEqual([]);
-      expect(executions).toBe(ids.length * 4);
+      const outcome = await system.finishRound(
+        `${server} restarted under load (1 scheduler, 2 workers)`,
+        1,
+        restartedAt,
+        [workload],
+        300_000,
+      );
+      expectEveryTaskRanOnce(outcome);
     },
   );
 });

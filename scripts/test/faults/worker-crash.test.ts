@@ -1,4 +1,4 @@
-import { FaultSystem, LEDGER_PLUGIN, REPEAT, recordRound } from './support/fault-system';
+import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectOnlyCutShortRanTwice } from './support/fault-system';
 import { waitUntil } from '../support/wait';
 
 /*
@@ -32,7 +32,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     });
     const type = await system.putDag(`single${round}`, { a: [] }, 3_000);
     const before = system.executions().length;
-    const ids = await system.submit(type, 3 * SLOTS);
+    const workload = await system.submit([[type, 3 * SLOTS]]);
     await waitUntil(
       'the victim to run a full load',
       () => system.executions().length - before >= SLOTS,
@@ -42,26 +42,13 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const killedAt = Date.now();
     await system.cluster.startWorker({ name: `rescuer${round}`, tasks: LEDGER_PLUGIN, slots: SLOTS });
 
-    const ended = await system.settle(ids, 240_000);
-    const counts = [...system.executionsPerTask()].filter(([task]) =>
-      ids.some((id) => task.startsWith(`${id}/`)),
+    const outcome = await system.finishRound(
+      `worker SIGKILLed running ${SLOTS} tasks (1 scheduler, a second worker started after)`,
+      1,
+      killedAt,
+      [workload],
     );
-    const executions = system.executions().length - before;
-    recordRound({
-      scenario: `worker SIGKILLed running ${SLOTS} tasks (1 scheduler, a second worker started after)`,
-      faults: 1,
-      experiments: ids.length,
-      tasks: ids.length,
-      executions,
-      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
-      duplicated: counts.filter(([, count]) => count > 1).length,
-      recoveryMs: Date.now() - killedAt,
-    });
-
-    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
-    expect(counts).toHaveLength(ids.length);
-    expect(counts.filter(([, count]) => count > 2)).toEqual([]);
-    expect(executions).toBeLessThanOrEqual(ids.length + SLOTS);
+    expectOnlyCutShortRanTwice(outcome, SLOTS);
   },
 );
 
@@ -75,32 +62,19 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const victims = [...system.cluster.workers].filter(([, worker]) => worker.running).map(([id]) => id);
     const type = await system.putDag(`pair${round}`, { a: [], b: ['a'] }, 2_000);
     const before = system.executions().length;
-    const ids = await system.submit(type, 2 * SLOTS);
+    const workload = await system.submit([[type, 2 * SLOTS]]);
     await waitUntil('both victims busy', () => system.executions().length - before >= 2 * SLOTS, 60_000);
     for (const victim of victims) system.cluster.worker(victim).kill('SIGKILL');
     const killedAt = Date.now();
     await system.cluster.startWorker({ name: `after${round}`, tasks: LEDGER_PLUGIN, slots: SLOTS });
 
-    const ended = await system.settle(ids, 240_000);
-    const counts = [...system.executionsPerTask()].filter(([task]) =>
-      ids.some((id) => task.startsWith(`${id}/`)),
+    const outcome = await system.finishRound(
+      `every worker (${SLOTS} slots each) SIGKILLed at once, one new worker started (1 scheduler)`,
+      victims.length,
+      killedAt,
+      [workload],
     );
-    const executions = system.executions().length - before;
-    recordRound({
-      scenario: `every worker (${SLOTS} slots each) SIGKILLed at once, one new worker started (1 scheduler)`,
-      faults: victims.length,
-      experiments: ids.length,
-      tasks: ids.length * 2,
-      executions,
-      lost: ended.filter((experiment) => experiment.state !== 'COMPLETED').length,
-      duplicated: counts.filter(([, count]) => count > 1).length,
-      recoveryMs: Date.now() - killedAt,
-    });
-
-    expect(ended.filter((experiment) => experiment.state !== 'COMPLETED')).toEqual([]);
-    expect(counts).toHaveLength(ids.length * 2);
-    expect(counts.filter(([, count]) => count > 2)).toEqual([]);
     // At most the tasks the killed workers were running start a second time.
-    expect(executions).toBeLessThanOrEqual(ids.length * 2 + victims.length * SLOTS);
+    expectOnlyCutShortRanTwice(outcome, victims.length * SLOTS);
   },
 );

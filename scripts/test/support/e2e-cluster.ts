@@ -16,6 +16,8 @@ export interface WorkerSpec {
   readonly labels?: string;
   /** Environment of the worker process on top of the test's, e.g. `WLM_CONFIG` with compute resources. */
   readonly env?: Readonly<Record<string, string>>;
+  /** More `wlm worker` options, e.g. `['--task-env', 'SITE']`. */
+  readonly args?: readonly string[];
 }
 
 export interface SchedulerSpec {
@@ -110,6 +112,7 @@ export class E2eCluster {
         ...['--name', workerId, '--tasks', spec.tasks, '--slots', String(spec.slots)],
         ...(spec.labels === undefined ? [] : ['--labels', spec.labels]),
         ...['--namespace', this.namespace, '--join', this.seed.bindAddr, '--drain-timeout', '1'],
+        ...(spec.args ?? []),
       ],
       { WLM_LOG_LEVEL: 'warn', ...spec.env },
     );

@@ -1,6 +1,15 @@
 import { isUtf8 } from 'node:buffer';
-import { definePlugin, resourceForTask, runDirectory, sharedSshPool, taskFailureOf } from '@wlm/commons';
-import type { ComputeResource, Logger, TaskContext } from '@wlm/commons';
+import {
+  definePlugin,
+  loadConfig,
+  normalizedPath,
+  resourceForTask,
+  resourceRoots,
+  runDirectory,
+  sharedSshPool,
+  taskFailureOf,
+} from '@wlm/commons';
+import type { ComputeResource, Logger, PathRoots, TaskContext } from '@wlm/commons';
 import { formatBytes } from './disk-space';
 import { LocalSide } from './local-side';
 import { ProgressThrottle } from './progress-throttle';
@@ -31,7 +40,9 @@ export const plugin = definePlugin({
     try {
       const remote = await remoteSide(resource, runDirectory(resource.workRoot, ctx), signal);
       const other =
-        storage === undefined ? new LocalSide() : await remoteSide(storage, storage.workRoot, signal);
+        storage === undefined
+          ? new LocalSide(localRoots())
+          : await remoteSide(storage, storage.workRoot, signal);
       const [source, destination] = params.direction === 'in' ? [other, remote] : [remote, other];
       const planned = await planStaging({ files: params.files, source, destination, signal });
       const totalBytes = planned.reduce((sum, file) => sum + file.size, 0);
@@ -121,7 +132,17 @@ async function remoteSide(
   signal: AbortSignal,
 ): Promise<RemoteSide> {
   const ssh = await sharedSshPool().connect(resource, signal);
-  return new RemoteSide(ssh, await ssh.sftp(), baseDir);
+  return new RemoteSide(ssh, await ssh.sftp(), baseDir, resourceRoots(resource));
+}
+
+/** The worker's `staging.localRoots`: where this plugin may read and write on the worker's disk. */
+function localRoots(): PathRoots {
+  try {
+    const { localRoots: dirs } = loadConfig().staging;
+    return { dirs: dirs.map(normalizedPath), setting: 'staging.localRoots', grant: 'staging.localRoots' };
+  } catch (error) {
+    throw taskFailureOf(error);
+  }
 }
 
 /** A small file's text, read on the side that is not the compute resource (where it came from or went). */

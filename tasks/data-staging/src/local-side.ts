@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { PathRoots } from '@wlm/commons';
 import type { VolumeSpace } from './disk-space';
 import { globMatcher } from './source-pattern';
 import { isMissingError } from './staging-errors';
@@ -17,6 +18,18 @@ import type {
 /** The worker's own disk: the orchestrating side of a transfer. Paths must be absolute. */
 export class LocalSide implements StagingSide {
   readonly where = `on the worker (${hostname()})`;
+
+  /** `roots`: the worker's `staging.localRoots`. */
+  constructor(readonly roots: PathRoots) {}
+
+  async realpath(path: string): Promise<string | undefined> {
+    try {
+      return await realpath(path);
+    } catch (error) {
+      if (isMissingError(error)) return undefined;
+      throw error;
+    }
+  }
 
   resolve(path: string): string {
     // The params schema requires absolute local paths: the worker's working directory means nothing to users.

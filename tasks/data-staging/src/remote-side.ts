@@ -1,5 +1,5 @@
 import { shellQuote } from '@wlm/commons';
-import type { SshConnection } from '@wlm/commons';
+import type { PathRoots, SshConnection } from '@wlm/commons';
 import { parseDfOutput } from './disk-space';
 import type { VolumeSpace } from './disk-space';
 import { remoteGlobCommand } from './source-pattern';
@@ -72,8 +72,19 @@ export class RemoteSide implements StagingSide {
     private readonly ssh: SshConnection,
     private readonly sftp: Sftp,
     private readonly runDir: string,
+    readonly roots: PathRoots,
   ) {
     this.where = `on compute resource "${ssh.resource.name}"`;
+  }
+
+  async realpath(path: string): Promise<string | undefined> {
+    try {
+      return await call<string>((done) => this.sftp.realpath(path, done));
+    } catch (error) {
+      // OpenSSH answers a missing path with "No such file"; the caller then asks about its parent.
+      if (isMissingError(error)) return undefined;
+      throw error;
+    }
   }
 
   resolve(path: string): string {

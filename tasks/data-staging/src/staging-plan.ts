@@ -6,6 +6,7 @@ import { diskFullFailure, messageOf, STAGING_FAILURE_CODES } from './staging-err
 import { isDirectoryDestination, sourcePattern } from './source-pattern';
 import type { StagedFileSpec } from './staging-params';
 import { destinationFor, partialPath } from './staging-paths';
+import { StagingConfinement } from './staging-confinement';
 import type { StagingSide } from './staging-side';
 
 /** One file to copy, with what the plan found out about both ends. */
@@ -40,16 +41,31 @@ const STAT_CONCURRENCY = 16;
  */
 export async function planStaging(options: PlanOptions): Promise<PlannedFile[]> {
   const { source, destination, signal } = options;
+  const sourceConfinement = new StagingConfinement(source);
+  const destinationConfinement = new StagingConfinement(destination);
   const pairs: Pair[] = [];
-  for (const spec of options.files) {
-    const sources = await expandSource(source, spec.source, signal);
+  for (const [index, spec] of options.files.entries()) {
+    const sourceField = `files[${index}].source`;
+    const sources = await expandSource(source, spec.source, sourceField, sourceConfinement, signal);
     const directory = isDirectoryDestination(spec.destination);
     const target = destination.resolve(spec.destination);
+    // A match may be a link leading out of the roots.
+    await mapLimit(sources, (file) => sourceConfinement.check(file, sourceField));
     for (const file of sources) {
-      pairs.push({ source: file, destination: destinationFor(file, target, directory) });
+      pairs.push({
+        source: file,
+        destination: destinationFor(file, target, directory),
+        field: `files[${index}].destination`,
+      });
     }
   }
   const unique = distinct(pairs, destination);
+  // Before any directory is created: the destination and the partial copy beside it (a link there
+  // would send the bytes elsewhere).
+  await mapLimit(unique, async (pair) => {
+    await destinationConfinement.check(pair.destination, pair.field);
+    await destinationConfinement.check(partialPath(pair.destination), pair.field);
+  });
   const sourceFacts = await mapLimit(unique, (pair) => source.stat(pair.source));
   const dirs = [...new Set(unique.map((pair) => posix.dirname(pair.destination)))];
   const spaces = await prepareDirectories(destination, dirs, signal);
@@ -86,9 +102,17 @@ export async function planStaging(options: PlanOptions): Promise<PlannedFile[]> 
 }
 
 /** The absolute source files `spec` names: the file itself, or a glob's matches. */
-async function expandSource(side: StagingSide, spec: string, signal: AbortSignal): Promise<string[]> {
+async function expandSource(
+  side: StagingSide,
+  spec: string,
+  field: string,
+  confinement: StagingConfinement,
+  signal: AbortSignal,
+): Promise<string[]> {
   const path = side.resolve(spec);
   const pattern = sourcePattern(spec);
+  // Nothing outside the roots is even looked at, a directory listing included.
+  await confinement.check(pattern.glob ? posix.dirname(path) : path, field);
   if (pattern.glob) {
     const dir = posix.dirname(path);
     const matches = await side.expandGlob(dir, pattern.name, signal);
@@ -122,6 +146,8 @@ async function expandSource(side: StagingSide, spec: string, signal: AbortSignal
 interface Pair {
   readonly source: string;
   readonly destination: string;
+  /** The param the destination comes from, e.g. `files[0].destination`. */
+  readonly field: string;
 }
 
 /** `pairs` without repeats; two sources for one destination fail. */

@@ -1,3 +1,4 @@
+import type { PathRoots } from '@wlm/commons';
 import type { VolumeSpace } from './disk-space';
 
 /** What a staging side knows of a path. */
@@ -34,6 +35,10 @@ export interface RandomAccessWriter {
 export interface StagingSide {
   /** For messages: `on the worker (host)` or `on compute resource "hpc"`. */
   readonly where: string;
+  /** The directories every path of a transfer must lie in on this side, links resolved. */
+  readonly roots: PathRoots;
+  /** The path with every symbolic link resolved; undefined when nothing is at `path`. */
+  realpath(path: string): Promise<string | undefined>;
   /** Makes a param path absolute: relative paths start at the run directory (on the resource only). */
   resolve(path: string): string;
   /** Undefined when nothing is at `path`. */

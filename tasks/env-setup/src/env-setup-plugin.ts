@@ -1,14 +1,17 @@
 import {
   RemoteCommandError,
   TaskFailure,
+  checkInsideRoots,
   definePlugin,
+  normalizedPath,
+  resourceRoots,
   resourceForTask,
   runDirectory,
   sharedSshPool,
   shellQuote,
   taskFailureOf,
 } from '@wlm/commons';
-import type { SshConnection } from '@wlm/commons';
+import type { ComputeResource, SshConnection } from '@wlm/commons';
 import { envSetupOutputsSchema, envSetupParamsSchema } from './env-setup-params';
 import type { EnvSetupOutputs } from './env-setup-params';
 import { runPaths } from './run-paths';
@@ -42,7 +45,7 @@ export const plugin = definePlugin({
   async run(ctx, signal): Promise<EnvSetupOutputs> {
     const { params } = ctx;
     const resource = resourceForTask(params.resource);
-    const paths = runPaths(params.workDir ?? runDirectory(resource.workRoot, ctx));
+    const paths = runPaths(workDirOf(params.workDir, resource) ?? runDirectory(resource.workRoot, ctx));
     try {
       const ssh = await sharedSshPool().connect(resource, signal);
       ctx.progress(`creating ${paths.workDir} on compute resource "${resource.name}"`);
@@ -63,6 +66,14 @@ export const plugin = definePlugin({
   },
 });
 export default plugin;
+
+/** The `workDir` param normalised, once it is known to lie inside the resource's roots. */
+function workDirOf(workDir: string | undefined, resource: ComputeResource): string | undefined {
+  if (workDir === undefined) return undefined;
+  const path = normalizedPath(workDir);
+  checkInsideRoots('workDir', path, resourceRoots(resource));
+  return path;
+}
 
 async function createDirectories(ssh: SshConnection, paths: RunPaths, signal: AbortSignal): Promise<void> {
   const dirs = [paths.inputsDir, paths.outputsDir, paths.logsDir].map(shellQuote).join(' ');

@@ -40,7 +40,10 @@ export const jobSubmissionParamsSchema = z.strictObject({
   /** SLURM partition; the resource's `defaultQueue` when absent. */
   queue: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'expected a queue name (letters, digits, _ . -)')
+    .regex(
+      /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/,
+      'expected a queue name (letters, digits, _ . -, not starting with -)',
+    )
     .optional(),
   environment: z.record(envName, z.string()).default({}),
   monitor: monitorSchema.prefault({}),

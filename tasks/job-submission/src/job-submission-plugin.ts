@@ -1,9 +1,12 @@
 import {
   TaskContinuation,
   TaskFailure,
+  checkInsideRoots,
   definePlugin,
   isTaskCancelled,
+  normalizedPath,
   resourceForTask,
+  resourceRoots,
   runDirectory,
   sharedSshPool,
   taskFailureOf,
@@ -123,7 +126,9 @@ function resolveTarget(ctx: TaskContext<JobSubmissionParams>): JobTarget {
   checkLimits(ctx.params, resource);
   const batch = batchSystemFor(resource);
   const runDir = runDirectory(resource.workRoot, ctx);
-  const paths = jobPaths(runDir, ctx.params.workDir ?? runDir, ctx);
+  const workDir = ctx.params.workDir === undefined ? runDir : normalizedPath(ctx.params.workDir);
+  checkInsideRoots('workDir', workDir, resourceRoots(resource));
+  const paths = jobPaths(runDir, workDir, ctx);
   const queue = ctx.params.queue ?? resource.defaultQueue;
   const { params } = ctx;
   const spec: BatchJobSpec = {

@@ -1,4 +1,4 @@
-import { TaskFailure, definePlugin } from '@wlm/commons';
+import { TaskFailure, definePlugin, inheritedEnvironment } from '@wlm/commons';
 import { z } from 'zod';
 import { runCommand } from './run-command';
 import type { CommandResult } from './run-command';
@@ -20,8 +20,13 @@ const inputSchema = z.strictObject({
   command: z.string().min(1),
   args: z.array(z.string()).default([]),
   cwd: z.string().min(1).optional(),
-  /** Added to the worker's environment. */
-  env: z.record(z.string(), z.string()).default({}),
+  /**
+   * The command's environment besides what every task inherits (PATH, HOME, USER, LANG, LC_*, TZ,
+   * TMPDIR: `inheritedEnvironment`); nothing else of the worker's environment reaches the command.
+   */
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'), z.string())
+    .default({}),
   timeoutMs: z.number().int().positive().optional(),
   /** Run through `/bin/sh -c`; off by default so params are never shell-interpreted by accident. */
   shell: z.boolean().default(false),
@@ -52,7 +57,7 @@ export const plugin = definePlugin({
         command,
         args,
         ...(cwd === undefined ? {} : { cwd }),
-        env: { ...process.env, ...env },
+        env: { ...inheritedEnvironment(), ...env },
         shell,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         tailChars: TAIL_CHARS,

@@ -1,4 +1,11 @@
-import { TASK_FAILURE_CODES, isTaskContinuation, isTaskFailure } from '@wlm/commons';
+import {
+  TASK_FAILURE_CODES,
+  importPlugin,
+  isTaskContinuation,
+  isTaskFailure,
+  loadErrorMessage,
+  messageOf,
+} from '@wlm/commons';
 import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons';
 import { sendFailure, sendToParent } from './child-channel';
 import { createChildLogger } from './child-logger';
@@ -6,8 +13,7 @@ import { formatIssues } from './format-issues';
 import { IPC_LIMITS } from './ipc-messages';
 import type { ContinuationMessage, FailureMessage, ResultMessage, StartMessage } from './ipc-messages';
 import { findNonJson } from './json-check';
-import { clip, messageOf } from './error-message';
-import { importPlugin, loadErrorMessage } from './plugin-module';
+import { clip } from './error-message';
 
 type Failure = Omit<FailureMessage, 'type' | 'fatal'>;
 type TaskOutputs = ResultMessage['outputs'];
@@ -98,7 +104,7 @@ function continuationFrom(
     return {
       code: TASK_FAILURE_CODES.OUTPUT_INVALID,
       retryable: false,
-      reason: `task type ${plugin.name} saved a checkpoint that is not JSON: ${problem}`,
+      reason: `task type ${plugin.name} saved a checkpoint the wire cannot carry: ${problem}`,
     };
   }
   logger.debug({ delayMs: continuation.delayMs }, 'round ended with a checkpoint');
@@ -150,7 +156,7 @@ function checkOutputs(plugin: TaskPlugin, outputs: unknown): Failure | { outputs
     return {
       code: TASK_FAILURE_CODES.OUTPUT_INVALID,
       retryable: false,
-      reason: `task type ${plugin.name} returned outputs that are not JSON: ${problem}`,
+      reason: `task type ${plugin.name} returned outputs the wire cannot carry: ${problem}`,
     };
   }
   // Checked just above; the worker validates them again on receipt.

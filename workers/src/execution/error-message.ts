@@ -1,10 +1,3 @@
-/** `Name: message` of whatever was thrown, without the name when it adds nothing. */
-export function messageOf(error: unknown): string {
-  if (!(error instanceof Error)) return `non-error thrown: ${String(error)}`;
-  const text = error.message === '' ? '(no message)' : error.message;
-  return error.name === 'Error' ? text : `${error.name}: ${text}`;
-}
-
 /** `text` cut to `max` characters, marked with an ellipsis when cut. */
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -1,6 +1,6 @@
 export { IsolatedTaskRunner } from './isolated-task-runner';
 export type { IsolatedTaskRunnerOptions, PluginRef, TaskRunRequest } from './isolated-task-runner';
-export { PluginLoader, pluginSpecifier } from './plugin-loader';
+export { PluginLoader } from './plugin-loader';
 export type { LoadedPlugin, PluginLoadFailure, PluginLoadResult, PluginLoaderOptions } from './plugin-loader';
 export type { TaskOutcome, TaskOutputs } from './task-outcome';
 export type { TaskProgress } from './run-in-process';

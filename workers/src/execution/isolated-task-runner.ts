@@ -1,4 +1,4 @@
-import { TASK_FAILURE_CODES } from '@wlm/commons';
+import { TASK_FAILURE_CODES, inheritedEnvironment } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { resolveChildEntry } from './child-entry';
 import { runInProcess } from './run-in-process';
@@ -27,6 +27,11 @@ export interface IsolatedTaskRunnerOptions {
   idleProcessTimeoutMs?: number;
   /** Extra node flags for task processes. */
   execArgv?: readonly string[];
+  /**
+   * The whole environment of task processes. Default: the inherited variables of this process
+   * (`inheritedEnvironment`: PATH, HOME, LANG, …), never its credentials.
+   */
+  taskEnvironment?: Readonly<Record<string, string>>;
   /** The compiled child entry; defaults to the one built beside this module. */
   childEntry?: string;
 }
@@ -97,6 +102,7 @@ export class IsolatedTaskRunner {
       entry: options.childEntry ?? resolveChildEntry(),
       memoryLimitMb: this.memoryLimitMb,
       execArgv: options.execArgv ?? [],
+      env: options.taskEnvironment ?? inheritedEnvironment(),
       maxTasksPerProcess,
       maxIdlePerPlugin: maxTasksPerProcess <= 1 ? 0 : (options.maxIdleProcessesPerPlugin ?? 2),
       idleTimeoutMs: options.idleProcessTimeoutMs ?? 30_000,

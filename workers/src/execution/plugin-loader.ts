@@ -1,3 +1,4 @@
+import { inheritedEnvironment } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { resolveChildEntry } from './child-entry';
 import type { ProbeResultMessage } from './ipc-messages';
@@ -36,14 +37,11 @@ export interface PluginLoaderOptions {
   /** Heap cap of the probing process, in MB. Default 512. */
   memoryLimitMb?: number;
   childEntry?: string;
-}
-
-/**
- * The module name for a task type given on the command line: `echo` → `@wlm/task-echo`. Anything
- * that already looks like a package name or a path is returned as is.
- */
-export function pluginSpecifier(taskTypeOrModule: string): string {
-  return /^[a-z][a-z0-9_.-]*$/.test(taskTypeOrModule) ? `@wlm/task-${taskTypeOrModule}` : taskTypeOrModule;
+  /**
+   * The whole environment of the processes that load plugin modules. Default: the inherited variables of this process
+   * (`inheritedEnvironment`: PATH, HOME, LANG, …), never its credentials.
+   */
+  taskEnvironment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -104,6 +102,7 @@ export class PluginLoader {
       entry: this.options.childEntry ?? resolveChildEntry(),
       memoryLimitMb: this.options.memoryLimitMb ?? 512,
       execArgv: [],
+      env: this.options.taskEnvironment ?? inheritedEnvironment(),
       logger,
     });
     try {

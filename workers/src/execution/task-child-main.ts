@@ -3,13 +3,18 @@
  * loads plugin modules and runs one task at a time on the worker's request; whatever a plugin does
  * here — throw, hang, exit, exhaust memory — costs at most this process.
  */
-import { TASK_FAILURE_CODES, TaskAbort } from '@wlm/commons';
+import {
+  TASK_FAILURE_CODES,
+  TaskAbort,
+  importPlugin,
+  loadErrorMessage,
+  messageOf,
+  resolvePluginModule,
+} from '@wlm/commons';
 import { sendFailure, sendToParent } from './child-channel';
 import { runTaskInChild } from './child-task';
-import { messageOf } from './error-message';
 import { parentMessageSchema } from './ipc-messages';
 import type { ProbeMessage, StartMessage } from './ipc-messages';
-import { importPlugin, loadErrorMessage, resolvePluginModule } from './plugin-module';
 
 /** After the worker disappears, how long a running task gets to see its abort before we exit. */
 const ORPHAN_GRACE_MS = 2000;

@@ -5,6 +5,8 @@ export interface TaskProcessPoolOptions {
   entry: string;
   memoryLimitMb: number;
   execArgv: readonly string[];
+  /** The environment of every process forked. */
+  env: Readonly<Record<string, string>>;
   /** 1 means a fresh process for every task. */
   maxTasksPerProcess: number;
   maxIdlePerPlugin: number;
@@ -79,6 +81,7 @@ export class TaskProcessPool {
       entry: this.options.entry,
       memoryLimitMb: this.options.memoryLimitMb,
       execArgv: this.options.execArgv,
+      env: this.options.env,
       logger: this.options.logger,
     });
     this.all.add(proc);

@@ -15,6 +15,8 @@ export interface TaskProcessOptions {
   memoryLimitMb: number;
   /** Extra node flags for the child. */
   execArgv: readonly string[];
+  /** The child's whole environment: nothing of the worker's reaches it unless it is here. */
+  env: Readonly<Record<string, string>>;
   logger: Logger;
 }
 
@@ -61,6 +63,7 @@ export class TaskProcess {
       // Its own process group, so that killing the group reaches the plugin's own children.
       detached: true,
       serialization: 'json',
+      env: { ...options.env },
     });
     this.exited = this.watchExit();
     this.child.on('message', (raw: unknown) => this.receive(raw));

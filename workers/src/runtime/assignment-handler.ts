@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { MessageValidationError, TASK_FAILURE_CODES, WlmError } from '@wlm/commons';
+import { MessageValidationError, TASK_FAILURE_CODES, WlmError, messageOf } from '@wlm/commons';
 import type { Delivery, LineTail, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
 import type {
   IsolatedTaskRunner,
@@ -8,7 +8,6 @@ import type {
   TaskOutputs,
   TaskRunRequest,
 } from '../execution';
-import { messageOf } from '../execution/error-message';
 import { ProgressRelay } from './progress-relay';
 import type { RecentCancels } from '@wlm/commons';
 import type { RecentIds } from './recent-ids';
@@ -324,6 +323,7 @@ function taskInfo(assignment: TaskAssignment): WorkerTaskInfo {
     taskId: assignment.taskId,
     attempt: assignment.attempt,
     taskType: assignment.taskType,
+    requestedAt: assignment.requestedAt,
   };
 }
 

@@ -23,6 +23,8 @@ export interface WorkerTaskInfo {
   readonly taskId: string;
   readonly attempt: number;
   readonly taskType: string;
+  /** When the orchestrator requested this attempt (or round), ISO 8601. */
+  readonly requestedAt: string;
 }
 
 /** How a run that did not complete ended, as published in its FAILED event. */

@@ -1,4 +1,10 @@
-import { ConfigError, WlmTopology, workerAdvertisementSchema, workerIdSchema } from '@wlm/commons';
+import {
+  ConfigError,
+  WlmTopology,
+  inheritedEnvironment,
+  workerAdvertisementSchema,
+  workerIdSchema,
+} from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 
 /**
@@ -58,6 +64,11 @@ export interface WorkerOptions {
   cancelGraceMs?: number;
   /** Where plugin package names are resolved from first. Default the working directory. */
   pluginResolvePaths?: readonly string[];
+  /**
+   * The whole environment of task processes (docs/worker.md, "What a task sees"). Default: the
+   * inherited variables of the worker's (`inheritedEnvironment`: PATH, HOME, LANG, …) and nothing else.
+   */
+  taskEnvironment?: Readonly<Record<string, string>>;
 }
 
 /** {@link WorkerOptions} checked, with every default applied. */
@@ -79,6 +90,7 @@ export interface CompiledWorkerOptions {
   readonly defaultTaskTimeoutMs: number | undefined;
   readonly cancelGraceMs: number;
   readonly pluginResolvePaths: readonly string[] | undefined;
+  readonly taskEnvironment: Readonly<Record<string, string>>;
 }
 
 /** More task processes than this on one machine is a typo, not a plan. */
@@ -134,6 +146,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     defaultTaskTimeoutMs: options.defaultTaskTimeoutMs,
     cancelGraceMs: nonNegative('cancelGraceMs', options.cancelGraceMs, 5_000),
     pluginResolvePaths: options.pluginResolvePaths,
+    taskEnvironment: { ...(options.taskEnvironment ?? inheritedEnvironment()) },
   };
 }
 

@@ -53,6 +53,7 @@ export async function startWorkerParts(
   const { topology, workerId } = options;
   const loaded = await new PluginLoader({
     logger: log,
+    taskEnvironment: options.taskEnvironment,
     ...(options.pluginResolvePaths === undefined ? {} : { resolvePaths: options.pluginResolvePaths }),
   }).load(options.plugins);
   const advertisement = initialAdvertisement(options, loaded);
@@ -87,6 +88,7 @@ export async function startWorkerParts(
       memoryLimitMb: options.taskMemoryLimitMb,
       cancelGraceMs: options.cancelGraceMs,
       maxIdleProcessesPerPlugin: options.slots,
+      taskEnvironment: options.taskEnvironment,
       ...(options.defaultTaskTimeoutMs === undefined
         ? {}
         : { defaultTimeoutMs: options.defaultTaskTimeoutMs }),

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WlmError } from '@wlm/commons';
-import type { Logger, WorkerAdvertisement } from '@wlm/commons';
+import { WlmError, connectionProbe } from '@wlm/commons';
+import type { AmqpConnection, DependencyProbe, Logger, WorkerAdvertisement } from '@wlm/commons';
 import { WORKER_TRANSITIONS } from './worker-events';
 import type { WorkerEvents, WorkerStartInfo, WorkerState } from './worker-events';
 import { compileWorkerOptions } from './worker-options';
@@ -72,6 +72,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** The advertisement as last handed to Serf (it may still be on its way). */
   get advertisement(): WorkerAdvertisement | undefined {
     return this.parts?.advertiser.current;
+  }
+
+  /** The broker connection, for metrics; available once started. */
+  get connection(): AmqpConnection {
+    if (this.parts === undefined) throw new WlmError('SHUTTING_DOWN', 'the worker has not started');
+    return this.parts.amqp;
+  }
+
+  /** What `/readyz` checks: the broker connection and the Serf agent's RPC connection are up. */
+  dependencyProbes(): DependencyProbe[] {
+    return [
+      connectionProbe('rabbitmq', 'AMQP', () => this.parts?.amqp.state),
+      connectionProbe('serf', 'Serf RPC', () => this.parts?.presence.client.state),
+    ];
   }
 
   /** Tasks running now. */

@@ -3,7 +3,8 @@
  * <handled-file> (synchronously), prints `handling`, and waits for the test to SIGKILL the process
  * mid-handling — so a test can show that a message which crashes its consumer every time is still
  * dead-lettered after `maxDeliveries`. Loads the TypeScript sources directly (transpiled by
- * @swc/core, as jest does). Prints `consuming` once subscribed.
+ * @swc/core, as jest does). Prints `consuming` once subscribed. On SIGTERM it closes its connection,
+ * so what it settled (a dead-lettered message's ack) reaches the broker, and exits 0.
  * Usage: node crashing-consumer.js <amqp-url> <namespace> <max-deliveries> <handled-file>
  */
 const Module = require('node:module');
@@ -38,6 +39,12 @@ async function main() {
     topology: topology.core(),
     connectionName: 'crashing-consumer',
     maxDeliveries: Number(maxDeliveries),
+  });
+  process.once('SIGTERM', () => {
+    amqp.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
   await amqp.consume(topology.queues.schedulerRequests, taskRequestSchema, (request, delivery) => {
     appendFileSync(handledFile, `${request.taskId} ${delivery.deliveries}\n`);

@@ -10,14 +10,17 @@ export interface ResourceConfig {
 }
 
 /**
- * Points `WLM_CONFIG` at a config file of these compute resources, as a worker's task process finds
- * it, so plugins run in-process resolve them; `restore` puts the old value back, closes the shared
- * SSH pool and removes the file.
+ * Points `WLM_CONFIG` at a config file of these compute resources (and `localRoots`, the worker's
+ * `staging.localRoots`), as a worker's task process finds it, so plugins run in-process resolve
+ * them; `restore` puts the old value back, closes the shared SSH pool and removes the file.
  */
-export function useResourceConfig(resources: Record<string, ComputeResourceInput>): ResourceConfig {
+export function useResourceConfig(
+  resources: Record<string, ComputeResourceInput>,
+  localRoots: readonly string[] = [],
+): ResourceConfig {
   const dir = mkdtempSync(join(tmpdir(), 'wlm-resource-config-'));
   const file = join(dir, 'wlm.json');
-  writeFileSync(file, JSON.stringify({ resources }));
+  writeFileSync(file, JSON.stringify({ resources, staging: { localRoots } }));
   const previous = process.env['WLM_CONFIG'];
   process.env['WLM_CONFIG'] = file;
   return {

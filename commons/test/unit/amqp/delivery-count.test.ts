@@ -5,6 +5,7 @@ import {
   countedDeliveries,
   judgeDelivery,
   originOf,
+  outagePauseMs,
   retryPauseMs,
   withoutDeliveryHeaders,
 } from '@wlm/commons';
@@ -69,6 +70,12 @@ describe('counting deliveries by the message', () => {
   it('doubles the pause between deliveries up to its cap', () => {
     expect([1, 2, 3, 4, 5].map((n) => retryPauseMs(n, 1000, 5000))).toEqual([1000, 2000, 4000, 5000, 5000]);
     expect(retryPauseMs(500, 1000, 60_000)).toBe(60_000);
+  });
+
+  it('pauses as long again as a store outage has lasted, however many messages failed in it', () => {
+    expect([0, 400, 1_500, 8_000, 90_000].map((ms) => outagePauseMs(ms, 1000, 60_000))).toEqual([
+      1000, 1000, 1_500, 8_000, 60_000,
+    ]);
   });
 
   it('keeps where a copied message was first published, and the original headers', () => {

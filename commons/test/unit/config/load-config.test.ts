@@ -33,7 +33,7 @@ describe('loadConfig', () => {
     expect(config.mysql.timeoutMs).toBe(10_000);
     expect(config.leader).toEqual({ leaseSeconds: 10, handoverTimeoutMs: 3000 });
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(config.api.tokens).toEqual(['wlm-dev-token']);
+    expect(config.api.tokens).toEqual([{ name: 'token-1', secret: 'wlm-dev-token', scopes: ['admin'] }]);
     expect(config.serf.rpcAddr).toBe('127.0.0.1:7373');
     expect(config.ssh.port).toBe(2222);
     expect(config.smtp).toMatchObject({ host: '127.0.0.1', port: 2525, adminEmail: 'admin@localhost' });
@@ -48,7 +48,7 @@ describe('loadConfig', () => {
     });
     expect(config.http.port).toBe(9090);
     expect(config.neo4j.password).toBe('from-the-env');
-    expect(config.api.tokens).toEqual(['token-one1', 'token-two2']);
+    expect(config.api.tokens.map((token) => token.secret)).toEqual(['token-one1', 'token-two2']);
   });
 
   it('reads the store and leader time limits from WLM_* variables', () => {

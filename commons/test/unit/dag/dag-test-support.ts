@@ -11,7 +11,7 @@ export function problemsOf(run: () => unknown): readonly string[] {
   throw new Error('expected a DagValidationError, but nothing was thrown');
 }
 
-/** The diamond of DESIGN.md's contract: a fans out to b and c, which fan in to d. */
+/** The diamond of docs/dags.md: a fans out to b and c, which fan in to d. */
 export const diamond = {
   type: 'diamond',
   tasks: [

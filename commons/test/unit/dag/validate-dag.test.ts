@@ -1,26 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DagValidationError, WlmError, parseDagDefinition, validateDagDefinition } from '@wlm/commons';
 import { diamond, problemsOf } from './dag-test-support';
 
-/** DESIGN.md, Contract, verbatim: the example users copy must keep parsing. */
-const CONTRACT_EXAMPLE = `
-type: diamond              # experiment type
-description: optional text
-tasks:
-  - id: a
-    type: echo             # task type, served by a plugin
-    params: { message: "{{inputs.msg}}" }
-  - { id: b, type: echo, after: [a] }
-  - { id: c, type: echo, after: [a], retry: { maxAttempts: 3, backoffMs: 500 }, timeoutMs: 60000 }
-  - { id: d, type: echo, after: [b, c], constraints: { labels: { site: local } } }
-`;
+/** The example of docs/dags.md, read from it: the example users copy must keep parsing. */
+const DOCS_EXAMPLE = (() => {
+  const doc = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'dags.md'), 'utf8');
+  const example = /## An example\n\n```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (example === undefined) throw new Error('docs/dags.md has no yaml block under "## An example"');
+  return example;
+})();
 
 function withTasks(...tasks: unknown[]): unknown {
   return { type: 'bad', tasks };
 }
 
 describe('validateDagDefinition: accepted definitions', () => {
-  it('parses the contract example from DESIGN.md', () => {
-    const dag = parseDagDefinition(CONTRACT_EXAMPLE);
+  it('parses the example of docs/dags.md', () => {
+    const dag = parseDagDefinition(DOCS_EXAMPLE);
     expect(dag).toEqual({
       type: 'diamond',
       description: 'optional text',

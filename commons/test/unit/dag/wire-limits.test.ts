@@ -48,7 +48,7 @@ describe('DAG validation: the wire limits on params', () => {
       `task "a": params nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`,
     ]);
     expect(problemsOf(() => validateDagDefinition(dagWith(nested(MAX_JSON_DEPTH + 1))))).toEqual([
-      `task "a": params nested deeper than 64 levels (the wire's limit)`,
+      `task "a": params nested deeper than 31 levels (the wire's limit)`,
     ]);
   });
 
@@ -67,7 +67,7 @@ describe('DAG validation: the wire limits on params', () => {
     expect(wireAccepts(atLimit)).toBe(true);
     const over = { list: [value] };
     expect(problemsOf(() => validateDagDefinition(dagWith(over)))).toEqual([
-      `task "a": params nested deeper than 64 levels (the wire's limit)`,
+      `task "a": params nested deeper than 31 levels (the wire's limit)`,
     ]);
     expect(wireAccepts(over)).toBe(false);
   });
@@ -105,7 +105,7 @@ describe('DAG validation: the wire limits on params', () => {
     expect(paramsLimitProblems(smallestRendering(params))).toEqual([]);
     const rendered = smallestRendering(params, { deep: nested(MAX_JSON_DEPTH - 1) });
     expect(paramsLimitProblems(rendered, { subject: 'params rendered with the inputs' })).toEqual([
-      `params rendered with the inputs nested deeper than 64 levels (the wire's limit)`,
+      `params rendered with the inputs nested deeper than 31 levels (the wire's limit)`,
     ]);
   });
 
@@ -122,7 +122,7 @@ describe('DAG validation: the wire limits on params', () => {
     );
     expect(problems).toEqual([
       'task "big": after refers to unknown task "nowhere"',
-      `task "deep": params nested deeper than 64 levels (the wire's limit)`,
+      `task "deep": params nested deeper than 31 levels (the wire's limit)`,
       `task "big": params take at least ${MAX_CONTEXT_BYTES + 10} bytes as JSON, more than ${MAX_CONTEXT_BYTES} (the wire's limit)`,
     ]);
   });

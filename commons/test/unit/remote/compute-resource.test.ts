@@ -38,6 +38,7 @@ describe('computeResourceSchema', () => {
     expect(computeResourceSchema.parse(minimal)).toEqual({
       ...minimal,
       port: 22,
+      allowedRoots: [],
       batchSystem: 'slurm',
       env: {},
       limits: { maxNodes: 1 },

@@ -1,9 +1,14 @@
-import { TERMINAL_EXPERIMENT_STATES } from '../../domain/experiment-state';
+import {
+  EXPERIMENT_STATES,
+  TERMINAL_EXPERIMENT_STATES,
+  isExperimentState,
+} from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
 import type { JsonObject } from '../../domain/json';
 import type { Experiment } from '../../domain/records';
 import type { ExperimentCursor } from './cursor';
 import { EXPERIMENT_COLUMNS, toExperiment } from './mappers';
+import { RowReader } from './row-reader';
 import { changeRows, placeholders, selectRows } from './sql';
 import type { Queryable, SqlValue } from './sql';
 
@@ -96,6 +101,21 @@ export async function selectExperiments(
     [...values, limit],
   );
   return rows.map(toExperiment);
+}
+
+/** How many experiments are in each state; every state present, 0 when none (an index-only scan). */
+export async function countExperimentsByState(db: Queryable): Promise<Record<ExperimentState, number>> {
+  const counts = Object.fromEntries(EXPERIMENT_STATES.map((state) => [state, 0])) as Record<
+    ExperimentState,
+    number
+  >;
+  const rows = await selectRows(db, 'SELECT state, COUNT(*) AS count FROM experiments GROUP BY state');
+  for (const row of rows) {
+    const reader = new RowReader('experiments', row);
+    const state = reader.string('state');
+    if (isExperimentState(state)) counts[state] = reader.integer('count');
+  }
+  return counts;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { jsonNestingDepth } from '@wlm/commons';
+import { MAX_JSON_DEPTH, jsonNestingDepth } from '@wlm/commons';
 import { isExperimentState } from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
 import { isJsonObject } from '../../domain/json';
@@ -40,18 +40,14 @@ export function checkInteger(field: string, value: number, min: number, max = 2 
   }
 }
 
-/**
- * MariaDB's JSON columns (a `JSON_VALID` check) refuse a value of 32 or more levels of arrays and
- * objects — fewer than the wire's 64, so inputs and outputs the wire carries may not fit.
- */
-const MAX_STORED_JSON_DEPTH = 31;
-
 function checkJsonObject(field: string, value: unknown): void {
   if (!isJsonObject(value)) throw new StoreInputError(field, 'must be a plain JSON object');
-  if (jsonNestingDepth(value, MAX_STORED_JSON_DEPTH) > MAX_STORED_JSON_DEPTH) {
+  // The wire's limit is MariaDB's (a JSON column refuses 32 levels or more): checked here too because
+  // experiment inputs reach the store from the API, not from the wire.
+  if (jsonNestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
     throw new StoreInputError(
       field,
-      `nested deeper than ${MAX_STORED_JSON_DEPTH} levels, more than the state store's JSON columns hold`,
+      `nested deeper than ${MAX_JSON_DEPTH} levels, more than the state store's JSON columns hold`,
     );
   }
 }

@@ -39,7 +39,7 @@ import {
   encodeExperimentCursor,
 } from './cursor';
 import * as lifecycle from './experiment-lifecycle';
-import { selectExperiment, selectExperiments } from './experiment-queries';
+import { countExperimentsByState, selectExperiment, selectExperiments } from './experiment-queries';
 import type { ExperimentRow } from './experiment-queries';
 import {
   LIMITS,
@@ -190,6 +190,11 @@ export class MysqlStateStore implements StateStore {
           ? encodeExperimentCursor({ createdAt: last.createdAt, id: last.id })
           : null,
     };
+  }
+
+  /** How many experiments are in each state (every state present), e.g. for metrics. */
+  async countExperimentsByState(): Promise<Record<ExperimentState, number>> {
+    return this.single('countExperimentsByState', (db) => countExperimentsByState(db));
   }
 
   /**

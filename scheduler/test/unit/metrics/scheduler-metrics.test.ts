@@ -8,7 +8,9 @@ function statusWith(held: number, oldestWaitMs: number): SchedulerStatus {
     instanceId: 's1',
     namespace: 'wlm',
     workers: 3,
-    requests: { held, deferred: 1, sending: 0, oldestWaitMs, placed: 0 },
+    workersByType: { echo: 3, shell: 1 },
+    requests: { held, deferred: 1, sending: 0, oldestWaitMs, placed: 0, consumedTypes: ['echo'] },
+    waitingTypes: {},
     watchedLostWorkers: 0,
   };
 }
@@ -28,26 +30,38 @@ describe('createSchedulerMetrics', () => {
     expect(valueOf(text, 'wlm_scheduler_oldest_held_wait_seconds')).toBe(2.5);
     expect(valueOf(text, 'wlm_scheduler_deferred_requests')).toBe(1);
     expect(valueOf(text, 'wlm_scheduler_alive_workers')).toBe(3);
+    expect(valueOf(text, 'wlm_scheduler_live_workers{task_type="echo"}')).toBe(3);
+    expect(valueOf(text, 'wlm_scheduler_live_workers{task_type="shell"}')).toBe(1);
     current = statusWith(0, 0);
     text = await registry.metrics();
     expect(valueOf(text, 'wlm_scheduler_held_requests')).toBe(0);
   });
 
-  it('counts placements, retries, continued rounds, exhausted tasks and failed workers from the service events', async () => {
+  it('counts placements, retries, continued rounds, exhausted and unschedulable tasks by type, and failed workers', async () => {
     const events = new EventEmitter<SchedulerServiceEvents>();
     const registry = createSchedulerMetrics({ status: () => statusWith(0, 0), on: events.on.bind(events) });
-    const request = {} as SchedulerServiceEvents['task:exhausted'][0];
+    const request = { taskType: 'echo' } as SchedulerServiceEvents['task:exhausted'][0];
+    const shell = { taskType: 'shell' } as SchedulerServiceEvents['task:exhausted'][0];
     events.emit('task:placed', { request, workerId: 'w1', assignmentId: 'a1', waitedMs: 3 });
-    events.emit('task:placed', { request, workerId: 'w2', assignmentId: 'a2', waitedMs: 3 });
+    events.emit('task:placed', { request, workerId: 'w2', assignmentId: 'a2', waitedMs: 40_000 });
+    events.emit('task:placed', { request: shell, workerId: 'w2', assignmentId: 'a3', waitedMs: 3 });
     events.emit('task:retried', { request, delayMs: 1000 });
     events.emit('task:continued', request);
     events.emit('task:continued', request);
     events.emit('task:exhausted', request);
+    events.emit('task:unschedulable', shell);
     const text = await registry.metrics();
-    expect(valueOf(text, 'wlm_scheduler_placed_tasks_total')).toBe(2);
-    expect(valueOf(text, 'wlm_scheduler_retried_tasks_total')).toBe(1);
-    expect(valueOf(text, 'wlm_scheduler_continued_rounds_total')).toBe(2);
-    expect(valueOf(text, 'wlm_scheduler_exhausted_tasks_total')).toBe(1);
+    expect(valueOf(text, 'wlm_scheduler_placed_tasks_total{task_type="echo"}')).toBe(2);
+    expect(valueOf(text, 'wlm_scheduler_placed_tasks_total{task_type="shell"}')).toBe(1);
+    expect(valueOf(text, 'wlm_scheduler_retried_tasks_total{task_type="echo"}')).toBe(1);
+    expect(valueOf(text, 'wlm_scheduler_continued_rounds_total{task_type="echo"}')).toBe(2);
+    expect(valueOf(text, 'wlm_scheduler_exhausted_tasks_total{task_type="echo"}')).toBe(1);
+    expect(valueOf(text, 'wlm_scheduler_unschedulable_tasks_total{task_type="shell"}')).toBe(1);
     expect(valueOf(text, 'wlm_scheduler_failed_workers_total')).toBe(0);
+    expect(valueOf(text, 'wlm_scheduler_placement_latency_seconds_count{task_type="echo"}')).toBe(2);
+    expect(valueOf(text, 'wlm_scheduler_placement_latency_seconds_bucket{le="0.005",task_type="echo"}')).toBe(
+      1,
+    );
+    expect(valueOf(text, 'wlm_scheduler_placement_latency_seconds_bucket{le="60",task_type="echo"}')).toBe(2);
   });
 });

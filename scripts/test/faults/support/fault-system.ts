@@ -29,7 +29,7 @@ export interface FaultRound {
 }
 
 /** Appends one round's figures to `.wlm/fault-results.jsonl`. */
-export function recordRound(round: FaultRound): void {
+function recordRound(round: FaultRound): void {
   mkdirSync(join(RESULTS, '..'), { recursive: true });
   appendFileSync(RESULTS, `${JSON.stringify({ ...round, at: new Date().toISOString() })}\n`);
 }
@@ -40,6 +40,48 @@ export const REPEAT = Math.max(1, Number(process.env['WLM_FAULT_REPEAT'] ?? '1')
 export interface ExperimentSummary {
   readonly id: string;
   readonly state: string;
+}
+
+/** A stored DAG type and how many tasks each of its experiments runs. */
+export interface DagType {
+  readonly type: string;
+  readonly tasks: number;
+}
+
+/** Experiments submitted for one scenario round. */
+export interface Workload {
+  readonly ids: readonly string[];
+  /** Tasks in all, over every experiment. */
+  readonly tasks: number;
+}
+
+/** What ran for a round's experiments, counted in the ledger. */
+export interface RoundOutcome {
+  readonly tasks: number;
+  readonly notCompleted: readonly ExperimentSummary[];
+  /** Distinct tasks that started at least once. */
+  readonly tasksRun: number;
+  /** Tasks that started more than once, with how many times. */
+  readonly repeated: ReadonlyArray<readonly [string, number]>;
+  readonly executions: number;
+}
+
+/** The promise of every fault but a killed worker: every experiment completes, every task ran once. */
+export function expectEveryTaskRanOnce(outcome: RoundOutcome): void {
+  expect(outcome.notCompleted).toEqual([]);
+  expect(outcome.repeated).toEqual([]);
+  expect(outcome.executions).toBe(outcome.tasks);
+}
+
+/**
+ * The promise when workers were killed mid-task: every experiment completes, every task ran, and
+ * only tasks cut short ran again — each at most once more, `cutShort` of them at most.
+ */
+export function expectOnlyCutShortRanTwice(outcome: RoundOutcome, cutShort: number): void {
+  expect(outcome.notCompleted).toEqual([]);
+  expect(outcome.tasksRun).toBe(outcome.tasks);
+  expect(outcome.repeated.filter(([, count]) => count > 2)).toEqual([]);
+  expect(outcome.executions).toBeLessThanOrEqual(outcome.tasks + cutShort);
 }
 
 /**
@@ -91,43 +133,110 @@ export class FaultSystem {
     await Promise.all(alive.map((child) => child.exit()));
   }
 
+  /** Calls the API: `body` is sent as JSON, or as is when it is `{ yaml }` text. */
   async api(path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<unknown> {
     if (this.url === undefined) throw new Error('no orchestrator listens');
+    const yaml = typeof body === 'object' && body !== null && 'yaml' in body ? String(body.yaml) : undefined;
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': yaml === undefined ? 'application/json' : 'text/yaml',
+      },
+      ...(body === undefined ? {} : { body: yaml ?? JSON.stringify(body) }),
     });
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
     return text === '' ? undefined : (JSON.parse(text) as unknown);
   }
 
-  /** A DAG of ledger tasks (of `taskType`): `edges` maps each task to the tasks it runs after. */
+  /**
+   * A DAG of ledger tasks (of `taskType`): `edges` maps each task to the tasks it runs after; `extra`
+   * is merged into every task's definition (limits, params beyond the ledger's own).
+   */
   async putDag(
     name: string,
     edges: Record<string, string[]>,
     sleepMs: number,
-    taskType = 'ledger',
-  ): Promise<string> {
+    { taskType = 'ledger', extra = {} }: { taskType?: string; extra?: Record<string, unknown> } = {},
+  ): Promise<DagType> {
     const type = `${this.cluster.namespace}-${name}`;
     const tasks = Object.entries(edges).map(([id, after]) => ({
       id,
       type: taskType,
       params: { ledger: this.ledger, sleepMs },
       ...(after.length === 0 ? {} : { after }),
+      ...extra,
     }));
     await this.api(`/api/dags/${type}`, { type, tasks }, 'PUT');
-    return type;
+    return { type, tasks: tasks.length };
   }
 
-  async submit(type: string, count: number): Promise<string[]> {
+  /**
+   * Stores a DAG written in YAML: `tasks` is the YAML of its task list (anchors and aliases let a
+   * definition expand far past the API's body limit), `count` how many tasks it holds.
+   */
+  async putDagYaml(name: string, tasks: string, count: number): Promise<DagType> {
+    const type = `${this.cluster.namespace}-${name}`;
+    await this.api(`/api/dags/${type}`, { yaml: `type: ${type}\ntasks:\n${tasks}` }, 'PUT');
+    return { type, tasks: count };
+  }
+
+  /** Submits `count` experiments of each DAG, one after another, with `fields` added to each request. */
+  async submit(
+    parts: ReadonlyArray<readonly [DagType, number]>,
+    fields: Record<string, unknown> = {},
+  ): Promise<Workload> {
     const ids: string[] = [];
-    for (let i = 0; i < count; i += 1) {
-      const created = (await this.api('/api/experiments', { type, inputs: {} })) as { id: string };
-      ids.push(created.id);
+    let tasks = 0;
+    for (const [dag, count] of parts) {
+      for (let i = 0; i < count; i += 1) {
+        const created = (await this.api('/api/experiments', { type: dag.type, inputs: {}, ...fields })) as {
+          id: string;
+        };
+        ids.push(created.id);
+      }
+      tasks += dag.tasks * count;
     }
-    return ids;
+    return { ids, tasks };
+  }
+
+  /**
+   * Ends a scenario round: waits for every experiment of `workloads` to end, counts what ran for them
+   * in the ledger, and records the round's figures; `recoveryFrom` is when the last fault was
+   * injected. Tasks cut short by a killed worker count as duplicated here: the caller says how many
+   * of those it allows.
+   */
+  async finishRound(
+    scenario: string,
+    faults: number,
+    recoveryFrom: number,
+    workloads: readonly Workload[],
+    timeoutMs = 240_000,
+  ): Promise<RoundOutcome> {
+    const ids = workloads.flatMap((workload) => workload.ids);
+    const ended = await this.settle(ids, timeoutMs);
+    const recoveryMs = Date.now() - recoveryFrom;
+    const started = new Set(ids);
+    const perTask = [...this.executionsPerTask()].filter(([task]) => started.has(task.split('/')[0] ?? ''));
+    const outcome: RoundOutcome = {
+      tasks: workloads.reduce((sum, workload) => sum + workload.tasks, 0),
+      notCompleted: ended.filter((experiment) => experiment.state !== 'COMPLETED'),
+      tasksRun: perTask.length,
+      repeated: perTask.filter(([, count]) => count > 1),
+      executions: perTask.reduce((sum, [, count]) => sum + count, 0),
+    };
+    recordRound({
+      scenario,
+      faults,
+      experiments: ids.length,
+      tasks: outcome.tasks,
+      executions: outcome.executions,
+      lost: outcome.notCompleted.length,
+      duplicated: outcome.repeated.length,
+      recoveryMs,
+    });
+    return outcome;
   }
 
   /**
@@ -152,11 +261,29 @@ export class FaultSystem {
       if (Date.now() > deadline) {
         const open = last.filter((experiment) => !ENDED.includes(experiment.state));
         throw new Error(
-          `timed out after ${timeoutMs} ms: ${open.length} experiments not ended (${JSON.stringify(open.slice(0, 5))})`,
+          `timed out after ${timeoutMs} ms: ${open.length} experiments not ended (${JSON.stringify(open.slice(0, 5))})\n` +
+            `the orchestrators' last warnings:\n${this.orchestratorWarnings().join('\n')}`,
         );
       }
       await sleep(500);
     }
+  }
+
+  /** The last log lines of warning level or worse of every orchestrator process, for a failure's message. */
+  private orchestratorWarnings(): string[] {
+    const PINO_WARN = 40;
+    return this.orchestrators.flatMap((child) =>
+      child.log
+        .filter((line) => {
+          try {
+            return ((JSON.parse(line) as { level?: number }).level ?? 0) >= PINO_WARN;
+          } catch {
+            return false;
+          }
+        })
+        .slice(-10)
+        .map((line) => `${child.name}: ${line.slice(0, 600)}`),
+    );
   }
 
   /** Every execution the ledger task started, one `experimentId/run/taskId/attempt` line each. */

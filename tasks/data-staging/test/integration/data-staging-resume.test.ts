@@ -98,7 +98,8 @@ describe('data-staging resumes, stops and checks space on the stack sshd', () =>
   const half = data.subarray(0, MiB);
 
   beforeAll(() => {
-    harness = new PluginHarness(RESOURCE);
+    // The tmpfs of the disk-full tests is mounted in the temporary directory, outside the work root.
+    harness = new PluginHarness(RESOURCE, [], [tmpdir()]);
     local = mkdtempSync(join(tmpdir(), 'wlm-staging-resume-'));
     writeFileSync(join(local, 'data.bin'), data);
   });

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDagDefinition, renderParams } from '@wlm/commons';
 import { dataStagingParamsSchema, plugin } from '@wlm/task-data-staging';
 
 function issuesOf(params: unknown): string[] {
@@ -98,5 +101,34 @@ describe('data-staging params', () => {
     expect(issuesOf({ ...base, files: [{ source: '/a', destination: 'b', mode: 1 }] })).toEqual([
       expect.stringMatching(/^files\.0: .*mode/),
     ]);
+  });
+});
+
+describe("the input-shape tests' ssh-checked transfer", () => {
+  it('renders, with the inputs its tests use, to params data-staging accepts', () => {
+    const text = readFileSync(
+      join(
+        __dirname,
+        '..',
+        '..',
+        '..',
+        '..',
+        'scripts',
+        'test',
+        'fixtures',
+        'dags',
+        'transfer-verified-over-ssh.yaml',
+      ),
+      'utf8',
+    );
+    const transfer = parseDagDefinition(text).tasks.find((task) => task.type === 'data-staging');
+    const inputs = {
+      from: 'archive',
+      to: 'hpc',
+      source: '/archive/wlm/input.csv',
+      target: '/scratch/alice/wlm/shared/input.csv',
+    };
+    const params = renderParams(transfer?.params ?? {}, { inputs });
+    expect(dataStagingParamsSchema.safeParse(params).error?.issues ?? []).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { RemoteCommandError, TaskFailure } from '@wlm/commons';
+import { PATH_OUTSIDE_ROOTS, RemoteCommandError, TaskFailure } from '@wlm/commons';
 import type { TaskContext } from '@wlm/commons';
 import { ENV_SETUP_FAILURE_CODES, plugin } from '@wlm/task-env-setup';
 import type { EnvSetupParams } from '@wlm/task-env-setup';
@@ -12,6 +12,19 @@ describe('env-setup on the stack sshd', () => {
     harness = new PluginHarness('env-setup-test');
   });
   afterAll(() => harness.close());
+
+  it('refuses a workDir outside the work root, before connecting, not retryably', async () => {
+    const experimentId = harness.newExperiment('outside');
+    const run = harness.context(
+      plugin,
+      { resource: 'env-setup-test', workDir: `${harness.resource.workRoot}/../../escaped` },
+      experimentId,
+    );
+    const failure = await rejectionOf(plugin.run(run.ctx, never));
+    expect(failure).toMatchObject({ code: PATH_OUTSIDE_ROOTS, retryable: false });
+    expect((failure as Error).message).toMatch(/^workDir: \/.* is outside the directories tasks may use/);
+    expect(run.progress).toEqual([]);
+  });
 
   it('creates the run directory tree, idempotently', async () => {
     expect.hasAssertions();

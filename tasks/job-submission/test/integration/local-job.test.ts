@@ -1,5 +1,5 @@
 import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
-import { TaskAbort } from '@wlm/commons';
+import { PATH_OUTSIDE_ROOTS, TaskAbort } from '@wlm/commons';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
 import { newTask, runToEnd, stackResource } from '../support/job-harness';
@@ -49,6 +49,16 @@ describe('job-submission with the local adapter', () => {
     expect(rounds).toBeGreaterThan(1);
     expect(outcome.outputs).toMatchObject({ batchSystem: 'local', state: 'COMPLETED', exitCode: 0 });
     expect(readFileSync(`${String(outcome.outputs['workDir'])}/who.txt`, 'utf8')).toBe('local job\n');
+  });
+
+  it('refuses a workDir outside the work root before submitting, not retryably', async () => {
+    const { outcome } = await runToEnd(
+      { resource: 'plain', workDir: '/tmp/../etc', command: 'touch escaped', monitor: quick },
+      { task: newTask(), maxRounds: 1 },
+    );
+    if (outcome.kind !== 'failed') throw new Error(`expected failed, got ${JSON.stringify(outcome)}`);
+    expect(outcome.failure).toMatchObject({ code: PATH_OUTSIDE_ROOTS, retryable: false });
+    expect(outcome.failure.message).toMatch(/^workDir: \/etc is outside the directories tasks may use/);
   });
 
   it('fails with the exit code and stderr of a process that exits non-zero', async () => {

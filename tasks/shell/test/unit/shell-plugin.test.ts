@@ -52,6 +52,20 @@ describe('shell plugin', () => {
     expect(outputs).toEqual({ exitCode: 0, stdout: 'a $HOME b\n', stderr: '' });
   });
 
+  it("gives the command the inherited variables and its declared env, never the rest of the worker's", async () => {
+    const secrets = { WLM_API_TOKEN: 'api-secret-marker', AWS_SECRET_ACCESS_KEY: 'aws-secret-marker' };
+    Object.assign(process.env, secrets);
+    try {
+      const outputs = await plugin.run(context({ command: 'env', env: { DECLARED: 'by-the-task' } }), never);
+      const lines = outputs.stdout.split('\n');
+      expect(lines).toContain('DECLARED=by-the-task');
+      expect(lines).toContain(`PATH=${process.env['PATH'] ?? ''}`);
+      expect(outputs.stdout).not.toContain('secret-marker');
+    } finally {
+      for (const name of Object.keys(secrets)) delete process.env[name];
+    }
+  });
+
   it('runs through a shell when asked, with extra environment and the work directory', async () => {
     const outputs = await plugin.run(
       context({ command: 'echo "$GREETING" > out.txt && pwd', shell: true, env: { GREETING: 'hello' } }, dir),

@@ -1,4 +1,12 @@
+import { MAX_JSON_DEPTH } from '@wlm/commons';
 import { findNonJson } from '../../../src/execution/json-check';
+
+/** `levels` objects nested in one another: `{ n: { n: 1 } }` is 2 levels. */
+function nested(levels: number): unknown {
+  let value: unknown = 1;
+  for (let level = 0; level < levels; level += 1) value = { n: value };
+  return value;
+}
 
 describe('findNonJson', () => {
   it('accepts JSON values', () => {
@@ -22,5 +30,13 @@ describe('findNonJson', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(findNonJson(cyclic, 'outputs')).toBe('outputs.self: circular reference');
+  });
+
+  it("accepts values nested as deep as the wire's limit, and names the first level past it", () => {
+    expect(findNonJson(nested(MAX_JSON_DEPTH), 'outputs')).toBeUndefined();
+    expect(findNonJson({ list: [nested(MAX_JSON_DEPTH - 2)] }, 'outputs')).toBeUndefined();
+    expect(findNonJson(nested(MAX_JSON_DEPTH + 1), 'outputs')).toBe(
+      `outputs${'.n'.repeat(MAX_JSON_DEPTH)}: nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { createLogger, sharedSshPool, shellQuote } from '@wlm/commons';
 import type {
   ComputeResource,
@@ -34,16 +35,26 @@ export class PluginHarness {
   private readonly config: ResourceConfig;
   private readonly experiments = new Set<string>();
 
-  /** `others`: more resources, the same sshd under other names (e.g. a storage resource). */
+  /**
+   * `others`: more resources, the same sshd under other names (e.g. a storage resource), which may
+   * also use the temporary directory where tests keep their files; `allowedRoots` of the resource
+   * `name` itself. The worker's staging roots are that temporary directory.
+   */
   constructor(
     readonly name: string,
     others: readonly string[] = [],
+    allowedRoots: readonly string[] = [],
   ) {
     // Before WLM_CONFIG changes: the stack's SSH files are found through the current config.
-    this.resource = stackSshResource(name);
+    this.resource = stackSshResource(name, { allowedRoots: [...allowedRoots] });
     const settings = Object.fromEntries(Object.entries(this.resource).filter(([key]) => key !== 'name'));
+    const storage = { ...settings, allowedRoots: [tmpdir()] };
     this.config = useResourceConfig(
-      Object.fromEntries([name, ...others].map((resource) => [resource, settings as ComputeResourceInput])),
+      Object.fromEntries([
+        [name, settings as ComputeResourceInput],
+        ...others.map((other) => [other, storage as ComputeResourceInput]),
+      ]),
+      [tmpdir()],
     );
   }
 

@@ -1,16 +1,20 @@
 import { pathToFileURL } from 'node:url';
-import { pluginFromModule } from '@wlm/commons';
-import type { TaskPlugin } from '@wlm/commons';
-import { messageOf } from './error-message';
+import { messageOf } from '../errors/message-of';
+import { PluginModuleError } from '../errors/plugin-module-error';
+import { pluginFromModule } from './is-task-plugin';
+import type { TaskPlugin } from './task-plugin';
 
-/** A plugin module could not be found, loaded, or does not export a plugin; `message` says which. */
-export class PluginModuleError extends Error {
-  override readonly name = 'PluginModuleError';
+/**
+ * The module name for a task type: `echo` → `@wlm/task-echo`. Anything that already looks like a
+ * package name or a path is returned as is.
+ */
+export function pluginSpecifier(taskTypeOrModule: string): string {
+  return /^[a-z][a-z0-9_.-]*$/.test(taskTypeOrModule) ? `@wlm/task-${taskTypeOrModule}` : taskTypeOrModule;
 }
 
 /**
- * Resolves a package name or path to a module file: first from `resolvePaths` (the worker's working
- * directory by default), then from wherever the worker itself is installed.
+ * Resolves a package name or path to a module file: first from `resolvePaths` (e.g. the working
+ * directory), then from wherever wlm itself is installed.
  */
 export function resolvePluginModule(specifier: string, resolvePaths: readonly string[]): string {
   try {

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { ConfigError, configSchema } from '@wlm/commons';
+import { taskEnvironment } from '../../../src/cli/task-environment';
+
+const RESOURCE = {
+  host: 'login.example.org',
+  user: 'alice',
+  privateKeyFile: '/etc/wlm/keys/hpc',
+  privateKeyPassphraseEnv: 'HPC_KEY_PASSPHRASE',
+  hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG',
+  workRoot: '/scratch/wlm',
+};
+
+const WORKER_ENV = {
+  PATH: '/usr/bin:/bin',
+  HOME: '/home/w',
+  WLM_CONFIG: '/etc/wlm/wlm.yaml',
+  WLM_MYSQL_URL: 'mysql://wlm:db-secret@db:3306/wlm',
+  HPC_KEY_PASSPHRASE: 'key-passphrase',
+  SITE: 'bigred',
+  UNDECLARED: 'not for tasks',
+};
+
+describe('taskEnvironment (wlm worker)', () => {
+  it('gives tasks the inherited and declared variables, resource passphrases, and a config of the resources only', () => {
+    const config = configSchema.parse({
+      rabbitmq: { url: 'amqp://wlm:broker-secret@mq:5672' },
+      api: { tokens: ['api-secret-token'] },
+      resources: { hpc: RESOURCE },
+    });
+    const tasks = taskEnvironment(config, ['SITE'], WORKER_ENV);
+    try {
+      const { WLM_CONFIG: file, ...rest } = tasks.env;
+      expect(rest).toEqual({
+        PATH: '/usr/bin:/bin',
+        HOME: '/home/w',
+        SITE: 'bigred',
+        HPC_KEY_PASSPHRASE: 'key-passphrase',
+      });
+      expect(file).toBeDefined();
+      const written = readFileSync(file ?? '', 'utf8');
+      expect(Object.keys(JSON.parse(written) as object).sort()).toEqual(['log', 'resources', 'staging']);
+      expect(written).not.toMatch(/secret/);
+      expect(statSync(file ?? '').mode & 0o777).toBe(0o600);
+      tasks.remove();
+      expect(existsSync(file ?? '')).toBe(false);
+    } finally {
+      tasks.remove();
+    }
+  });
+
+  it('writes no config file when no compute resource is configured', () => {
+    const tasks = taskEnvironment(configSchema.parse({}), [], WORKER_ENV);
+    expect(tasks.env).toEqual({ PATH: '/usr/bin:/bin', HOME: '/home/w' });
+  });
+
+  it.each(['WLM_CONFIG', 'WLM_MYSQL_URL', 'WLM_API_TOKEN'])(
+    'refuses to declare the wlm setting %s',
+    (name) => {
+      const call = (): unknown => taskEnvironment(configSchema.parse({}), [name], WORKER_ENV);
+      expect(call).toThrow(ConfigError);
+      expect(call).toThrow(`--task-env: ${name} is a wlm setting of the worker`);
+    },
+  );
+});

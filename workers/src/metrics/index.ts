@@ -1,0 +1,2 @@
+export { createWorkerMetrics } from './worker-metrics';
+export type { WorkerMetricsSource } from './worker-metrics';
