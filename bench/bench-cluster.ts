@@ -1,17 +1,27 @@
-import { freePort } from '@wlm/commons';
 /**
  * The wlm services of the throughput benchmark as child processes, the way they run in production:
  * a Serf agent of the benchmark's own (so no other workers mix in), `wlm scheduler` and `wlm worker`s
  * from the built CLI, on a fresh namespace that `stop()` deletes.
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'amqplib';
-import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons';
+import {
+  WlmTopology,
+  deleteTopology,
+  freePort,
+  loadConfig,
+  mergeTopology,
+  writeSerfAgentConfig,
+} from '@wlm/commons';
+import type { NetnsLab } from '@wlm/scripts';
 
 const CLI = join(__dirname, '..', '..', 'scripts', 'dist', 'cli.js');
 const START_TIMEOUT_MS = 60_000;
@@ -20,7 +30,16 @@ export interface BenchClusterOptions {
   readonly url: string;
   readonly workers: number;
   readonly slots: number;
+  /** Default `wlmbench<random>`. */
+  readonly namespace?: string;
   readonly onProgress?: (message: string) => void;
+  /** Log messages of the services to keep, with their time, beyond those the start waits for. */
+  readonly watch?: readonly string[];
+  /**
+   * Run the workers on the hosts of this lab (round robin), each with its own agent on the host's
+   * address; the seed agent binds the lab's gateway and RabbitMQ is forwarded to the hosts.
+   */
+  readonly lab?: NetnsLab;
 }
 
 /** A child process whose stderr JSON log lines are watched; only a tail of its output is kept. */
@@ -28,15 +47,21 @@ class Service {
   readonly exited: Promise<void>;
   private tail = '';
   private partial = '';
-  private readonly messages: { msg: string; workerId?: string }[] = [];
+  private readonly messages: { msg: string; workerId?: string; time?: number }[] = [];
 
   constructor(
     readonly label: string,
     private readonly child: ChildProcess,
+    private readonly watch: readonly string[] = [],
   ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk.toString()));
+    const logDir = process.env['WLM_BENCH_LOG_DIR'];
+    if (logDir !== undefined && logDir !== '') {
+      mkdirSync(logDir, { recursive: true });
+      child.stderr?.pipe(createWriteStream(join(logDir, `${label}.log`)));
+    }
   }
 
   get running(): boolean {
@@ -44,12 +69,24 @@ class Service {
   }
 
   logged(msg: string, workerId?: string): boolean {
-    return this.messages.some((m) => m.msg === msg && (workerId === undefined || m.workerId === workerId));
+    return this.loggedAt(msg, workerId) !== undefined;
   }
 
-  async waitFor(what: string, ready: () => boolean): Promise<void> {
+  /** When the service logged `msg` (about `workerId`) first, per its log line's `time`. */
+  loggedAt(msg: string, workerId?: string): number | undefined {
+    const found = this.messages.find(
+      (m) => m.msg === msg && (workerId === undefined || m.workerId === workerId),
+    );
+    return found === undefined ? undefined : (found.time ?? 0);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  async waitFor(what: string, ready: () => boolean | Promise<boolean>): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!ready()) {
+    while (!(await ready())) {
       if (!this.running) throw new Error(`${this.label} exited before ${what}:\n${this.tail}`);
       if (Date.now() > deadline)
         throw new Error(`${this.label}: no ${what} after ${START_TIMEOUT_MS} ms:\n${this.tail}`);
@@ -75,13 +112,15 @@ class Service {
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
       // Only the few lines the benchmark waits for are parsed and kept: a long run logs a lot.
-      if (!line.includes('"worker joined"') && !line.includes('"scheduler running"')) continue;
+      const kept = ['worker joined', 'scheduler running', ...this.watch];
+      if (!kept.some((msg) => line.includes(`"${msg}"`))) continue;
       try {
-        const record = JSON.parse(line) as { msg?: unknown; workerId?: unknown };
+        const record = JSON.parse(line) as { msg?: unknown; workerId?: unknown; time?: unknown };
         if (typeof record.msg === 'string') {
           this.messages.push({
             msg: record.msg,
             ...(typeof record.workerId === 'string' ? { workerId: record.workerId } : {}),
+            ...(typeof record.time === 'number' ? { time: record.time } : {}),
           });
         }
       } catch {
@@ -91,19 +130,48 @@ class Service {
   }
 }
 
-function cli(label: string, args: readonly string[], env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/**
+ * `WLM_BENCH_CPU_PROF=DIR` makes every service write a V8 CPU profile into DIR when it exits (open
+ * them in Chrome DevTools or speedscope): where each service spends its time under the bench.
+ */
+function profileFlags(label: string): string[] {
+  const dir = process.env['WLM_BENCH_CPU_PROF'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(dir, label)}`];
+}
+
+/**
+ * `WLM_BENCH_LOG_DIR=DIR` keeps each service's whole log in DIR/<service>.log, and
+ * `WLM_BENCH_LOG_LEVEL` sets their level (`debug`: the orchestrator times each event batch).
+ */
+function cli(
+  label: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { watch?: readonly string[]; netns?: string } = {},
+): Service {
+  const level = process.env['WLM_BENCH_LOG_LEVEL'];
+  const argv = [process.execPath, ...profileFlags(label), CLI, ...args];
+  const [command, ...rest] =
+    options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv];
+  const child = spawn(command ?? process.execPath, rest, {
     // Many services on one host: each takes a free metrics port rather than the fixed defaults.
-    env: { WLM_METRICS_SCHEDULER_PORT: '0', WLM_METRICS_WORKER_PORT: '0', ...process.env, ...env },
+    env: {
+      WLM_METRICS_SCHEDULER_PORT: '0',
+      WLM_METRICS_WORKER_PORT: '0',
+      ...process.env,
+      ...env,
+      ...(level === undefined || level === '' ? {} : { WLM_LOG_LEVEL: level }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new Service(label, child);
+  return new Service(label, child, options.watch);
 }
 
 export class BenchCluster {
   readonly workerIds: string[];
   private readonly services: Service[] = [];
   private serf: ChildProcess | undefined;
+  private serfConfigDir: string | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -119,7 +187,8 @@ export class BenchCluster {
 
   /** Starts everything and resolves once the scheduler knows every worker; stops what started on failure. */
   static async start(options: BenchClusterOptions): Promise<BenchCluster> {
-    const cluster = new BenchCluster(options, new WlmTopology(`wlmbench${randomBytes(4).toString('hex')}`));
+    const namespace = options.namespace ?? `wlmbench${randomBytes(4).toString('hex')}`;
+    const cluster = new BenchCluster(options, new WlmTopology(namespace));
     try {
       await cluster.startAll();
       return cluster;
@@ -131,19 +200,36 @@ export class BenchCluster {
 
   private async startAll(): Promise<void> {
     const say = this.options.onProgress ?? (() => undefined);
-    const bindPort = await freePort('127.0.0.1', true);
+    const { lab } = this.options;
+    const bindHost = lab?.gateway ?? '127.0.0.1';
+    const bindPort = await freePort(bindHost, true);
     const rpcPort = await freePort('127.0.0.1', false);
+    // Configured as wlm configures the agents it starts: timings and the installation's keys, in a file.
+    this.serfConfigDir = mkdtempSync(join(tmpdir(), 'wlm-bench-serf-'));
+    const { encryptKey, rpcAuthKey } = loadConfig().serf;
+    const configFile = writeSerfAgentConfig(join(this.serfConfigDir, 'agent.json'), {
+      encryptKey,
+      rpcAuthKey,
+    });
     this.serf = spawn(
       'serf',
       [
         'agent',
         `-node=${this.namespace}-seed`,
-        `-bind=127.0.0.1:${bindPort}`,
+        `-bind=${bindHost}:${bindPort}`,
         `-rpc-addr=127.0.0.1:${rpcPort}`,
+        `-config-file=${configFile}`,
         '-log-level=warn',
       ],
       { stdio: 'ignore' },
     );
+    let workerUrl = this.options.url;
+    if (lab !== undefined) {
+      const broker = new URL(this.options.url);
+      const forwarded = new URL(this.options.url);
+      forwarded.host = await lab.forward(broker.hostname, Number(broker.port || 5672));
+      workerUrl = forwarded.toString();
+    }
     const deadline = Date.now() + 10_000;
     while (!(await accepts(rpcPort))) {
       if (Date.now() > deadline) throw new Error(`serf agent did not open 127.0.0.1:${rpcPort}`);
@@ -159,22 +245,26 @@ export class BenchCluster {
         WLM_LOG_LEVEL: 'info',
         WLM_RABBITMQ_URL: this.options.url,
       },
+      { watch: this.options.watch ?? [] },
     );
     this.services.push(scheduler);
-    const workers = this.workerIds.map((workerId) =>
-      cli(
+    const workers = this.workerIds.map((workerId, i) => {
+      const host = lab?.hosts[i % lab.hosts.length];
+      return cli(
         workerId,
         ['worker', '--name', workerId, '--tasks', 'echo', '--slots', String(this.options.slots)].concat([
           '--namespace',
           this.namespace,
           '--join',
-          `127.0.0.1:${bindPort}`,
+          `${bindHost}:${bindPort}`,
           '--drain-timeout',
           '5',
+          ...(host === undefined ? [] : ['--serf-bind', host.address]),
         ]),
-        { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: this.options.url },
-      ),
-    );
+        { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: workerUrl },
+        host === undefined ? {} : { netns: host.netns },
+      );
+    });
     this.services.push(...workers);
     await scheduler.waitFor('"scheduler running"', () => scheduler.logged('scheduler running'));
     for (const workerId of this.workerIds) {
@@ -183,6 +273,41 @@ export class BenchCluster {
       );
     }
     say(`scheduler and ${this.workerIds.length} workers × ${this.options.slots} slots running`);
+  }
+
+  /** The scheduler: its kept log lines tell when it saw what. */
+  get scheduler(): Service {
+    const [scheduler] = this.services;
+    if (scheduler === undefined) throw new Error('the cluster has not started');
+    return scheduler;
+  }
+
+  /** Sends `signal` to a worker process (SIGKILL: a crash). */
+  signalWorker(workerId: string, signal: NodeJS.Signals): void {
+    this.services[1 + this.workerIds.indexOf(workerId)]?.kill(signal);
+  }
+
+  /**
+   * Starts `wlm orchestrator` on the namespace with these settings (`WLM_*` variables: its own MySQL
+   * database, API port and token) and resolves once its API answers and it leads. Stopped with the
+   * rest, before the scheduler.
+   */
+  async startOrchestrator(env: Record<string, string>, apiUrl: string, token: string): Promise<void> {
+    const orchestrator = cli(
+      'orchestrator',
+      ['orchestrator', '--namespace', this.namespace, '--instance-id', `${this.namespace}-o1`],
+      { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: this.options.url, ...env },
+    );
+    this.services.unshift(orchestrator);
+    const leads = async (): Promise<boolean> => {
+      try {
+        const response = await fetch(`${apiUrl}/healthz`, { headers: { authorization: `Bearer ${token}` } });
+        return response.ok && ((await response.json()) as { leader?: unknown }).leader === true;
+      } catch {
+        return false;
+      }
+    };
+    await orchestrator.waitFor('a leading orchestrator', leads);
   }
 
   /**
@@ -208,7 +333,9 @@ export class BenchCluster {
   }
 
   private async doStop(): Promise<void> {
-    const [scheduler, ...workers] = this.services;
+    const orchestrator = this.services.find((service) => service.label === 'orchestrator');
+    await orchestrator?.stop();
+    const [scheduler, ...workers] = this.services.filter((service) => service !== orchestrator);
     await scheduler?.stop();
     await Promise.allSettled(workers.map((worker) => worker.stop()));
     if (this.serf !== undefined && this.serf.exitCode === null) {
@@ -216,6 +343,7 @@ export class BenchCluster {
       this.serf.kill('SIGKILL');
       await exited;
     }
+    if (this.serfConfigDir !== undefined) rmSync(this.serfConfigDir, { recursive: true, force: true });
     const model = await connect(this.options.url);
     try {
       const channel = await model.createChannel();

@@ -18,6 +18,8 @@ import { join } from 'node:path';
 import { loadConfig } from '@wlm/commons';
 import { RawPipeline } from './raw-amqp-hops';
 import type { PhaseReceipt, PipelineSettings } from './raw-amqp-hops';
+import { toJsonText } from './json-text';
+import { percentile } from './overhead';
 
 /** Bounds of `messages`: enough to be steady, never enough to fill a developer's disk. */
 export const MAX_MESSAGES = 1_000_000;
@@ -70,11 +72,6 @@ export interface RawPipelineResult {
     roundsMsgsPerSecond: number[];
   };
   paced: { targetRate: number; messages: number; achievedRate: number; latencyMs: LatencyFigures } | null;
-}
-
-/** Nearest-rank percentile of ascending values: always an observed latency. */
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 function latencyOf(receipt: PhaseReceipt): LatencyFigures {
@@ -193,15 +190,6 @@ function parseArgs(argv: readonly string[]): RawPipelineOptions {
     else throw new RangeError(`unknown option ${flag}`);
   }
   return options;
-}
-
-/** JSON as prettier prints it (short arrays of numbers on one line), so `npm run lint` stays clean. */
-function toJsonText(value: unknown): string {
-  const text = JSON.stringify(value, null, 2).replace(
-    /\[\n\s+([-\d.e+]+(?:,\n\s+[-\d.e+]+)*)\n\s+\]/g,
-    (_, items: string) => `[${items.split(/,\s+/).join(', ')}]`,
-  );
-  return `${text}\n`;
 }
 
 async function main(): Promise<void> {

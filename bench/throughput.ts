@@ -25,6 +25,7 @@ import { BenchCluster } from './bench-cluster';
 import { runPacedTasks } from './paced-tasks';
 import type { PacedResult } from './paced-tasks';
 import { runRawPipeline } from './raw-amqp-pipeline';
+import { toJsonText } from './json-text';
 
 /** The throughput target: wlm's tasks/s over the raw pipeline's msgs/s. */
 const TARGET_RATIO = 0.4;
@@ -130,15 +131,6 @@ async function runWlm(
     );
   }
   return { rounds, paced };
-}
-
-/** JSON as prettier prints it (short arrays of numbers on one line), so the lint stays clean. */
-function toJsonText(value: unknown): string {
-  const text = JSON.stringify(value, null, 2).replace(
-    /\[\n\s+([-\d.e+]+(?:,\n\s+[-\d.e+]+)*)\n\s+\]/g,
-    (_, items: string) => `[${items.split(/,\s+/).join(', ')}]`,
-  );
-  return `${text}\n`;
 }
 
 async function main(): Promise<void> {

@@ -72,6 +72,7 @@ export type {
   MasterDag,
   MasterDagSummary,
   ReadyTask,
+  RunCompletions,
   TaskCompletion,
   TaskContext,
   TaskKey,

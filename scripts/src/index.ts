@@ -42,3 +42,6 @@ export type { RunSummary, RunOutcome, LatencyReport } from './mock-orchestrator/
 export type { ProgressSnapshot } from './mock-orchestrator/progress';
 export { DAG_SHAPES } from './mock-orchestrator/dag-generator';
 export type { DagShape } from './mock-orchestrator/dag-generator';
+export { NetnsLab } from './netns/netns-lab';
+export type { LabHost } from './netns/netns-lab';
+export { TcpForwarder } from './netns/tcp-forwarder';

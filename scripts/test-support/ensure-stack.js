@@ -1,5 +1,5 @@
 /**
- * Jest globalSetup of the integration project: brings the local stack up, SLURM included (idempotent,
+ * Jest globalSetup of the integration project: brings the local stack up, SLURM and Redis included (idempotent,
  * so a running stack costs a second) so that `npm test` works on a fresh machine right after `npm install`.
  * Plain JavaScript on purpose: it runs before any transform and uses the compiled @wlm/scripts.
  */
@@ -35,6 +35,8 @@ module.exports = async function ensureStack() {
       cwd: repoRoot,
       // Integration tests submit SLURM jobs (stack-slurm.test.ts, the SSH + SLURM compute resource).
       withSlurm: true,
+      // stack.test.ts lists every component up; stack-redis.test.ts reuses the Redis on redis.url.
+      withRedis: true,
       onProgress: (event) => process.stderr.write(`wlm stack: ${formatProgress(event)}\n`),
     });
   } catch (error) {

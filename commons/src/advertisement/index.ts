@@ -21,3 +21,10 @@ export { isPluginVersion, satisfiesMinVersion } from './plugin-version';
 export { SERF_TAGS_MAX_BYTES, serfTagsSize } from './serf-tags-size';
 export { pluginVersionSchema, workerAdvertisementSchema } from './worker-advertisement';
 export type { WorkerAdvertisement } from './worker-advertisement';
+export {
+  WORKER_DIED_EVENT,
+  WORKER_UP_EVENT,
+  incarnationOf,
+  newIncarnation,
+  workerNodeName,
+} from './worker-incarnation';

@@ -17,6 +17,7 @@ const url = (protocols: readonly string[]) =>
 export const configSchema = z.strictObject({
   rabbitmq: z
     .strictObject({
+      /** `amqp://`, or with TLS `amqps://` (the server's certificate checked against the system's CAs). */
       url: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
       prefetch: z.coerce.number().int().min(1).max(65535).default(100),
       /**
@@ -28,6 +29,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   mysql: z
     .strictObject({
+      /** `mysql://user:password@host:port/database`; TLS with `?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem`. */
       url: url(['mysql']).default('mysql://root@127.0.0.1:3306/wlm'),
       /** Longest a store call may take, retries included; past it the call fails, retryably. */
       timeoutMs: storeTimeoutMs,
@@ -35,7 +37,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   neo4j: z
     .strictObject({
-      url: url(['bolt', 'neo4j']).default('bolt://127.0.0.1:7687'),
+      /** `bolt://`, or with TLS `bolt+s://` (`+ssc`: a self-signed certificate); `neo4j[+s|+ssc]://` routes. */
+      url: url(['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc']).default(
+        'bolt://127.0.0.1:7687',
+      ),
       user: z.string().min(1).default('neo4j'),
       password: z.string().min(8).default('wlm-dev-password'),
       /** Longest a store call may take, retries included; past it the call fails, retryably. */
@@ -80,10 +85,26 @@ export const configSchema = z.strictObject({
   serf: z
     .strictObject({
       rpcAddr: hostPort.default('127.0.0.1:7373'),
+      /** The key Serf agents demand of RPC clients (`rpc_auth`); prefer `rpcAuthKeyFile`. */
       rpcAuthKey: z.string().optional(),
+      /**
+       * A file holding the RPC auth key. Default: the one `wlm stack up` generated under the stack
+       * dir (`serf/rpc-auth.key`), when it exists.
+       */
+      rpcAuthKeyFile: z.string().min(1).optional(),
+      /** The gossip address of a cluster member to join through (a worker's default `--join`). */
       bindAddr: hostPort.default('127.0.0.1:7946'),
+      /** Where a worker's own agent binds its gossip: `host` or `host:port`; default 127.0.0.1, a free port. */
+      agentBind: z.string().regex(/^\S+$/, 'expected host or host:port').optional(),
+      /** The address other agents reach a worker's own agent at, when it is not `agentBind`'s. */
+      agentAdvertise: z.string().regex(/^\S+$/, 'expected host or host:port').optional(),
       /** Base64 of a 32-byte key (`serf keygen`); when set, gossip is encrypted. */
       encryptKey: z.base64().optional(),
+      /**
+       * A file holding the gossip key. Default: the one `wlm stack up` generated under the stack dir
+       * (`serf/gossip.key`), when it exists.
+       */
+      encryptKeyFile: z.string().min(1).optional(),
     })
     .prefault({}),
   ssh: z
@@ -101,6 +122,12 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[^@\s]+@[^@\s]+$/, 'expected an email address')
         .default('admin@localhost'),
+    })
+    .prefault({}),
+  /** Only the benchmark's BullMQ comparison uses it; `wlm stack up --with-redis` starts it. */
+  redis: z
+    .strictObject({
+      url: url(['redis']).default('redis://127.0.0.1:6379'),
     })
     .prefault({}),
   stack: z

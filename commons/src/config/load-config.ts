@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/config-error';
 import { configSchema } from './config-schema';
+import { withSerfKeys } from './serf-keys';
 import type { WlmConfig } from './config-schema';
 
 /** Environment variables and the config keys they set. Lists are comma-separated. */
@@ -29,12 +30,17 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_SERF_RPC_AUTH_KEY: { path: ['serf', 'rpcAuthKey'] },
     WLM_SERF_BIND_ADDR: { path: ['serf', 'bindAddr'] },
     WLM_SERF_ENCRYPT_KEY: { path: ['serf', 'encryptKey'] },
+    WLM_SERF_ENCRYPT_KEY_FILE: { path: ['serf', 'encryptKeyFile'] },
+    WLM_SERF_RPC_AUTH_KEY_FILE: { path: ['serf', 'rpcAuthKeyFile'] },
+    WLM_SERF_AGENT_BIND: { path: ['serf', 'agentBind'] },
+    WLM_SERF_AGENT_ADVERTISE: { path: ['serf', 'agentAdvertise'] },
     WLM_SSH_HOST: { path: ['ssh', 'host'] },
     WLM_SSH_PORT: { path: ['ssh', 'port'] },
     WLM_SMTP_HOST: { path: ['smtp', 'host'] },
     WLM_SMTP_PORT: { path: ['smtp', 'port'] },
     WLM_SMTP_FROM: { path: ['smtp', 'from'] },
     WLM_ADMIN_EMAIL: { path: ['smtp', 'adminEmail'] },
+    WLM_REDIS_URL: { path: ['redis', 'url'] },
     WLM_STACK_DIR: { path: ['stack', 'dir'] },
     WLM_LOG_LEVEL: { path: ['log', 'level'] },
     WLM_STAGING_LOCAL_ROOTS: { path: ['staging', 'localRoots'], list: true },
@@ -95,7 +101,8 @@ function describeIssue(
 }
 
 /**
- * Reads the configuration once per process: defaults, then the config file, then `WLM_*` variables.
+ * Reads the configuration once per process: defaults, then the config file, then `WLM_*` variables,
+ * then the Serf keys from their files ({@link withSerfKeys}).
  * A bad value throws a {@link ConfigError} naming the key and where it came from.
  */
 export function loadConfig(options: LoadConfigOptions = {}): WlmConfig {
@@ -108,5 +115,5 @@ export function loadConfig(options: LoadConfigOptions = {}): WlmConfig {
     const [first] = result.error.issues;
     throw first ? describeIssue(first, sourceOfKey, file) : new ConfigError('', 'config is not valid');
   }
-  return result.data;
+  return withSerfKeys(result.data);
 }

@@ -32,3 +32,10 @@ export { formatIpAddress } from './serf-member';
 export type { SerfMember, SerfMemberStatus } from './serf-member';
 export { SERF_COMMANDS } from './serf-protocol';
 export type { SerfCommand } from './serf-protocol';
+export {
+  SERF_FORGET_AFTER,
+  SERF_TIMING_PROFILE,
+  serfAgentConfig,
+  writeSerfAgentConfig,
+} from './serf-agent-config';
+export type { SerfAgentSettings } from './serf-agent-config';

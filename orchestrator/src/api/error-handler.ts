@@ -17,7 +17,7 @@ import { ExperimentStateError } from '../errors/experiment-state-error';
 import { StoreInputError } from '../errors/store-input-error';
 import { ApiError } from './api-error';
 
-interface ErrorBody {
+export interface ErrorBody {
   error: { code: string; message: string } & Record<string, unknown>;
 }
 
@@ -91,6 +91,23 @@ function toApiError(error: unknown): ApiError | undefined {
 }
 
 /**
+ * The status and body an error is answered with; `known` is false for a bug, whose details must go
+ * to the log only.
+ */
+export function errorAnswer(error: unknown): { status: number; body: ErrorBody; known: boolean } {
+  const known = toApiError(error);
+  return {
+    status: known?.status ?? 500,
+    known: known !== undefined,
+    body: {
+      error: known
+        ? { ...known.details, code: known.code, message: known.message }
+        : { code: 'INTERNAL', message: 'internal error; the orchestrator log has the details' },
+    },
+  };
+}
+
+/**
  * Every error becomes `{ error: { code, message, … } }`. A stack trace never goes to the client:
  * an unexpected error is logged in full and answered with a bare 500.
  */
@@ -100,18 +117,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(error);
       return;
     }
-    const known = toApiError(error);
-    const status = known?.status ?? 500;
-    if (known === undefined) {
+    const { status, body, known } = errorAnswer(error);
+    if (!known) {
       logger.error({ err: error, method: request.method, path: request.path }, 'request failed unexpectedly');
     } else if (status >= 500) {
       logger.warn({ err: error, method: request.method, path: request.path }, 'request failed');
     }
-    const body: ErrorBody = {
-      error: known
-        ? { ...known.details, code: known.code, message: known.message }
-        : { code: 'INTERNAL', message: 'internal error; the orchestrator log has the details' },
-    };
     response.status(status).json(body);
   };
 }

@@ -1,5 +1,5 @@
 import { TASK_LOG_TAIL } from '@wlm/commons';
-import type { TaskLogsResponse } from '@wlm/commons';
+import type { Logger, TaskLogsResponse } from '@wlm/commons';
 import express from 'express';
 import type { Request, Router } from 'express';
 import type { DagStore } from '../domain/dag-store';
@@ -8,6 +8,7 @@ import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import type { DagCatalog } from '../engine/dag-catalog';
 import type { Engine } from '../engine/engine';
 import { ApiError, badRequest } from './api-error';
+import { submitBatch } from './batch-submit';
 import { actorOf } from './bearer-auth';
 import { experimentSummary, experimentView } from './experiment-view';
 import {
@@ -16,6 +17,7 @@ import {
   listExperimentsQuerySchema,
   pageQuerySchema,
   parseRequest,
+  submitBatchBodySchema,
   submitBodySchema,
   taskLogsQuerySchema,
 } from './request-validation';
@@ -25,7 +27,11 @@ export interface ExperimentRouteDeps {
   states: StateStore;
   dags: DagStore;
   catalog: DagCatalog;
+  logger: Logger;
 }
+
+/** A batch of 1,000 experiments with their inputs outgrows the single submission's 1 MB. */
+const BATCH_BODY_LIMIT = '32mb';
 
 /** The `:id` of the path; an id that cannot exist is simply not found. */
 function experimentId(request: Request): string {
@@ -49,10 +55,18 @@ async function taskOf(
   return taskId;
 }
 
-/** `POST/GET /api/experiments`, `GET /api/experiments/:id[/audit]`, `POST …/:id/{cancel,rerun,resume}`. */
+/**
+ * `POST/GET /api/experiments`, `POST /api/experiments/batch`, `GET /api/experiments/:id[/audit]`,
+ * `POST …/:id/{cancel,rerun,resume}`, `POST …/:id/tasks/:task/cancel`, `GET …/:id/tasks/:task/logs`.
+ */
 export function experimentRoutes(deps: ExperimentRouteDeps): Router {
   const { engine, states } = deps;
   const router = express.Router();
+  // Before the router-wide parser: a body parsed here is not parsed again.
+  router.post('/batch', express.json({ limit: BATCH_BODY_LIMIT }), async (request, response) => {
+    const { items } = parseRequest(submitBatchBodySchema, request.body, 'body');
+    response.json(await submitBatch(engine, items, actorOf(response), deps.logger));
+  });
   router.use(express.json({ limit: '1mb' }));
 
   router.post('/', async (request, response) => {

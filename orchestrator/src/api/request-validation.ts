@@ -65,7 +65,8 @@ export const dagPathSchema = z.object({ type: typeSchema });
 export function parseRequest<S extends z.ZodType>(
   schema: S,
   value: unknown,
-  where: 'body' | 'query' | 'path',
+  /** Where the value came from, for the field the error names: `body`, `query`, `path`, `items[3]`. */
+  where: string,
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -94,3 +95,14 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   }
   return value;
 }
+
+/** Most experiments one `POST /api/experiments/batch` creates. */
+export const MAX_BATCH_ITEMS = 1000;
+
+/** The batch's envelope; each item is checked on its own with {@link submitBodySchema}. */
+export const submitBatchBodySchema = z.strictObject({
+  items: z
+    .array(z.unknown())
+    .min(1, 'must hold at least one experiment')
+    .max(MAX_BATCH_ITEMS, `must hold at most ${MAX_BATCH_ITEMS} experiments`),
+});

@@ -9,6 +9,7 @@ import type { ApiScope } from '@wlm/commons';
  */
 export const ROUTE_SCOPES: readonly RouteScope[] = [
   { method: 'POST', path: '/experiments', scope: 'submit' },
+  { method: 'POST', path: '/experiments/batch', scope: 'submit' },
   { method: 'POST', path: '/experiments/:id/cancel', scope: 'submit' },
   { method: 'POST', path: '/experiments/:id/rerun', scope: 'submit' },
   { method: 'POST', path: '/experiments/:id/resume', scope: 'submit' },

@@ -77,6 +77,13 @@ export interface TaskStateChange extends TaskKey {
   attempt: number;
 }
 
+/** Tasks of one experiment run that just completed, whose dependents may have become ready. */
+export interface RunCompletions {
+  experimentId: string;
+  run: number;
+  completedTaskIds: readonly string[];
+}
+
 /**
  * A task that can be dispatched (or, after a crash, re-dispatched). Dispatch attempt: `attempt` when
  * the state is QUEUED or RUNNING (re-dispatching the same attempt is deduplicated by consumers),
@@ -146,6 +153,15 @@ export interface DagStore {
   markExecuted(completions: readonly TaskCompletion[]): Promise<TaskKey[]>;
   /** Records task states, forward only, in one transaction; returns the nodes that changed. */
   setTaskStates(changes: readonly TaskStateChange[]): Promise<TaskKey[]>;
+  /**
+   * A batch of task events in ONE transaction: `markExecuted` of the completions, then
+   * `setTaskStates` of the other changes (so a node executed here ignores them). One commit instead
+   * of two on the engine's hot path; the same rules and return values as the two calls.
+   */
+  recordTaskEvents(
+    completions: readonly TaskCompletion[],
+    changes: readonly TaskStateChange[],
+  ): Promise<{ executed: TaskKey[]; changed: TaskKey[] }>;
   /** Tasks to dispatch now: not executed, not QUEUED or RUNNING, every predecessor executed. */
   readyTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
   /** The dependents of just-completed tasks that became ready: the engine's hot path. */
@@ -154,6 +170,8 @@ export interface DagStore {
     run: number,
     completedTaskIds: readonly string[],
   ): Promise<ReadyTask[]>;
+  /** {@link readyDependents} for the runs of many experiments at once: one query for an event batch. */
+  readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]>;
   /** Where a resumed run continues: like `readyTasks`, but QUEUED and RUNNING tasks are included. */
   firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
   getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined>;

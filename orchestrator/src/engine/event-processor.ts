@@ -1,10 +1,10 @@
 import type { TaskEvent, TaskEventOf } from '@wlm/commons';
+import type { ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
 import type { TaskReportUpdate } from '../domain/task-report';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import type { BatchProcessor } from './batcher';
 import { crashPoint } from './crash-point';
-import type { DispatchGroup } from './dispatcher';
 import type { EngineParts, ExperimentDriver } from './experiment-driver';
 import { mapLimit } from './map-limit';
 import {
@@ -37,7 +37,7 @@ const READ_CONCURRENCY = 16;
  * Handles a batch of task events — the leader's hot path:
  *
  * 1. MySQL: every task run and audit entry of the batch, one transaction; at the same time
- * 2. Neo4j: completions marked executed, other states recorded (forward only), one call each;
+ * 2. Neo4j: completions marked executed, other states recorded (forward only), one transaction;
  * 3. experiments with a final task failure FAIL, those with a task cancelled by someone else are
  *    CANCELLED (their other tasks are cancelled either way); runs whose last sink completed are
  *    checked and COMPLETE;
@@ -186,9 +186,8 @@ export class EventProcessor {
       if (event.state === 'COMPLETED') completions.push(taskCompletion(event, run));
       else changes.push(taskStateChange(event, run));
     }
-    // Completions first: a node executed by them ignores any state change that follows.
-    if (completions.length > 0) await this.parts.dags.markExecuted(completions);
-    if (changes.length > 0) await this.parts.dags.setTaskStates(changes);
+    // One transaction for the batch: each commit is a flush of Neo4j's log, and this is the hot path.
+    await this.parts.dags.recordTaskEvents(completions, changes);
   }
 
   /**
@@ -246,14 +245,35 @@ export class EventProcessor {
         ],
       }))
       .filter(({ experiment, completed }) => experiment.state === 'RUNNING' && completed.length > 0);
-    const dispatches = await mapLimit(running, READ_CONCURRENCY, async ({ experiment, completed }) => {
+    const open = await mapLimit(running, READ_CONCURRENCY, async (entry) => {
+      const { experiment, completed } = entry;
       const { sinks } = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
-      if (completed.some((taskId) => sinks.has(taskId)) && (await this.driver.completeIfDone(experiment))) {
-        return undefined;
-      }
-      const tasks = await this.parts.dags.readyDependents(experiment.id, experiment.run, completed);
-      return { experiment, tasks, reason: 'ready' } satisfies DispatchGroup;
+      const done =
+        completed.some((taskId) => sinks.has(taskId)) && (await this.driver.completeIfDone(experiment));
+      return done ? undefined : entry;
     });
-    await this.driver.dispatch(dispatches.filter((group) => group !== undefined));
+    const going = open.filter((entry) => entry !== undefined);
+    // One query for the whole batch: a round trip per experiment is what a batch of many costs most.
+    const ready = await this.parts.dags.readyDependentsOfRuns(
+      going.map(({ experiment, completed }) => ({
+        experimentId: experiment.id,
+        run: experiment.run,
+        completedTaskIds: completed,
+      })),
+    );
+    const byExperiment = new Map<string, ReadyTask[]>();
+    for (const task of ready) {
+      const list = byExperiment.get(task.experimentId);
+      if (list === undefined) byExperiment.set(task.experimentId, [task]);
+      else list.push(task);
+    }
+    await this.driver.dispatch(
+      going.map(({ experiment }) => ({
+        experiment,
+        // Each experiment is asked about its current run only, so its tasks are of that run.
+        tasks: byExperiment.get(experiment.id) ?? [],
+        reason: 'ready' as const,
+      })),
+    );
   }
 }

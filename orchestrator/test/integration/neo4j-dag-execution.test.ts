@@ -116,6 +116,27 @@ describe('ready sets', () => {
     });
   });
 
+  it('answers for the runs of many experiments in one readyDependentsOfRuns call', async () => {
+    const first = await experiment(diamond(graph.type('runs-1')));
+    const second = await experiment(diamond(graph.type('runs-2')));
+    const third = await experiment(diamond(graph.type('runs-3')));
+    await store.markExecuted([done(first, 'a'), done(second, 'a'), done(second, 'b'), done(second, 'c')]);
+    const ready = await store.readyDependentsOfRuns([
+      { experimentId: first, run: 1, completedTaskIds: ['a'] },
+      { experimentId: second, run: 1, completedTaskIds: ['b', 'c'] },
+      // Nothing executed there: no dependent is ready.
+      { experimentId: third, run: 1, completedTaskIds: ['a'] },
+    ]);
+    expect(ready.map((task) => `${task.experimentId}/${task.taskId}`).sort()).toEqual(
+      [`${first}/b`, `${first}/c`, `${second}/d`].sort(),
+    );
+    expect(ready.find((task) => task.experimentId === second)?.upstreamOutputs).toEqual({ b: {}, c: {} });
+    expect(await store.readyDependentsOfRuns([])).toEqual([]);
+    await expect(
+      store.readyDependentsOfRuns([{ experimentId: first, run: 0, completedTaskIds: ['a'] }]),
+    ).rejects.toMatchObject({ field: 'runs[0].run' });
+  });
+
   it('ignores unknown and unexecuted ids in readyDependents', async () => {
     const id = await experiment(diamond(graph.type('dependents')));
     expect(await store.readyDependents(id, 1, ['a', 'nope'])).toEqual([]); // a is not executed yet
@@ -211,6 +232,39 @@ describe('setTaskStates', () => {
     expect(await store.readyTasks(id, 1)).toEqual([]);
     await store.setTaskStates([state(id, 'a', 'FAILED', 3)]);
     expect(await store.readyTasks(id, 1)).toMatchObject([{ taskId: 'a', state: 'FAILED', attempt: 3 }]);
+  });
+});
+
+describe('recordTaskEvents', () => {
+  it('writes a batch of completions and state changes in one call, completions first', async () => {
+    const id = await experiment(diamond(graph.type('events')));
+    await store.setTaskStates([state(id, 'a', 'RUNNING')]);
+    const { executed, changed } = await store.recordTaskEvents(
+      [done(id, 'a', { ok: true })],
+      // A late FAILED of a (executed in the same call: ignored), and b and c placed.
+      [state(id, 'a', 'FAILED'), state(id, 'b', 'QUEUED'), state(id, 'c', 'RUNNING')],
+    );
+    expect(executed.map((key) => key.taskId)).toEqual(['a']);
+    expect(changed.map((key) => key.taskId).sort()).toEqual(['b', 'c']);
+    expect(await nodeStates(id)).toMatchObject({
+      a: 'COMPLETED/1/true',
+      b: 'QUEUED/1/false',
+      c: 'RUNNING/1/false',
+      d: 'PENDING/0/false',
+    });
+    // Redelivered: nothing changes, nothing is reported.
+    const again = await store.recordTaskEvents([done(id, 'a', { ok: false })], [state(id, 'b', 'QUEUED')]);
+    expect(again).toEqual({ executed: [], changed: [] });
+    expect(await store.readyDependents(id, 1, ['a'])).toEqual([]);
+  });
+
+  it('rejects the whole call when one item is bad, writing none of it', async () => {
+    const id = await experiment(diamond(graph.type('events-bad')));
+    const completed = { ...state(id, 'b', 'RUNNING'), state: 'COMPLETED' } as unknown as TaskStateChange;
+    await expect(store.recordTaskEvents([done(id, 'a')], [completed])).rejects.toMatchObject({
+      field: 'changes[0].state',
+    });
+    expect((await nodeStates(id))['a']).toBe('PENDING/0/false');
   });
 });
 

@@ -1,14 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { ADVERTISEMENT_TAGS, attemptKey } from '@wlm/commons';
-import type {
-  Logger,
-  SerfEventStream,
-  SerfMember,
-  SerfRpcClient,
-  TaskEvent,
-  WlmTopology,
-} from '@wlm/commons';
+import { attemptKey, incarnationOf } from '@wlm/commons';
+import type { Logger, SerfMember, SerfRpcClient, TaskEvent, WlmTopology } from '@wlm/commons';
 import { CapacityIndex } from '../placement';
+import { MembershipFeed } from './membership-feed';
+import type { MembershipSink, Origin } from './membership-feed';
 import { ReservationLedger } from './reservation-ledger';
 import type { ReservationLedgerOptions } from './reservation-ledger';
 import type { WorkerLossSource, WorkerRegistryEvents } from './registry-events';
@@ -35,9 +30,8 @@ export interface WorkerRegistryOptions {
   readonly logger: Logger;
   readonly ledger?: ReservationLedgerOptions;
   /**
-   * How often to ask the agent for failed and departed workers, in ms; 0 turns it off. The agent's
-   * `members` shows a failure about a second before its event stream does (NOTES.md), and that
-   * second is most of the scheduler's budget for moving a dead worker's work.
+   * How often to ask the agent for failed and departed workers, in ms (default 250); 0 turns it off.
+   * The agent's `members` shows a failure about a second before its event stream does.
    */
   readonly failurePollMs?: number;
   /** How often time-based reservation changes reach the capacity index, in ms. */
@@ -53,17 +47,20 @@ interface Known {
   unreachable: boolean;
 }
 
-/** How a member reading reached the registry; only some may bring a failed worker back. */
-type Origin = 'snapshot' | 'join' | 'update' | 'poll';
-
 /**
- * The live workers, from the scheduler's Serf agent: an initial `members`, then the member event
- * stream, a re-read after every reconnect (events missed while disconnected are lost), and a poll for
- * failures. It feeds a {@link CapacityIndex} whose free slots follow the {@link ReservationLedger}
- * rule, and reports joins, failures, departures and recoveries as typed events.
+ * The live workers, from what the scheduler's Serf agent says ({@link MembershipFeed}). It feeds a
+ * {@link CapacityIndex} whose free slots follow the {@link ReservationLedger} rule, and reports
+ * joins, failures, departures and recoveries as typed events.
  *
  * A failed worker counts as back only on a `member-join` or a fresh `members` read: Serf coalesces
  * events, so a `member-update` queued before the failure may arrive after the poll saw it fail.
+ *
+ * Each process of a worker is a Serf node of its own, named with an incarnation (`workerNodeName`).
+ * A newer incarnation is the worker restarted: its predecessor is dead (failed, if it was still
+ * alive here) and the new one is the worker back (recovered). Readings of an older incarnation — the
+ * dead member a crash left behind, failing or reaped long after — change nothing. A worker's death
+ * notice (`wlm-worker-died`, sent by the watchdog of its agent when the process ends) fails it at
+ * once, without waiting for Serf's suspicion of a silent member.
  */
 export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   readonly capacity = new CapacityIndex();
@@ -73,47 +70,36 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   private readonly warned = new Map<string, string>();
   private readonly log: Logger;
   private readonly now: () => number;
-  private stream: SerfEventStream | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly feed: MembershipFeed;
   private sweepTimer: NodeJS.Timeout | undefined;
   private initialised = false;
   private closed = false;
-  private readonly onReconnected = (): void => void this.resync('reconnect');
 
   constructor(private readonly options: WorkerRegistryOptions) {
     super();
     this.ledger = new ReservationLedger(options.ledger);
     this.log = options.logger.child({ module: 'worker-registry' });
     this.now = options.now ?? Date.now;
+    const sink: MembershipSink = {
+      member: (member, origin) => void this.apply(member, origin),
+      snapshot: (members, reason) => this.resync(members, reason),
+      reaped: (member) => this.reap(member),
+      died: (nodeName) => this.onDeathNotice(nodeName),
+      knownDead: (nodeName) => {
+        const known = this.byMemberName(nodeName);
+        return known !== undefined && known.status !== 'alive';
+      },
+    };
+    this.feed = new MembershipFeed(
+      { serf: options.serf, logger: this.log, failurePollMs: options.failurePollMs ?? 250 },
+      sink,
+    );
   }
 
   /** Subscribes to the member events, reads the membership and starts the timers. */
   async start(): Promise<void> {
-    const { serf } = this.options;
-    // Subscribe before reading, so nothing that happens in between is missed.
-    this.stream = await serf.stream([
-      'member-join',
-      'member-leave',
-      'member-failed',
-      'member-update',
-      'member-reap',
-    ]);
-    this.stream.on('event', (event) => {
-      if (event.type === 'user') return;
-      const origin: Origin = event.type === 'member-join' ? 'join' : 'update';
-      for (const member of event.members) {
-        if (event.type === 'member-reap') this.reap(member);
-        else this.apply(member, origin);
-      }
-    });
-    serf.on('reconnected', this.onReconnected);
-    await this.resync('start');
+    await this.feed.start();
     this.initialised = true;
-    const pollMs = this.options.failurePollMs ?? 1_000;
-    if (pollMs > 0) {
-      this.pollTimer = setInterval(() => void this.pollFailures(), pollMs);
-      this.pollTimer.unref();
-    }
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepMs ?? 500);
     this.sweepTimer.unref();
   }
@@ -122,12 +108,8 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pollTimer);
     clearInterval(this.sweepTimer);
-    this.options.serf.off('reconnected', this.onReconnected);
-    await this.stream
-      ?.stop()
-      .catch((error: unknown) => this.log.debug({ err: error }, 'serf stream stop failed'));
+    await this.feed.close();
   }
 
   get(workerId: string): WorkerView | undefined {
@@ -219,15 +201,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     if (this.sync(event.workerId)) this.emit('capacity');
   }
 
-  private async resync(reason: 'start' | 'reconnect'): Promise<void> {
-    let members: SerfMember[];
-    try {
-      members = await this.options.serf.members();
-    } catch (error) {
-      if (reason === 'start') throw error;
-      this.log.warn({ err: error }, 'cannot re-read the Serf membership after reconnecting');
-      return;
-    }
+  private resync(members: readonly SerfMember[], reason: 'start' | 'reconnect'): void {
     const seen = new Set<string>();
     for (const member of members) {
       const workerId = this.apply(member, 'snapshot');
@@ -240,19 +214,6 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     this.log.info({ reason, workers: this.alive().length }, 'read the Serf membership');
   }
 
-  private async pollFailures(): Promise<void> {
-    if (this.closed) return;
-    try {
-      const members = await this.options.serf.membersFiltered({
-        status: 'failed|left|leaving',
-        tags: { [ADVERTISEMENT_TAGS.role]: 'worker' },
-      });
-      for (const member of members) this.apply(member, 'poll');
-    } catch (error) {
-      this.log.debug({ err: error }, 'failure poll failed; the event stream still reports failures');
-    }
-  }
-
   /** Applies one member's state; returns its worker id when it is a worker of this installation. */
   private apply(member: SerfMember, origin: Origin): string | undefined {
     if (this.closed) return undefined;
@@ -263,7 +224,17 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     }
     this.warned.delete(member.name);
     const { worker } = reading;
-    const known = this.known.get(worker.workerId);
+    let known = this.known.get(worker.workerId);
+    if (known !== undefined) {
+      const order =
+        incarnationOf(member.name, worker.workerId) - incarnationOf(known.worker.memberName, worker.workerId);
+      if (order < 0) return worker.workerId;
+      if (order > 0) {
+        known = this.supersede(known, worker);
+        // A new process is news whichever way it arrives: no stale update can be mistaken for it.
+        origin = 'join';
+      }
+    }
     switch (member.status) {
       case 'alive':
         this.onAlive(worker, known, origin);
@@ -286,6 +257,32 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
         break;
     }
     return worker.workerId;
+  }
+
+  /**
+   * A newer incarnation of a known worker appeared: the process we knew is dead (a worker restarted
+   * under its name). Failed here if it was alive; the record now follows the new node.
+   */
+  private supersede(known: Known, successor: WorkerView): Known {
+    if (known.status === 'alive') {
+      this.log.warn({ workerId: known.worker.workerId, member: successor.memberName }, 'worker restarted');
+      this.fail(known.worker, known);
+    }
+    const record = this.known.get(known.worker.workerId) ?? known;
+    record.worker = successor;
+    return record;
+  }
+
+  /** A watchdog says the worker process behind node `nodeName` ended. */
+  private onDeathNotice(nodeName: string): void {
+    const known = this.byMemberName(nodeName);
+    if (known?.status !== 'alive') return;
+    this.log.warn({ workerId: known.worker.workerId, member: nodeName }, 'worker process died');
+    this.fail(known.worker, known);
+  }
+
+  private byMemberName(nodeName: string): Known | undefined {
+    return [...this.known.values()].find((k) => k.worker.memberName === nodeName);
   }
 
   private onAlive(worker: WorkerView, known: Known | undefined, origin: Origin): void {

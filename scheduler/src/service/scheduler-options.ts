@@ -32,7 +32,10 @@ export interface SchedulerServiceOptions {
   readonly maxBackoffMs?: number;
   /** Timings of the free-slot accounting (see `ReservationLedger`). */
   readonly reservations?: ReservationLedgerOptions;
-  /** How often the Serf agent is asked for failed workers; 0 relies on its event stream alone. Default 1,000 ms. */
+  /**
+   * How often the Serf agent is asked for failed workers; 0 relies on its event stream alone. Default
+   * 250 ms: an agent that coalesces member events reports a failure on its stream a second late.
+   */
   readonly failurePollMs?: number;
   /**
    * How often alive workers' queues are checked for a consumer (0: never), and how many checks in a
@@ -143,7 +146,7 @@ export function compileSchedulerOptions(options: SchedulerServiceOptions): Compi
     eventPrefetch: prefetch('eventPrefetch', options.eventPrefetch ?? options.config.rabbitmq.prefetch),
     maxBackoffMs: positive('maxBackoffMs', options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS),
     reservations: options.reservations ?? {},
-    failurePollMs: positive('failurePollMs', options.failurePollMs ?? 1_000),
+    failurePollMs: positive('failurePollMs', options.failurePollMs ?? 250),
     consumerCheckMs: positive('consumerCheckMs', options.consumerCheckMs ?? 2_000),
     consumerMisses: atLeast('consumerMisses', options.consumerMisses ?? 2, 1),
     drainRecheckMs: atLeast('drainRecheckMs', options.drainRecheckMs ?? 500, 10),

@@ -108,6 +108,9 @@ export class WorkerFailureHandler {
   }
 
   private async handleReturn(worker: WorkerView, at: Date): Promise<void> {
+    // A loss still being handled (a restarted worker: its predecessor's failure and its return are
+    // seen at once) is reported first, so its return is reported too.
+    await this.draining.get(worker.workerId);
     const loss = this.losses.get(worker.workerId);
     this.unwatch(worker.workerId);
     this.losses.delete(worker.workerId);

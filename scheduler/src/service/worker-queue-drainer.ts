@@ -34,7 +34,10 @@ const MAX_ATTEMPT = 1000;
 
 /** What one pass over a lost worker's queue did. */
 export interface DrainResult {
-  /** False when someone consumes the queue (the worker, or another process of it): nothing was taken. */
+  /**
+   * False when someone consumes the queue (the worker, or another process of it): nothing was taken,
+   * or — the worker being known gone — only assignments never delivered.
+   */
   readonly drained: boolean;
   /** Tasks moved, at most {@link MAX_INCIDENT_TASKS} of them listed. */
   readonly tasks: IncidentTask[];
@@ -68,8 +71,10 @@ type Outcome = { readonly moved: IncidentTask } | { readonly moved: undefined };
  * started, so it moves at once. One delivered before may be running: when only the broker lost the
  * worker (its connection dropped, Serf still has it alive) the worker may well be running it and
  * reconnect, so it stays in the worker's queue until Serf says the worker failed or left — then it
- * moves. A queue somebody consumes is left alone: the worker is not dead to the broker, and it will
- * run what it holds.
+ * moves. A queue somebody still consumes while Serf says the worker failed (a host cut off from the
+ * cluster, whose connection the broker has not dropped yet, or one cut off from the schedulers but
+ * not from the broker) gives up only its never-delivered assignments: whatever the broker delivered
+ * may be running there. A queue somebody consumes while Serf calls the worker alive is left alone.
  *
  * Taking a message with `get` is a delivery like any other, counted the same way (`delivery-count`):
  * a pass that fails (a publish not confirmed) or dies with its scheduler returns its messages
@@ -100,21 +105,27 @@ export class WorkerQueueDrainer {
   }
 
   /**
-   * Takes the worker's assignments off its queue while it has no consumer: all of them when the
-   * worker is `gone` (Serf says it failed or left), else only those never delivered to it.
+   * Takes the worker's assignments off its queue: all of them when the worker is `gone` (Serf says
+   * it failed or left) and nobody consumes the queue; only those never delivered to it when it is
+   * not known gone, or gone but still consuming (a cut-off host whose connection the broker has not
+   * dropped yet); nothing when it consumes its queue and is not known gone.
    */
   async drain(workerId: string, gone: boolean): Promise<DrainResult> {
     const queue = this.options.topology.workerQueue(workerId);
     const tasks: IncidentTask[] = [];
     let count = 0;
     const drained = await this.options.amqp.withChannel(async (channel) => {
+      let consumed: boolean;
       try {
-        if ((await channel.checkQueue(queue)).consumerCount > 0) return false;
+        consumed = (await channel.checkQueue(queue)).consumerCount > 0;
       } catch (error) {
         // No such queue (the worker never declared it): nothing to move. The channel is closed now.
         this.log.debug({ err: error, queue }, 'no worker queue to drain');
         return true;
       }
+      if (consumed && !gone) return false;
+      // Consumed still, or not known gone: what was delivered may be running (see the class comment).
+      const onlyUndelivered = consumed || !gone;
       // Held unacknowledged until the pass ends, so `get` does not hand them out again meanwhile.
       const leftInPlace: GetMessage[] = [];
       for (;;) {
@@ -122,7 +133,7 @@ export class WorkerQueueDrainer {
         while (batch.length < BATCH) {
           const message = await channel.get(queue, { noAck: false });
           if (message === false) break;
-          if (!gone && deliveredBefore(message)) leftInPlace.push(message);
+          if (onlyUndelivered && deliveredBefore(message)) leftInPlace.push(message);
           else batch.push(message);
         }
         if (batch.length === 0) {
@@ -130,9 +141,9 @@ export class WorkerQueueDrainer {
           if (leftInPlace.length > 0)
             this.log.info(
               { workerId, left: leftInPlace.length },
-              'assignments the worker may be running left in its queue until Serf confirms it is gone',
+              'assignments the worker may be running left in its queue until it is known gone',
             );
-          return true;
+          return !consumed;
         }
         // Every message of the batch is settled before a failure ends the pass, so the ones moved are
         // not moved again when the channel closes.

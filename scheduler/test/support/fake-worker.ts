@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import {
+  loadConfig,
   SerfRpcClient,
   declareTopology,
   encodeAdvertisementTags,
@@ -72,7 +73,7 @@ export class FakeWorker {
       join: [options.join],
       tags: tagsOf(options, options.slots),
     });
-    const serf = await SerfRpcClient.connect({ addr: agent.rpcAddr });
+    const serf = await SerfRpcClient.connect({ addr: agent.rpcAddr, ...projectAuth() });
     const worker = new FakeWorker(options, agent, serf, model, consumer, publisher);
     await consumer.prefetch(options.prefetch ?? options.slots);
     await consumer.consume(options.topology.workerQueue(options.id), (message) => {
@@ -117,7 +118,7 @@ export class FakeWorker {
       tags: tagsOf(this.options, this.options.slots),
       bindPort: port,
     });
-    this.serf = await SerfRpcClient.connect({ addr: this.agent.rpcAddr });
+    this.serf = await SerfRpcClient.connect({ addr: this.agent.rpcAddr, ...projectAuth() });
   }
 
   /** Leaves the cluster gracefully and closes its connection. */
@@ -207,4 +208,10 @@ function tagsOf(options: FakeWorkerOptions, freeSlots: number): Record<string, s
     taskTypes: { ...options.taskTypes },
     labels: { ...options.labels },
   });
+}
+
+/** The installation's Serf RPC key, which the test agents demand (see serf-agents.ts). */
+function projectAuth(): { authKey?: string } {
+  const { rpcAuthKey } = loadConfig().serf;
+  return rpcAuthKey === undefined ? {} : { authKey: rpcAuthKey };
 }

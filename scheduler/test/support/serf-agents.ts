@@ -1,5 +1,8 @@
-import { freePort } from '@wlm/commons';
+import { freePort, loadConfig, writeSerfAgentConfig } from '@wlm/commons';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
@@ -31,11 +34,16 @@ export class SerfAgents {
   async start(options: SerfAgentOptions): Promise<SerfAgent> {
     const bindPort = options.bindPort ?? (await freePort('127.0.0.1', true));
     const rpcPort = await freePort('127.0.0.1', false);
+    // Configured as wlm configures its agents: timings, and the installation's keys, from a file.
+    const configDir = mkdtempSync(join(tmpdir(), 'wlm-test-serf-'));
+    const { encryptKey, rpcAuthKey } = loadConfig().serf;
+    const configFile = writeSerfAgentConfig(join(configDir, 'agent.json'), { encryptKey, rpcAuthKey });
     const args = [
       'agent',
       `-node=${options.name}`,
       `-bind=127.0.0.1:${bindPort}`,
       `-rpc-addr=127.0.0.1:${rpcPort}`,
+      `-config-file=${configFile}`,
       '-log-level=warn',
       ...(options.join ?? []).map((addr) => `-join=${addr}`),
       ...Object.entries(options.tags ?? {}).flatMap(([k, v]) => ['-tag', `${k}=${v}`]),
@@ -44,7 +52,12 @@ export class SerfAgents {
     const chunks: string[] = [];
     child.stdout?.on('data', (d: Buffer) => chunks.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => chunks.push(d.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        rmSync(configDir, { recursive: true, force: true });
+        resolve();
+      }),
+    );
     const agent: SerfAgent = {
       name: options.name,
       bindAddr: `127.0.0.1:${bindPort}`,

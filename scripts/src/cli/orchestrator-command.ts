@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { WlmTopology, createLogger, loadConfig } from '@wlm/commons';
-import { runOrchestrator } from '@wlm/orchestrator';
 import { parsePort } from './metrics-option';
 
 interface OrchestratorCommandOptions {
@@ -50,6 +49,8 @@ export function orchestratorCommand(): Command {
     .action(async (options: OrchestratorCommandOptions) => {
       const config = loadConfig();
       const logger = createLogger({ component: 'orchestrator', level: config.log.level });
+      // Loaded on use: every other command (a restarting worker above all) starts faster without it.
+      const { runOrchestrator } = await import('@wlm/orchestrator');
       await runOrchestrator({
         config,
         logger,

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { WlmTopology, createLogger, loadConfig, redactUrl } from '@wlm/commons';
-import { SchedulerService, createSchedulerMetrics } from '@wlm/scheduler';
+import type { SchedulerService } from '@wlm/scheduler';
 import { metricsPortOption, startMetricsServer } from './metrics-option';
 
 interface SchedulerCommandOptions {
@@ -90,6 +90,8 @@ export function schedulerCommand(): Command {
     .action(async (options: SchedulerCommandOptions) => {
       const config = loadConfig();
       const logger = createLogger({ component: 'scheduler', level: config.log.level });
+      // Loaded on use: every other command (a restarting worker above all) starts faster without it.
+      const { SchedulerService, createSchedulerMetrics } = await import('@wlm/scheduler');
       const scheduler = await SchedulerService.start({
         config,
         logger,

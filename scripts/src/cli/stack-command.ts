@@ -3,7 +3,7 @@ import { loadConfig } from '@wlm/commons';
 import { formatMails, formatStatus } from '../stack/format';
 import { clearMails, listMails } from '../stack/mail-store';
 import { stackPaths } from '../stack/paths';
-import { stackDown, stackStatus, stackUp } from '../stack/stack';
+import type * as StackModule from '../stack/stack';
 import { COMPONENT_NAMES } from '../stack/types';
 import type { ComponentName } from '../stack/types';
 import { progressPrinter } from './progress-printer';
@@ -27,23 +27,34 @@ const onlyOption = (): Option =>
 const withSlurmOption = (description: string): Option =>
   new Option('--with-slurm', description).conflicts('only');
 
+const withRedisOption = (description: string): Option =>
+  new Option('--with-redis', description).conflicts('only');
+
 interface SelectOptions {
   only?: ComponentName[];
   withSlurm?: boolean;
+  withRedis?: boolean;
 }
 
 /** The `StackOptions` fields the selection flags set. */
-function selection(options: SelectOptions): { only?: ComponentName[]; withSlurm?: boolean } {
+function selection(options: SelectOptions): {
+  only?: ComponentName[];
+  withSlurm?: boolean;
+  withRedis?: boolean;
+} {
   return {
     ...(options.only === undefined ? {} : { only: options.only }),
     ...(options.withSlurm === true ? { withSlurm: true } : {}),
+    ...(options.withRedis === true ? { withRedis: true } : {}),
   };
 }
 
 const SLURM_HELP =
   '\nSLURM (component slurm: munged, slurmctld on 127.0.0.1:6817, slurmd on 127.0.0.1:6818) is started only\n' +
   'with --with-slurm or --only slurm. `status` and `down` include it whenever it runs, flag or not.\n' +
-  'Its client commands need SLURM_CONF=<stack dir>/slurm/slurm.conf.';
+  'Its client commands need SLURM_CONF=<stack dir>/slurm/slurm.conf.\n' +
+  'Redis (component redis, on redis.url, default 127.0.0.1:6379, nothing kept on disk) is only for\n' +
+  "`npm run bench`'s BullMQ comparison: started with --with-redis or --only redis, used as it is when one runs.";
 
 function upCommand(): Command {
   return new Command('up')
@@ -54,9 +65,11 @@ function upCommand(): Command {
         'also a single-node SLURM cluster (installs munge and slurm-wlm); waits until its node is idle',
       ),
     )
+    .addOption(withRedisOption("also Redis (installs redis-server), for npm run bench's BullMQ comparison"))
     .addHelpText('after', SLURM_HELP)
     .action(async (options: SelectOptions) => {
       const started = Date.now();
+      const { stackUp } = await loadStack();
       const results = await stackUp({
         config: loadConfig(),
         onProgress: progressPrinter(),
@@ -77,8 +90,10 @@ function downCommand(): Command {
     )
     .addOption(onlyOption())
     .addOption(withSlurmOption('also report on SLURM when it is not running (stopped anyway when it runs)'))
+    .addOption(withRedisOption('also report on Redis when it is not running (stopped anyway when it runs)'))
     .addHelpText('after', SLURM_HELP)
     .action(async (options: SelectOptions) => {
+      const { stackDown } = await loadStack();
       await stackDown({
         config: loadConfig(),
         onProgress: progressPrinter(),
@@ -93,6 +108,7 @@ function statusCommand(): Command {
     .option('--json', 'print a JSON array of {name, state, address, version, pid}')
     .addOption(onlyOption())
     .addOption(withSlurmOption('list SLURM even when it is not running (it is listed whenever it runs)'))
+    .addOption(withRedisOption('list Redis even when it is not running (it is listed whenever it runs)'))
     .addHelpText(
       'after',
       '\nExit status: 0 when every component listed is up, 1 when any is down.\n' +
@@ -101,6 +117,7 @@ function statusCommand(): Command {
         SLURM_HELP,
     )
     .action(async (options: SelectOptions & { json?: boolean }) => {
+      const { stackStatus } = await loadStack();
       const statuses = await stackStatus({ config: loadConfig(), ...selection(options) });
       if (options.json) console.log(JSON.stringify(statuses, null, 2));
       else for (const line of formatStatus(statuses)) console.log(line);
@@ -130,7 +147,7 @@ function mailsCommand(): Command {
 export function stackCommand(): Command {
   return new Command('stack')
     .description(
-      'run the local stack: RabbitMQ, MariaDB, Neo4j, Serf, sshd, an SMTP sink and (--with-slurm) SLURM on 127.0.0.1',
+      'run the local stack: RabbitMQ, MariaDB, Neo4j, Serf, sshd, an SMTP sink, (--with-slurm) SLURM and (--with-redis) Redis on 127.0.0.1',
     )
     .addCommand(upCommand())
     .addCommand(downCommand())
@@ -141,4 +158,12 @@ export function stackCommand(): Command {
       '\nFiles (data, logs, PID files, SSH keys, mails, slurm/slurm.conf) live in the stack dir: config\n' +
         'stack.dir / WLM_STACK_DIR, default .wlm in the repository root.',
     );
+}
+
+/**
+ * The stack's code, loaded on use: it pulls in the MariaDB and Neo4j drivers and the mail parser,
+ * which every other command — a worker restarting under a supervisor above all — starts faster without.
+ */
+function loadStack(): Promise<typeof StackModule> {
+  return import('../stack/stack.js');
 }

@@ -15,6 +15,8 @@ interface WorkerCommandOptions {
   labels?: Record<string, string>;
   serfRpc?: string;
   join?: string[];
+  serfBind?: string;
+  serfAdvertise?: string;
   namespace: string;
   drainTimeout: number;
   taskEnv?: string[];
@@ -82,10 +84,15 @@ function serfOptions(options: WorkerCommandOptions, config: WlmConfig): WorkerSe
       ...(config.serf.rpcAuthKey === undefined ? {} : { rpcAuthKey: config.serf.rpcAuthKey }),
     };
   }
+  const bind = options.serfBind ?? config.serf.agentBind;
+  const advertise = options.serfAdvertise ?? config.serf.agentAdvertise;
   return {
     mode: 'own-agent',
     join: options.join ?? [config.serf.bindAddr],
+    ...(bind === undefined ? {} : { bind }),
+    ...(advertise === undefined ? {} : { advertise }),
     ...(config.serf.encryptKey === undefined ? {} : { encryptKey: config.serf.encryptKey }),
+    ...(config.serf.rpcAuthKey === undefined ? {} : { rpcAuthKey: config.serf.rpcAuthKey }),
   };
 }
 
@@ -269,6 +276,19 @@ export function workerCommand(): Command {
       '--join <addrs>',
       'start an own Serf agent and join through these gossip addresses (default: config serf.bindAddr)',
       parseList,
+    )
+    .addOption(
+      new Option(
+        '--serf-bind <host[:port]>',
+        "where the own Serf agent's gossip listens: an address the other hosts reach " +
+          '(default: config serf.agentBind, else 127.0.0.1 on a free port)',
+      ).conflicts('serfRpc'),
+    )
+    .addOption(
+      new Option(
+        '--serf-advertise <host[:port]>',
+        'the address other agents reach the own agent at, when it is not the bind address (NAT, 0.0.0.0)',
+      ).conflicts('serfRpc'),
     )
     .option('--namespace <ns>', 'AMQP namespace of the installation', 'wlm')
     .option('--drain-timeout <seconds>', 'how long a graceful stop waits for running tasks', parseSeconds, 30)

@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { findProjectRoot, stackDirOf } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
+
+export { findProjectRoot };
 
 /** Every file and folder of the local stack; all of it lives under {@link StackPaths.dir}. */
 export interface StackPaths {
@@ -50,31 +52,9 @@ export interface StackPaths {
   readonly workRoot: string;
 }
 
-function isWorkspaceRoot(dir: string): boolean {
-  const manifest = join(dir, 'package.json');
-  if (!existsSync(manifest)) return false;
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null && 'workspaces' in parsed;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The npm workspaces root above `cwd`, else `cwd`. A relative stack dir is anchored there so that
- * `npx wlm stack up` in `scripts/` and jest at the root share one stack rather than starting two.
- */
-export function findProjectRoot(cwd: string): string {
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (isWorkspaceRoot(dir)) return dir;
-    if (dirname(dir) === dir) return resolve(cwd);
-  }
-}
-
 /** Where the local stack keeps its files, for `config` as seen from `cwd`. */
 export function stackPaths(config: WlmConfig, cwd: string = process.cwd()): StackPaths {
-  const dir = isAbsolute(config.stack.dir) ? config.stack.dir : join(findProjectRoot(cwd), config.stack.dir);
+  const dir = stackDirOf(config, cwd);
   const neo4jHome = join(dir, 'neo4j');
   const sshDir = join(dir, 'ssh');
   const slurmDir = join(dir, 'slurm');

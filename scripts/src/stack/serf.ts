@@ -1,5 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { STACK_SERF_KEY_FILES, writeSerfAgentConfig } from '@wlm/commons';
+import type { SerfAgentSettings } from '@wlm/commons';
 import { StackComponentError } from '../errors/stack-component-error';
 import { parseHostPort } from './address';
 import { ensureDebianPackage } from './debian';
@@ -12,28 +15,44 @@ import type { ComponentEnv, Reporter, StackComponent } from './types';
 export const STACK_SERF_NODE = 'wlm-stack';
 
 /**
- * Command-line arguments of the stack's Serf agent (pure, for tests). Serf has no flag for the RPC
- * auth key, only the `rpc_auth` field of a config file, so that key travels in `configFile`.
+ * Command-line arguments of the stack's Serf agent (pure, for tests): addresses only. Its keys and
+ * timings are in `configFile` — a command line is readable by every user of the host.
  */
 export function serfAgentArgs(
-  serf: { readonly bindAddr: string; readonly rpcAddr: string; readonly encryptKey?: string | undefined },
-  configFile?: string,
+  serf: { readonly bindAddr: string; readonly rpcAddr: string },
+  configFile: string,
 ): string[] {
   return [
     'agent',
     `-node=${STACK_SERF_NODE}`,
     `-bind=${serf.bindAddr}`,
     `-rpc-addr=${serf.rpcAddr}`,
-    ...(serf.encryptKey === undefined ? [] : [`-encrypt=${serf.encryptKey}`]),
-    ...(configFile === undefined ? [] : [`-config-file=${configFile}`]),
+    `-config-file=${configFile}`,
   ];
 }
 
-/** Writes the agent's config file holding the RPC auth key, readable by its owner only. */
-function writeRpcAuthConfig(stackDir: string, rpcAuthKey: string): string {
-  const file = join(stackDir, 'serf-agent.json');
-  writeFileSync(file, JSON.stringify({ rpc_auth: rpcAuthKey }), { mode: 0o600 });
-  return file;
+/**
+ * The stack cluster's keys: those configured (`serf.encryptKey[File]`, `serf.rpcAuthKey[File]`),
+ * else the ones generated on the first start and kept under the stack dir (owner-only files), which
+ * every wlm service then reads by default (`withSerfKeys`). Gossip is encrypted and RPC
+ * authenticated from the first start on.
+ */
+export function ensureSerfKeys(
+  stackDir: string,
+  serf: { readonly encryptKey?: string | undefined; readonly rpcAuthKey?: string | undefined },
+): SerfAgentSettings {
+  const keyFile = (name: keyof typeof STACK_SERF_KEY_FILES, make: () => string): string => {
+    const file = join(stackDir, STACK_SERF_KEY_FILES[name]);
+    if (!existsSync(file)) {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, `${make()}\n`, { mode: 0o600, flag: 'wx' });
+    }
+    return readFileSync(file, 'utf8').trim();
+  };
+  return {
+    encryptKey: serf.encryptKey ?? keyFile('encryptKey', () => randomBytes(32).toString('base64')),
+    rpcAuthKey: serf.rpcAuthKey ?? keyFile('rpcAuthKey', () => randomBytes(24).toString('hex')),
+  };
 }
 
 /** The Serf agent every other agent of a local cluster joins; answers RPC on `serf.rpcAddr`. */
@@ -49,8 +68,8 @@ export function serfComponent({ config, paths }: ComponentEnv): StackComponent {
     processMarker: `-node=${STACK_SERF_NODE}`,
     async start(report: Reporter) {
       await ensureDebianPackage({ component: 'serf', binary: 'serf', packageName: 'serf', logFile, report });
-      const { rpcAuthKey } = config.serf;
-      const configFile = rpcAuthKey === undefined ? undefined : writeRpcAuthConfig(paths.dir, rpcAuthKey);
+      const keys = ensureSerfKeys(paths.dir, config.serf);
+      const configFile = writeSerfAgentConfig(join(paths.dir, 'serf', 'agent.json'), keys);
       await launchServer({
         component: 'serf',
         command: 'serf',

@@ -8,6 +8,7 @@ import { neo4jComponent } from './neo4j';
 import { stackPaths } from './paths';
 import { livePid, readPidFile, removePidFile, stopProcess } from './process-supervisor';
 import { rabbitmqComponent } from './rabbitmq';
+import { redisComponent } from './redis';
 import { serfComponent } from './serf';
 import { smtpComponent } from './smtp';
 import { slurmComponent } from './slurm';
@@ -39,6 +40,8 @@ export interface StackOptions {
   readonly only?: readonly ComponentName[];
   /** Also the single-node SLURM cluster (munged, slurmctld, slurmd); ignored when `only` is given. */
   readonly withSlurm?: boolean;
+  /** Also Redis, for the benchmark's BullMQ comparison; ignored when `only` is given. */
+  readonly withRedis?: boolean;
   readonly onProgress?: ProgressListener;
 }
 
@@ -58,12 +61,13 @@ export interface DownResult {
 
 /**
  * The components `stack up` brings up for these options, in {@link COMPONENT_NAMES} order: `only`, else
- * the default ones and, with `withSlurm`, slurm.
+ * the default ones and, with `withSlurm` and `withRedis`, slurm and redis.
  */
 export function stackComponents(options: StackOptions = {}): StackComponent[] {
   const wanted = options.only ?? [
     ...DEFAULT_COMPONENT_NAMES,
     ...(options.withSlurm === true ? (['slurm'] as const) : []),
+    ...(options.withRedis === true ? (['redis'] as const) : []),
   ];
   return componentsNamed(options, wanted);
 }
@@ -79,6 +83,7 @@ function componentsNamed(options: StackOptions, wanted: readonly ComponentName[]
     sshd: () => sshdComponent(env),
     smtp: () => smtpComponent(env),
     slurm: () => slurmComponent(env),
+    redis: () => redisComponent(env),
   };
   return COMPONENT_NAMES.filter((name) => wanted.includes(name)).map((name) => factories[name]());
 }

@@ -2,17 +2,26 @@ import type { WlmConfig } from '@wlm/commons';
 import type { StackPaths } from './paths';
 
 /** Every component of the local stack, in the order `status` lists them. */
-export const COMPONENT_NAMES = ['rabbitmq', 'mariadb', 'neo4j', 'serf', 'sshd', 'smtp', 'slurm'] as const;
+export const COMPONENT_NAMES = [
+  'rabbitmq',
+  'mariadb',
+  'neo4j',
+  'serf',
+  'sshd',
+  'smtp',
+  'slurm',
+  'redis',
+] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Programs the project installs for its own use that are not servers of the stack (the browser tests' chromium). */
 export type ToolName = 'chromium';
 
 /**
- * Components `stack up` starts only when asked (`--with-slurm`, `withSlurm`, or named in `only`);
+ * Components `stack up` starts only when asked (`--with-slurm`, `--with-redis`, or named in `only`);
  * `status` and `down` include them when they run.
  */
-export const OPTIONAL_COMPONENT_NAMES = ['slurm'] as const satisfies readonly ComponentName[];
+export const OPTIONAL_COMPONENT_NAMES = ['slurm', 'redis'] as const satisfies readonly ComponentName[];
 
 /** What `stack up` starts by default: every component but the optional ones. */
 export const DEFAULT_COMPONENT_NAMES: readonly ComponentName[] = COMPONENT_NAMES.filter(

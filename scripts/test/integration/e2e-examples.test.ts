@@ -32,8 +32,8 @@ const INPUTS: Readonly<Record<string, () => Record<string, unknown>>> = {
     resultsDir: join(system.scratch, 'cloud-results'),
   }),
   'data-transfer': () => {
-    // The source files sit on the cluster (the stack's sshd is this host, so writing them here is enough).
-    const sourceDir = join(system.scratch, 'transfer-source');
+    // The source files sit on the cluster, in its work root (the stack's sshd is this host).
+    const sourceDir = join(system.remoteScratch, 'transfer-source');
     mkdirSync(sourceDir);
     writeFileSync(join(sourceDir, 'a.csv'), 'x,y\n1,2\n');
     writeFileSync(join(sourceDir, 'b.csv'), 'x,y\n3,4\n');
@@ -42,7 +42,7 @@ const INPUTS: Readonly<Record<string, () => Record<string, unknown>>> = {
       source: HPC_RESOURCE,
       target: ARCHIVE,
       files: `${sourceDir}/*.csv`,
-      targetDir: join(system.scratch, 'archive', 'exp'),
+      targetDir: join(system.remoteScratch, 'archive', 'exp'),
       checkDir: join(system.scratch, 'transfer-check'),
     };
   },

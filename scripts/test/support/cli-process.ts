@@ -35,8 +35,12 @@ export class CliProcess {
     readonly label: string,
     args: readonly string[],
     env: Readonly<Record<string, string>> = {},
+    /** A network namespace to run it in (a host of a `NetnsLab`); `ip netns exec` execs it in place. */
+    netns?: string,
   ) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+    const argv = [process.execPath, CLI, ...args];
+    const [command, ...rest] = netns === undefined ? argv : ['ip', 'netns', 'exec', netns, ...argv];
+    this.child = spawn(command ?? process.execPath, rest, {
       cwd: REPO,
       // Never pretty logs: the test parses them.
       env: { ...process.env, ...env },

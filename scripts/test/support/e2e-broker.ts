@@ -6,6 +6,7 @@ import {
   controlRoutingKey,
   loadConfig,
   mergeTopology,
+  taskAssignmentSchema,
   taskEventSchema,
   taskRequestSchema,
 } from '@wlm/commons';
@@ -13,6 +14,7 @@ import type {
   CancelTaskInput,
   TaskEvent,
   TaskEventOf,
+  TaskAssignmentInput,
   TaskEventState,
   TaskRequestInput,
   TopologySpec,
@@ -72,6 +74,25 @@ export class E2eBroker {
         this.amqp.publishMessage('', this.topology.queues.schedulerRequests, taskRequestSchema, request, {
           priority: request.priority,
         }),
+      ),
+    );
+  }
+
+  /**
+   * Publishes assignments straight to their workers' queues (confirmed), as a scheduler that placed
+   * them would: a test's way to know exactly what waits in a worker's queue.
+   */
+  async assign(...assignments: readonly TaskAssignmentInput[]): Promise<void> {
+    for (const assignment of assignments) this.taskTypes.add(assignment.taskType);
+    await Promise.all(
+      assignments.map((assignment) =>
+        this.amqp.publishMessage(
+          '',
+          this.topology.workerQueue(assignment.workerId),
+          taskAssignmentSchema,
+          assignment,
+          { priority: assignment.priority },
+        ),
       ),
     );
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WlmTopology, loadConfig } from '@wlm/commons';
+import type { SerfAgentSettings } from '@wlm/commons';
 import { deleteMails, listMails, stackPaths } from '../../src';
 import type { StoredMail } from '../../src';
 import { CliProcess } from './cli-process';
@@ -18,6 +19,8 @@ export interface WorkerSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** More `wlm worker` options, e.g. `['--task-env', 'SITE']`. */
   readonly args?: readonly string[];
+  /** The network namespace it runs in (a host of a `NetnsLab`). */
+  readonly netns?: string;
 }
 
 export interface SchedulerSpec {
@@ -50,22 +53,45 @@ export class E2eCluster {
     readonly topology: WlmTopology,
     readonly seed: SerfSeed,
     readonly broker: E2eBroker,
+    /** The cluster's Serf keys, for every agent and process of it (files and environment, never a command line). */
+    private readonly serf: SerfAgentSettings,
   ) {}
+
+  private get serfEnv(): Record<string, string> {
+    const { encryptKey, rpcAuthKey } = this.serf;
+    return {
+      ...(encryptKey === undefined ? {} : { WLM_SERF_ENCRYPT_KEY: encryptKey }),
+      ...(rpcAuthKey === undefined ? {} : { WLM_SERF_RPC_AUTH_KEY: rpcAuthKey }),
+    };
+  }
 
   /**
    * `withOrchestrator`: a real orchestrator consumes the namespace's task events, so the test's
    * broker client must not compete with it for them ({@link E2eBroker.events} stays empty).
    */
-  static async start(options: { withOrchestrator?: boolean } = {}): Promise<E2eCluster> {
+  static async start(
+    options: {
+      withOrchestrator?: boolean;
+      /** Where the seed's gossip listens (default 127.0.0.1): the lab gateway for workers on lab hosts. */
+      seedBindHost?: string;
+      /** Serf keys of the cluster (default: the installation's, which its processes read by default too). */
+      serf?: SerfAgentSettings;
+    } = {},
+  ): Promise<E2eCluster> {
     const topology = new WlmTopology(`e2e${randomBytes(4).toString('hex')}`);
-    const seed = await SerfSeed.start(`${topology.namespace}-seed`);
+    const { encryptKey, rpcAuthKey } = loadConfig().serf;
+    const settings = options.serf ?? { encryptKey, rpcAuthKey };
+    const seed = await SerfSeed.start(`${topology.namespace}-seed`, undefined, {
+      ...(options.seedBindHost === undefined ? {} : { bindHost: options.seedBindHost }),
+      settings,
+    });
     const broker = await E2eBroker.open(topology, { recordEvents: options.withOrchestrator !== true }).catch(
       async (error: unknown) => {
         await seed.stop();
         throw error;
       },
     );
-    return new E2eCluster(topology, seed, broker);
+    return new E2eCluster(topology, seed, broker, settings);
   }
 
   get namespace(): string {
@@ -80,7 +106,9 @@ export class E2eCluster {
   async startScheduler(spec: SchedulerSpec = {}): Promise<CliProcess> {
     let agent = this.seed;
     if (spec.ownAgent === true) {
-      agent = await SerfSeed.start(`${this.namespace}-sched${this.extraAgents.length + 1}`, this.seed);
+      agent = await SerfSeed.start(`${this.namespace}-sched${this.extraAgents.length + 1}`, this.seed, {
+        settings: this.serf,
+      });
       this.extraAgents.push(agent);
     }
     const instanceId = `${this.namespace}-s${this.schedulers.length + 1}`;
@@ -88,7 +116,7 @@ export class E2eCluster {
       `scheduler ${instanceId}`,
       ['scheduler', '--namespace', this.namespace, '--instance-id', instanceId, ...(spec.args ?? [])],
       // info: the test reads its "worker joined" lines to know which workers it can place on.
-      { WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info', ...spec.env },
+      { ...this.serfEnv, WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info', ...spec.env },
     );
     this.schedulers.push(scheduler);
     await scheduler.waitFor('running', (p) => p.logged('scheduler running').length > 0, START_TIMEOUT_MS);
@@ -96,11 +124,13 @@ export class E2eCluster {
   }
 
   /**
-   * Starts `wlm worker` joined to the seed agent and waits until every running scheduler knows it,
-   * so what a test publishes next can be placed on it. Returns the worker id.
+   * Starts `wlm worker` joined to the seed agent and waits until every running scheduler knows it
+   * (joined, or recovered when it ran before under the same name), so what a test publishes next can
+   * be placed on it. Returns the worker id.
    */
   async startWorker(spec: WorkerSpec): Promise<string> {
     const workerId = this.workerId(spec.name);
+    const since = new Map(this.schedulers.map((scheduler) => [scheduler, scheduler.logs.length]));
     for (const taskType of spec.tasks.split(',')) {
       if (/^[a-z][a-z0-9_.-]*$/.test(taskType) && !taskType.endsWith('.js'))
         this.workerTaskTypes.add(taskType);
@@ -114,20 +144,32 @@ export class E2eCluster {
         ...['--namespace', this.namespace, '--join', this.seed.bindAddr, '--drain-timeout', '1'],
         ...(spec.args ?? []),
       ],
-      { WLM_LOG_LEVEL: 'warn', ...spec.env },
+      { ...this.serfEnv, WLM_LOG_LEVEL: 'warn', ...spec.env },
+      spec.netns,
     );
     this.workers.set(workerId, worker);
     await worker.waitFor('its start line', (p) => p.stdout.includes('\n'), START_TIMEOUT_MS);
-    await this.knownToSchedulers(workerId);
+    await this.knownToSchedulers(workerId, since);
     return workerId;
   }
 
-  /** Waits until every running scheduler has logged that `workerId` joined. */
-  async knownToSchedulers(workerId: string): Promise<void> {
+  /**
+   * Waits until every running scheduler has logged that `workerId` joined or recovered, among the
+   * lines it logged after `since` (by default, ever).
+   */
+  async knownToSchedulers(workerId: string, since?: ReadonlyMap<CliProcess, number>): Promise<void> {
     for (const scheduler of this.schedulers.filter((s) => s.running)) {
+      const from = since?.get(scheduler) ?? 0;
       await scheduler.waitFor(
         `worker ${workerId} joined`,
-        (p) => p.logged('worker joined').some((record) => record.workerId === workerId),
+        (p) =>
+          p.logs
+            .slice(from)
+            .some(
+              (record) =>
+                record.workerId === workerId &&
+                (record.msg === 'worker joined' || record.msg === 'worker recovered'),
+            ),
         KNOWN_TIMEOUT_MS,
       );
     }

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createLogger, loadConfig } from '@wlm/commons';
 import { Orchestrator } from '@wlm/orchestrator';
 import type { ExperimentView } from '@wlm/orchestrator';
@@ -30,7 +30,10 @@ export class HpcSystem {
     readonly cluster: E2eCluster,
     private readonly orchestrator: Orchestrator,
     private readonly database: ReturnType<typeof testDatabase>,
+    /** The test's own directory on the worker's disk, inside `staging.localRoots`. */
     readonly scratch: string,
+    /** The test's own directory on the compute resources, inside their work root. */
+    readonly remoteScratch: string,
     private readonly configFile: string,
   ) {}
 
@@ -46,6 +49,9 @@ export class HpcSystem {
     const scratch = mkdtempSync(join(tmpdir(), 'wlm-e2e-hpc-'));
     const configFile = join(scratch, 'wlm.json');
     const resource = stackComputeResource(loadConfig(), REPO);
+    // The stack's sshd is this host: the resources' remote paths are on this disk, in their work root.
+    const remoteScratch = join(resource.workRoot, basename(scratch));
+    mkdirSync(remoteScratch, { recursive: true });
     const more = Object.entries(options.resources ?? {}).map(([name, own]) => [
       name,
       { ...resource, ...own },
@@ -67,7 +73,7 @@ export class HpcSystem {
       http: { port: 0 },
       election: { heartbeatMs: 200 },
     });
-    const system = new HpcSystem(cluster, orchestrator, database, scratch, configFile);
+    const system = new HpcSystem(cluster, orchestrator, database, scratch, remoteScratch, configFile);
     await Promise.all(Array.from({ length: options.workers }, () => system.addWorker()));
     await eventually('the orchestrator to lead', () => orchestrator.isLeader, Boolean, 30_000);
     return system;
@@ -151,5 +157,6 @@ export class HpcSystem {
     await this.cluster.cleanUp();
     await this.database.drop();
     rmSync(this.scratch, { recursive: true, force: true });
+    rmSync(this.remoteScratch, { recursive: true, force: true });
   }
 }

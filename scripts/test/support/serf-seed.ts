@@ -1,5 +1,9 @@
-import { freePort } from '@wlm/commons';
+import { freePort, writeSerfAgentConfig } from '@wlm/commons';
+import type { SerfAgentSettings } from '@wlm/commons';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,23 +22,40 @@ export class SerfSeed {
     private readonly exited: Promise<void>,
   ) {}
 
-  /** Starts an agent named `name`; `join` makes it join the cluster of another agent. */
-  static async start(name: string, join?: SerfSeed): Promise<SerfSeed> {
-    const bindPort = await freePort('127.0.0.1', true);
+  /**
+   * Starts an agent named `name`, configured as wlm configures the agents it starts (timings, and
+   * the keys of `settings`, in a config file); `join` makes it join the cluster of another agent;
+   * `bindHost` is where its gossip listens (default 127.0.0.1; RPC stays on 127.0.0.1).
+   */
+  static async start(
+    name: string,
+    join?: SerfSeed,
+    options: { bindHost?: string; settings?: SerfAgentSettings } = {},
+  ): Promise<SerfSeed> {
+    const bindHost = options.bindHost ?? '127.0.0.1';
+    const bindPort = await freePort(bindHost, true);
     const rpcPort = await freePort('127.0.0.1', false);
+    const configDir = mkdtempSync(joinPath(tmpdir(), 'serf-seed-'));
+    const configFile = writeSerfAgentConfig(joinPath(configDir, 'agent.json'), options.settings ?? {});
     const child = spawn(
       'serf',
       [
         'agent',
         `-node=${name}`,
-        `-bind=127.0.0.1:${bindPort}`,
+        `-bind=${bindHost}:${bindPort}`,
         `-rpc-addr=127.0.0.1:${rpcPort}`,
+        `-config-file=${configFile}`,
         '-log-level=warn',
         ...(join === undefined ? [] : [`-join=${join.bindAddr}`]),
       ],
       { stdio: 'ignore' },
     );
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        rmSync(configDir, { recursive: true, force: true });
+        resolve();
+      }),
+    );
     const deadline = Date.now() + 10_000;
     while (!(await accepts(rpcPort))) {
       if (Date.now() > deadline || child.exitCode !== null) {
@@ -43,7 +64,7 @@ export class SerfSeed {
       }
       await sleep(50);
     }
-    return new SerfSeed(child, `127.0.0.1:${bindPort}`, `127.0.0.1:${rpcPort}`, exited);
+    return new SerfSeed(child, `${bindHost}:${bindPort}`, `127.0.0.1:${rpcPort}`, exited);
   }
 
   async stop(): Promise<void> {

@@ -1,18 +1,28 @@
-import { freePort, portOpen } from '@wlm/commons';
+import { WORKER_DIED_EVENT, freePort, portOpen, writeSerfAgentConfig } from '@wlm/commons';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TailBuffer, WlmError } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 
 export interface OwnSerfAgentOptions {
-  /** The Serf node name; the worker id. */
+  /** The Serf node name: the worker id and its incarnation (`workerNodeName`). */
   nodeName: string;
-  /** Where gossip and RPC listen. Default 127.0.0.1. */
-  host?: string;
-  /** Base64 gossip key, when the cluster encrypts gossip. */
+  /**
+   * Where gossip listens: `host` (a free port is picked) or `host:port`. Default 127.0.0.1. RPC
+   * always listens on 127.0.0.1: only this worker talks to its agent.
+   */
+  bind?: string;
+  /** The address other agents reach this one at (`host` or `host:port`), when it is not `bind`'s. */
+  advertise?: string;
+  /** Base64 gossip key, when the cluster encrypts gossip. Given in the agent's config file. */
   encryptKey?: string;
+  /** The RPC auth key the agent demands. Given in the agent's config file. */
+  rpcAuthKey?: string;
   /** Default `serf` on the PATH. */
   binary?: string;
   logger: Logger;
@@ -32,16 +42,30 @@ export interface OwnSerfAgentEvents {
 
 /**
  * Runs the agent under a small shell that holds the worker's end of a pipe on fd 3: when the worker
- * dies in any way — even SIGKILL, which it cannot clean up after — the pipe closes, `read` sees EOF
- * and the agent is killed with it, so the cluster sees the worker fail instead of a healthy-looking
- * orphan that keeps advertising free slots. (PR_SET_PDEATHSIG would be simpler, but `setpriv
- * --pdeathsig` does not work on every kernel we run on.) The shell exits with the agent's status.
+ * dies in any way — even SIGKILL, which it cannot clean up after — the pipe closes and `read` sees
+ * EOF. The watchdog then announces the death to the cluster (a user event, {@link WORKER_DIED_EVENT},
+ * that reaches every agent in tens of milliseconds: the schedulers need not wait for Serf to suspect
+ * a silent member), makes the agent leave gracefully (SIGINT) and kills it if it lingers. So the
+ * cluster learns the worker is dead in well under a second instead of seeing a healthy-looking orphan
+ * that keeps advertising free slots. (PR_SET_PDEATHSIG would be simpler, but `setpriv --pdeathsig`
+ * does not work on every kernel we run on.)
+ *
+ * The agent's output reaches the worker through a FIFO and a forwarder that ignores SIGPIPE: written
+ * straight to the worker's pipe, the agent would die of SIGPIPE with the worker, before it could
+ * announce anything. The RPC address, the node name and the RPC auth key (`SERF_RPC_AUTH`, which
+ * `serf event` reads) come in the environment, never on a command line. The shell exits with the
+ * agent's status.
  */
 const WATCHDOG_SCRIPT = [
   'exec 3<&0',
-  '"$0" "$@" &',
+  'out="$WLM_SERF_DIR/output"',
+  'mkfifo "$out" || exit 1',
+  `(trap '' PIPE; while IFS= read -r line; do printf '%s\\n' "$line" 2>/dev/null; done) <"$out" &`,
+  '"$0" "$@" >"$out" 2>&1 </dev/null &',
   'agent=$!',
-  '(while read -r _ <&3; do :; done; kill -KILL "$agent" 2>/dev/null) &',
+  '(while read -r _ <&3; do :; done',
+  ' "$0" event -coalesce=false -rpc-addr="$WLM_SERF_RPC_ADDR" "$WLM_DIED_EVENT" "$WLM_SERF_NODE" >/dev/null 2>&1',
+  ' kill -INT "$agent" 2>/dev/null; sleep 5; kill -KILL "$agent" 2>/dev/null) &',
   'watchdog=$!',
   'wait "$agent"',
   'code=$?',
@@ -74,6 +98,8 @@ export class OwnSerfAgent extends EventEmitter<OwnSerfAgentEvents> {
 
   private constructor(
     private readonly child: ChildProcess,
+    /** The agent's Serf node name. */
+    readonly nodeName: string,
     readonly rpcAddr: string,
     readonly bindAddr: string,
     private readonly output: TailBuffer,
@@ -178,33 +204,53 @@ export class OwnSerfAgent extends EventEmitter<OwnSerfAgentEvents> {
   }
 
   private static async startOnce(options: OwnSerfAgentOptions): Promise<OwnSerfAgent> {
-    const host = options.host ?? '127.0.0.1';
-    const bindPort = await freePort(host, true);
-    const rpcPort = await freePort(host, false);
+    const rpcHost = '127.0.0.1';
+    const bind = await bindAddress(options.bind ?? rpcHost);
+    const rpcPort = await freePort(rpcHost, false);
+    const rpcAddr = `${rpcHost}:${rpcPort}`;
     const binary = options.binary ?? 'serf';
+    // The keys go in a file only this user can read, in a directory of its own removed with the agent.
+    const configDir = mkdtempSync(join(tmpdir(), 'wlm-serf-'));
+    const configFile = writeSerfAgentConfig(join(configDir, 'agent.json'), {
+      encryptKey: options.encryptKey,
+      rpcAuthKey: options.rpcAuthKey,
+    });
     const args = [
       'agent',
       `-node=${options.nodeName}`,
-      `-bind=${host}:${bindPort}`,
-      `-rpc-addr=${host}:${rpcPort}`,
+      `-bind=${bind}`,
+      ...(options.advertise === undefined ? [] : [`-advertise=${options.advertise}`]),
+      `-rpc-addr=${rpcAddr}`,
+      `-config-file=${configFile}`,
       '-log-level=info',
-      ...(options.encryptKey === undefined ? [] : [`-encrypt=${options.encryptKey}`]),
     ];
     const log = options.logger.child({ serfAgent: options.nodeName });
     // Detached: a terminal's Ctrl-C goes to the worker only, which decides when its agent leaves.
     const child = spawn('sh', ['-c', WATCHDOG_SCRIPT, binary, ...args], {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        WLM_SERF_RPC_ADDR: rpcAddr,
+        WLM_SERF_NODE: options.nodeName,
+        WLM_SERF_DIR: configDir,
+        WLM_DIED_EVENT: WORKER_DIED_EVENT,
+        ...(options.rpcAuthKey === undefined ? {} : { SERF_RPC_AUTH: options.rpcAuthKey }),
+      },
     });
+    child.once('exit', () => rmSync(configDir, { recursive: true, force: true }));
     const output = new TailBuffer(OUTPUT_TAIL_CHARS);
     relayLines(child, output, log);
-    const agent = new OwnSerfAgent(child, `${host}:${rpcPort}`, `${host}:${bindPort}`, output, log);
+    const agent = new OwnSerfAgent(child, options.nodeName, rpcAddr, bind, output, log);
     try {
-      await agent.waitForRpc(host, rpcPort, options.startTimeoutMs ?? 10_000, binary);
+      // The agent reads its config file at start, and the FIFO is open by now: neither is needed after.
+      await agent.waitForRpc(rpcHost, rpcPort, options.startTimeoutMs ?? 10_000, binary);
     } catch (error) {
       agent.kill();
       await agent.exited;
       throw error;
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
     }
     log.info({ rpcAddr: agent.rpcAddr, bindAddr: agent.bindAddr, pid: child.pid }, 'serf agent started');
     return agent;
@@ -241,6 +287,15 @@ export class OwnSerfAgent extends EventEmitter<OwnSerfAgentEvents> {
       `the worker's serf agent exited while starting (${describe(this.exitValue)}); its output:\n${output}`,
     );
   }
+}
+
+/** `host:port` to bind gossip to; a free port is picked when `bind` names none. */
+async function bindAddress(bind: string): Promise<string> {
+  const match = /^(.*):(\d{1,5})$/.exec(bind);
+  if (match !== null && !bind.endsWith(']')) return bind;
+  const host = bind.replace(/^\[(.*)\]$/, '$1');
+  const port = await freePort(host, true);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 class PortTakenError extends Error {

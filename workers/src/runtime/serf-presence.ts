@@ -1,5 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { ADVERTISEMENT_TAGS, ConfigError, SerfRpcClient, WlmError, withRetry } from '@wlm/commons';
+import {
+  ADVERTISEMENT_TAGS,
+  ConfigError,
+  SerfRpcClient,
+  WORKER_UP_EVENT,
+  WlmError,
+  newIncarnation,
+  withRetry,
+  workerNodeName,
+} from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import type { Advertiser } from './advertiser';
 import { OwnSerfAgent } from './own-serf-agent';
@@ -66,15 +75,26 @@ export class SerfPresence extends EventEmitter<SerfPresenceEvents> {
         throw error;
       }
     }
+    // A node of its own for every process: a restart never meets its predecessor's dead member.
     const agent = await OwnSerfAgent.start({
-      nodeName: workerId,
+      nodeName: workerNodeName(workerId, newIncarnation()),
       logger: log,
+      ...(options.bind === undefined ? {} : { bind: options.bind }),
+      ...(options.advertise === undefined ? {} : { advertise: options.advertise }),
       ...(options.encryptKey === undefined ? {} : { encryptKey: options.encryptKey }),
+      ...(options.rpcAuthKey === undefined ? {} : { rpcAuthKey: options.rpcAuthKey }),
       ...(options.binary === undefined ? {} : { binary: options.binary }),
     });
+    const authKey = options.rpcAuthKey;
     try {
       // The agent answers on its RPC port a moment after it opens it.
-      const client = await withRetry(() => SerfRpcClient.connect({ addr: agent.rpcAddr, logger: log }), {
+      const connect = (): Promise<SerfRpcClient> =>
+        SerfRpcClient.connect({
+          addr: agent.rpcAddr,
+          logger: log,
+          ...(authKey === undefined ? {} : { authKey }),
+        });
+      const client = await withRetry(connect, {
         maxAttempts: 10,
         initialDelayMs: 50,
         maxDelayMs: 500,
@@ -100,9 +120,13 @@ export class SerfPresence extends EventEmitter<SerfPresenceEvents> {
     };
   }
 
-  /** Joins the cluster through the configured addresses (own agent); the host's agent is in already. */
+  /**
+   * Joins the cluster through the configured addresses (own agent; the host's agent is in already),
+   * then tells the schedulers it is up ({@link WORKER_UP_EVENT}) so they need not wait for Serf's
+   * member-join.
+   */
   async join(): Promise<void> {
-    if (this.options.mode !== 'own-agent') return;
+    if (this.options.mode !== 'own-agent' || this.agent === undefined) return;
     const addrs = this.options.join;
     try {
       const reached = await withRetry(() => this.client.join(addrs), {
@@ -120,6 +144,10 @@ export class SerfPresence extends EventEmitter<SerfPresenceEvents> {
         { cause: error },
       );
     }
+    // Only a shortcut: Serf's member-join follows anyway.
+    await this.client
+      .event(WORKER_UP_EVENT, this.agent.nodeName)
+      .catch((error: unknown) => this.log.debug({ err: error }, 'could not announce the worker'));
   }
 
   /**

@@ -9,8 +9,8 @@ import type { Logger } from '@wlm/commons';
 
 /**
  * How the worker takes part in the Serf cluster:
- * - `own-agent` (default): it starts a `serf agent` of its own on free 127.0.0.1 ports, named after
- *   the worker, joins the cluster through `join`, and makes that agent leave when it stops;
+ * - `own-agent` (default): it starts a `serf agent` of its own (gossip on `bind`, default a free
+ *   127.0.0.1 port; RPC on a free 127.0.0.1 port), named after the worker and its incarnation, joins the cluster through `join`, and makes that agent leave when it stops;
  * - `host-agent`: it sets its tags on an agent already running on its host (`rpcAddr`), and removes
  *   them when it stops; the agent stays. One worker per agent, since tags are per agent.
  */
@@ -19,8 +19,17 @@ export type WorkerSerfOptions =
       mode: 'own-agent';
       /** Gossip addresses (`host:port`) of cluster members to join through, e.g. the stack's agent. */
       join: readonly string[];
+      /**
+       * Where the agent's gossip listens, `host` or `host:port` (default 127.0.0.1, a free port): an
+       * address the other hosts reach for a worker that joins a cluster across hosts.
+       */
+      bind?: string;
+      /** The address other agents reach this one at, `host` or `host:port`, when it is not `bind`'s (NAT, 0.0.0.0). */
+      advertise?: string;
       /** Base64 gossip key of the cluster (`serf keygen`), when gossip is encrypted. */
       encryptKey?: string;
+      /** The RPC auth key the agent demands of its clients (only this worker talks to it). */
+      rpcAuthKey?: string;
       /** The `serf` executable. Default `serf` on the PATH. */
       binary?: string;
     }

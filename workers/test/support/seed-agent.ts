@@ -1,8 +1,17 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SerfRpcClient, decodeAdvertisementTags } from '@wlm/commons';
+import {
+  SerfRpcClient,
+  decodeAdvertisementTags,
+  incarnationOf,
+  loadConfig,
+  writeSerfAgentConfig,
+} from '@wlm/commons';
 import type { SerfMember, WorkerAdvertisement } from '@wlm/commons';
 import { freePort } from '@wlm/commons';
 
@@ -23,6 +32,10 @@ export class SeedAgent {
   static async start(name: string, join?: string): Promise<SeedAgent> {
     const bindPort = await freePort('127.0.0.1', true);
     const rpcPort = await freePort('127.0.0.1', false);
+    // Configured as wlm configures its agents: timings, and the installation's keys, from a file.
+    const configDir = mkdtempSync(joinPath(tmpdir(), 'wlm-test-seed-'));
+    const { encryptKey, rpcAuthKey } = loadConfig().serf;
+    const configFile = writeSerfAgentConfig(joinPath(configDir, 'agent.json'), { encryptKey, rpcAuthKey });
     const child = spawn(
       'serf',
       [
@@ -30,23 +43,38 @@ export class SeedAgent {
         `-node=${name}`,
         `-bind=127.0.0.1:${bindPort}`,
         `-rpc-addr=127.0.0.1:${rpcPort}`,
+        `-config-file=${configFile}`,
         ...(join === undefined ? [] : [`-join=${join}`]),
       ],
       { stdio: 'ignore' },
     );
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        rmSync(configDir, { recursive: true, force: true });
+        resolve();
+      }),
+    );
     const deadline = Date.now() + 10_000;
     while (!(await open(rpcPort))) {
       if (Date.now() > deadline || child.exitCode !== null)
         throw new Error(`seed agent ${name} did not start`);
       await sleep(50);
     }
-    const client = await SerfRpcClient.connect({ addr: `127.0.0.1:${rpcPort}` });
+    const client = await SerfRpcClient.connect({
+      addr: `127.0.0.1:${rpcPort}`,
+      ...(rpcAuthKey === undefined ? {} : { authKey: rpcAuthKey }),
+    });
     return new SeedAgent(child, `127.0.0.1:${bindPort}`, `127.0.0.1:${rpcPort}`, client, exited);
   }
 
+  /** The member named `name`, or the latest process of worker `name` (its node is named with an incarnation). */
   async member(name: string): Promise<SerfMember | undefined> {
-    return (await this.client.members()).find((member) => member.name === name);
+    const members = await this.client.members();
+    const exact = members.find((member) => member.name === name);
+    if (exact !== undefined) return exact;
+    return members
+      .filter((member) => incarnationOf(member.name, name) > 0)
+      .sort((a, b) => incarnationOf(b.name, name) - incarnationOf(a.name, name))[0];
   }
 
   /** The advert of worker `name` as the cluster currently sees it. */

@@ -30,6 +30,7 @@ export function connectionOptions(server: MysqlServer, database?: string): Conne
     port: server.port,
     user: server.user,
     password: server.password,
+    ...(server.ssl === undefined ? {} : { ssl: server.ssl }),
     ...(database === undefined ? {} : { database }),
     charset: 'utf8mb4_bin',
     timezone: 'Z',

@@ -10,6 +10,7 @@ import type {
   MasterDag,
   MasterDagSummary,
   ReadyTask,
+  RunCompletions,
   TaskCompletion,
   TaskKey,
   TaskStateChange,
@@ -214,6 +215,22 @@ export class Neo4jDagStore implements DagStore {
     return this.write('setTaskStates', (tx) => updateTaskStates(tx, folded));
   }
 
+  async recordTaskEvents(
+    completions: readonly TaskCompletion[],
+    changes: readonly TaskStateChange[],
+  ): Promise<{ executed: TaskKey[]; changed: TaskKey[] }> {
+    completions.forEach((completion, index) => checkCompletion(`completions[${index}]`, completion));
+    changes.forEach((change, index) => checkStateChange(`changes[${index}]`, change));
+    const unique = dedupeByKey(completions, () => false);
+    const folded = dedupeByKey(changes, stateChangeSupersedes);
+    if (unique.length === 0 && folded.length === 0) return { executed: [], changed: [] };
+    return this.write('recordTaskEvents', async (tx) => ({
+      // Completions first: a node they execute ignores any state change that follows.
+      executed: unique.length === 0 ? [] : await updateExecuted(tx, unique),
+      changed: folded.length === 0 ? [] : await updateTaskStates(tx, folded),
+    }));
+  }
+
   async readyTasks(experimentId: string, run: number): Promise<ReadyTask[]> {
     checkRun('', experimentId, run);
     return this.read('readyTasks', (tx) => selectReadyTasks(tx, experimentId, run, false));
@@ -228,8 +245,18 @@ export class Neo4jDagStore implements DagStore {
     completedTaskIds.forEach((taskId, index) => checkText(`completedTaskIds[${index}]`, taskId));
     if (completedTaskIds.length === 0) return [];
     return this.read('readyDependents', (tx) =>
-      selectReadyDependents(tx, experimentId, run, completedTaskIds),
+      selectReadyDependents(tx, [{ experimentId, run, completedTaskIds }]),
     );
+  }
+
+  async readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]> {
+    runs.forEach((r, index) => {
+      checkRun(`runs[${index}]`, r.experimentId, r.run);
+      r.completedTaskIds.forEach((taskId, i) => checkText(`runs[${index}].completedTaskIds[${i}]`, taskId));
+    });
+    const asked = runs.filter((r) => r.completedTaskIds.length > 0);
+    if (asked.length === 0) return [];
+    return this.read('readyDependentsOfRuns', (tx) => selectReadyDependents(tx, asked));
   }
 
   /**

@@ -49,19 +49,15 @@ describe('parseMysqlUrl', () => {
 });
 
 describe('serfAgentArgs', () => {
-  it('starts the first agent on the configured addresses', () => {
-    expect(serfAgentArgs({ bindAddr: '127.0.0.1:7946', rpcAddr: '127.0.0.1:7373' })).toEqual([
-      'agent',
-      '-node=wlm-stack',
-      '-bind=127.0.0.1:7946',
-      '-rpc-addr=127.0.0.1:7373',
-    ]);
-  });
-
-  it('adds encryption and the config file holding the RPC auth key only when configured', () => {
-    const args = serfAgentArgs({ bindAddr: 'b:1', rpcAddr: 'r:2', encryptKey: 'a2V5' }, '/s/serf-agent.json');
-    expect(args).toContain('-encrypt=a2V5');
-    expect(args).toContain('-config-file=/s/serf-agent.json');
-    expect(args.some((arg) => arg.startsWith('-rpc-auth'))).toBe(false);
+  it('starts the first agent on the configured addresses, keys and timings in its config file only', () => {
+    expect(serfAgentArgs({ bindAddr: '127.0.0.1:7946', rpcAddr: '127.0.0.1:7373' }, '/s/agent.json')).toEqual(
+      [
+        'agent',
+        '-node=wlm-stack',
+        '-bind=127.0.0.1:7946',
+        '-rpc-addr=127.0.0.1:7373',
+        '-config-file=/s/agent.json',
+      ],
+    );
   });
 });
