@@ -10,6 +10,7 @@
  */
 export * from './advertisement';
 export * from './amqp';
+export * from './api';
 export * from './config';
 export * from './control';
 export * from './dag';

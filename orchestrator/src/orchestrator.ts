@@ -3,9 +3,10 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { AmqpConnection, WlmTopology } from '@wlm/commons';
+import { AmqpConnection, DeadLetterQueue, WlmTopology } from '@wlm/commons';
 import type { DependencyProbe, Logger, WlmConfig } from '@wlm/commons';
 import { createApp } from './api/app';
+import { ChangeFeed } from './api/change-feed';
 import { checkExposure } from './api/exposure-check';
 import { createEngine } from './engine/create-engine';
 import type { Dispatcher } from './engine/dispatcher';
@@ -56,6 +57,7 @@ interface Resources {
   dispatcher?: Dispatcher;
   election?: LeaderElection;
   server?: Server;
+  feed?: ChangeFeed;
 }
 
 /**
@@ -175,7 +177,13 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         },
       },
     ];
+    const namespace = this.options.namespace ?? 'wlm';
+    const feed = new ChangeFeed(states, namespace, logger);
+    this.resources.feed = feed;
     const app = createApp({
+      namespace,
+      feed,
+      deadLetters: DeadLetterQueue.over(amqp, namespace),
       engine,
       states,
       dags,
@@ -245,8 +253,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
 
   /** Each step runs even when an earlier one failed: a half-closed process must not leak connections. */
   private async release(): Promise<void> {
-    const { server, election, duties, dispatcher, amqp, dags, states } = this.resources;
+    const { server, feed, election, duties, dispatcher, amqp, dags, states } = this.resources;
     const steps: [string, (() => Promise<void>) | undefined][] = [
+      // Live streams never finish by themselves: end them, or the server would wait for its timeout.
+      ['end the change streams', feed && (async () => feed.close())],
       ['stop the HTTP server', server && (() => stopServer(server, this.options.drainTimeoutMs ?? 30_000))],
       ['resign the leadership', election && (() => election.resign())],
       ['stop consuming events', duties && (() => duties.stop())],

@@ -20,6 +20,7 @@
 export { stackUp, stackDown, stackStatus, stackComponents } from './stack/stack';
 export type { StackOptions, UpResult, DownResult } from './stack/stack';
 export { stackPaths, findProjectRoot } from './stack/paths';
+export { ensureChromium } from './stack/chromium';
 export type { StackPaths } from './stack/paths';
 export { stackComputeResource } from './stack/compute-resource';
 export type { StackComputeResource } from './stack/compute-resource';

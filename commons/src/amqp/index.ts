@@ -34,6 +34,9 @@ export type {
   Settlement,
 } from './queue-consumer';
 export { DEAD_LETTER_HEADERS, deadLetterHeaders, errorCodeOf, reasonOf } from './dead-letter';
+export { DeadLetterQueue } from './dead-letter-queue';
+export type { DeadLetterQueueOptions } from './dead-letter-queue';
+export type { DeadLetterDetail, DeadLetterView } from './dead-letter-view';
 export type { DeadLetterDetails, DeadLetterSource } from './dead-letter';
 export {
   DELIVERY_HEADERS,

@@ -6,6 +6,7 @@ export { AdvertisementTooLargeError } from './advertisement-too-large-error';
 export { AmqpUnavailableError, AmqpPublishError } from './amqp-errors';
 export type { AmqpPublishFailure } from './amqp-errors';
 export { DagValidationError } from './dag-validation-error';
+export { DeadLetterNotFoundError, DeadLetterNotReplayableError } from './dead-letter-errors';
 export { PluginModuleError } from './plugin-module-error';
 export { messageOf } from './message-of';
 export { TemplateResolutionError } from './template-resolution-error';

@@ -1,1 +1,2 @@
 export { TailBuffer } from './tail-buffer';
+export { LineTail } from './line-tail';

@@ -72,6 +72,7 @@ export {
   TERMINAL_TASK_EVENT_STATES,
 } from './task-event';
 export type { TaskEvent, TaskEventInput, TaskEventState, TaskEventOf } from './task-event';
+export { TASK_LOG_TAIL, taskLogTailSchema } from './task-log-tail';
 export { cancelTaskSchema, controlMessageSchema, controlRoutingKey } from './control-message';
 export type { CancelTask, CancelTaskInput, ControlMessage, ControlMessageInput } from './control-message';
 export { workerIncidentSchema, incidentTaskSchema, MAX_INCIDENT_TASKS } from './worker-incident';

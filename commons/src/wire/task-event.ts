@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { attemptIdentityShape } from './attempt-identity';
 import { jsonValueSchema, taskTypeSchema, timestampSchema, workerIdSchema } from './fields';
 import { wireRegistry } from './registry';
+import { taskLogTailSchema } from './task-log-tail';
 import { taskRequestSchema } from './task-request';
 
 const eventBase = {
@@ -10,6 +11,12 @@ const eventBase = {
   /** When the publisher observed the change. */
   at: timestampSchema,
 };
+
+/**
+ * Worker: the attempt's log so far, at most `TASK_LOG_TAIL` (the whole tail each time, not what is
+ * new since the last event, so a redelivered or reordered event never duplicates or loses lines).
+ */
+const logTail = { logTail: taskLogTailSchema.optional() };
 
 /** Scheduler: the task was placed on `workerId`'s queue (the task state QUEUED). */
 export const taskQueuedEventSchema = z.object({
@@ -30,6 +37,7 @@ export const taskRunningEventSchema = z.object({
 export const taskProgressEventSchema = z
   .object({
     ...eventBase,
+    ...logTail,
     state: z.literal('PROGRESS'),
     workerId: workerIdSchema,
     message: z.string().max(4096).optional(),
@@ -43,6 +51,7 @@ export const taskProgressEventSchema = z
 /** Worker: the run succeeded with these outputs. */
 export const taskCompletedEventSchema = z.object({
   ...eventBase,
+  ...logTail,
   state: z.literal('COMPLETED'),
   workerId: workerIdSchema,
   outputs: jsonValueSchema,
@@ -56,6 +65,7 @@ export const taskCompletedEventSchema = z.object({
  */
 export const taskFailedEventSchema = z.object({
   ...eventBase,
+  ...logTail,
   state: z.literal('FAILED'),
   workerId: workerIdSchema.optional(),
   reason: z.string().min(1).max(8192),
@@ -76,6 +86,7 @@ export const taskFailedEventSchema = z.object({
  */
 export const taskDeferredEventSchema = z.object({
   ...eventBase,
+  ...logTail,
   state: z.literal('DEFERRED'),
   workerId: workerIdSchema,
   /** What the task waits for, for people: e.g. `SLURM job 42 is PENDING (Priority)`. */
@@ -101,6 +112,7 @@ export const taskWaitingEventSchema = z.object({
 /** A run was stopped by a cancel; `workerId` is absent when it was cancelled before reaching a worker. */
 export const taskCancelledEventSchema = z.object({
   ...eventBase,
+  ...logTail,
   state: z.literal('CANCELLED'),
   workerId: workerIdSchema.optional(),
   reason: z.string().max(8192).optional(),

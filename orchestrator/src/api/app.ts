@@ -1,22 +1,32 @@
 import { serviceEndpoints } from '@wlm/commons';
-import type { ApiToken, Logger, ServiceEndpointsOptions } from '@wlm/commons';
+import type { ApiToken, DeadLetterQueue, Logger, ServiceEndpointsOptions } from '@wlm/commons';
 import express from 'express';
 import type { Express } from 'express';
 import type { DagStore } from '../domain/dag-store';
 import type { StateStore } from '../domain/state-store';
 import type { DagCatalog } from '../engine/dag-catalog';
 import type { Engine } from '../engine/engine';
-import { ApiError } from './api-error';
 import { bearerAuth } from './bearer-auth';
 import { dagRoutes } from './dag-routes';
 import { errorHandler, notFound } from './error-handler';
 import { experimentRoutes } from './experiment-routes';
+import type { ChangeFeed } from './change-feed';
+import { consoleRoutes } from './console-routes';
+import { deadLetterRoutes } from './dead-letter-routes';
+import { streamRoutes } from './stream-routes';
+import { workerRoutes } from './worker-routes';
 
 export interface AppDeps {
   engine: Engine;
   states: StateStore;
   dags: DagStore;
   catalog: DagCatalog;
+  /** The AMQP namespace of the installation: whose workers `/api/workers` lists. */
+  namespace: string;
+  /** What `/api/stream` reports. */
+  feed: ChangeFeed;
+  /** The installation's dead-letter queue, for `/api/dead-letters`. */
+  deadLetters: DeadLetterQueue;
   /** config `api.tokens`. */
   tokens: readonly ApiToken[];
   /** `/metrics`, `/healthz` and `/readyz`: the same endpoints as every wlm service's. */
@@ -39,18 +49,16 @@ export function createApp(deps: AppDeps): Express {
     if (!endpoints(request, response)) next();
   });
 
+  // Every route of the API, in one place; the scope each needs is in route-scopes.ts.
   const api = express.Router();
   api.use(bearerAuth(deps.tokens));
   api.use('/dags', dagRoutes(deps.engine, deps.dags));
   api.use('/experiments', experimentRoutes(deps));
-  api.get('/workers', () => {
-    throw new ApiError(
-      501,
-      'NOT_IMPLEMENTED',
-      'the orchestrator has no worker registry yet: workers are known to the scheduler (Serf); see `wlm stack status`',
-    );
-  });
+  api.use('/workers', workerRoutes(deps.states, deps.namespace));
+  api.use('/stream', streamRoutes(deps.feed));
+  api.use('/dead-letters', deadLetterRoutes(deps.deadLetters));
   app.use('/api', api);
+  app.use(consoleRoutes());
 
   app.use(notFound);
   app.use(errorHandler(deps.logger.child({ component: 'api' })));

@@ -1,4 +1,10 @@
-import { DagValidationError, WlmError, isRetryableError } from '@wlm/commons';
+import {
+  DagValidationError,
+  DeadLetterNotFoundError,
+  DeadLetterNotReplayableError,
+  WlmError,
+  isRetryableError,
+} from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DagNotFoundError } from '../errors/dag-not-found-error';
@@ -59,6 +65,8 @@ function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ExperimentNotFoundError || error instanceof DagNotFoundError) {
     return new ApiError(404, error.code, error.message);
   }
+  if (error instanceof DeadLetterNotFoundError) return new ApiError(404, error.code, error.message);
+  if (error instanceof DeadLetterNotReplayableError) return new ApiError(409, error.code, error.message);
   if (error instanceof ExperimentStateError) {
     return new ApiError(409, error.code, error.message, { state: error.state });
   }

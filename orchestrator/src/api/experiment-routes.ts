@@ -1,4 +1,5 @@
-import type { Logger } from '@wlm/commons';
+import { TASK_LOG_TAIL } from '@wlm/commons';
+import type { Logger, TaskLogsResponse } from '@wlm/commons';
 import express from 'express';
 import type { Request, Router } from 'express';
 import type { DagStore } from '../domain/dag-store';
@@ -6,7 +7,7 @@ import type { StateStore } from '../domain/state-store';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import type { DagCatalog } from '../engine/dag-catalog';
 import type { Engine } from '../engine/engine';
-import { badRequest } from './api-error';
+import { ApiError, badRequest } from './api-error';
 import { submitBatch } from './batch-submit';
 import { actorOf } from './bearer-auth';
 import { experimentSummary, experimentView } from './experiment-view';
@@ -18,6 +19,7 @@ import {
   parseRequest,
   submitBatchBodySchema,
   submitBodySchema,
+  taskLogsQuerySchema,
 } from './request-validation';
 
 export interface ExperimentRouteDeps {
@@ -39,9 +41,23 @@ function experimentId(request: Request): string {
   return id;
 }
 
+/** The `:task` of the path, a task of the experiment's DAG; 404 otherwise. */
+async function taskOf(
+  deps: ExperimentRouteDeps,
+  experiment: { id: string; type: string; dagVersion: number },
+  request: Request,
+): Promise<string> {
+  const taskId = String(request.params['task']);
+  const { graph } = await deps.catalog.version(experiment.type, experiment.dagVersion);
+  if (!graph.taskIds.includes(taskId)) {
+    throw new ApiError(404, 'NOT_FOUND', `experiment ${experiment.id} has no task ${JSON.stringify(taskId)}`);
+  }
+  return taskId;
+}
+
 /**
  * `POST/GET /api/experiments`, `POST /api/experiments/batch`, `GET /api/experiments/:id[/audit]`,
- * `POST …/:id/{cancel,rerun,resume}`.
+ * `POST …/:id/{cancel,rerun,resume}`, `POST …/:id/tasks/:task/cancel`, `GET …/:id/tasks/:task/logs`.
  */
 export function experimentRoutes(deps: ExperimentRouteDeps): Router {
   const { engine, states } = deps;
@@ -91,6 +107,36 @@ export function experimentRoutes(deps: ExperimentRouteDeps): Router {
       items: page.items.map((event) => ({ ...event, at: event.at.toISOString() })),
       nextCursor: page.nextCursor,
     });
+  });
+
+  router.post('/:id/tasks/:task/cancel', async (request, response) => {
+    const id = experimentId(request);
+    const experiment = await states.getExperiment(id);
+    if (experiment === undefined) throw new ExperimentNotFoundError(id);
+    const taskId = await taskOf(deps, experiment, request);
+    await engine.cancelTask(id, taskId, actorOf(response));
+    response.status(202).json({ experimentId: id, run: experiment.run, taskId });
+  });
+
+  router.get('/:id/tasks/:task/logs', async (request, response) => {
+    const id = experimentId(request);
+    const query = parseRequest(taskLogsQuerySchema, request.query, 'query');
+    const experiment = await states.getExperiment(id);
+    if (experiment === undefined) throw new ExperimentNotFoundError(id);
+    const run = query.run ?? experiment.run;
+    if (run > experiment.run) throw badRequest('query.run', `experiment ${id} has no run ${run}`);
+    const taskId = await taskOf(deps, experiment, request);
+    const report = await states.getTaskLog({ experimentId: id, run, taskId, attempt: query.attempt });
+    const answer: TaskLogsResponse = {
+      experimentId: id,
+      run,
+      taskId,
+      attempt: report?.attempt ?? query.attempt ?? null,
+      text: report?.logTail?.text ?? '',
+      at: report?.logTail?.at.toISOString() ?? null,
+      limits: TASK_LOG_TAIL,
+    };
+    response.json(answer);
   });
 
   const actions = { cancel: engine.cancel, rerun: engine.rerun, resume: engine.resume } as const;

@@ -1,4 +1,4 @@
-import type { DagGraph } from '@wlm/commons';
+import type { DagGraph, TaskProgressReport } from '@wlm/commons';
 import type { ConcreteDag, DagStore } from '../domain/dag-store';
 import type { TaskState } from '../domain/task-state';
 import type { JsonObject } from '../domain/json';
@@ -35,6 +35,8 @@ export interface TaskView {
    * `waiting for a worker that runs gpu-sim`.
    */
   waitingFor: string | null;
+  /** The latest PROGRESS of the task's latest attempt; null when it reported none. */
+  progress: TaskProgressReport | null;
 }
 
 export type ExperimentView = ReturnType<typeof experimentSummary> & {
@@ -89,11 +91,17 @@ export async function experimentView(
   stores: { states: StateStore; dags: DagStore; catalog: DagCatalog },
   run: number = experiment.run,
 ): Promise<ExperimentView> {
-  const [dag, runs, waits] = await Promise.all([
+  const [dag, runs, waits, reports] = await Promise.all([
     stores.dags.getConcreteDag(experiment.id, run),
     stores.states.listTaskRuns(experiment.id, { run }),
     stores.states.latestWaits(experiment.id, run),
+    stores.states.listTaskProgress(experiment.id, run),
   ]);
+  const progressOf = new Map(
+    reports.flatMap((report) =>
+      report.progress === null ? [] : [[`${report.taskId}#${report.attempt}`, report.progress] as const],
+    ),
+  );
   const waitOf = new Map(waits.map((wait) => [wait.taskId, wait]));
   const runsByTask = new Map<string, TaskRunView[]>();
   for (const taskRun of runs) {
@@ -115,12 +123,19 @@ export async function experimentView(
         ...task,
         runs: runsByTask.get(task.taskId) ?? [],
         waitingFor: waitingFor(task, waitOf.get(task.taskId), runsByTask.get(task.taskId) ?? []),
+        progress: progressView(progressOf.get(`${task.taskId}#${task.attempt}`)),
       })),
     edges,
   };
 }
 
-type TaskWithoutRuns = Omit<TaskView, 'runs' | 'waitingFor'>;
+type TaskWithoutRuns = Omit<TaskView, 'runs' | 'waitingFor' | 'progress'>;
+
+function progressView(
+  progress: { message: string | null; percent: number | null; at: Date } | undefined,
+): TaskProgressReport | null {
+  return progress === undefined ? null : { ...progress, at: progress.at.toISOString() };
+}
 
 /**
  * A wait says something only while it lasts: a round's while its attempt still runs, a wait for a

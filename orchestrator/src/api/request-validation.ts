@@ -36,6 +36,7 @@ export const submitBodySchema = z.strictObject({
 export const listExperimentsQuerySchema = z.strictObject({
   state: z.enum(EXPERIMENT_STATES, `must be one of ${EXPERIMENT_STATES.join(', ')}`).optional(),
   type: typeSchema.optional(),
+  text: z.string().min(1).max(200, 'must be 200 characters at most').optional(),
   limit: positiveInteger(1000).optional(),
   cursor: z.string().min(1).max(512).optional(),
 });
@@ -43,6 +44,11 @@ export const listExperimentsQuerySchema = z.strictObject({
 export const pageQuerySchema = z.strictObject({
   limit: positiveInteger(1000).optional(),
   cursor: z.string().min(1).max(512).optional(),
+});
+
+export const taskLogsQuerySchema = z.strictObject({
+  run: positiveInteger(2 ** 31 - 1).optional(),
+  attempt: positiveInteger(2 ** 31 - 1).optional(),
 });
 
 export const experimentQuerySchema = z.strictObject({ run: positiveInteger(2 ** 31 - 1).optional() });

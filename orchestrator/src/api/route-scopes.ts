@@ -13,6 +13,7 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   { method: 'POST', path: '/experiments/:id/cancel', scope: 'submit' },
   { method: 'POST', path: '/experiments/:id/rerun', scope: 'submit' },
   { method: 'POST', path: '/experiments/:id/resume', scope: 'submit' },
+  { method: 'POST', path: '/experiments/:id/tasks/:task/cancel', scope: 'submit' },
   { method: 'PUT', path: '/dags/:type', scope: 'admin' },
   // What the installation runs on, and what it could not deliver: for operators.
   { method: 'GET', path: '/dead-letters', scope: 'admin' },

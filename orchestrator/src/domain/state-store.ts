@@ -9,6 +9,9 @@ import type {
   RunningExperiment,
   TaskRun,
 } from './records';
+import type { WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
+import type { Changes } from './changes';
+import type { TaskReport, TaskReportUpdate } from './task-report';
 import type { TaskState } from './task-state';
 
 /**
@@ -112,6 +115,8 @@ export interface TaskRunBatch {
 export interface ListExperimentsQuery {
   state?: ExperimentState | undefined;
   type?: string | undefined;
+  /** Text the id, the type or the failure reason contains (case-insensitive). */
+  text?: string | undefined;
   /** 1–1000, default 50. */
   limit?: number | undefined;
   cursor?: string | undefined;
@@ -144,6 +149,21 @@ export interface StateStore {
   listAuditEvents(experimentId: string, query?: PageQuery): Promise<Page<AuditEvent>>;
   /** What each task of one run waits for, by its latest `task.waiting` audit entry. */
   latestWaits(experimentId: string, run: number): Promise<TaskWait[]>;
+  /** Keeps the latest progress and log tail of each attempt (idempotent, order-insensitive). */
+  recordTaskReports(updates: readonly TaskReportUpdate[]): Promise<void>;
+  /** The latest progress of each attempt of one run (log tails left out). */
+  listTaskProgress(experimentId: string, run: number): Promise<TaskReport[]>;
+  /** One attempt's log tail; the latest attempt that shipped one when `attempt` is not given. */
+  getTaskLog(key: {
+    experimentId: string;
+    run: number;
+    taskId: string;
+    attempt?: number | undefined;
+  }): Promise<TaskReport | undefined>;
+  /** What changed since `since` (experiments, their tasks, the workers), for the API's change feed. */
+  listChanges(since: Date, namespace: string): Promise<Changes>;
+  /** The scheduler's worker directory of an AMQP namespace and its recent incidents. */
+  listWorkers(namespace: string): Promise<{ items: WorkerEntry[]; incidents: WorkerIncidentEntry[] }>;
   addRunning(experimentId: string): Promise<void>;
   removeRunning(experimentId: string): Promise<void>;
   listRunning(): Promise<RunningExperiment[]>;

@@ -116,6 +116,38 @@ export class Engine {
     return experiment;
   }
 
+  /**
+   * Stops one task of a RUNNING experiment (`CANCEL_TASK` naming it). Its CANCELLED event then
+   * cancels the experiment, as any task stopped from outside does; the request is audited first.
+   */
+  async cancelTask(id: string, taskId: string, actor: string): Promise<Experiment> {
+    const experiment = await this.expectState(id, 'cancel a task of', ['RUNNING']);
+    const reason = `task ${taskId} cancelled by ${actor}`;
+    await this.parts.states.recordTaskRuns({
+      auditEvents: [
+        {
+          experimentId: id,
+          taskId,
+          type: 'experiment.cancel-requested',
+          actor,
+          reason,
+          details: { run: experiment.run },
+        },
+      ],
+    });
+    await this.parts.messaging.publishCancel({
+      v: 1,
+      type: 'CANCEL_TASK',
+      experimentId: id,
+      run: experiment.run,
+      taskId,
+      reason,
+      requestedAt: new Date().toISOString(),
+    });
+    this.parts.logger.info({ experimentId: id, taskId, actor }, 'task cancel requested');
+    return experiment;
+  }
+
   /** A finished experiment runs again from scratch as run + 1; earlier runs stay in the history. */
   async rerun(id: string, actor: string): Promise<Experiment> {
     const current = await this.expectState(id, 'rerun', RERUNNABLE);

@@ -1,6 +1,7 @@
 import type { TaskEvent, TaskEventOf } from '@wlm/commons';
 import type { ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
+import type { TaskReportUpdate } from '../domain/task-report';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import type { BatchProcessor } from './batcher';
 import { crashPoint } from './crash-point';
@@ -11,6 +12,7 @@ import {
   isRecorded,
   taskAuditEvent,
   taskCompletion,
+  taskReportOf,
   taskRunUpdate,
   taskStateChange,
   taskWaitingAudit,
@@ -24,6 +26,8 @@ interface ExperimentEvents {
   events: RecordedEvent[];
   /** DEFERRED and WAITING events: audited, changing no state. */
   waiting: WaitEvent[];
+  /** Progress and log tails the events carried (PROGRESS events carry nothing else). */
+  reports: TaskReportUpdate[];
 }
 
 /** Store reads in flight at once for one batch (per-experiment reads and ready queries). */
@@ -60,9 +64,11 @@ export class EventProcessor {
     const waiting = groups.flatMap((group) =>
       group.waiting.map((event) => taskWaitingAudit(event, group.experiment.run)),
     );
-    if (recorded.length > 0 || waiting.length > 0) {
+    const reports = groups.flatMap((group) => group.reports);
+    if (recorded.length > 0 || waiting.length > 0 || reports.length > 0) {
       // Independent stores: written side by side. Both are done before anything acts on them.
       await Promise.all([
+        this.parts.states.recordTaskReports(reports),
         this.parts.states.recordTaskRuns({
           taskRuns: recorded.map(({ event, run }) => taskRunUpdate(event, run)),
           auditEvents: [...recorded.map(({ event, run }) => taskAuditEvent(event, run)), ...waiting],
@@ -116,10 +122,13 @@ export class EventProcessor {
       const first = await this.parts.runAttempts.firstAttempt(id, experiment.run);
       const current: RecordedEvent[] = [];
       const waiting: WaitEvent[] = [];
+      const reports: TaskReportUpdate[] = [];
       for (const event of list) {
-        if (event.state === 'PROGRESS') continue;
         // The event names its run; the attempt floor also holds for events of runs before the wire had one.
         if (event.run === experiment.run && event.attempt >= first) {
+          const report = taskReportOf(event, experiment.run);
+          if (report !== undefined) reports.push(report);
+          if (event.state === 'PROGRESS') continue;
           if (isRecorded(event)) current.push(event);
           else waiting.push(event);
         } else {
@@ -136,11 +145,16 @@ export class EventProcessor {
           );
         }
       }
-      return { experiment, events: await this.dropPlacedUnschedulable(experiment, current), waiting };
+      return {
+        experiment,
+        events: await this.dropPlacedUnschedulable(experiment, current),
+        waiting,
+        reports,
+      };
     });
     return groups.filter(
       (group): group is ExperimentEvents =>
-        group !== undefined && group.events.length + group.waiting.length > 0,
+        group !== undefined && group.events.length + group.waiting.length + group.reports.length > 0,
     );
   }
 

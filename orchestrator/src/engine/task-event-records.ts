@@ -3,6 +3,7 @@ import type { TaskCompletion, TaskStateChange } from '../domain/dag-store';
 import { isJsonObject } from '../domain/json';
 import type { JsonObject } from '../domain/json';
 import type { AuditEventInput, TaskRunUpdate } from '../domain/state-store';
+import type { TaskReportUpdate } from '../domain/task-report';
 
 /**
  * A task event the stores record: every state but PROGRESS, DEFERRED and WAITING, which change
@@ -144,4 +145,23 @@ export function taskStateChange(
     attempt: event.attempt,
     state: event.state,
   };
+}
+
+/**
+ * What a worker's event says besides the state: a PROGRESS event its progress, any event that
+ * carries one the attempt's log tail so far. Undefined when it says neither.
+ */
+export function taskReportOf(event: TaskEvent, run: number): TaskReportUpdate | undefined {
+  const at = new Date(event.at);
+  const report: TaskReportUpdate = {
+    experimentId: event.experimentId,
+    run,
+    taskId: event.taskId,
+    attempt: event.attempt,
+  };
+  if (event.state === 'PROGRESS') {
+    report.progress = { message: event.message ?? null, percent: event.percent ?? null, at };
+  }
+  if ('logTail' in event && event.logTail !== undefined) report.logTail = { text: event.logTail, at };
+  return report.progress === undefined && report.logTail === undefined ? undefined : report;
 }

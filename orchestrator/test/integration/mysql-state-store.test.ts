@@ -22,8 +22,8 @@ beforeEach(() => {
 
 describe('migrations', () => {
   it('creates the database and applies each migration exactly once', async () => {
-    expect(store.appliedMigrations).toEqual([1]);
-    expect(await db.count('schema_migrations')).toBe(1);
+    expect(store.appliedMigrations).toEqual([1, 2]);
+    expect(await db.count('schema_migrations')).toBe(2);
     const tables = await db.rows(
       'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
       [db.name],
@@ -34,6 +34,7 @@ describe('migrations', () => {
       'leadership',
       'running_experiments',
       'schema_migrations',
+      'task_reports',
       'task_runs',
     ]);
   });
@@ -50,9 +51,9 @@ describe('migrations', () => {
         MysqlStateStore.open({ url: fresh.url, logger }),
       ]);
       await Promise.all(stores.map((each) => each.close()));
-      expect(stores.map((each) => each.appliedMigrations).sort()).toEqual([[], [1]]);
+      expect(stores.map((each) => each.appliedMigrations).sort()).toEqual([[], [1, 2]]);
       const rows = await fresh.rows(`SELECT version FROM \`${fresh.name}\`.schema_migrations`);
-      expect(rows.map((row) => row['version'])).toEqual([1]);
+      expect(rows.map((row) => row['version'])).toEqual([1, 2]);
     } finally {
       await fresh.drop();
     }

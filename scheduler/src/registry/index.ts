@@ -11,7 +11,9 @@
  * ```
  */
 export { WorkerRegistry } from './worker-registry';
-export type { WorkerRegistryOptions, WorkerStatus } from './worker-registry';
+export type { WorkerEntryState, WorkerRegistryOptions, WorkerStatus } from './worker-registry';
+export { WorkerDirectory } from './worker-directory';
+export type { WorkerDirectoryOptions } from './worker-directory';
 export type {
   WorkerFailedInfo,
   WorkerLossSource,

@@ -12,6 +12,16 @@ import type { WorkerView } from './worker-view';
 
 export type WorkerStatus = 'alive' | 'failed' | 'left';
 
+/** A worker as {@link WorkerRegistry.entries} lists it. */
+export interface WorkerEntryState {
+  readonly worker: WorkerView;
+  readonly status: WorkerStatus;
+  readonly unreachable: boolean;
+  readonly failedAt: Date | null;
+  /** Its free slots as placement counts them: its advert less the placements it has not advertised yet. */
+  readonly freeSlots: number;
+}
+
 export interface WorkerRegistryOptions {
   /** A connected client of the scheduler's own Serf agent; the registry does not close it. */
   readonly serf: SerfRpcClient;
@@ -113,6 +123,18 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   /** Alive workers of this installation. */
   alive(): WorkerView[] {
     return [...this.known.values()].filter((k) => k.status === 'alive').map((k) => k.worker);
+  }
+
+  /** Every worker known, whatever its status, with the free slots placement counts (for the worker directory). */
+  entries(): WorkerEntryState[] {
+    const now = this.now();
+    return [...this.known.values()].map((known) => ({
+      worker: known.worker,
+      status: known.status,
+      unreachable: known.unreachable,
+      failedAt: known.failedAt === undefined ? null : new Date(known.failedAt),
+      freeSlots: this.ledger.free(known.worker.workerId, now) ?? known.worker.advertisement.freeSlots,
+    }));
   }
 
   /** Whether the worker can be given work: alive in Serf and consuming its queue as far as we know. */

@@ -10,7 +10,7 @@ import {
 import type { DependencyProbe, Logger } from '@wlm/commons';
 import { AdminMailer, IncidentMailer, IncidentReporter, TypeWaitMailer } from '../alerts';
 import { PlacementFence } from '../fence';
-import { WorkerRegistry } from '../registry';
+import { WorkerDirectory, WorkerRegistry } from '../registry';
 import { AssignmentPublisher } from './assignment-publisher';
 import { CancelHandler } from './cancel-handler';
 import { ConsumerWatch } from './consumer-watch';
@@ -50,6 +50,7 @@ interface Parts {
   fence?: PlacementFence;
   serf?: SerfRpcClient;
   registry?: WorkerRegistry;
+  directory?: WorkerDirectory;
   dispatcher?: RequestDispatcher;
   router?: RequestRouter;
   timers?: TimerHandler;
@@ -189,7 +190,14 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
         namespace: this.options.namespace,
         logger,
       });
+      parts.directory = await WorkerDirectory.open({
+        url: config.mysql.url,
+        namespace: this.options.namespace,
+        reporter: instanceId,
+        logger,
+      });
       this.assemble(parts.amqp, parts.serf, parts.fence);
+      if (parts.registry !== undefined) parts.directory.follow(parts.registry);
       await this.startParts();
       this.setState('running');
       this.log.info({ namespace: this.options.namespace, serf: config.serf.rpcAddr }, 'scheduler running');
@@ -360,7 +368,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
   private async closeParts(): Promise<void> {
     const { dispatcher, cancels, taskEvents, consumerWatch, failures, incidentMailer, registry, serf, amqp } =
       this.parts;
-    const { fence } = this.parts;
+    const { fence, directory } = this.parts;
     const { adminMailer, router, timers, typeWaitMailer } = this.parts;
     const steps: Array<[string, (() => Promise<void> | void) | undefined]> = [
       ['stop routing requests', router && (() => router.drain())],
@@ -373,6 +381,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       ['stop incident mail', incidentMailer && (() => incidentMailer.stop())],
       ['stop task type mail', typeWaitMailer && (() => typeWaitMailer.stop())],
       ['stop the worker registry', registry && (() => registry.close())],
+      ['write the worker directory a last time', directory && (() => directory.close())],
       ['close the Serf client', serf && (() => serf.close())],
       ['close the AMQP connection', amqp && (() => amqp.close())],
       ['close the placement fence', fence && (() => fence.close())],

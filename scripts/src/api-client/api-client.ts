@@ -1,4 +1,7 @@
+import { formatIssuePath } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
+import type { z } from 'zod';
+import { ApiAnswerInvalidError } from '../errors/api-answer-invalid-error';
 import { ApiRequestError } from '../errors/api-request-error';
 import { ApiUnreachableError } from '../errors/api-unreachable-error';
 
@@ -70,6 +73,18 @@ export class ApiClient {
     const parsed = parseJson(text);
     if (response.ok) return parsed as T;
     throw toRequestError(response.status, parsed, text);
+  }
+
+  /**
+   * `GET path`, checked against the answer's schema: a client of another version of the API says
+   * so instead of printing nonsense.
+   */
+  async get<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    const answer = schema.safeParse(await this.request<unknown>(path));
+    if (answer.success) return answer.data;
+    const [issue] = answer.error.issues;
+    const where = issue === undefined || issue.path.length === 0 ? '' : `${formatIssuePath(issue.path)}: `;
+    throw new ApiAnswerInvalidError(path, `${where}${issue?.message ?? 'invalid'}`);
   }
 }
 

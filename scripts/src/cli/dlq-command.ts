@@ -1,8 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { WlmTopology, createLogger, loadConfig } from '@wlm/commons';
-import { DeadLetterQueue } from '../dead-letters/dead-letter-queue';
-import type { DeadLetterDetail, DeadLetterView } from '../dead-letters/dead-letter-view';
-import { ConfirmationRequiredError } from '../errors/dead-letter-error';
+import { DeadLetterQueue, WlmTopology, createLogger, loadConfig } from '@wlm/commons';
+import type { DeadLetterDetail, DeadLetterView } from '@wlm/commons';
+import { ConfirmationRequiredError } from '../errors/confirmation-required-error';
 import { table } from './text-table';
 
 interface NamespaceOption {

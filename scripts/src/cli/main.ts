@@ -7,6 +7,7 @@ import { dlqCommand } from './dlq-command';
 import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';
 import { auditCommand, experimentsCommand } from './experiment-list-commands';
 import { mockOrchestratorCommand } from './mock-orchestrator-command';
+import { logsCommand, workersCommand } from './operator-commands';
 import { orchestratorCommand } from './orchestrator-command';
 import { pluginCommand } from './plugin-command';
 import { schedulerCommand } from './scheduler-command';
@@ -47,6 +48,8 @@ export function buildProgram(): Command {
     .addCommand(standaloneCommand())
     .addCommand(dlqCommand())
     .addCommand(pluginCommand())
+    .addCommand(workersCommand())
+    .addCommand(logsCommand())
     .addHelpText(
       'after',
       '\nConfiguration: defaults, then the file named by WLM_CONFIG, then WLM_* environment variables.',

@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, readConfigFile } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
 import { stackComputeResource } from '../stack/compute-resource';
+import { consoleLines } from './console-address';
 import { stackPaths } from '../stack/paths';
 
 const DEMOS = ['parameter-sweep', 'hpc-job'] as const;
@@ -209,8 +210,11 @@ export function standaloneCommand(): Command {
           process.exitCode = 1;
           throw error;
         });
-        console.error(`wlm is running: API at http://${config.http.host}:${config.http.port}`);
+        for (const line of consoleLines(config)) console.error(line);
         if (demo !== undefined) {
+          console.error(
+            'open the console to watch the demo run live (--keep-running keeps it up afterwards)',
+          );
           process.exitCode = runDemo(demo, config);
           if (!options.keepRunning) return;
         }

@@ -1,5 +1,5 @@
 import { WlmError } from '@wlm/commons';
-import type { ComponentName } from '../stack/types';
+import type { ComponentName, ToolName } from '../stack/types';
 
 /**
  * One component of the local stack could not be installed, started or provisioned. The message says
@@ -9,7 +9,7 @@ export class StackComponentError extends WlmError {
   override readonly name = 'StackComponentError';
 
   constructor(
-    readonly component: ComponentName,
+    readonly component: ComponentName | ToolName,
     readonly problem: string,
     readonly logFile: string | undefined,
     options: { cause?: unknown } = {},

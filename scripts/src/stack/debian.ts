@@ -1,9 +1,9 @@
 import { StackComponentError } from '../errors/stack-component-error';
 import { findExecutable, runCommand, withProgress } from './exec';
-import type { ComponentName, Reporter } from './types';
+import type { ComponentName, Reporter, ToolName } from './types';
 
 export interface DebianPackageRequest {
-  readonly component: ComponentName;
+  readonly component: ComponentName | ToolName;
   /** The program the package provides; when it is present nothing is installed. */
   readonly binary: string;
   readonly packageName: string;

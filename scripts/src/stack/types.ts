@@ -14,6 +14,9 @@ export const COMPONENT_NAMES = [
 ] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
+/** Programs the project installs for its own use that are not servers of the stack (the browser tests' chromium). */
+export type ToolName = 'chromium';
+
 /**
  * Components `stack up` starts only when asked (`--with-slurm`, `--with-redis`, or named in `only`);
  * `status` and `down` include them when they run.

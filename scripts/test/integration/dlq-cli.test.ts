@@ -196,7 +196,7 @@ it('says clearly when an id is not there, without a stack trace', () => {
     const result = wlm('dlq', ...args);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
-      `wlm: no dead letter no-such-id in ${topology.queues.deadLetter}: \`wlm dlq list\` shows the ids ` +
+      `wlm: no dead letter no-such-id in ${topology.queues.deadLetter}: \`wlm dlq list\` or the console's Dead letters page shows the ids ` +
         '(a replay or purge may have removed it)\n',
     );
   }

@@ -28,6 +28,8 @@ export interface SchedulerSpec {
   readonly ownAgent?: boolean;
   /** More `wlm scheduler` options, e.g. `['--type-wait-alert', '2']`. */
   readonly args?: readonly string[];
+  /** Environment on top of the test's, e.g. `WLM_MYSQL_URL` of the test's database. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const START_TIMEOUT_MS = 30_000;
@@ -114,7 +116,7 @@ export class E2eCluster {
       `scheduler ${instanceId}`,
       ['scheduler', '--namespace', this.namespace, '--instance-id', instanceId, ...(spec.args ?? [])],
       // info: the test reads its "worker joined" lines to know which workers it can place on.
-      { ...this.serfEnv, WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info' },
+      { ...this.serfEnv, WLM_SERF_RPC_ADDR: agent.rpcAddr, WLM_LOG_LEVEL: 'info', ...spec.env },
     );
     this.schedulers.push(scheduler);
     await scheduler.waitFor('running', (p) => p.logged('scheduler running').length > 0, START_TIMEOUT_MS);

@@ -13,6 +13,15 @@ const inputSchema = z.looseObject({
 
 export type EchoParams = z.output<typeof inputSchema>;
 
+/** `total` ms in at most four slices of whole ms. */
+function slicesOf(total: number): number[] {
+  const count = Math.min(4, total);
+  const base = Math.floor(total / count);
+  return Array.from({ length: count }, (_, index) =>
+    index === count - 1 ? total - base * (count - 1) : base,
+  );
+}
+
 export const plugin = definePlugin({
   name: 'echo',
   version: '0.1.0',
@@ -20,12 +29,20 @@ export const plugin = definePlugin({
   inputSchema,
   async run(ctx, signal): Promise<EchoParams> {
     const { sleepMs, failTimes } = ctx.params;
+    ctx.logger.info({ attempt: ctx.attempt }, 'echo started');
     if (sleepMs !== undefined && sleepMs > 0) {
-      // Rethrow the signal's own reason rather than the timer's generic AbortError.
-      await sleep(sleepMs, undefined, { signal }).catch((error: unknown) => {
-        signal.throwIfAborted();
-        throw error;
-      });
+      // In a few slices, so that the wait shows as progress and in the task's log.
+      let slept = 0;
+      for (const slice of slicesOf(sleepMs)) {
+        // Rethrow the signal's own reason rather than the timer's generic AbortError.
+        await sleep(slice, undefined, { signal }).catch((error: unknown) => {
+          signal.throwIfAborted();
+          throw error;
+        });
+        slept += slice;
+        ctx.progress(`slept ${slept} of ${sleepMs} ms`, Math.round((100 * slept) / sleepMs));
+        ctx.logger.info({ slept }, 'echo still sleeping');
+      }
     }
     signal.throwIfAborted();
     // Decided on the attempt number alone, so a retry on any worker behaves the same way.

@@ -71,6 +71,8 @@ export interface TaskRunRequest {
   /** Overrides the runner's default timeout. */
   timeoutMs?: number;
   onProgress?: (progress: TaskProgress) => void;
+  /** Each line the task logs or prints (its pino lines, its raw stdout and stderr), formatted. */
+  onLogLine?: (line: string) => void;
 }
 
 /**
@@ -143,7 +145,7 @@ export class IsolatedTaskRunner {
         run: request.run,
         ...(request.checkpoint === undefined ? {} : { checkpoint: request.checkpoint }),
         ...(request.workDir === undefined ? {} : { workDir: request.workDir }),
-        logLevel: logger.level,
+        logLevel: taskLogLevel(logger),
       },
       {
         timeoutMs: request.timeoutMs ?? this.options.defaultTimeoutMs,
@@ -152,6 +154,7 @@ export class IsolatedTaskRunner {
         signal,
         logger,
         onProgress: request.onProgress,
+        onLogLine: request.onLogLine,
       },
     );
     this.pool.release(
@@ -174,6 +177,15 @@ export class IsolatedTaskRunner {
     this.closing ??= this.pool.close();
     return this.closing;
   }
+}
+
+/**
+ * The task logs at least at info, whatever the worker's own level: its info lines make the log tail
+ * shipped with its events, and the worker's logger still drops them from its own output.
+ */
+function taskLogLevel(logger: Logger): string {
+  const info = logger.levels.values['info'] ?? 30;
+  return (logger.levels.values[logger.level] ?? info) <= info ? logger.level : 'info';
 }
 
 function asError(value: unknown): Error {

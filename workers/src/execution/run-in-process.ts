@@ -18,6 +18,8 @@ export interface RunInProcessOptions {
   signal: AbortSignal | undefined;
   logger: Logger;
   onProgress: ((progress: TaskProgress) => void) | undefined;
+  /** Each line the task logs or prints, formatted for its log tail. */
+  onLogLine?: ((line: string) => void) | undefined;
 }
 
 export interface ProcessRunResult {
@@ -136,6 +138,7 @@ export function runInProcess(
           }
         },
         protocolError: (problem) => finish(protocolFailure(problem)),
+        logLine: (line) => options.onLogLine?.(line),
       },
       options.logger,
     );

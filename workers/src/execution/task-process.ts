@@ -6,6 +6,7 @@ import type { Logger } from '@wlm/commons';
 import { childMessageSchema } from './ipc-messages';
 import type { ChildMessage, ParentMessage } from './ipc-messages';
 import { relayLogLine, relayStreamLine } from './log-relay';
+import { formatTaskLogLine } from './task-log-line';
 
 export interface TaskProcessOptions {
   /** The compiled `task-child-main.js`. */
@@ -30,6 +31,8 @@ export interface ProcessExit {
 export interface TaskProcessListener {
   message(message: ChildMessage): void;
   protocolError(problem: string): void;
+  /** One line of the task's own log or output, formatted for its log tail. */
+  logLine?(line: string): void;
 }
 
 const STDERR_TAIL_CHARS = 8 * 1024;
@@ -136,8 +139,10 @@ export class TaskProcess {
       this.listener?.protocolError(`task process sent an invalid message: ${parsed.error.message}`);
       return;
     }
-    if (parsed.data.type === 'log') relayLogLine(this.logger, parsed.data.line);
-    else this.listener?.message(parsed.data);
+    if (parsed.data.type === 'log') {
+      relayLogLine(this.logger, parsed.data.line);
+      this.listener?.logLine?.(formatTaskLogLine('log', parsed.data.line));
+    } else this.listener?.message(parsed.data);
   }
 
   private watchExit(): Promise<ProcessExit> {
@@ -170,8 +175,13 @@ export class TaskProcess {
       if (name === 'stderr') this.stderr.append(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) relayStreamLine(this.logger, name, line);
+      for (const line of lines) this.streamLine(name, line);
     });
-    stream.on('end', () => relayStreamLine(this.logger, name, partial));
+    stream.on('end', () => this.streamLine(name, partial));
+  }
+
+  private streamLine(name: 'stdout' | 'stderr', line: string): void {
+    relayStreamLine(this.logger, name, line);
+    if (line.trim() !== '') this.listener?.logLine?.(formatTaskLogLine(name, line));
   }
 }

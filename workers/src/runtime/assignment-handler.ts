@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { MessageValidationError, TASK_FAILURE_CODES, WlmError, messageOf } from '@wlm/commons';
-import type { Delivery, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
+import type { Delivery, LineTail, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
 import type {
   IsolatedTaskRunner,
   LoadedPlugin,
@@ -140,7 +140,7 @@ export class AssignmentHandler {
       log.info('task started');
       const outcome = await this.execute(assignment, plugin, task, log);
       if (isHandBack(task, outcome)) throw this.handBack(info, log);
-      await this.finishWith(assignment, plugin, outcome, info, log);
+      await this.finishWith(assignment, plugin, outcome, { info, log, logs: task.logs });
       settlement = 'finished';
     } finally {
       this.options.running.end(assignment.assignmentId, settlement);
@@ -193,11 +193,18 @@ export class AssignmentHandler {
     log: Logger,
   ): Promise<TaskOutcome> {
     const relay = new ProgressRelay(this.options.progressIntervalMs, (progress) =>
-      this.publishQuietly(progressEvent(assignment, this.options.workerId, progress), log),
+      this.publishQuietly(
+        withLogTail(progressEvent(assignment, this.options.workerId, progress), task.logs),
+        log,
+      ),
     );
     try {
       return await this.options.runner.run(
-        { ...this.runRequest(assignment, plugin), onProgress: (progress) => relay.report(progress) },
+        {
+          ...this.runRequest(assignment, plugin),
+          onProgress: (progress) => relay.report(progress),
+          onLogLine: (line) => task.logs.push(line),
+        },
         task.signal,
       );
     } finally {
@@ -209,14 +216,15 @@ export class AssignmentHandler {
     assignment: TaskAssignment,
     plugin: LoadedPlugin,
     outcome: TaskOutcome,
-    info: WorkerTaskInfo,
-    log: Logger,
+    { info, log, logs }: { info: WorkerTaskInfo; log: Logger; logs: LineTail },
   ): Promise<void> {
     const { workerId, events } = this.options;
+    const finish = (event: TaskEvent): Promise<void> =>
+      this.finish(assignment, withLogTail(event, logs), log);
     switch (outcome.status) {
       case 'completed':
         try {
-          await this.finish(assignment, completedEvent(assignment, workerId, outcome.outputs), log);
+          await finish(completedEvent(assignment, workerId, outcome.outputs));
         } catch (error) {
           // Outputs the wire refuses can never be published; fail the task rather than retry forever.
           if (!(error instanceof MessageValidationError)) throw error;
@@ -225,7 +233,7 @@ export class AssignmentHandler {
             retryable: false,
             errorCode: TASK_FAILURE_CODES.OUTPUT_INVALID,
           };
-          await this.finish(assignment, failedEvent(assignment, workerId, failure), log);
+          await finish(failedEvent(assignment, workerId, failure));
           events.emit('task:failed', info, failure);
           return;
         }
@@ -233,7 +241,7 @@ export class AssignmentHandler {
         events.emit('task:completed', info);
         return;
       case 'continued':
-        await this.finish(assignment, deferredEvent(assignment, workerId, outcome), log);
+        await finish(deferredEvent(assignment, workerId, outcome));
         log.info(
           { delayMs: outcome.delayMs, message: outcome.message },
           'round ended; the task goes on later',
@@ -242,7 +250,7 @@ export class AssignmentHandler {
         return;
       case 'failed': {
         const failure = { reason: outcome.reason, retryable: outcome.retryable, errorCode: outcome.code };
-        await this.finish(assignment, failedEvent(assignment, workerId, failure), log);
+        await finish(failedEvent(assignment, workerId, failure));
         log.info(
           { errorCode: outcome.code, retryable: outcome.retryable, reason: outcome.reason },
           'task failed',
@@ -255,7 +263,7 @@ export class AssignmentHandler {
         if (outcome.checkpoint !== undefined) {
           await this.releaseCheckpoint(assignment, plugin, outcome.checkpoint, log);
         }
-        await this.finish(assignment, cancelledEvent(assignment, workerId, outcome.reason), log);
+        await finish(cancelledEvent(assignment, workerId, outcome.reason));
         log.info({ reason: outcome.reason }, 'task cancelled');
         events.emit('task:cancelled', info, outcome.reason);
         return;
@@ -317,4 +325,10 @@ function taskInfo(assignment: TaskAssignment): WorkerTaskInfo {
     taskType: assignment.taskType,
     requestedAt: assignment.requestedAt,
   };
+}
+
+/** The event with the task's log so far, when it logged anything. */
+function withLogTail<E extends TaskEvent>(event: E, logs: LineTail): E {
+  const text = logs.toString();
+  return text === '' ? event : { ...event, logTail: text };
 }

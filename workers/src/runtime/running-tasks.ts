@@ -1,5 +1,5 @@
+import { LineTail, TASK_LOG_TAIL, TaskAbort, cancelApplies } from '@wlm/commons';
 import type { CancelTask, TaskAssignment } from '@wlm/commons';
-import { TaskAbort, cancelApplies } from '@wlm/commons';
 
 /** How the delivery of a run was settled: its terminal event published, or handed back to the queue. */
 export type RunSettlement = 'finished' | 'handed-back';
@@ -16,6 +16,8 @@ export interface RunningTask {
   readonly stopReason: StopReason | undefined;
   /** Settles when the run's delivery is settled; a redelivery of the same assignment waits on it. */
   readonly settled: Promise<RunSettlement>;
+  /** What the task logged and printed, bounded as the wire's `TASK_LOG_TAIL`; shipped with its events. */
+  readonly logs: LineTail;
 }
 
 interface Entry extends RunningTask {
@@ -50,6 +52,7 @@ export class RunningTasks {
       stopReason: undefined,
       settled,
       settle,
+      logs: new LineTail(TASK_LOG_TAIL.maxLines, TASK_LOG_TAIL.maxBytes),
     };
     this.entries.set(assignment.assignmentId, entry);
     return entry;

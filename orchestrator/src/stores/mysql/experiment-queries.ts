@@ -61,6 +61,7 @@ export async function selectExperiment(
 export interface ExperimentFilter {
   state?: ExperimentState | undefined;
   type?: string | undefined;
+  text?: string | undefined;
   after?: ExperimentCursor | undefined;
 }
 
@@ -79,6 +80,14 @@ export async function selectExperiments(
   if (filter.type !== undefined) {
     conditions.push('type = ?');
     values.push(filter.type);
+  }
+  if (filter.text !== undefined) {
+    // The ids and keys compare byte for byte (utf8mb4_bin); a search is meant to ignore case.
+    const pattern = `%${filter.text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+    conditions.push(
+      '(id LIKE ? COLLATE utf8mb4_general_ci OR type LIKE ? COLLATE utf8mb4_general_ci OR failure_reason LIKE ? COLLATE utf8mb4_general_ci)',
+    );
+    values.push(pattern, pattern, pattern);
   }
   if (filter.after !== undefined) {
     // Spelled out rather than as a row comparison, which MariaDB does not turn into an index range.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WlmError, parseMysqlUrl, withRetry } from '@wlm/commons';
-import type { Logger, RetryOptions } from '@wlm/commons';
+import type { Logger, RetryOptions, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { canTransitionExperiment } from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
@@ -25,9 +25,12 @@ import type {
   TaskWait,
   TransitionResult,
 } from '../../domain/state-store';
+import type { Changes } from '../../domain/changes';
+import type { TaskReport, TaskReportUpdate } from '../../domain/task-report';
 import { StoreInputError } from '../../errors/store-input-error';
 import { withDeadline } from '../deadline';
 import { insertAuditEvents, selectAuditEvents, selectLatestWaits } from './audit-queries';
+import { selectChanges } from './change-queries';
 import { createStorePool, ensureDatabase } from './connect';
 import {
   decodeAuditCursor,
@@ -54,7 +57,9 @@ import { MIGRATIONS } from './migrations';
 import { runMigrations } from './migrator';
 import { onPooledConnection } from './pooled-connection';
 import { deleteRunning, insertRunning, selectRunning } from './registry-queries';
+import { selectProgress, selectTaskLog, upsertTaskReports } from './task-report-queries';
 import { selectTaskRuns, upsertTaskRuns } from './task-run-queries';
+import { selectIncidents, selectWorkers } from './worker-directory-queries';
 import { inTransaction } from './transaction';
 
 export interface MysqlStateStoreOptions {
@@ -173,7 +178,7 @@ export class MysqlStateStore implements StateStore {
   async listExperiments(query: ListExperimentsQuery = {}): Promise<Page<Experiment>> {
     const limit = pageLimit(query.limit, 50);
     const after = query.cursor === undefined ? undefined : decodeExperimentCursor(query.cursor);
-    const filter = { state: query.state, type: query.type, after };
+    const filter = { state: query.state, type: query.type, text: query.text, after };
     // One row more than asked tells whether another page exists without a COUNT.
     const rows = await this.single('listExperiments', (db) => selectExperiments(db, filter, limit + 1));
     const items = rows.slice(0, limit);
@@ -256,6 +261,32 @@ export class MysqlStateStore implements StateStore {
   async listTaskRuns(experimentId: string, options: { run?: number | undefined } = {}): Promise<TaskRun[]> {
     if (options.run !== undefined) checkInteger('run', options.run, 1);
     return this.single('listTaskRuns', (db) => selectTaskRuns(db, experimentId, options.run));
+  }
+
+  async recordTaskReports(updates: readonly TaskReportUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.write('recordTaskReports', (db) => upsertTaskReports(db, updates));
+  }
+
+  async listTaskProgress(experimentId: string, run: number): Promise<TaskReport[]> {
+    checkInteger('run', run, 1);
+    return this.single('listTaskProgress', (db) => selectProgress(db, experimentId, run));
+  }
+
+  async getTaskLog(key: Parameters<StateStore['getTaskLog']>[0]): Promise<TaskReport | undefined> {
+    checkInteger('run', key.run, 1);
+    return this.single('getTaskLog', (db) => selectTaskLog(db, key));
+  }
+
+  async listChanges(since: Date, namespace: string): Promise<Changes> {
+    return this.single('listChanges', (db) => selectChanges(db, since, namespace));
+  }
+
+  async listWorkers(namespace: string): Promise<{ items: WorkerEntry[]; incidents: WorkerIncidentEntry[] }> {
+    return this.single('listWorkers', async (db) => ({
+      items: await selectWorkers(db, namespace),
+      incidents: await selectIncidents(db, namespace),
+    }));
   }
 
   async latestWaits(experimentId: string, run: number): Promise<TaskWait[]> {

@@ -1,6 +1,6 @@
 import { taskEventSchema } from '@wlm/commons';
 import type { TaskEventOf } from '@wlm/commons';
-import { isRecorded, taskWaitingAudit } from '../../../src/engine/task-event-records';
+import { isRecorded, taskReportOf, taskWaitingAudit } from '../../../src/engine/task-event-records';
 
 const deferred = taskEventSchema.parse({
   v: 1,
@@ -43,5 +43,46 @@ describe('a DEFERRED event in the orchestrator', () => {
       at: new Date('2026-01-01T00:00:00.000Z'),
       dedupeKey: 'task:exp-1:3:run-job:2:DEFERRED:4',
     });
+  });
+});
+
+describe('what a worker reports besides the state', () => {
+  const base = { v: 1, experimentId: 'exp-1', run: 2, taskId: 'a', attempt: 3, workerId: 'w1' } as const;
+  const at = '2026-01-01T00:00:05.000Z';
+
+  it('keeps the progress of a PROGRESS event and the log tail any event carries', () => {
+    const progress = taskEventSchema.parse({
+      ...base,
+      at,
+      state: 'PROGRESS',
+      message: 'half way',
+      percent: 50,
+    });
+    expect(taskReportOf(progress, 2)).toEqual({
+      experimentId: 'exp-1',
+      run: 2,
+      taskId: 'a',
+      attempt: 3,
+      progress: { message: 'half way', percent: 50, at: new Date(at) },
+    });
+    const completed = taskEventSchema.parse({
+      ...base,
+      at,
+      state: 'COMPLETED',
+      outputs: {},
+      logTail: 'one\ntwo',
+    });
+    expect(taskReportOf(completed, 2)).toEqual({
+      experimentId: 'exp-1',
+      run: 2,
+      taskId: 'a',
+      attempt: 3,
+      logTail: { text: 'one\ntwo', at: new Date(at) },
+    });
+  });
+
+  it('has nothing to keep from an event that says neither', () => {
+    const running = taskEventSchema.parse({ ...base, at, state: 'RUNNING' });
+    expect(taskReportOf(running, 2)).toBeUndefined();
   });
 });

@@ -29,6 +29,21 @@ describe('echo plugin', () => {
     await expect(plugin.run(context(params), never)).resolves.toEqual(params);
   });
 
+  it('reports its sleep as progress in at most four steps, the last at 100 %', async () => {
+    const reports: [string, number | undefined][] = [];
+    const ctx = {
+      ...context({ sleepMs: 40 }),
+      progress: (message: string, percent?: number) => void reports.push([message, percent]),
+    };
+    await plugin.run(ctx, never);
+    expect(reports).toEqual([
+      ['slept 10 of 40 ms', 25],
+      ['slept 20 of 40 ms', 50],
+      ['slept 30 of 40 ms', 75],
+      ['slept 40 of 40 ms', 100],
+    ]);
+  });
+
   it('waits params.sleepMs before answering', async () => {
     const started = performance.now();
     await plugin.run(context({ sleepMs: 50 }), never);

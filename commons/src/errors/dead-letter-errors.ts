@@ -1,6 +1,6 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from './wlm-error';
 
-/** `wlm dlq show|replay|purge ID` named a dead letter that is not (or no longer) in the queue. */
+/** A dead letter was named (`wlm dlq`, the console) that is not (or no longer) in the queue. */
 export class DeadLetterNotFoundError extends WlmError {
   override readonly name = 'DeadLetterNotFoundError';
 
@@ -10,7 +10,7 @@ export class DeadLetterNotFoundError extends WlmError {
   ) {
     super(
       'DEAD_LETTER_NOT_FOUND',
-      `no dead letter ${id} in ${queue}: \`wlm dlq list\` shows the ids (a replay or purge may have removed it)`,
+      `no dead letter ${id} in ${queue}: \`wlm dlq list\` or the console's Dead letters page shows the ids (a replay or purge may have removed it)`,
     );
   }
 }
@@ -29,14 +29,5 @@ export class DeadLetterNotReplayableError extends WlmError {
       `cannot replay dead letter ${id}: ${problem}; it stays in the dead-letter queue`,
       options,
     );
-  }
-}
-
-/** A destructive command run without the flag that says the operator means it. */
-export class ConfirmationRequiredError extends WlmError {
-  override readonly name = 'ConfirmationRequiredError';
-
-  constructor(message: string) {
-    super('CONFIRMATION_REQUIRED', message);
   }
 }

@@ -1,5 +1,5 @@
 import { DEAD_LETTER_HEADERS, DELIVERY_HEADERS } from '@wlm/commons';
-import { deadLetterDetail, deadLetterView, replayHeaders } from '../../../src/dead-letters/dead-letter-view';
+import { deadLetterDetail, deadLetterView, replayHeaders } from '../../../src/amqp/dead-letter-view';
 
 const wlmDeadLetter = {
   content: Buffer.from('{"v":1,"taskId":"t1"}'),

@@ -1,7 +1,11 @@
 import type { Channel, GetMessage } from 'amqplib';
-import { AmqpConnection, AmqpPublishError, WlmTopology, keptProperties } from '@wlm/commons';
-import type { Logger, TopologySpec } from '@wlm/commons';
-import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from '../errors/dead-letter-error';
+import { AmqpPublishError } from '../errors/amqp-errors';
+import { DeadLetterNotFoundError, DeadLetterNotReplayableError } from '../errors/dead-letter-errors';
+import type { Logger } from '../logging';
+import { AmqpConnection } from './amqp-connection';
+import { keptProperties } from './delivery-count';
+import { WlmTopology } from './topology';
+import type { TopologySpec } from './topology';
 import { deadLetterDetail, deadLetterView, replayHeaders } from './dead-letter-view';
 import type { DeadLetterDetail, DeadLetterView } from './dead-letter-view';
 
@@ -27,7 +31,17 @@ export class DeadLetterQueue {
     private readonly amqp: AmqpConnection,
     /** The queue's name: `<namespace>.dead-letter`. */
     readonly queue: string,
+    /** Whether {@link close} closes the connection: only one this queue opened itself. */
+    private readonly ownsConnection: boolean,
   ) {}
+
+  /**
+   * The dead-letter queue of `namespace` over a connection that declared the core topology already
+   * (a service's, e.g. the orchestrator's for the console); {@link close} leaves it open.
+   */
+  static over(amqp: AmqpConnection, namespace: string): DeadLetterQueue {
+    return new DeadLetterQueue(amqp, new WlmTopology(namespace).queues.deadLetter, false);
+  }
 
   /** Connects (giving up after a few seconds when RabbitMQ is not there) and declares the queue. */
   static async open(options: DeadLetterQueueOptions): Promise<DeadLetterQueue> {
@@ -46,7 +60,7 @@ export class DeadLetterQueue {
       reconnect: { initialDelayMs: 200, initialRetries: 3 },
       closeTimeoutMs: 5_000,
     });
-    return new DeadLetterQueue(amqp, topology.queues.deadLetter);
+    return new DeadLetterQueue(amqp, topology.queues.deadLetter, true);
   }
 
   /** Every dead letter, oldest first. Messages dead-lettered while it runs are left for the next look. */
@@ -114,7 +128,7 @@ export class DeadLetterQueue {
   }
 
   close(): Promise<void> {
-    return this.amqp.close();
+    return this.ownsConnection ? this.amqp.close() : Promise.resolve();
   }
 
   /** Takes (unacknowledged) as many messages as the queue held when it was asked. */

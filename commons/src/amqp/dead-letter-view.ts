@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageProperties } from 'amqplib';
-import { DEAD_LETTER_HEADERS, withoutDeliveryHeaders } from '@wlm/commons';
+import { DEAD_LETTER_HEADERS } from './dead-letter';
+import { withoutDeliveryHeaders } from './delivery-count';
 
 /** One message of the dead-letter queue as `wlm dlq` shows it. */
 export interface DeadLetterView {

@@ -1,0 +1,10 @@
+import { WlmError } from '@wlm/commons';
+
+/** A destructive command run without the flag that says the operator means it. */
+export class ConfirmationRequiredError extends WlmError {
+  override readonly name = 'ConfirmationRequiredError';
+
+  constructor(message: string) {
+    super('CONFIRMATION_REQUIRED', message);
+  }
+}
