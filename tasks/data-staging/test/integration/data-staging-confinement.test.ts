@@ -7,7 +7,7 @@ import { PluginHarness, rejectionOf } from '../../../env-setup/test/integration/
 
 /*
  * data-staging keeps every path inside the directories it may use, against the stack's sshd: on the
- * resource its work root, on the worker `staging.localRoots` (here the temporary directory) — as
+ * resource its work root, on the worker `staging.localRoots` (here a directory of the test's) — as
  * written and with symbolic links resolved — and fails, not retryably, naming the field, before a
  * byte moves or a directory is created.
  */
@@ -18,14 +18,14 @@ const never = new AbortController().signal;
 describe('data-staging paths stay inside their roots', () => {
   let harness: PluginHarness;
   let local: string;
-  /** Outside every root: neither the temporary directory nor the work root. */
+  /** Outside every root: neither the worker's staging root nor the resource's work root. */
   let outside: string;
 
   beforeAll(() => {
-    harness = new PluginHarness(RESOURCE);
     local = mkdtempSync(join(tmpdir(), 'wlm-confinement-'));
+    harness = new PluginHarness(RESOURCE, [], [], [local]);
     writeFileSync(join(local, 'input.txt'), 'data\n');
-    outside = mkdtempSync(join(process.cwd(), '.wlm-confinement-outside-'));
+    outside = mkdtempSync(join(tmpdir(), 'wlm-confinement-outside-'));
     writeFileSync(join(outside, 'secret.txt'), 'not for tasks\n');
     // A link inside the worker's root leading out of it.
     symlinkSync(outside, join(local, 'escape'));
@@ -91,7 +91,10 @@ describe('data-staging paths stay inside their roots', () => {
     );
     expect(plain).toMatchObject({ code: PATH_OUTSIDE_ROOTS, retryable: false });
     expect((plain as Error).message).toMatch(
-      /^files\[0\]\.source: .*secret\.txt \(on the worker \(.*\)\) is outside the directories tasks may use \(staging\.localRoots: \/tmp\); use a path inside them, or add its directory to staging\.localRoots$/,
+      /^files\[0\]\.source: .*secret\.txt \(on the worker \(.*\)\) is outside/,
+    );
+    expect((plain as Error).message).toContain(
+      `is outside the directories tasks may use (staging.localRoots: ${local}); use a path inside them, or add its directory to staging.localRoots`,
     );
 
     const linked = await failureOf(

@@ -38,12 +38,13 @@ export class PluginHarness {
   /**
    * `others`: more resources, the same sshd under other names (e.g. a storage resource), which may
    * also use the temporary directory where tests keep their files; `allowedRoots` of the resource
-   * `name` itself. The worker's staging roots are that temporary directory.
+   * `name` itself; `localRoots`, the worker's staging roots (by default that temporary directory).
    */
   constructor(
     readonly name: string,
     others: readonly string[] = [],
     allowedRoots: readonly string[] = [],
+    localRoots: readonly string[] = [tmpdir()],
   ) {
     // Before WLM_CONFIG changes: the stack's SSH files are found through the current config.
     this.resource = stackSshResource(name, { allowedRoots: [...allowedRoots] });
@@ -54,7 +55,7 @@ export class PluginHarness {
         [name, settings as ComputeResourceInput],
         ...others.map((other) => [other, storage as ComputeResourceInput]),
       ]),
-      [tmpdir()],
+      [...localRoots],
     );
   }
 
