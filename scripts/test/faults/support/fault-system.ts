@@ -151,14 +151,13 @@ export class FaultSystem {
   }
 
   /**
-   * A DAG of ledger tasks (of `taskType`): `edges` maps each task to the tasks it runs after; `extra`
-   * is merged into every task's definition (limits, params beyond the ledger's own).
+   * A DAG of ledger tasks (of `taskType`): `edges` maps each task to the tasks it runs after.
    */
   async putDag(
     name: string,
     edges: Record<string, string[]>,
     sleepMs: number,
-    { taskType = 'ledger', extra = {} }: { taskType?: string; extra?: Record<string, unknown> } = {},
+    { taskType = 'ledger' }: { taskType?: string } = {},
   ): Promise<DagType> {
     const type = `${this.cluster.namespace}-${name}`;
     const tasks = Object.entries(edges).map(([id, after]) => ({
@@ -166,7 +165,6 @@ export class FaultSystem {
       type: taskType,
       params: { ledger: this.ledger, sleepMs },
       ...(after.length === 0 ? {} : { after }),
-      ...extra,
     }));
     await this.api(`/api/dags/${type}`, { type, tasks }, 'PUT');
     return { type, tasks: tasks.length };
@@ -293,7 +291,7 @@ export class FaultSystem {
   }
 
   /** Executions per task (`experimentId/run/taskId`), whatever their attempt. */
-  executionsPerTask(): Map<string, number> {
+  private executionsPerTask(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const line of this.executions()) {
       const task = line.split('/').slice(0, 3).join('/');
