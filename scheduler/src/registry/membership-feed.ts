@@ -1,8 +1,11 @@
 import { ADVERTISEMENT_TAGS, WORKER_DIED_EVENT, WORKER_UP_EVENT } from '@wlm/commons';
 import type { Logger, SerfEventStream, SerfMember, SerfRpcClient } from '@wlm/commons';
 
-/** How a member reading reached the registry; only some may bring a failed worker back. */
-export type Origin = 'snapshot' | 'join' | 'update' | 'poll';
+/**
+ * How a member reading reached the registry; only some may bring a failed worker back. `reread` is
+ * a fresh read of one member the registry asked for ({@link MembershipFeed.reread}).
+ */
+export type Origin = 'snapshot' | 'join' | 'update' | 'poll' | 'reread';
 
 /** What the feed tells: the {@link WorkerRegistry}. */
 export interface MembershipSink {
@@ -36,6 +39,8 @@ export interface MembershipFeedOptions {
  */
 export class MembershipFeed {
   private stream: SerfEventStream | undefined;
+  /** Members being re-read: one read at a time each, however many updates ask for it. */
+  private readonly rereading = new Set<string>();
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly onReconnected = (): void => void this.read('reconnect');
@@ -119,17 +124,34 @@ export class MembershipFeed {
     }
   }
 
+  /**
+   * Reads one member afresh and hands it on as `reread`. For a failed worker that an event shows
+   * alive: the agent coalesces a member's events, so a rejoin followed within its window by a tag
+   * update reaches the stream as a single `member-update`, which alone cannot tell a comeback from
+   * an update queued before the failure.
+   */
+  reread(nodeName: string): void {
+    if (this.closed || this.rereading.has(nodeName)) return;
+    this.rereading.add(nodeName);
+    void this.readMember(nodeName, 'reread').finally(() => this.rereading.delete(nodeName));
+  }
+
   private async readAnnounced(nodeName: string): Promise<void> {
-    if (!/^[\w.~-]+$/.test(nodeName) || this.sink.knownDead(nodeName)) return;
+    if (this.sink.knownDead(nodeName)) return;
+    await this.readMember(nodeName, 'join');
+  }
+
+  private async readMember(nodeName: string, origin: 'join' | 'reread'): Promise<void> {
+    if (!/^[\w.~-]+$/.test(nodeName)) return;
     try {
       const members = await this.options.serf.membersFiltered({
         name: `^${nodeName.replace(/\./g, '\\.')}$`,
       });
-      for (const member of members) if (!this.closed) this.sink.member(member, 'join');
+      for (const member of members) if (!this.closed) this.sink.member(member, origin);
     } catch (error) {
       this.options.logger.debug(
-        { err: error, member: nodeName },
-        'cannot read an announced worker; its member-join will do',
+        { err: error, member: nodeName, origin },
+        'cannot read a member afresh; its next member event will do',
       );
     }
   }

@@ -43,6 +43,11 @@ interface Known {
   worker: WorkerView;
   status: WorkerStatus;
   failedAt: number | undefined;
+  /**
+   * Failed on its watchdog's death notice: the process is gone even while Serf still lists its
+   * agent alive, so only a new incarnation brings it back.
+   */
+  diedByNotice: boolean;
   /** Alive in Serf, but the broker says nobody consumes its queue: it gets no work meanwhile. */
   unreachable: boolean;
 }
@@ -52,8 +57,10 @@ interface Known {
  * {@link CapacityIndex} whose free slots follow the {@link ReservationLedger} rule, and reports
  * joins, failures, departures and recoveries as typed events.
  *
- * A failed worker counts as back only on a `member-join` or a fresh `members` read: Serf coalesces
- * events, so a `member-update` queued before the failure may arrive after the poll saw it fail.
+ * A failed worker counts as back only on a `member-join` or a fresh read of the member: Serf
+ * coalesces events, so a `member-update` queued before the failure may arrive after the poll saw it
+ * fail. A `member-update` showing a failed worker alive asks for that fresh read, since the same
+ * coalescing turns a rejoin followed by a tag update (a host whose link came back) into one update.
  *
  * Each process of a worker is a Serf node of its own, named with an incarnation (`workerNodeName`).
  * A newer incarnation is the worker restarted: its predecessor is dead (failed, if it was still
@@ -249,6 +256,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
             worker,
             status: 'left',
             failedAt: undefined,
+            diedByNotice: false,
             unreachable: false,
           });
         else if (known.status === 'alive') this.depart(known);
@@ -278,7 +286,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     const known = this.byMemberName(nodeName);
     if (known?.status !== 'alive') return;
     this.log.warn({ workerId: known.worker.workerId, member: nodeName }, 'worker process died');
-    this.fail(known.worker, known);
+    this.fail(known.worker, known, { diedByNotice: true });
   }
 
   private byMemberName(nodeName: string): Known | undefined {
@@ -288,7 +296,10 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   private onAlive(worker: WorkerView, known: Known | undefined, origin: Origin): void {
     if (known !== undefined && known.status !== 'alive') {
       // Only a join or a fresh read proves the worker is back; see the class comment.
-      if (origin === 'update' || origin === 'poll') return;
+      if (origin === 'update' || origin === 'poll') {
+        if (known.status === 'failed' && !known.diedByNotice) this.feed.reread(worker.memberName);
+        return;
+      }
     }
     const now = this.now();
     const ad = worker.advertisement;
@@ -296,7 +307,13 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     const previous = known?.status;
     const failedAt = known?.failedAt;
     const unreachable = previous === 'alive' && known?.unreachable === true;
-    this.known.set(worker.workerId, { worker, status: 'alive', failedAt: undefined, unreachable });
+    this.known.set(worker.workerId, {
+      worker,
+      status: 'alive',
+      failedAt: undefined,
+      diedByNotice: false,
+      unreachable,
+    });
     const before = this.capacity.get(worker.workerId)?.freeSlots;
     if (!unreachable) {
       this.capacity.upsert({ ...ad, freeSlots: this.ledger.free(worker.workerId, now) ?? ad.freeSlots });
@@ -314,13 +331,14 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     if (!unreachable && (before === undefined || after > before)) this.emit('capacity');
   }
 
-  private fail(worker: WorkerView, known: Known | undefined): void {
+  private fail(worker: WorkerView, known: Known | undefined, { diedByNotice = false } = {}): void {
     const now = this.now();
     const source: WorkerLossSource = known === undefined && !this.initialised ? 'startup' : 'serf';
     this.known.set(worker.workerId, {
       worker: known?.worker ?? worker,
       status: 'failed',
       failedAt: now,
+      diedByNotice,
       unreachable: false,
     });
     this.capacity.remove(worker.workerId);

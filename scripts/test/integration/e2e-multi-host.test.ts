@@ -133,7 +133,13 @@ async function loggedAt(msg: string, workerId: string, after: number, timeoutMs:
     () => scheduler?.logged(msg).find((r) => r.workerId === workerId && Number(r['time']) >= after),
     (found) => found !== undefined,
     timeoutMs,
-  );
+  ).catch((error: Error) => {
+    // What the scheduler last said about the worker is what tells which step of a recovery was missed.
+    const about = scheduler?.logs.filter((r) => JSON.stringify(r).includes(workerId)).slice(-15) ?? [];
+    throw new Error(
+      `${error.message}\nthe scheduler's last lines about it:\n${about.map((r) => JSON.stringify(r)).join('\n')}`,
+    );
+  });
   return Number(record?.['time']);
 }
 
