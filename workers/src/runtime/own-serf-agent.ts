@@ -326,9 +326,13 @@ function relayLines(child: ChildProcess, output: TailBuffer, log: Logger): void 
 /** What the agent says at every graceful leave; a warning only by its own standards. */
 const EXPECTED_AT_LEAVE = /Serf shutdown detected, quitting/;
 
+/** What the agent says when it suspects or loses peers: how an operator sees a worker cut off. */
+const MEMBERSHIP_CHANGE = /memberlist: (Suspect|Marking|Refuting)|serf: EventMemberFailed/
+
 function relayLine(log: Logger, line: string): void {
   const text = line.trim();
   if (text === '') return;
   if (/\[(ERR|WARN)\]/.test(text) && !EXPECTED_AT_LEAVE.test(text)) log.warn({ serf: text }, 'serf agent');
+  else if (MEMBERSHIP_CHANGE.test(text)) log.info({ serf: text }, 'serf agent');
   else log.debug({ serf: text }, 'serf agent');
 }

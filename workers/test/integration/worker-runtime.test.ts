@@ -344,7 +344,10 @@ describe('wlm worker (the CLI)', () => {
         'the graceful leave',
         () => seed.member(workerId),
         (member) => member?.status === 'left',
-      );
+      ).catch((error: Error) => {
+        // The worker's log says whether its agent had lost the seed (then no leave could reach it).
+        throw new Error(`${error.message}\nworker stderr:\n${cli.stderr.slice(-4000)}`);
+      });
     } finally {
       cli.reap();
     }
