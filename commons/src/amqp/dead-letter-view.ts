@@ -62,6 +62,18 @@ function firstDeath(headers: Record<string, unknown>): Record<string, unknown> |
 }
 
 /**
+ * When the broker dead-lettered it, as ISO 8601. amqplib decodes an AMQP timestamp (seconds since
+ * the epoch) as `{ '!': 'timestamp', value }`, not as a Date.
+ */
+function deathTime(death: Record<string, unknown> | undefined): string | undefined {
+  const time = death?.['time'];
+  if (time instanceof Date) return time.toISOString();
+  if (typeof time !== 'object' || time === null) return undefined;
+  const seconds = (time as Record<string, unknown>)['value'];
+  return typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : undefined;
+}
+
+/**
  * A stable id for a message without `x-wlm-dead-letter-id` (dead-lettered by the broker, or by an
  * older wlm): a hash of its body and of how it died, the same each time the queue is browsed.
  */
@@ -74,7 +86,7 @@ function fallbackId(message: RawDeadLetter, headers: Record<string, unknown>): s
         message.properties.messageId ?? null,
         text(headers['x-first-death-queue']) ?? null,
         text(headers['x-first-death-reason']) ?? null,
-        death?.['time'] instanceof Date ? death['time'].toISOString() : String(death?.['time'] ?? ''),
+        deathTime(death) ?? null,
       ]),
     )
     .digest('hex');
@@ -96,9 +108,7 @@ export function deadLetterView(message: RawDeadLetter): DeadLetterView {
       text(headers[DEAD_LETTER_HEADERS.error]) ??
       (brokerReason === undefined ? 'no reason recorded' : `dead-lettered by RabbitMQ: ${brokerReason}`),
     consumer: text(headers[DEAD_LETTER_HEADERS.consumer]),
-    deadLetteredAt:
-      text(headers[DEAD_LETTER_HEADERS.deadLetteredAt]) ??
-      (death?.['time'] instanceof Date ? death['time'].toISOString() : undefined),
+    deadLetteredAt: text(headers[DEAD_LETTER_HEADERS.deadLetteredAt]) ?? deathTime(death),
     deliveries: count(headers[DEAD_LETTER_HEADERS.deliveries]) ?? count(death?.['count']),
     messageId: message.properties.messageId as string | undefined,
     priority: typeof message.properties.priority === 'number' ? message.properties.priority : undefined,

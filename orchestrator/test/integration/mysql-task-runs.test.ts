@@ -34,7 +34,6 @@ describe('task runs', () => {
   function audit(id: string, run: TaskRunUpdate): AuditEventInput {
     return {
       experimentId: id,
-      run: 1,
       taskId: run.taskId,
       type: 'task.transitioned',
       toState: run.state,

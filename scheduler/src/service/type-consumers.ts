@@ -3,9 +3,11 @@ import type { AmqpConnection, ConsumerHandle, Logger, TaskRequest, WlmTopology }
 import type { WorkerRegistry } from '../registry';
 
 /** What of the cluster's membership the consumers follow: the served types, and when they change. */
-export type ServedTypes = Pick<WorkerRegistry, 'on' | 'off'> & {
+export interface ServedTypes {
+  on(event: MembershipEvent, listener: () => void): unknown;
+  off(event: MembershipEvent, listener: () => void): unknown;
   readonly capacity: Pick<WorkerRegistry['capacity'], 'taskTypes'>;
-};
+}
 
 export interface TypeConsumersOptions {
   readonly amqp: Pick<AmqpConnection, 'consume'>;
@@ -41,6 +43,7 @@ const MEMBERSHIP_EVENTS = [
   'worker:reachable',
   'worker:recovered',
 ] as const;
+type MembershipEvent = (typeof MEMBERSHIP_EVENTS)[number];
 
 /**
  * Consumes the request queue of exactly the task types that a live, reachable worker runs, each

@@ -201,12 +201,12 @@ describe('placement', () => {
     await waitFor('the request after the poison to run', () =>
       echo.received.some((a) => a.taskId === after?.taskId),
     );
-    let poison: Awaited<ReturnType<BrokerProbe['get']>> = false;
+    let dead = false as Awaited<ReturnType<BrokerProbe['get']>>;
     await waitFor('the poison in the dead-letter queue', async () => {
-      poison = await probe.get(topology.queues.deadLetter);
-      return poison !== false;
+      dead = await probe.get(topology.queues.deadLetter);
+      return dead !== false;
     });
-    const dead = poison as unknown as Exclude<typeof poison, false>;
+    if (dead === false) throw new Error('the poison left the dead-letter queue');
     expect(dead.content.toString()).toBe('{"v":1,"experimentId":');
     expect(dead.properties.headers?.[DEAD_LETTER_HEADERS.errorCode]).toBe('MESSAGE_INVALID');
     expect(dead.properties.headers?.[DEAD_LETTER_HEADERS.sourceQueue]).toBe(

@@ -140,8 +140,13 @@ export class BrokerProbe {
     return this.channel.get(queue, { noAck: true });
   }
 
-  eventsOf(state: TaskEvent['state'], match: (event: TaskEvent) => boolean = () => true): TaskEvent[] {
-    return this.events.filter((event) => event.state === state && match(event));
+  eventsOf<S extends TaskEvent['state']>(
+    state: S,
+    match: (event: Extract<TaskEvent, { state: S }>) => boolean = () => true,
+  ): Extract<TaskEvent, { state: S }>[] {
+    return this.events.filter(
+      (event): event is Extract<TaskEvent, { state: S }> => event.state === state && match(event as never),
+    );
   }
 
   /**

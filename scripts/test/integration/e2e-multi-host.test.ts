@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@wlm/commons';
-import type { TaskAssignmentInput } from '@wlm/commons';
+import type { TaskAssignmentInput, TaskRequestInput } from '@wlm/commons';
 import { NetnsLab } from '../../src';
 import type { LabHost } from '../../src';
 import { E2eCluster } from '../support/e2e-cluster';
@@ -95,11 +95,7 @@ afterAll(async () => {
   if (ledgerDir !== undefined) rmSync(ledgerDir, { recursive: true, force: true });
 });
 
-function request(
-  experimentId: string,
-  sleepMs: number,
-  host?: string,
-): Parameters<E2eCluster['broker']['request']>[0] {
+function request(experimentId: string, sleepMs: number, host?: string): TaskRequestInput {
   return {
     v: 1,
     experimentId,

@@ -19,7 +19,7 @@ const ROUNDS_PLUGIN = join(__dirname, '..', '..', '..', 'workers', 'test', 'fixt
 let cluster: E2eCluster;
 let scratch: string;
 
-function request(experimentId: string, context: Record<string, unknown>): TaskRequestInput {
+function request(experimentId: string, context: TaskRequestInput['context']): TaskRequestInput {
   return {
     v: 1,
     experimentId,

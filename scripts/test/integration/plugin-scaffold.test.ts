@@ -33,7 +33,11 @@ const NAME = 'word-count';
 let checkout: string;
 let cluster: E2eCluster | undefined;
 
-function request(experimentId: string, taskId: string, context: Record<string, unknown>): TaskRequestInput {
+function request(
+  experimentId: string,
+  taskId: string,
+  context: TaskRequestInput['context'],
+): TaskRequestInput {
   return {
     v: 1,
     experimentId,

@@ -49,7 +49,7 @@ export class ConsoleBrowser {
     if (dir === undefined || dir === '') return;
     mkdirSync(dir, { recursive: true });
     // A toast left by an earlier step says nothing about this page.
-    await this.page.evaluate(() => document.querySelectorAll('.toast').forEach((toast) => toast.remove()));
+    await this.page.locator('.toast').evaluateAll((toasts) => toasts.forEach((toast) => toast.remove()));
     await this.page.screenshot({ path: join(dir, `${name}.png`) });
   }
 

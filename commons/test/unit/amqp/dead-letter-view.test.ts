@@ -30,7 +30,15 @@ const brokerDeadLetter = {
       'x-first-death-queue': 'wlm.worker.w1',
       'x-first-death-reason': 'rejected',
       'x-death': [
-        { count: 1, reason: 'rejected', queue: 'wlm.worker.w1', time: new Date('2026-01-02T00:00:00Z') },
+        {
+          count: 1,
+          reason: 'rejected' as const,
+          queue: 'wlm.worker.w1',
+          exchange: '',
+          'routing-keys': ['wlm.worker.w1'],
+          // As amqplib decodes an AMQP timestamp: seconds since the epoch.
+          time: { '!': 'timestamp' as const, value: Date.parse('2026-01-02T00:00:00Z') / 1000 },
+        },
       ],
     },
   },

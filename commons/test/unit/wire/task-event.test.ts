@@ -22,6 +22,12 @@ describe('TaskEvent', () => {
       errorCode: 'EXIT_1',
     },
     CANCELLED: { ...eventBase(), state: 'CANCELLED', reason: 'cancelled by admin' },
+    WAITING: {
+      ...without(eventBase(), 'workerId'),
+      state: 'WAITING',
+      taskType: 'gpu-sim',
+      message: 'waiting for a worker that runs gpu-sim',
+    },
     DEFERRED: {
       ...eventBase(),
       state: 'DEFERRED',

@@ -12,7 +12,7 @@ import { TypeConsumers } from '../../../src/service/type-consumers';
 /** The served task types, changed by the test; `capacity` tells the consumers to look again. */
 class Membership extends EventEmitter<WorkerRegistryEvents> {
   private types: string[] = [];
-  readonly capacity = { taskTypes: (): string[] => [...this.types] };
+  readonly capacity = { taskTypes: (): IterableIterator<string> => this.types.values() };
 
   serve(...types: string[]): void {
     this.types = types;

@@ -12,6 +12,7 @@ function task(taskId: string, state: TaskView['state'], waitingFor: string | nul
     outputs: null,
     runs: [],
     waitingFor,
+    progress: null,
   };
 }
 

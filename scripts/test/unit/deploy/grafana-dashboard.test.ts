@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parser } from '@prometheus-io/lezer-promql';
 import { Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { WlmTopology, createLogger } from '@wlm/commons';
@@ -10,6 +9,12 @@ import { createOrchestratorMetrics } from '@wlm/orchestrator';
 import type { EngineEvents } from '@wlm/orchestrator';
 import { createSchedulerMetrics } from '@wlm/scheduler';
 import type { SchedulerServiceEvents, SchedulerStatus } from '@wlm/scheduler';
+import type * as LezerPromql from '@prometheus-io/lezer-promql' with { 'resolution-mode': 'import' };
+
+// lezer-promql ships a CommonJS build behind types that declare it ESM only: load that build, typed
+// by them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parser } = require('@prometheus-io/lezer-promql') as typeof LezerPromql;
 import { createWorkerMetrics } from '@wlm/workers';
 import type { WorkerEvents } from '@wlm/workers';
 

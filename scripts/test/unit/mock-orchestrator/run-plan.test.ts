@@ -59,7 +59,6 @@ describe('toTaskRequest', () => {
     if (plan === undefined) throw new Error('no plan');
     const dispatch: TaskDispatch = {
       experimentId: plan.experimentId,
-      run: 1,
       taskId: 't1',
       priority: 7,
       task: plan.graph.task('t1'),

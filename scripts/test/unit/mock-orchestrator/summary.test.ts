@@ -13,6 +13,7 @@ function completed(experimentId: string, taskId: string): TaskEvent {
     v: 1,
     state: 'COMPLETED',
     experimentId,
+    run: 1,
     taskId,
     attempt: 1,
     at: new Date(T0).toISOString(),
