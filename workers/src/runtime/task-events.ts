@@ -12,8 +12,6 @@ import type { TaskProgress } from '../execution';
 const MAX_REASON = 8192;
 const MAX_ERROR_CODE = 64;
 const MAX_PROGRESS_MESSAGE = 4096;
-/** `excludeWorkers` holds at most this many ids on the wire. */
-const MAX_EXCLUDED_WORKERS = 100;
 
 function base(assignment: TaskAssignment) {
   return {
@@ -74,7 +72,7 @@ export function failedEvent(
     reason: clip(failure.reason === '' ? 'failed' : failure.reason, MAX_REASON),
     retryable: failure.retryable,
     errorCode: clip(failure.errorCode, MAX_ERROR_CODE),
-    ...(failure.retryable ? { request: retryRequestOf(assignment, workerId) } : {}),
+    ...(failure.retryable ? { request: retryRequestOf(assignment) } : {}),
   };
 }
 
@@ -118,15 +116,11 @@ export function cancelledEvent(
 
 /**
  * The request of the failed attempt: the assignment without its placement fields (`assignmentId`,
- * `workerId`, `assignedAt`), unchanged otherwise — the same `attempt` (the scheduler numbers the next
- * one) — except that this worker appends itself to `excludeWorkers`. The worker does the appending
- * because it alone knows for certain where the attempt failed, and the scheduler then only has to
- * honour the list; when the list is full, the oldest entries make room.
+ * `workerId`, `assignedAt`), otherwise unchanged — the same `attempt` and the same `excludeWorkers`.
+ * Where it failed travels as the event's `workerId`; the scheduler alone decides what the next
+ * attempt avoids (`nextAttemptRequest`), as it does for an attempt lost with its worker.
  */
-export function retryRequestOf(assignment: TaskAssignment, workerId: string): TaskRequest {
+export function retryRequestOf(assignment: TaskAssignment): TaskRequest {
   // Parsing with the request schema (not strict) drops the placement fields and re-checks the rest.
-  const request = taskRequestSchema.parse(assignment);
-  const excluded = (request.excludeWorkers ?? []).filter((id) => id !== workerId);
-  excluded.push(workerId);
-  return { ...request, excludeWorkers: excluded.slice(-MAX_EXCLUDED_WORKERS) };
+  return taskRequestSchema.parse(assignment);
 }
