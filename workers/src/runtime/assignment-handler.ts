@@ -1,13 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { MessageValidationError, TASK_FAILURE_CODES, WlmError, messageOf } from '@wlm/commons';
 import type { Delivery, LineTail, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
-import type {
-  IsolatedTaskRunner,
-  LoadedPlugin,
-  TaskOutcome,
-  TaskOutputs,
-  TaskRunRequest,
-} from '../execution';
+import type { LoadedPlugin, TaskOutcome, TaskOutputs, TaskRunRequest } from '../execution';
 import { ProgressRelay } from './progress-relay';
 import type { RecentCancels } from '@wlm/commons';
 import type { RecentIds } from './recent-ids';
@@ -25,13 +19,18 @@ import type { WorkerEvents, WorkerTaskInfo } from './worker-events';
 /** Publishes one TaskEvent to the events exchange; resolves on the broker's confirm. */
 export type TaskEventPublisher = (event: TaskEvent, messageId?: string) => Promise<void>;
 
+/** Runs one task in a task process and says how it ended; never rejects (`IsolatedTaskRunner`). */
+export interface TaskRunner {
+  run(request: TaskRunRequest, signal?: AbortSignal): Promise<TaskOutcome>;
+}
+
 export interface AssignmentHandlerOptions {
   workerId: string;
   /** Loaded plugins by task type. */
   plugins: ReadonlyMap<string, LoadedPlugin>;
-  runner: IsolatedTaskRunner;
+  runner: TaskRunner;
   publish: TaskEventPublisher;
-  cancels: RecentCancels;
+  cancels: Pick<RecentCancels, 'find'>;
   /** Assignments whose terminal event the broker confirmed. */
   finished: RecentIds;
   running: RunningTasks;
