@@ -33,6 +33,13 @@ export {
 } from './attempt-identity';
 export type { AttemptIdentity } from './attempt-identity';
 export { wireRegistry } from './registry';
+export {
+  MAX_ERROR_CODE_LENGTH,
+  defineFailureCodes,
+  failureCodeInfo,
+  registeredFailureCodes,
+} from './failure-codes';
+export type { FailureCodeInfo, FailureCodeOwner, FailureCodeSpec } from './failure-codes';
 export type { WireMessageMeta } from './registry';
 export {
   taskRequestSchema,

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { MessageValidationError, TASK_FAILURE_CODES, WlmError, messageOf } from '@wlm/commons';
+import { MessageValidationError, WlmError, messageOf } from '@wlm/commons';
 import type { Delivery, LineTail, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from '../execution';
 import type { LoadedPlugin, TaskOutcome, TaskOutputs, TaskRunRequest } from '../execution';
 import { ProgressRelay } from './progress-relay';
 import type { RecentCancels } from '@wlm/commons';
@@ -40,9 +41,6 @@ export interface AssignmentHandlerOptions {
   /** Called whenever the number of running tasks changes. */
   onLoadChange: () => void;
 }
-
-/** The worker cannot serve this task type: another worker may, so the failure is retryable. */
-export const TASK_TYPE_NOT_SERVED = 'TASK_TYPE_NOT_SERVED';
 
 /**
  * Handles one TaskAssignment from the worker's queue: RUNNING, the run in a task process with its
@@ -112,7 +110,7 @@ export class AssignmentHandler {
       const failure = {
         reason: `worker ${this.options.workerId} has no plugin for task type "${assignment.taskType}"`,
         retryable: true,
-        errorCode: TASK_TYPE_NOT_SERVED,
+        errorCode: TASK_FAILURE_CODES.TYPE_NOT_SERVED,
       };
       await this.finish(assignment, failedEvent(assignment, this.options.workerId, failure), log);
       log.warn('assignment of a task type this worker does not serve; failed as retryable');

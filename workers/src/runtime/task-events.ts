@@ -1,4 +1,4 @@
-import { attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
+import { MAX_ERROR_CODE_LENGTH, attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
 import type { JsonValue, TaskAssignment, TaskEventOf, TaskRequest } from '@wlm/commons';
 import { clip } from '../execution/error-message';
 import type { TaskProgress } from '../execution';
@@ -10,7 +10,6 @@ import type { TaskProgress } from '../execution';
 
 /** Wire limits of the event fields (commons/src/wire/task-event.ts). */
 const MAX_REASON = 8192;
-const MAX_ERROR_CODE = 64;
 const MAX_PROGRESS_MESSAGE = 4096;
 
 function base(assignment: TaskAssignment) {
@@ -71,7 +70,7 @@ export function failedEvent(
     workerId,
     reason: clip(failure.reason === '' ? 'failed' : failure.reason, MAX_REASON),
     retryable: failure.retryable,
-    errorCode: clip(failure.errorCode, MAX_ERROR_CODE),
+    errorCode: clip(failure.errorCode, MAX_ERROR_CODE_LENGTH),
     ...(failure.retryable ? { request: retryRequestOf(assignment) } : {}),
   };
 }

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import {
   MAX_JSON_DEPTH,
   RecentCancels,
-  TASK_FAILURE_CODES,
   WlmError,
   createLogger,
   encodeMessage,
@@ -10,8 +9,9 @@ import {
   taskEventSchema,
 } from '@wlm/commons';
 import type { Delivery, JsonValue, TaskAssignment, TaskEvent } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from '../../../src/execution';
 import type { LoadedPlugin, TaskOutcome, TaskRunRequest } from '../../../src/execution';
-import { AssignmentHandler, TASK_TYPE_NOT_SERVED } from '../../../src/runtime/assignment-handler';
+import { AssignmentHandler } from '../../../src/runtime/assignment-handler';
 import type { TaskRunner } from '../../../src/runtime/assignment-handler';
 import { RecentIds } from '../../../src/runtime/recent-ids';
 import { RunningTasks } from '../../../src/runtime/running-tasks';
@@ -326,7 +326,7 @@ describe('AssignmentHandler', () => {
     });
     expect(runner.runs).toEqual([]);
     expect(publisher.confirmed.map(({ event }) => event)).toMatchObject([
-      { state: 'FAILED', retryable: true, errorCode: TASK_TYPE_NOT_SERVED },
+      { state: 'FAILED', retryable: true, errorCode: TASK_FAILURE_CODES.TYPE_NOT_SERVED },
     ]);
   });
 
