@@ -12,8 +12,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { WorkerAdvertisement } from '@wlm/commons';
-import { CapacityIndex, GreedyPlacement, MaxFlowBatchPlacement, canRun } from '@wlm/scheduler';
+import { CapacityIndex, GreedyPlacement, canRun } from '@wlm/scheduler';
 import type { PlacementRequest } from '@wlm/scheduler';
+import { placeGreedily } from './batch-placement';
+import { MaxFlowBatchPlacement } from './max-flow-batch-placement';
 
 const TASK_TYPES = [
   'echo',
@@ -193,7 +195,7 @@ function burstFigures(tasks: number, workerCount: number, seeds: number[]) {
     const greedy = timed(() => {
       const index = new CapacityIndex();
       for (const worker of workers) index.upsert(worker);
-      return new GreedyPlacement(index).placeAll(requests);
+      return placeGreedily(new GreedyPlacement(index), requests);
     });
     const maxFlow = timed(() => new MaxFlowBatchPlacement().place(requests, workers));
     return {

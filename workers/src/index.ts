@@ -35,7 +35,7 @@
  * await runner.close();
  * ```
  */
-export { IsolatedTaskRunner, PluginLoader } from './execution';
+export { IsolatedTaskRunner, PluginLoader, TASK_FAILURE_CODES } from './execution';
 // Plugin resolution belongs to commons (the orchestrator resolves plugins too); re-exported for callers of the worker API.
 export { pluginSpecifier } from '@wlm/commons';
 export type {
@@ -50,7 +50,7 @@ export type {
   TaskProgress,
   TaskRunRequest,
 } from './execution';
-export { MAX_WORKER_SLOTS, TASK_TYPE_NOT_SERVED, Worker, compileWorkerOptions } from './runtime';
+export { MAX_WORKER_SLOTS, Worker, compileWorkerOptions } from './runtime';
 export { createWorkerMetrics } from './metrics';
 export type { WorkerMetricsSource } from './metrics';
 export type {

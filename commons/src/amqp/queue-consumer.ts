@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import type { z } from 'zod';
 import { isRetryableError, isStoreOutageError } from '../errors/retry';
 import { WlmError } from '../errors/wlm-error';
@@ -102,16 +102,39 @@ export interface QueueConsumerDependencies<S extends z.ZodType> {
     options: PublishOptions,
   ) => Promise<void>;
   /** The connection's live channel model, if any: where a lost subscription is restored. */
-  readonly currentModel: () => ChannelModel | undefined;
+  readonly currentModel: () => ChannelSource | undefined;
   readonly onServerCancel: (queue: string) => void;
   readonly onSettlementLost: (lost: LostSettlement) => void;
   readonly onDeadLettered: (queue: string, code: string) => void;
   readonly log: Logger;
 }
 
+/**
+ * What a consumer uses of one AMQP channel — amqplib's `Channel` has it all. Narrow so the consumer's
+ * decisions (what it acks, requeues, republishes, dead-letters) can be tested without a broker.
+ */
+export interface ConsumerChannel {
+  prefetch(count: number): Promise<unknown>;
+  consume(
+    queue: string,
+    onMessage: (message: ConsumeMessage | null) => void,
+    options: { noAck: false },
+  ): Promise<{ consumerTag: string }>;
+  cancel(consumerTag: string): Promise<unknown>;
+  ack(message: ConsumeMessage): void;
+  nack(message: ConsumeMessage, allUpTo: boolean, requeue: boolean): void;
+  close(): Promise<void>;
+  on(event: 'error' | 'close', listener: (error?: Error) => void): unknown;
+}
+
+/** Where a consumer opens its channel: the connection's channel model (amqplib's `ChannelModel`). */
+export interface ChannelSource {
+  createChannel(): Promise<ConsumerChannel>;
+}
+
 interface ChannelState {
-  readonly channel: Channel;
-  readonly model: ChannelModel;
+  readonly channel: ConsumerChannel;
+  readonly model: ChannelSource;
   consumerTag?: string;
   closed: boolean;
 }
@@ -128,7 +151,7 @@ const RESUBSCRIBE_MAX_DELAY_MS = 30_000;
  */
 export class QueueConsumer<S extends z.ZodType> {
   private current: ChannelState | undefined;
-  private attaching: { model: ChannelModel; promise: Promise<void> } | undefined;
+  private attaching: { model: ChannelSource; promise: Promise<void> } | undefined;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private resubscribeTimer: NodeJS.Timeout | undefined;
@@ -162,7 +185,7 @@ export class QueueConsumer<S extends z.ZodType> {
   }
 
   /** Subscribes on `model` unless already subscribed (or subscribing) there. */
-  attach(model: ChannelModel): Promise<void> {
+  attach(model: ChannelSource): Promise<void> {
     if (this.stopping) return Promise.resolve();
     if (this.current && !this.current.closed && this.current.model === model) return Promise.resolve();
     if (this.attaching?.model === model) return this.attaching.promise;
@@ -201,12 +224,10 @@ export class QueueConsumer<S extends z.ZodType> {
     if (state && !state.closed) await state.channel.close().catch(() => undefined);
   }
 
-  private async subscribe(model: ChannelModel): Promise<void> {
+  private async subscribe(model: ChannelSource): Promise<void> {
     const channel = await model.createChannel();
     const state: ChannelState = { channel, model, closed: false };
-    channel.on('error', (error: Error) =>
-      this.log.warn({ err: error }, 'consumer channel closed by the broker'),
-    );
+    channel.on('error', (error) => this.log.warn({ err: error }, 'consumer channel closed by the broker'));
     channel.on('close', () => {
       state.closed = true;
       if (this.current === state) this.current = undefined;

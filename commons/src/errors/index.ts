@@ -15,5 +15,5 @@ export type { SerfRpcErrorKind } from './serf-rpc-error';
 export { SerfUnavailableError } from './serf-unavailable-error';
 export { isRetryableError, isStoreOutageError, withRetry } from './retry';
 export type { RetryOptions } from './retry';
-export { TaskFailure, isTaskFailure, TASK_FAILURE_CODES } from './task-failure';
-export type { TaskFailureOptions, TaskFailureCode } from './task-failure';
+export { TaskFailure, isTaskFailure } from './task-failure';
+export type { TaskFailureOptions } from './task-failure';

@@ -14,7 +14,8 @@ export interface TaskFailureOptions {
  * The error a task plugin throws to fail its task on purpose, like Temporal's `ApplicationFailure`.
  * `code` is a stable, machine-readable name chosen by the plugin (`SCREAMING_SNAKE_CASE` by
  * convention, e.g. `SHELL_NON_ZERO_EXIT`); the message is the reason shown to users. Anything else a
- * plugin throws is reported as a retryable `TASK_PLUGIN_ERROR`.
+ * plugin throws is reported as a retryable `TASK_PLUGIN_ERROR`, one of the worker's own codes in the
+ * failure-code registry (`defineFailureCodes`).
  *
  * @example
  * ```ts
@@ -63,30 +64,3 @@ export function isTaskFailure(value: unknown): value is TaskFailure {
     typeof (value as { retryable?: unknown }).retryable === 'boolean'
   );
 }
-
-/**
- * Codes the worker itself reports when a task fails outside the plugin's own {@link TaskFailure}s.
- * Retryability is fixed per code, except `TASK_PLUGIN_ERROR` (always retryable).
- */
-export const TASK_FAILURE_CODES = {
-  /** The params did not match the plugin's input schema (not retryable). */
-  INPUT_INVALID: 'TASK_INPUT_INVALID',
-  /** The plugin returned outputs that do not match its output schema (not retryable). */
-  OUTPUT_INVALID: 'TASK_OUTPUT_INVALID',
-  /** The plugin threw something other than a TaskFailure (retryable). */
-  PLUGIN_ERROR: 'TASK_PLUGIN_ERROR',
-  /** The plugin module could not be loaded in the task process (retryable: another worker may). */
-  PLUGIN_LOAD_FAILED: 'TASK_PLUGIN_LOAD_FAILED',
-  /** The task ran past its timeout and was killed (retryable). */
-  TIMED_OUT: 'TASK_TIMED_OUT',
-  /** The task process exited or was killed before reporting a result (retryable). */
-  PROCESS_EXITED: 'TASK_PROCESS_EXITED',
-  /** The task process ran past its memory cap (retryable). */
-  OUT_OF_MEMORY: 'TASK_OUT_OF_MEMORY',
-  /** The plugin raised an exception outside `run`'s promise, e.g. in a timer (retryable). */
-  UNCAUGHT_EXCEPTION: 'TASK_UNCAUGHT_EXCEPTION',
-  /** The task process could not be started or broke the IPC protocol (retryable). */
-  RUNNER_ERROR: 'TASK_RUNNER_ERROR',
-} as const;
-
-export type TaskFailureCode = (typeof TASK_FAILURE_CODES)[keyof typeof TASK_FAILURE_CODES];

@@ -33,6 +33,13 @@ export {
 } from './attempt-identity';
 export type { AttemptIdentity } from './attempt-identity';
 export { wireRegistry } from './registry';
+export {
+  MAX_ERROR_CODE_LENGTH,
+  defineFailureCodes,
+  failureCodeInfo,
+  registeredFailureCodes,
+} from './failure-codes';
+export type { FailureCodeInfo, FailureCodeOwner, FailureCodeSpec } from './failure-codes';
 export type { WireMessageMeta } from './registry';
 export {
   taskRequestSchema,
@@ -43,6 +50,7 @@ export {
   MAX_CONTEXT_BYTES,
   MAX_LABEL_KEY_LENGTH,
   MAX_LABEL_VALUE_LENGTH,
+  MAX_EXCLUDED_WORKERS,
   MAX_RETRY_ATTEMPTS,
   MAX_RETRY_BACKOFF_MS,
   MAX_TASK_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { attemptIdentityShape } from './attempt-identity';
 import { jsonValueSchema, taskTypeSchema, timestampSchema, workerIdSchema } from './fields';
+import { MAX_ERROR_CODE_LENGTH } from './failure-codes';
 import { wireRegistry } from './registry';
 import { taskLogTailSchema } from './task-log-tail';
 import { taskRequestSchema } from './task-request';
@@ -70,8 +71,11 @@ export const taskFailedEventSchema = z.object({
   workerId: workerIdSchema.optional(),
   reason: z.string().min(1).max(8192),
   retryable: z.boolean(),
-  /** A stable code (e.g. a WlmError code or `TIMEOUT`) to decide on; never parse `reason`. */
-  errorCode: z.string().min(1).max(64).optional(),
+  /**
+   * A stable code to decide on; never parse `reason`. One of the registered codes of wlm's own
+   * components (`failure-codes.ts`), or the code of a plugin's `TaskFailure`.
+   */
+  errorCode: z.string().min(1).max(MAX_ERROR_CODE_LENGTH).optional(),
   /**
    * A worker's retryable failure carries the request of the failed attempt, so whichever scheduler
    * instance consumes the event can place the next attempt without having kept any state.

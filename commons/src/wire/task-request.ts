@@ -19,6 +19,8 @@ export const MAX_RETRY_ATTEMPTS = 100;
 export const MAX_RETRY_BACKOFF_MS = 86_400_000;
 /** The longest task timeout: one week. */
 export const MAX_TASK_TIMEOUT_MS = 7 * 86_400_000;
+/** The most workers a request may exclude; the scheduler drops the oldest exclusions past it. */
+export const MAX_EXCLUDED_WORKERS = 100;
 
 /**
  * The most bytes a request's `context` (the task's rendered params) may take as UTF-8 JSON. Every
@@ -110,10 +112,11 @@ export const taskRequestShape = {
     .max(7 * 86_400_000)
     .optional(),
   /**
-   * Workers that must not run this attempt: a retry names the workers whose runs failed, so the
-   * scheduler places it elsewhere while another capable worker exists.
+   * Workers that must not run this attempt: the scheduler, and only it, adds the worker an attempt
+   * failed on (or was lost with) to the next attempt's list, and places it elsewhere while another
+   * capable worker exists.
    */
-  excludeWorkers: z.array(workerIdSchema).max(100).optional(),
+  excludeWorkers: z.array(workerIdSchema).max(MAX_EXCLUDED_WORKERS).optional(),
   /** A retry's backoff: the scheduler holds the request until then. */
   notBefore: timestampSchema.optional(),
   /** Set on every round after the first of a task that runs in rounds. */

@@ -1,8 +1,7 @@
 import type { WorkerAdvertisement } from '@wlm/commons';
 import type { CapacityIndex } from './capacity-index';
 import { canRun } from './constraints';
-import type { Assignment, BatchPlacement, PlacementRequest } from './placement-request';
-import { byPriority } from './priority-order';
+import type { PlacementRequest } from './placement-request';
 
 export interface GreedyPlacementOptions {
   /**
@@ -48,25 +47,6 @@ export class GreedyPlacement {
     const chosen = this.select(request, exclude);
     if (chosen !== undefined) this.index.reserve(chosen.workerId);
     return chosen;
-  }
-
-  /**
-   * Places a burst one request at a time, higher priority first (input order within a priority),
-   * reserving slots as it goes. Fast, but a choice is never revisited, so it can leave requests
-   * unplaced that `MaxFlowBatchPlacement` would place.
-   */
-  placeAll<R extends PlacementRequest>(requests: readonly R[]): BatchPlacement<R> {
-    const assignments: Assignment<R>[] = [];
-    const placed = new Set<number>();
-    for (const requestIndex of byPriority(requests)) {
-      const request = requests[requestIndex] as R;
-      const worker = this.place(request);
-      if (worker === undefined) continue;
-      assignments.push({ request, requestIndex, workerId: worker.workerId });
-      placed.add(requestIndex);
-    }
-    assignments.sort((a, b) => a.requestIndex - b.requestIndex);
-    return { assignments, unplaced: requests.filter((_, i) => !placed.has(i)) };
   }
 
   private select(request: PlacementRequest, exclude: ReadonlySet<string>): WorkerAdvertisement | undefined {

@@ -7,8 +7,6 @@
  * index.upsert(decodeAdvertisementTags(member.Tags)!);       // on every Serf member event
  * const placement = new GreedyPlacement(index);
  * const worker = placement.place(request, new Set(failedOn)); // undefined: hold until capacity appears
- *
- * const burst = new MaxFlowBatchPlacement().place(requests, [...index.workers()].map((w) => w.advertisement));
  * ```
  */
 export { CapacityIndex } from './capacity-index';
@@ -16,5 +14,4 @@ export type { IndexedWorker } from './capacity-index';
 export { canRun } from './constraints';
 export { GreedyPlacement } from './greedy-placement';
 export type { GreedyPlacementOptions } from './greedy-placement';
-export { MaxFlowBatchPlacement } from './max-flow-batch-placement';
-export type { Assignment, BatchPlacement, PlacementConstraints, PlacementRequest } from './placement-request';
+export type { PlacementConstraints, PlacementRequest } from './placement-request';

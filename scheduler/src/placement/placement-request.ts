@@ -15,17 +15,3 @@ export interface PlacementRequest {
   readonly priority?: number | undefined;
   readonly constraints?: PlacementConstraints | undefined;
 }
-
-/** One placed request of a batch. */
-export interface Assignment<R extends PlacementRequest> {
-  readonly request: R;
-  /** Position of the request in the batch as given. */
-  readonly requestIndex: number;
-  readonly workerId: string;
-}
-
-/** The outcome of placing a batch: every request is either assigned or unplaced, in input order. */
-export interface BatchPlacement<R extends PlacementRequest> {
-  readonly assignments: readonly Assignment<R>[];
-  readonly unplaced: readonly R[];
-}

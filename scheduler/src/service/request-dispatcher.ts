@@ -10,6 +10,7 @@ import type {
 } from '@wlm/commons';
 import { handedBack, publishFailed, shuttingDown } from '../errors';
 import { GreedyPlacement } from '../placement';
+import type { CapacityIndex } from '../placement';
 import { requestKey } from '../registry';
 import type { WorkerRegistry } from '../registry';
 import type { AssignmentPublisher } from './assignment-publisher';
@@ -18,6 +19,7 @@ import { RecentKeys } from './recent-keys';
 import type { SchedulerMessages } from './scheduler-messages';
 import type { SchedulerServiceEvents } from './service-events';
 import { TypeConsumers } from './type-consumers';
+import type { ServedTypes } from './type-consumers';
 import type { TypeWaits } from './type-waits';
 
 /** One request the scheduler holds unacknowledged, with the settlement of its delivery. */
@@ -39,15 +41,32 @@ interface Entry {
   announced: boolean;
 }
 
+/**
+ * What the dispatcher uses of the AMQP connection: consuming the type queues, and hearing that the
+ * connection (with every held delivery's channel) was lost.
+ */
+export interface DispatcherConnection extends Pick<AmqpConnection, 'consume'> {
+  on(event: 'disconnected', listener: () => void): unknown;
+  off(event: 'disconnected', listener: () => void): unknown;
+}
+
+/**
+ * What the dispatcher uses of the worker registry: the capacity it places on, the membership its
+ * consumers follow, and the reservations of what it placed.
+ */
+export interface DispatcherRegistry extends ServedTypes, Pick<WorkerRegistry, 'reserve' | 'unreserve'> {
+  readonly capacity: CapacityIndex;
+}
+
 export interface RequestDispatcherOptions {
-  readonly amqp: AmqpConnection;
-  readonly topology: WlmTopology;
-  readonly registry: WorkerRegistry;
-  readonly publisher: AssignmentPublisher;
-  readonly messages: SchedulerMessages;
+  readonly amqp: DispatcherConnection;
+  readonly topology: Pick<WlmTopology, 'requestQueue'>;
+  readonly registry: DispatcherRegistry;
+  readonly publisher: Pick<AssignmentPublisher, 'publish'>;
+  readonly messages: Pick<SchedulerMessages, 'cancelled' | 'waiting' | 'unschedulable'>;
   readonly cancels: RecentCancels;
   readonly events: EventEmitter<SchedulerServiceEvents>;
-  readonly typeWaits: TypeWaits;
+  readonly typeWaits: Pick<TypeWaits, 'note'>;
   /** Declares a task type's request queue (the router's, shared). */
   readonly declare: (taskType: string) => Promise<void>;
   readonly logger: Logger;

@@ -1,11 +1,8 @@
-import { DEFAULT_RETRY_POLICY } from '@wlm/commons';
+import { DEFAULT_RETRY_POLICY, MAX_EXCLUDED_WORKERS } from '@wlm/commons';
 import type { RetryPolicy, TaskRequest } from '@wlm/commons';
 
 /** The longest a retry waits by default, however many attempts came before. */
 export const DEFAULT_MAX_BACKOFF_MS = 5 * 60_000;
-
-/** Most workers a request may exclude (the wire schema's bound); the oldest exclusions go first. */
-const MAX_EXCLUDED_WORKERS = 100;
 
 /**
  * The wait before the attempt after `failedAttempt`: `backoffMs · 2^(failedAttempt − 1)`, capped at
@@ -31,7 +28,11 @@ export function hasAttemptsLeft(request: Pick<TaskRequest, 'retry' | 'attempt'>)
   return request.attempt < retryPolicyOf(request).maxAttempts;
 }
 
-/** `excludeWorkers` plus `workerId` (once, last), keeping the wire schema's bound. */
+/**
+ * `excludeWorkers` plus `workerId` (once, last), keeping the wire schema's bound: the oldest
+ * exclusions go first. The scheduler is the one place that decides exclusion — a worker's FAILED
+ * only says where it ran (`workerId`), and a lost worker cannot say anything.
+ */
 export function withExcluded(
   excluded: readonly string[] | undefined,
   workerId: string | undefined,
@@ -49,7 +50,10 @@ export interface NextAttemptOptions {
   readonly now: Date;
 }
 
-/** The request for the attempt after `request`: attempt + 1, the failing worker excluded, held until its backoff ends. */
+/**
+ * The request for the attempt after `request`: attempt + 1, the worker it failed on (or was lost
+ * with) excluded, held until its backoff ends.
+ */
 export function nextAttemptRequest(request: TaskRequest, options: NextAttemptOptions): TaskRequest {
   const next: TaskRequest = {
     ...request,

@@ -1,5 +1,7 @@
 import {
   attemptIdentityOf,
+  defineFailureCodes,
+  failureCodeInfo,
   schedulerTimerSchema,
   taskEventRoutingKey,
   taskEventSchema,
@@ -20,22 +22,29 @@ import type {
 } from '@wlm/commons';
 import { timerDelay } from './timer-ladder';
 
-/** `errorCode`s of FAILED events the scheduler itself publishes. */
-export const SCHEDULER_FAILURE_CODES = {
-  /** The task failed retryably on its last allowed attempt. */
-  retriesExhausted: 'RETRIES_EXHAUSTED',
-  /** The attempt was queued or running on a worker that failed; the next attempt runs elsewhere. */
-  workerLost: 'WORKER_LOST',
-  /** The attempt waited longer than its `queueTimeoutMs` without being placed. */
-  unschedulable: 'TASK_UNSCHEDULABLE',
-} as const;
+/** `errorCode`s of FAILED events the scheduler itself publishes: its part of the failure-code registry. */
+export const SCHEDULER_FAILURE_CODES = defineFailureCodes('scheduler', {
+  retriesExhausted: {
+    code: 'RETRIES_EXHAUSTED',
+    retryable: false,
+    meaning: 'the task failed retryably on its last allowed attempt',
+  },
+  workerLost: {
+    code: 'WORKER_LOST',
+    retryable: true,
+    meaning: 'the attempt was queued or running on a worker that failed; the next attempt runs elsewhere',
+  },
+  unschedulable: {
+    code: 'TASK_UNSCHEDULABLE',
+    retryable: false,
+    meaning: 'the attempt waited longer than its queueTimeoutMs without being placed',
+  },
+});
 
 /** What the scheduler says of a task while no live worker runs its type. */
 export function waitingForWorker(taskType: string): string {
   return `waiting for a worker that runs ${taskType}`;
 }
-
-const SCHEDULER_CODES: ReadonlySet<string> = new Set(Object.values(SCHEDULER_FAILURE_CODES));
 
 /** The wire schema's bound on a FAILED reason. */
 const MAX_REASON_LENGTH = 8192;
@@ -46,7 +55,8 @@ const MAX_REASON_LENGTH = 8192;
  */
 export function isFromWorker(event: TaskEvent): boolean {
   if (event.state === 'WAITING' || event.workerId === undefined) return false;
-  return !(event.state === 'FAILED' && event.errorCode !== undefined && SCHEDULER_CODES.has(event.errorCode));
+  if (event.state !== 'FAILED' || event.errorCode === undefined) return true;
+  return failureCodeInfo(event.errorCode)?.owner !== 'scheduler';
 }
 
 function truncate(text: string): string {

@@ -18,10 +18,11 @@ import type { SchedulerMessages } from './scheduler-messages';
 import type { SchedulerServiceEvents } from './service-events';
 
 export interface TaskEventHandlerOptions {
-  readonly amqp: AmqpConnection;
-  readonly topology: WlmTopology;
-  readonly registry: WorkerRegistry;
-  readonly messages: SchedulerMessages;
+  readonly amqp: Pick<AmqpConnection, 'consume'>;
+  readonly topology: { readonly queues: Pick<WlmTopology['queues'], 'schedulerEvents'> };
+  /** Frees the slots that RUNNING and terminal events settle. */
+  readonly registry: Pick<WorkerRegistry, 'acknowledge'>;
+  readonly messages: Pick<SchedulerMessages, 'request' | 'retriesExhausted'>;
   readonly events: EventEmitter<SchedulerServiceEvents>;
   readonly logger: Logger;
   readonly prefetch: number;

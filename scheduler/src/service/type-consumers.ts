@@ -1,12 +1,28 @@
 import { taskRequestSchema } from '@wlm/commons';
 import type { AmqpConnection, ConsumerHandle, Logger, TaskRequest, WlmTopology } from '@wlm/commons';
-import type { WorkerRegistry } from '../registry';
 
-/** What of the cluster's membership the consumers follow: the served types, and when they change. */
+/** Registry events after which the set of task types some live worker runs may have changed. */
+const MEMBERSHIP_EVENTS = [
+  'capacity',
+  'worker:joined',
+  'worker:updated',
+  'worker:failed',
+  'worker:left',
+  'worker:unreachable',
+  'worker:reachable',
+  'worker:recovered',
+] as const;
+
+type MembershipEvent = (typeof MEMBERSHIP_EVENTS)[number];
+
+/**
+ * What of the cluster's membership the consumers follow (the `WorkerRegistry` has it): the served
+ * types, and when they may have changed.
+ */
 export interface ServedTypes {
   on(event: MembershipEvent, listener: () => void): unknown;
   off(event: MembershipEvent, listener: () => void): unknown;
-  readonly capacity: Pick<WorkerRegistry['capacity'], 'taskTypes'>;
+  readonly capacity: { taskTypes(): Iterable<string> };
 }
 
 export interface TypeConsumersOptions {
@@ -31,19 +47,6 @@ export interface TypeConsumersOptions {
 
 /** Longest a type's consumer waits for its handlers when no live worker runs the type any more. */
 const STOP_HANDLER_TIMEOUT_MS = 5_000;
-
-/** Registry events after which the set of task types some live worker runs may have changed. */
-const MEMBERSHIP_EVENTS = [
-  'capacity',
-  'worker:joined',
-  'worker:updated',
-  'worker:failed',
-  'worker:left',
-  'worker:unreachable',
-  'worker:reachable',
-  'worker:recovered',
-] as const;
-type MembershipEvent = (typeof MEMBERSHIP_EVENTS)[number];
 
 /**
  * Consumes the request queue of exactly the task types that a live, reachable worker runs, each

@@ -85,6 +85,8 @@ describe('retries', () => {
     const secondAssignment = [...first.received, ...second.received].find(
       (a) => a.taskId === 'retry-me' && a.attempt === 2,
     );
+    // The FAILED carried the request without excluding anyone: the exclusion is the scheduler's.
+    expect(failure?.request?.excludeWorkers ?? []).toEqual([]);
     expect(secondAssignment?.excludeWorkers).toEqual([failure?.workerId]);
     // Each attempt ran exactly once.
     expect(probe.eventsOf('RUNNING', (e) => e.taskId === 'retry-me').map((e) => e.attempt)).toEqual([1, 2]);

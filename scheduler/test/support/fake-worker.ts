@@ -149,9 +149,8 @@ export class FakeWorker {
           retryable: outcome.retryable,
           reason: outcome.reason ?? `failed on ${this.id}`,
           errorCode: 'TEST_FAILURE',
-          ...(outcome.retryable
-            ? { request: { ...request, excludeWorkers: [...(request.excludeWorkers ?? []), this.id] } }
-            : {}),
+          // As a real worker does: the request unchanged; excluding this worker is the scheduler's call.
+          ...(outcome.retryable ? { request } : {}),
         }),
       );
     } else {

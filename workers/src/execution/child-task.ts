@@ -1,12 +1,6 @@
-import {
-  TASK_FAILURE_CODES,
-  importPlugin,
-  isTaskContinuation,
-  isTaskFailure,
-  loadErrorMessage,
-  messageOf,
-} from '@wlm/commons';
+import { importPlugin, isTaskContinuation, isTaskFailure, loadErrorMessage, messageOf } from '@wlm/commons';
 import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from './failure-codes';
 import { sendFailure, sendToParent } from './child-channel';
 import { createChildLogger } from './child-logger';
 import { formatIssues } from './format-issues';

@@ -1,3 +1,4 @@
+export { TASK_FAILURE_CODES } from './failure-codes';
 export { IsolatedTaskRunner } from './isolated-task-runner';
 export type { IsolatedTaskRunnerOptions, PluginRef, TaskRunRequest } from './isolated-task-runner';
 export { PluginLoader } from './plugin-loader';

@@ -1,5 +1,6 @@
-import { TASK_FAILURE_CODES, inheritedEnvironment } from '@wlm/commons';
+import { inheritedEnvironment } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from './failure-codes';
 import { resolveChildEntry } from './child-entry';
 import { runInProcess } from './run-in-process';
 import type { TaskProgress } from './run-in-process';

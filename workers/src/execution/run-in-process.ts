@@ -1,5 +1,6 @@
-import { TASK_FAILURE_CODES, taskAbortKind } from '@wlm/commons';
+import { taskAbortKind } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from './failure-codes';
 import type { CancelMessage, ChildMessage, StartMessage } from './ipc-messages';
 import { outcomeOfExit } from './task-outcome';
 import type { TaskOutcome } from './task-outcome';

@@ -3,14 +3,8 @@
  * loads plugin modules and runs one task at a time on the worker's request; whatever a plugin does
  * here — throw, hang, exit, exhaust memory — costs at most this process.
  */
-import {
-  TASK_FAILURE_CODES,
-  TaskAbort,
-  importPlugin,
-  loadErrorMessage,
-  messageOf,
-  resolvePluginModule,
-} from '@wlm/commons';
+import { TaskAbort, importPlugin, loadErrorMessage, messageOf, resolvePluginModule } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from './failure-codes';
 import { sendFailure, sendToParent } from './child-channel';
 import { runTaskInChild } from './child-task';
 import { parentMessageSchema } from './ipc-messages';

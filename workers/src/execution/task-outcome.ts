@@ -1,4 +1,4 @@
-import { TASK_FAILURE_CODES } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from './failure-codes';
 import type { ResultMessage } from './ipc-messages';
 import type { ProcessExit } from './task-process';
 

@@ -1,13 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import { MessageValidationError, TASK_FAILURE_CODES, WlmError, messageOf } from '@wlm/commons';
+import { MessageValidationError, WlmError, messageOf } from '@wlm/commons';
 import type { Delivery, LineTail, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
-import type {
-  IsolatedTaskRunner,
-  LoadedPlugin,
-  TaskOutcome,
-  TaskOutputs,
-  TaskRunRequest,
-} from '../execution';
+import { TASK_FAILURE_CODES } from '../execution';
+import type { LoadedPlugin, TaskOutcome, TaskOutputs, TaskRunRequest } from '../execution';
 import { ProgressRelay } from './progress-relay';
 import type { RecentCancels } from '@wlm/commons';
 import type { RecentIds } from './recent-ids';
@@ -25,13 +20,18 @@ import type { WorkerEvents, WorkerTaskInfo } from './worker-events';
 /** Publishes one TaskEvent to the events exchange; resolves on the broker's confirm. */
 export type TaskEventPublisher = (event: TaskEvent, messageId?: string) => Promise<void>;
 
+/** Runs one task in a task process and says how it ended; never rejects (`IsolatedTaskRunner`). */
+export interface TaskRunner {
+  run(request: TaskRunRequest, signal?: AbortSignal): Promise<TaskOutcome>;
+}
+
 export interface AssignmentHandlerOptions {
   workerId: string;
   /** Loaded plugins by task type. */
   plugins: ReadonlyMap<string, LoadedPlugin>;
-  runner: IsolatedTaskRunner;
+  runner: TaskRunner;
   publish: TaskEventPublisher;
-  cancels: RecentCancels;
+  cancels: Pick<RecentCancels, 'find'>;
   /** Assignments whose terminal event the broker confirmed. */
   finished: RecentIds;
   running: RunningTasks;
@@ -41,9 +41,6 @@ export interface AssignmentHandlerOptions {
   /** Called whenever the number of running tasks changes. */
   onLoadChange: () => void;
 }
-
-/** The worker cannot serve this task type: another worker may, so the failure is retryable. */
-export const TASK_TYPE_NOT_SERVED = 'TASK_TYPE_NOT_SERVED';
 
 /**
  * Handles one TaskAssignment from the worker's queue: RUNNING, the run in a task process with its
@@ -113,7 +110,7 @@ export class AssignmentHandler {
       const failure = {
         reason: `worker ${this.options.workerId} has no plugin for task type "${assignment.taskType}"`,
         retryable: true,
-        errorCode: TASK_TYPE_NOT_SERVED,
+        errorCode: TASK_FAILURE_CODES.TYPE_NOT_SERVED,
       };
       await this.finish(assignment, failedEvent(assignment, this.options.workerId, failure), log);
       log.warn('assignment of a task type this worker does not serve; failed as retryable');

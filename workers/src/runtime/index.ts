@@ -9,4 +9,3 @@ export type {
   WorkerTaskFailure,
   WorkerTaskInfo,
 } from './worker-events';
-export { TASK_TYPE_NOT_SERVED } from './assignment-handler';

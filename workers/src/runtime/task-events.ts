@@ -1,4 +1,4 @@
-import { attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
+import { MAX_ERROR_CODE_LENGTH, attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
 import type { JsonValue, TaskAssignment, TaskEventOf, TaskRequest } from '@wlm/commons';
 import { clip } from '../execution/error-message';
 import type { TaskProgress } from '../execution';
@@ -10,10 +10,7 @@ import type { TaskProgress } from '../execution';
 
 /** Wire limits of the event fields (commons/src/wire/task-event.ts). */
 const MAX_REASON = 8192;
-const MAX_ERROR_CODE = 64;
 const MAX_PROGRESS_MESSAGE = 4096;
-/** `excludeWorkers` holds at most this many ids on the wire. */
-const MAX_EXCLUDED_WORKERS = 100;
 
 function base(assignment: TaskAssignment) {
   return {
@@ -73,8 +70,8 @@ export function failedEvent(
     workerId,
     reason: clip(failure.reason === '' ? 'failed' : failure.reason, MAX_REASON),
     retryable: failure.retryable,
-    errorCode: clip(failure.errorCode, MAX_ERROR_CODE),
-    ...(failure.retryable ? { request: retryRequestOf(assignment, workerId) } : {}),
+    errorCode: clip(failure.errorCode, MAX_ERROR_CODE_LENGTH),
+    ...(failure.retryable ? { request: retryRequestOf(assignment) } : {}),
   };
 }
 
@@ -118,15 +115,11 @@ export function cancelledEvent(
 
 /**
  * The request of the failed attempt: the assignment without its placement fields (`assignmentId`,
- * `workerId`, `assignedAt`), unchanged otherwise — the same `attempt` (the scheduler numbers the next
- * one) — except that this worker appends itself to `excludeWorkers`. The worker does the appending
- * because it alone knows for certain where the attempt failed, and the scheduler then only has to
- * honour the list; when the list is full, the oldest entries make room.
+ * `workerId`, `assignedAt`), otherwise unchanged — the same `attempt` and the same `excludeWorkers`.
+ * Where it failed travels as the event's `workerId`; the scheduler alone decides what the next
+ * attempt avoids (`nextAttemptRequest`), as it does for an attempt lost with its worker.
  */
-export function retryRequestOf(assignment: TaskAssignment, workerId: string): TaskRequest {
+export function retryRequestOf(assignment: TaskAssignment): TaskRequest {
   // Parsing with the request schema (not strict) drops the placement fields and re-checks the rest.
-  const request = taskRequestSchema.parse(assignment);
-  const excluded = (request.excludeWorkers ?? []).filter((id) => id !== workerId);
-  excluded.push(workerId);
-  return { ...request, excludeWorkers: excluded.slice(-MAX_EXCLUDED_WORKERS) };
+  return taskRequestSchema.parse(assignment);
 }

@@ -149,7 +149,7 @@ describe('a worker', () => {
     );
   });
 
-  it('fails a retryable failure with the request to retry, excluding itself', async () => {
+  it("fails a retryable failure with the request to retry, unchanged: excluding the worker is the scheduler's call", async () => {
     const assignment = broker.assignment(workerId, {
       context: { failTimes: 1 },
       excludeWorkers: ['w-before'],
@@ -169,7 +169,7 @@ describe('a worker', () => {
       priority: assignment.priority,
       retry: { maxAttempts: 3, backoffMs: 10 },
       requestedAt: assignment.requestedAt,
-      excludeWorkers: ['w-before', workerId],
+      excludeWorkers: ['w-before'],
     });
     expect(states(broker.eventsOf(assignment.experimentId))).toEqual(['RUNNING', 'FAILED']);
   });

@@ -78,13 +78,4 @@ describe('GreedyPlacement', () => {
     const strict = placementOver(workers, { fallbackToExcluded: false });
     expect(strict.place({ taskType: 'echo' }, new Set(['w1']))).toBeUndefined();
   });
-
-  it('places a burst highest priority first', () => {
-    const placement = placementOver([worker('w1', { echo: '1.0.0' }, 1)]);
-    const low = { taskType: 'echo', priority: 1 };
-    const high = { taskType: 'echo', priority: 7 };
-    const result = placement.placeAll([low, high]);
-    expect(result.assignments).toEqual([{ request: high, requestIndex: 1, workerId: 'w1' }]);
-    expect(result.unplaced).toEqual([low]);
-  });
 });

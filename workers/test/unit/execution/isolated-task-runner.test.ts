@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TASK_FAILURE_CODES, TaskAbort } from '@wlm/commons';
+import { TaskAbort } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from '../../../src/execution';
 import { IsolatedTaskRunner, PluginLoader } from '@wlm/workers';
 import type { PluginRef, TaskProgress, TaskRunRequest } from '@wlm/workers';
 import { ensureBuilt } from '../../support/ensure-built';

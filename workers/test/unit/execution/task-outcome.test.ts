@@ -1,4 +1,4 @@
-import { TASK_FAILURE_CODES } from '@wlm/commons';
+import { TASK_FAILURE_CODES } from '../../../src/execution';
 import { outcomeOfExit } from '../../../src/execution/task-outcome';
 
 describe('outcomeOfExit', () => {

@@ -27,8 +27,8 @@ const assignment: TaskAssignment = taskAssignmentSchema.parse({
 });
 
 describe('retryRequestOf', () => {
-  it('is the request without placement fields, with this worker appended to excludeWorkers', () => {
-    const request = retryRequestOf(assignment, 'w1');
+  it('is the request without placement fields, otherwise unchanged', () => {
+    const request = retryRequestOf(assignment);
     expect(request).not.toHaveProperty('assignmentId');
     expect(request).not.toHaveProperty('workerId');
     expect(request).not.toHaveProperty('assignedAt');
@@ -43,19 +43,14 @@ describe('retryRequestOf', () => {
       retry: { maxAttempts: 3, backoffMs: 100 },
       timeoutMs: 60_000,
       requestedAt: '2026-01-01T00:00:00.000Z',
-      excludeWorkers: ['w0', 'w1'],
     });
   });
 
-  it('names the worker once, last, and keeps the list within the wire limit', () => {
-    const crowded = {
-      ...assignment,
-      excludeWorkers: ['w1', ...Array.from({ length: 99 }, (_, i) => `x${i}`)],
-    };
-    const excluded = retryRequestOf(crowded, 'w1').excludeWorkers ?? [];
-    expect(excluded).toHaveLength(100);
-    expect(excluded.filter((id) => id === 'w1')).toEqual(['w1']);
-    expect(excluded.at(-1)).toBe('w1');
+  it("leaves worker exclusion to the scheduler: the list is the assignment's, the worker only named as the event's workerId", () => {
+    expect(retryRequestOf(assignment).excludeWorkers).toEqual(['w0']);
+    const event = failedEvent(assignment, 'w1', { reason: 'busy', retryable: true, errorCode: 'BUSY' });
+    expect(event.workerId).toBe('w1');
+    expect(event.request?.excludeWorkers).toEqual(['w0']);
   });
 });
 

@@ -1,8 +1,9 @@
 import type { WorkerAdvertisement } from '@wlm/commons';
-import { canRun } from './constraints';
+import { canRun } from '@wlm/scheduler';
+import type { PlacementRequest } from '@wlm/scheduler';
+import { priorityLevels } from './batch-placement';
+import type { Assignment, BatchPlacement } from './batch-placement';
 import { FlowNetwork } from './flow-network';
-import type { Assignment, BatchPlacement, PlacementRequest } from './placement-request';
-import { priorityLevels } from './priority-order';
 
 const SOURCE = 0;
 const SINK = 1;
@@ -22,6 +23,10 @@ const FIRST_TASK = 2;
  * placements. (A min-cost flow would reach the same result with more work.)
  *
  * Cost: O(E·√V) per level with E = the request–worker pairs that satisfy constraints.
+ *
+ * The benchmark's yardstick for greedy placement, not part of the scheduler: on the bursts of
+ * `placement.ts` it places under 1% more requests than greedy at 10–40 times the CPU, and a request
+ * greedy leaves unplaced only waits for the next free slot.
  */
 export class MaxFlowBatchPlacement {
   /**

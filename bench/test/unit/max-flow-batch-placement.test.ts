@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { MaxFlowBatchPlacement } from '@wlm/scheduler';
 import type { PlacementRequest } from '@wlm/scheduler';
+import { MaxFlowBatchPlacement } from '../../max-flow-batch-placement';
 import {
   arbitraryRequests,
   arbitraryWorkers,
@@ -9,7 +9,7 @@ import {
   greedy,
   placedPerPriority,
   worker,
-} from './instances';
+} from './placement-instances';
 
 const maxFlow = new MaxFlowBatchPlacement();
 

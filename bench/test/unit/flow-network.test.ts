@@ -1,4 +1,4 @@
-import { FlowNetwork } from '../../../src/placement/flow-network';
+import { FlowNetwork } from '../../flow-network';
 
 describe('FlowNetwork', () => {
   it('finds the maximum flow of the textbook network (CLRS 26.1: 23)', () => {
