@@ -161,9 +161,21 @@ describe('a server whose certificate another CA signed', () => {
     return child.stderr;
   }
 
-  it('is refused by MySQL clients, naming MySQL and ssl-ca', async () => {
+  it("is refused by the orchestrator's MySQL client, naming MySQL and ssl-ca", async () => {
     const { ca, wrongCa } = servers.certificates;
     const stderr = await refusal('orchestrator-wrong-mysql-ca', ['orchestrator', '--namespace', namespace], {
+      rabbitmq: ca,
+      mysql: wrongCa,
+      neo4j: ca,
+    });
+    expect(stderr).toMatch(
+      /wlm: TLS to MySQL at 127\.0\.0\.1:\d+ failed: .*certificate.*; set ssl-ca of mysql\.url/,
+    );
+  });
+
+  it("is refused by the scheduler's MySQL client too", async () => {
+    const { ca, wrongCa } = servers.certificates;
+    const stderr = await refusal('scheduler-wrong-mysql-ca', ['scheduler', '--namespace', namespace], {
       rabbitmq: ca,
       mysql: wrongCa,
       neo4j: ca,
