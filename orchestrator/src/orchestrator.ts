@@ -145,6 +145,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const topology = new WlmTopology(this.options.namespace ?? 'wlm');
     const amqp = await AmqpConnection.connect({
       url: config.rabbitmq.url,
+      caFile: config.rabbitmq.caFile,
       maxDeliveries: config.rabbitmq.maxDeliveries,
       logger,
       topology: topology.core(),

@@ -6,7 +6,9 @@ import type { Channel, ChannelModel, RecoveringChannelModel } from 'amqplib';
 import type { z } from 'zod';
 import type { Logger } from '../logging/logger';
 import { AmqpUnavailableError } from '../errors/amqp-errors';
+import { ServerTlsError, isTlsRefusal } from '../errors/server-tls-error';
 import { ConfigError } from '../errors/config-error';
+import { readPemFile } from '../config/pem-file';
 import { WlmError } from '../errors/wlm-error';
 import { encodeMessage } from '../wire/codec';
 import { ConfirmPublisher } from './confirm-publisher';
@@ -86,8 +88,11 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
   private async start(): Promise<void> {
     const reconnect = this.options.reconnect ?? {};
     const clientProperties = { connection_name: this.options.connectionName ?? 'wlm' };
+    const { caFile } = this.options;
     const recovering = await connect(withHeartbeat(this.options.url, this.options.heartbeatSeconds ?? 15), {
       clientProperties,
+      // amqplib hands its socket options to tls.connect for amqps://.
+      ...(caFile === undefined ? {} : { ca: [readPemFile('rabbitmq.caFile', caFile)] }),
       recovery: {
         initialDelay: reconnect.initialDelayMs ?? 100,
         maxDelay: reconnect.maxDelayMs ?? 10_000,
@@ -121,6 +126,10 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
     } catch (error) {
       this.stateValue = 'closed';
       this.publisher.close();
+      if (isTlsRefusal(error)) {
+        const { hostname, port } = new URL(this.options.url);
+        throw new ServerTlsError('RabbitMQ', `${hostname}:${port || 5671}`, 'rabbitmq.caFile', error);
+      }
       throw new AmqpUnavailableError(this.redactedUrl, error);
     }
   }

@@ -44,6 +44,8 @@ export interface AmqpReconnectOptions {
 export interface AmqpConnectionOptions {
   /** e.g. `amqp://guest:guest@127.0.0.1:5672`; a `heartbeat` query parameter is added unless present. */
   url: string;
+  /** PEM file of the CA that signed the broker's certificate (`rabbitmq.caFile`), for amqps://. */
+  caFile?: string | undefined;
   logger: Logger;
   /** Declared on every (re)connection before anything is published or consumed. */
   topology?: TopologySpec;

@@ -11,6 +11,8 @@ import type { DeadLetterDetail, DeadLetterView } from './dead-letter-view';
 
 export interface DeadLetterQueueOptions {
   readonly url: string;
+  /** PEM file of the CA that signed the broker's certificate (`rabbitmq.caFile`), for amqps://. */
+  readonly caFile?: string | undefined;
   /** AMQP namespace of the installation. */
   readonly namespace: string;
   readonly logger: Logger;
@@ -54,6 +56,7 @@ export class DeadLetterQueue {
     };
     const amqp = await AmqpConnection.connect({
       url: options.url,
+      caFile: options.caFile,
       logger: options.logger,
       topology: spec,
       connectionName: 'wlm-dlq',

@@ -17,14 +17,20 @@ const url = (protocols: readonly string[]) =>
 export const configSchema = z.strictObject({
   rabbitmq: z
     .strictObject({
-      /** `amqp://`, or with TLS `amqps://` (the server's certificate checked against the system's CAs). */
+      /** `amqp://`, or with TLS `amqps://` (the server's certificate and host name checked). */
       url: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
+      /** PEM file of the CA that signed the broker's certificate, for `amqps://`; default the system's CAs. */
+      caFile: z.string().min(1).optional(),
       prefetch: z.coerce.number().int().min(1).max(65535).default(100),
       /**
        * Deliveries of one message before its consumer dead-letters it: failed handlings and crashes of
        * the consumer (its channel lost mid-handling) alike. See docs/operations.md.
        */
       maxDeliveries: z.coerce.number().int().min(1).max(1000).default(10),
+    })
+    .refine((rabbitmq) => rabbitmq.caFile === undefined || rabbitmq.url.startsWith('amqps://'), {
+      message: 'rabbitmq.caFile is for TLS: use an amqps:// URL',
+      path: ['caFile'],
     })
     .prefault({}),
   mysql: z
@@ -37,14 +43,23 @@ export const configSchema = z.strictObject({
     .prefault({}),
   neo4j: z
     .strictObject({
-      /** `bolt://`, or with TLS `bolt+s://` (`+ssc`: a self-signed certificate); `neo4j[+s|+ssc]://` routes. */
+      /**
+       * `bolt://`, or with TLS `bolt+s://` (certificate and host name checked) or `bolt+ssc://` (any
+       * certificate accepted: encrypted, not authenticated); `neo4j[+s|+ssc]://` routes.
+       */
       url: url(['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc']).default(
         'bolt://127.0.0.1:7687',
       ),
+      /** PEM file of the CA that signed the server's certificate, for `+s` URLs; default the system's CAs. */
+      caFile: z.string().min(1).optional(),
       user: z.string().min(1).default('neo4j'),
       password: z.string().min(8).default('wlm-dev-password'),
       /** Longest a store call may take, retries included; past it the call fails, retryably. */
       timeoutMs: storeTimeoutMs,
+    })
+    .refine((neo4j) => neo4j.caFile === undefined || /^(bolt|neo4j)\+s:\/\//.test(neo4j.url), {
+      message: 'neo4j.caFile is for a certificate checked against it: use a bolt+s:// or neo4j+s:// URL',
+      path: ['caFile'],
     })
     .prefault({}),
   /** The orchestrators' leader election (docs/recovery.md, "A change of leader"). */

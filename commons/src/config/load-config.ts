@@ -11,11 +11,13 @@ import type { WlmConfig } from './config-schema';
 export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [string, string]; list?: true }>> =
   {
     WLM_RABBITMQ_URL: { path: ['rabbitmq', 'url'] },
+    WLM_RABBITMQ_CA_FILE: { path: ['rabbitmq', 'caFile'] },
     WLM_RABBITMQ_PREFETCH: { path: ['rabbitmq', 'prefetch'] },
     WLM_RABBITMQ_MAX_DELIVERIES: { path: ['rabbitmq', 'maxDeliveries'] },
     WLM_MYSQL_URL: { path: ['mysql', 'url'] },
     WLM_MYSQL_TIMEOUT_MS: { path: ['mysql', 'timeoutMs'] },
     WLM_NEO4J_URL: { path: ['neo4j', 'url'] },
+    WLM_NEO4J_CA_FILE: { path: ['neo4j', 'caFile'] },
     WLM_NEO4J_USER: { path: ['neo4j', 'user'] },
     WLM_NEO4J_PASSWORD: { path: ['neo4j', 'password'] },
     WLM_NEO4J_TIMEOUT_MS: { path: ['neo4j', 'timeoutMs'] },

@@ -13,6 +13,7 @@ export { TemplateResolutionError } from './template-resolution-error';
 export { SerfRpcError } from './serf-rpc-error';
 export type { SerfRpcErrorKind } from './serf-rpc-error';
 export { SerfUnavailableError } from './serf-unavailable-error';
+export { ServerTlsError, isTlsRefusal } from './server-tls-error';
 export { isRetryableError, isStoreOutageError, withRetry } from './retry';
 export type { RetryOptions } from './retry';
 export { TaskFailure, isTaskFailure } from './task-failure';

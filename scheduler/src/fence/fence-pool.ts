@@ -1,4 +1,4 @@
-import { parseMysqlUrl } from '@wlm/commons';
+import { ServerTlsError, isTlsRefusal, parseMysqlUrl } from '@wlm/commons';
 import { createConnection, createPool } from 'mysql2/promise';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 
@@ -12,7 +12,11 @@ const POOL_SIZE = 4;
 export async function openFencePool(url: string, timeoutMs: number): Promise<Pool> {
   const { server, database } = parseMysqlUrl(url);
   const common = { ...server, connectTimeout: timeoutMs, timezone: 'Z', multipleStatements: false };
-  const bootstrap = await createConnection(common);
+  const bootstrap = await createConnection(common).catch((error: unknown) => {
+    if (isTlsRefusal(error))
+      throw new ServerTlsError('MySQL', `${server.host}:${server.port}`, 'ssl-ca of mysql.url', error);
+    throw error;
+  });
   try {
     // Checked first: an account allowed to use, but not to create, an existing database still starts.
     const [rows] = await bootstrap.query<RowDataPacket[]>({

@@ -168,6 +168,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     try {
       parts.amqp = await AmqpConnection.connect({
         url: config.rabbitmq.url,
+        caFile: config.rabbitmq.caFile,
         maxDeliveries: config.rabbitmq.maxDeliveries,
         logger,
         topology: this.topology.core(),

@@ -27,7 +27,12 @@ function parseNamespace(value: string): string {
 async function withQueue<T>(namespace: string, fn: (queue: DeadLetterQueue) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = createLogger({ component: 'dlq', level: 'silent', pretty: false });
-  const queue = await DeadLetterQueue.open({ url: config.rabbitmq.url, namespace, logger });
+  const queue = await DeadLetterQueue.open({
+    url: config.rabbitmq.url,
+    caFile: config.rabbitmq.caFile,
+    namespace,
+    logger,
+  });
   try {
     return await fn(queue);
   } finally {

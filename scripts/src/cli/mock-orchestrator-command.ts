@@ -156,6 +156,7 @@ export function mockOrchestratorCommand(): Command {
       process.once('SIGTERM', () => interrupt.abort());
       const summary = await runMockOrchestrator({
         url: config.rabbitmq.url,
+        caFile: config.rabbitmq.caFile,
         logger,
         namespace: options.namespace,
         dags: options.dags,

@@ -194,6 +194,7 @@ async function serveUntilStopped(
     labels: options.labels ?? {},
     namespace: options.namespace,
     amqpUrl: config.rabbitmq.url,
+    amqpCaFile: config.rabbitmq.caFile,
     maxDeliveries: config.rabbitmq.maxDeliveries,
     serf: serfOptions(options, config),
     drainTimeoutMs: options.drainTimeout * 1000,

@@ -15,6 +15,8 @@ import { requestMessageId, toTaskRequest } from './task-request';
 export interface MockOrchestratorOptions extends Omit<RunPlanOptions, 'runId'> {
   /** RabbitMQ, e.g. `config.rabbitmq.url`. */
   readonly url: string;
+  /** PEM file of the CA that signed the broker's certificate (`rabbitmq.caFile`), for amqps://. */
+  readonly caFile?: string | undefined;
   readonly logger: Logger;
   /** The wlm installation to drive; default `wlm`. */
   readonly namespace?: string;
@@ -61,6 +63,7 @@ export async function runMockOrchestrator(options: MockOrchestratorOptions): Pro
   const requestsQueue = topology.queues.schedulerRequests;
   const amqp = await AmqpConnection.connect({
     url: options.url,
+    caFile: options.caFile,
     logger: log,
     topology: spec,
     connectionName: `wlm-mock-orchestrator-${runId}`,

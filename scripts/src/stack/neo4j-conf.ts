@@ -8,6 +8,11 @@ export interface Neo4jConfInput {
   /** JVM heap, e.g. `512m`; the JVM is started with the same value (see {@link neo4jJvmArgs}). */
   readonly heap: string;
   readonly pageCache: string;
+  /**
+   * Bolt over TLS only: a directory holding `private.key` and `public.crt` (PEM). Default: plain Bolt,
+   * as the local stack serves it.
+   */
+  readonly boltTlsDir?: string;
 }
 
 /** Modest memory: the stack shares a small machine with RabbitMQ, MariaDB and wlm itself. */
@@ -25,7 +30,7 @@ export function renderNeo4jConf(input: Neo4jConfInput): string {
     'server.bolt.enabled=true',
     `server.bolt.listen_address=${input.boltHost}:${input.boltPort}`,
     `server.bolt.advertised_address=${input.boltHost}:${input.boltPort}`,
-    'server.bolt.tls_level=DISABLED',
+    ...boltTlsLines(input.boltTlsDir),
     'server.http.enabled=false',
     'server.https.enabled=false',
     'dbms.security.auth_enabled=true',
@@ -38,6 +43,18 @@ export function renderNeo4jConf(input: Neo4jConfInput): string {
     'dbms.usage_report.enabled=false',
     '',
   ].join('\n');
+}
+
+function boltTlsLines(certificatesDir: string | undefined): string[] {
+  if (certificatesDir === undefined) return ['server.bolt.tls_level=DISABLED'];
+  return [
+    'server.bolt.tls_level=REQUIRED',
+    'dbms.ssl.policy.bolt.enabled=true',
+    `dbms.ssl.policy.bolt.base_directory=${certificatesDir}`,
+    'dbms.ssl.policy.bolt.private_key=private.key',
+    'dbms.ssl.policy.bolt.public_certificate=public.crt',
+    'dbms.ssl.policy.bolt.client_auth=NONE',
+  ];
 }
 
 /**

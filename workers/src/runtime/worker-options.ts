@@ -53,6 +53,8 @@ export interface WorkerOptions {
   /** AMQP namespace of the installation. Default `wlm`. */
   namespace?: string;
   amqpUrl: string;
+  /** PEM file of the CA that signed the broker's certificate (`rabbitmq.caFile`), for amqps://. */
+  amqpCaFile?: string | undefined;
   /** Deliveries of a message before it is dead-lettered (`rabbitmq.maxDeliveries`). Default 10. */
   maxDeliveries?: number;
   serf: WorkerSerfOptions;
@@ -88,6 +90,7 @@ export interface CompiledWorkerOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly topology: WlmTopology;
   readonly amqpUrl: string;
+  readonly amqpCaFile: string | undefined;
   readonly maxDeliveries: number | undefined;
   readonly serf: WorkerSerfOptions;
   readonly logger: Logger;
@@ -144,6 +147,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     labels: { ...labels },
     topology,
     amqpUrl: options.amqpUrl,
+    amqpCaFile: options.amqpCaFile,
     maxDeliveries: options.maxDeliveries,
     serf: options.serf,
     logger: options.logger.child({ workerId: id.data }),

@@ -61,6 +61,7 @@ export async function startWorkerParts(
   try {
     const amqp = await AmqpConnection.connect({
       url: options.amqpUrl,
+      caFile: options.amqpCaFile,
       ...(options.maxDeliveries === undefined ? {} : { maxDeliveries: options.maxDeliveries }),
       logger: log,
       topology: mergeTopology(topology.core(), topology.worker(workerId)),

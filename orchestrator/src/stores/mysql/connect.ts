@@ -1,5 +1,6 @@
 import { createConnection, createPool } from 'mysql2/promise';
 import type { Connection, ConnectionOptions, Pool, RowDataPacket } from 'mysql2/promise';
+import { ServerTlsError, isTlsRefusal } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import type { MysqlServer, MysqlTarget } from '@wlm/commons';
 
@@ -50,7 +51,12 @@ export async function openConnection(
   database?: string,
   session: { waitTimeoutSeconds?: number; timeoutMs?: number } = {},
 ): Promise<Connection> {
-  const connection = await createConnection(connectionOptions(server, database));
+  const connection = await createConnection(connectionOptions(server, database)).catch((error: unknown) => {
+    // A refused certificate stays refused: fail at once, naming what to fix, rather than retry.
+    if (isTlsRefusal(error))
+      throw new ServerTlsError('MySQL', `${server.host}:${server.port}`, 'ssl-ca of mysql.url', error);
+    throw error;
+  });
   try {
     await connection.query({
       sql: sessionSetupSql(session.waitTimeoutSeconds),

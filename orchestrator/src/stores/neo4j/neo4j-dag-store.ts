@@ -30,10 +30,13 @@ import { insertMasterDag, selectMasterDag, selectMasterDagSummaries } from './ma
 import { selectReadyDependents, selectReadyTasks } from './ready-queries';
 import { withDeadline } from '../deadline';
 import { applySchema } from './schema';
+import { neo4jDriverTarget, neo4jTlsRefusal } from './driver-target';
 
 export interface Neo4jDagStoreOptions {
   /** `neo4j.url` of the config, e.g. `bolt://127.0.0.1:7687`. */
   url: string;
+  /** `neo4j.caFile`: PEM file of the CA that signed the server's certificate, for `+s` URLs. */
+  caFile?: string | undefined;
   user: string;
   password: string;
   logger: Logger;
@@ -108,7 +111,9 @@ export class Neo4jDagStore implements DagStore {
     const database = options.database ?? 'neo4j';
     const logger = options.logger.child({ component: 'neo4j-dag-store', database });
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const driver = createDriver(options.url, auth.basic(options.user, options.password), {
+    const target = neo4jDriverTarget(options.url, options.caFile);
+    const driver = createDriver(target.url, auth.basic(options.user, options.password), {
+      ...target.encryption,
       maxConnectionPoolSize: options.maxConnectionPoolSize ?? 50,
       connectionAcquisitionTimeout: timeoutMs,
       connectionTimeout: timeoutMs,
@@ -121,7 +126,15 @@ export class Neo4jDagStore implements DagStore {
     });
     const store = new Neo4jDagStore(driver, database, logger, options.indexWaitSeconds ?? 300, timeoutMs);
     try {
-      await withRetry(() => driver.verifyConnectivity({ database }), {
+      const connect = async (): Promise<void> => {
+        try {
+          await driver.verifyConnectivity({ database });
+        } catch (error) {
+          // A refused certificate stays refused: fail at once, naming what to fix, rather than retry.
+          throw (await neo4jTlsRefusal(options.url, target.caPem)) ?? error;
+        }
+      };
+      await withRetry(connect, {
         ...options.retry,
         onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'Neo4j is not reachable; retrying'),
       });

@@ -39,6 +39,28 @@ describe('renderNeo4jConf', () => {
     expect(conf.get('server.https.enabled')).toBe('false');
   });
 
+  it('serves plain Bolt unless given certificates, and Bolt over TLS only when given them', () => {
+    expect(conf.get('server.bolt.tls_level')).toBe('DISABLED');
+    expect(conf.has('dbms.ssl.policy.bolt.enabled')).toBe(false);
+    const tls = settings(
+      renderNeo4jConf({
+        boltHost: '127.0.0.1',
+        boltPort: 7687,
+        dataDir: '/d',
+        logsDir: '/l',
+        runDir: '/r',
+        heap: '512m',
+        pageCache: '256m',
+        boltTlsDir: '/certs/bolt',
+      }),
+    );
+    expect(tls.get('server.bolt.tls_level')).toBe('REQUIRED');
+    expect(tls.get('dbms.ssl.policy.bolt.enabled')).toBe('true');
+    expect(tls.get('dbms.ssl.policy.bolt.base_directory')).toBe('/certs/bolt');
+    expect(tls.get('dbms.ssl.policy.bolt.private_key')).toBe('private.key');
+    expect(tls.get('dbms.ssl.policy.bolt.public_certificate')).toBe('public.crt');
+  });
+
   it('keeps authentication on', () => {
     expect(conf.get('dbms.security.auth_enabled')).toBe('true');
   });
