@@ -4,18 +4,11 @@ import { CapacityIndex, GreedyPlacement, canRun } from '@wlm/scheduler';
 import type { PlacementRequest } from '@wlm/scheduler';
 import { placeGreedily } from '../../batch-placement';
 import type { BatchPlacement } from '../../batch-placement';
+import { worker } from '../../../scheduler/test/unit/placement/instances';
+
+export { worker };
 
 /** Test helpers of the batch placement tests: small random clusters and bursts, and a brute-force optimum. */
-
-export function worker(
-  workerId: string,
-  taskTypes: Record<string, string>,
-  freeSlots = 1,
-  labels: Record<string, string> = {},
-  slots = Math.max(1, freeSlots),
-): WorkerAdvertisement {
-  return { role: 'worker', workerId, queue: `wlm.worker.${workerId}`, slots, freeSlots, taskTypes, labels };
-}
 
 const TYPES = ['a', 'b', 'c'];
 const VERSIONS = ['1.0.0', '1.5.0', '2.0.0'];

@@ -161,41 +161,23 @@ describe('a server whose certificate another CA signed', () => {
     return child.stderr;
   }
 
-  it("is refused by the orchestrator's MySQL client, naming MySQL and ssl-ca", async () => {
-    const { ca, wrongCa } = servers.certificates;
-    const stderr = await refusal('orchestrator-wrong-mysql-ca', ['orchestrator', '--namespace', namespace], {
-      rabbitmq: ca,
-      mysql: wrongCa,
-      neo4j: ca,
-    });
-    expect(stderr).toMatch(
-      /wlm: TLS to MySQL at 127\.0\.0\.1:\d+ failed: .*certificate.*; set ssl-ca of mysql\.url/,
-    );
-  });
+  const mysqlRefused =
+    /wlm: TLS to MySQL at 127\.0\.0\.1:\d+ failed: .*certificate.*; set ssl-ca of mysql\.url/;
+  const neo4jRefused = /wlm: TLS to Neo4j at 127\.0\.0\.1:\d+ failed: .*certificate.*; set neo4j\.caFile/;
 
-  it("is refused by the scheduler's MySQL client too", async () => {
-    const { ca, wrongCa } = servers.certificates;
-    const stderr = await refusal('scheduler-wrong-mysql-ca', ['scheduler', '--namespace', namespace], {
-      rabbitmq: ca,
-      mysql: wrongCa,
-      neo4j: ca,
-    });
-    expect(stderr).toMatch(
-      /wlm: TLS to MySQL at 127\.0\.0\.1:\d+ failed: .*certificate.*; set ssl-ca of mysql\.url/,
-    );
-  });
-
-  it('is refused by the Neo4j client, naming Neo4j and neo4j.caFile', async () => {
-    const { ca, wrongCa } = servers.certificates;
-    const stderr = await refusal('orchestrator-wrong-neo4j-ca', ['orchestrator', '--namespace', namespace], {
-      rabbitmq: ca,
-      mysql: ca,
-      neo4j: wrongCa,
-    });
-    expect(stderr).toMatch(
-      /wlm: TLS to Neo4j at 127\.0\.0\.1:\d+ failed: .*certificate.*; set neo4j\.caFile/,
-    );
-  });
+  it.each([
+    ['orchestrator', 'MySQL', 'mysql', mysqlRefused],
+    ['scheduler', 'MySQL', 'mysql', mysqlRefused],
+    ['orchestrator', 'Neo4j', 'neo4j', neo4jRefused],
+  ] as const)(
+    'is refused by the %s (%s), naming the server and the setting',
+    async (service, _server, store, message) => {
+      const { ca, wrongCa } = servers.certificates;
+      const cas: CaFiles = { rabbitmq: ca, mysql: ca, neo4j: ca, [store]: wrongCa };
+      const stderr = await refusal(`${service}-wrong-${store}-ca`, [service, '--namespace', namespace], cas);
+      expect(stderr).toMatch(message);
+    },
+  );
 
   it('is refused by the RabbitMQ client, naming RabbitMQ and rabbitmq.caFile', async () => {
     const { ca, wrongCa } = servers.certificates;
