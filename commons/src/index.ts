@@ -15,6 +15,7 @@ export * from './config';
 export * from './control';
 export * from './dag';
 export * from './errors';
+export * from './lifecycle';
 export * from './logging';
 export * from './metrics';
 export * from './net';

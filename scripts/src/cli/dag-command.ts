@@ -5,6 +5,7 @@ import { loadConfig } from '@wlm/commons';
 import { ApiClient } from '../api-client/api-client';
 import { ApiRequestError } from '../errors/api-request-error';
 import { table } from './text-table';
+import { wholeNumber } from './option-parsers';
 
 interface DagView {
   type: string;
@@ -24,13 +25,6 @@ interface DagSummary {
 
 interface JsonOption {
   json?: boolean;
-}
-
-function parseVersion(value: string): number {
-  const version = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(version) || version < 1)
-    throw new InvalidArgumentError('expected a version number, 1 or more');
-  return version;
 }
 
 function putCommand(): Command {
@@ -89,7 +83,11 @@ function getCommand(): Command {
   return new Command('get')
     .description('print a DAG definition (the latest version unless --version)')
     .argument('<type>', 'experiment type')
-    .option('--version <n>', 'a specific version', parseVersion)
+    .option(
+      '--version <n>',
+      'a specific version',
+      wholeNumber({ min: 1, expected: 'a version number, 1 or more' }),
+    )
     .option('--json', 'print {type, version, description, createdAt, definition} as JSON')
     .action(async (type: string, options: JsonOption & { version?: number }) => {
       const api = ApiClient.fromConfig(loadConfig());

@@ -1,8 +1,9 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { DeadLetterQueue, WlmTopology, createLogger, loadConfig } from '@wlm/commons';
+import { Command } from 'commander';
+import { DeadLetterQueue, createLogger, loadConfig } from '@wlm/commons';
 import type { DeadLetterDetail, DeadLetterView } from '@wlm/commons';
 import { ConfirmationRequiredError } from '../errors/confirmation-required-error';
 import { table } from './text-table';
+import { parseNamespace } from './option-parsers';
 
 interface NamespaceOption {
   namespace: string;
@@ -14,14 +15,6 @@ interface JsonOption extends NamespaceOption {
 
 /** Longest reason `wlm dlq list` prints on one line; `show` prints it whole. */
 const LIST_REASON_LENGTH = 80;
-
-function parseNamespace(value: string): string {
-  try {
-    return new WlmTopology(value).namespace;
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
 
 /** Opens the queue, runs `fn`, closes. What goes wrong is an error the CLI prints; no log lines. */
 async function withQueue<T>(namespace: string, fn: (queue: DeadLetterQueue) => Promise<T>): Promise<T> {

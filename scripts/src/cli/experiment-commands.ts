@@ -4,6 +4,7 @@ import { loadConfig } from '@wlm/commons';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { ApiClient } from '../api-client/api-client';
 import { formatExperiment, formatProgress, formatWaits, isTerminal } from './experiment-format';
+import { wholeNumber } from './option-parsers';
 
 /*
  * `wlm submit`, `wlm status`, `wlm cancel|rerun|resume`: clients of the orchestrator's REST API.
@@ -46,13 +47,6 @@ function collectInput(value: string, inputs: Record<string, unknown>): Record<st
   return { ...inputs, [name]: parsed };
 }
 
-function parsePriority(value: string): number {
-  const priority = /^\d$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(priority))
-    throw new InvalidArgumentError('expected a priority from 0 (lowest) to 9 (highest)');
-  return priority;
-}
-
 async function waitForEnd(api: ApiClient, id: string, json: boolean): Promise<ExperimentView> {
   const started = Date.now();
   let last = '';
@@ -81,7 +75,12 @@ export function submitCommand(): Command {
       collectInput,
       {},
     )
-    .option('--priority <p>', 'priority 0–9 (9 first)', parsePriority, 5)
+    .option(
+      '--priority <p>',
+      'priority 0–9 (9 first)',
+      wholeNumber({ min: 0, max: 9, expected: 'a priority from 0 (lowest) to 9 (highest)' }),
+      5,
+    )
     .option('--idempotency-key <key>', 'resubmitting with the same key returns the same experiment')
     .option('--wait', 'show progress until the experiment ends; exit status 1 unless it COMPLETED')
     .option('--json', 'print the experiment as JSON (with --wait: the final state with every task)')

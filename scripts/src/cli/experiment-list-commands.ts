@@ -1,10 +1,11 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { loadConfig } from '@wlm/commons';
 import { EXPERIMENT_STATES } from '@wlm/orchestrator';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { ApiClient } from '../api-client/api-client';
 import { time } from './experiment-format';
 import { table } from './text-table';
+import { wholeNumber } from './option-parsers';
 
 /*
  * `wlm experiments` and `wlm audit ID`: the lists an operator reads, as tables by default and as
@@ -33,13 +34,6 @@ interface Page<T> {
 
 /** The most entries one API page holds. */
 const PAGE_MAX = 1000;
-
-function parseLimit(value: string): number {
-  const limit = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(limit) || limit < 1)
-    throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return limit;
-}
 
 /**
  * Reads pages of `path` (its query in `query`) until `limit` entries or the last page; says
@@ -111,7 +105,7 @@ export function experimentsCommand(): Command {
     .description('list experiments, newest first: id, type, state, run, priority, times, failure reason')
     .addOption(new Option('--state <state>', 'only experiments in this state').choices(EXPERIMENT_STATES))
     .option('--type <type>', 'only experiments of this type')
-    .option('--limit <n>', 'list at most this many', parseLimit, 50)
+    .option('--limit <n>', 'list at most this many', wholeNumber({ min: 1 }), 50)
     .option('--json', 'print a JSON array of experiments')
     .addHelpText(
       'after',
@@ -154,7 +148,7 @@ export function auditCommand(): Command {
       "show an experiment's audit trail, oldest first: every state change, dispatch and wait, with who did it",
     )
     .argument('<id>', 'experiment id')
-    .option('--limit <n>', 'show at most the first n entries (default: all)', parseLimit)
+    .option('--limit <n>', 'show at most the first n entries (default: all)', wholeNumber({ min: 1 }))
     .option('--json', 'print a JSON array of entries, with their details')
     .action(async (id: string, options: AuditOptions) => {
       const api = ApiClient.fromConfig(loadConfig());

@@ -1,20 +1,13 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { WlmTopology, createLogger, loadConfig } from '@wlm/commons';
+import { Command } from 'commander';
+import { createLogger, loadConfig } from '@wlm/commons';
 import { parsePort } from './metrics-option';
+import { parseNamespace } from './option-parsers';
 
 interface OrchestratorCommandOptions {
   namespace: string;
   instanceId?: string;
   port?: number;
   host?: string;
-}
-
-function parseNamespace(value: string): string {
-  try {
-    return new WlmTopology(value).namespace;
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 /** `wlm orchestrator`: runs one orchestrator (API + engine; leads or stands by) until a signal stops it. */

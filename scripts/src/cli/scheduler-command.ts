@@ -1,7 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { WlmTopology, createLogger, loadConfig, redactUrl } from '@wlm/commons';
+import { Command } from 'commander';
+import { createLogger, loadConfig, onStopSignals, redactUrl } from '@wlm/commons';
 import type { SchedulerService } from '@wlm/scheduler';
 import { metricsPortOption, startMetricsServer } from './metrics-option';
+import { parseNamespace, wholeNumber } from './option-parsers';
 
 interface SchedulerCommandOptions {
   namespace: string;
@@ -12,49 +13,14 @@ interface SchedulerCommandOptions {
   metricsPort?: number | 'off';
 }
 
-function parseNamespace(value: string): string {
-  try {
-    return new WlmTopology(value).namespace;
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function parsePrefetch(value: string): number {
-  const prefetch = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65_535) {
-    throw new InvalidArgumentError('expected a whole number of requests from 1 to 65535');
-  }
-  return prefetch;
-}
-
-function parseSeconds(value: string): number {
-  const seconds = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 7 * 86_400) {
-    throw new InvalidArgumentError('expected a whole number of seconds from 1 to 604800');
-  }
-  return seconds;
-}
-
 /** First SIGTERM/SIGINT drains (held requests go back to the queue); the second exits at once. */
 function handleSignals(scheduler: SchedulerService): () => void {
-  let received = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    received += 1;
-    if (received === 1) {
+  return onStopSignals([
+    (signal) => {
       console.error(`wlm scheduler: ${signal}: draining; send it again to exit at once`);
       void scheduler.close();
-    } else {
-      // The broker requeues whatever this process still holds when its connection drops.
-      process.exit(130);
-    }
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
+    },
+  ]);
 }
 
 /** `wlm scheduler`: runs one scheduler instance until a signal stops it. */
@@ -73,12 +39,12 @@ export function schedulerCommand(): Command {
     .option(
       '--prefetch <n>',
       'requests of one task type held unacknowledged at most while waiting for capacity (default 200)',
-      parsePrefetch,
+      wholeNumber({ min: 1, max: 65_535, of: 'requests' }),
     )
     .option(
       '--type-wait-alert <seconds>',
       'mail the admin once when tasks of a type have waited this long with no live worker that runs it (default 300)',
-      parseSeconds,
+      wholeNumber({ min: 1, max: 7 * 86_400, of: 'seconds' }),
     )
     .option('--no-alerts', 'do not send admin mail from this instance (it still reports incidents)')
     .addOption(metricsPortOption('schedulerPort'))

@@ -2,12 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { loadConfig, readConfigFile } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
 import { stackComputeResource } from '../stack/compute-resource';
 import { consoleLines } from './console-address';
 import { stackPaths } from '../stack/paths';
+import { wholeNumber } from './option-parsers';
 
 const DEMOS = ['parameter-sweep', 'hpc-job'] as const;
 type Demo = (typeof DEMOS)[number];
@@ -27,15 +28,6 @@ const TASK_TYPES = 'echo,shell,env-setup,data-staging,job-submission';
 
 const CLI = join(__dirname, '..', 'cli.js');
 const READY_TIMEOUT_MS = 120_000;
-
-function parseCount(max: number) {
-  return (value: string): number => {
-    const count = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-    if (!Number.isInteger(count) || count < 1 || count > max)
-      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
-    return count;
-  };
-}
 
 /** Runs `wlm <args>` in the foreground, sharing this terminal; returns its exit status. */
 function runCli(args: readonly string[]): number {
@@ -155,8 +147,8 @@ function runDemo(demo: Demo, config: WlmConfig): number {
 export function standaloneCommand(): Command {
   return new Command('standalone')
     .description('run everything on this machine: stack, orchestrator, scheduler and workers')
-    .option('--workers <n>', 'workers to start', parseCount(16), 2)
-    .option('--slots <k>', 'task slots per worker', parseCount(256), 4)
+    .option('--workers <n>', 'workers to start', wholeNumber({ min: 1, max: 16 }), 2)
+    .option('--slots <k>', 'task slots per worker', wholeNumber({ min: 1, max: 256 }), 4)
     .addOption(
       new Option('--demo [type]', 'store an example DAG, run one experiment of it and show its result')
         .choices(DEMOS)

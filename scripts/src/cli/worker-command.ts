@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, createLogger, loadConfig, taskTypeSchema } from '@wlm/commons';
+import { ConfigError, createLogger, loadConfig, onStopSignals, taskTypeSchema } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
 import { MAX_WORKER_SLOTS, Worker, createWorkerMetrics, pluginSpecifier } from '@wlm/workers';
 import type { WorkerSerfOptions, WorkerStartInfo, WorkerState } from '@wlm/workers';
 import { taskEnvironment } from './task-environment';
 import { metricsPortOption, startMetricsServer } from './metrics-option';
+import { parseList, wholeNumber } from './option-parsers';
 
 interface WorkerCommandOptions {
   name: string;
@@ -24,13 +25,6 @@ interface WorkerCommandOptions {
   json?: boolean;
 }
 
-function parseList(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
 function parseTasks(value: string): string[] {
   const tasks = parseList(value);
   if (tasks.length === 0)
@@ -44,14 +38,6 @@ function parseTasks(value: string): string[] {
     }
   }
   return tasks;
-}
-
-function parseSlots(value: string): number {
-  const slots = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(slots) || slots < 1 || slots > MAX_WORKER_SLOTS) {
-    throw new InvalidArgumentError(`expected a whole number of slots from 1 to ${MAX_WORKER_SLOTS}`);
-  }
-  return slots;
 }
 
 /** `site=bigred,gpu=a100`; the label alphabet itself is checked by the worker's options. */
@@ -138,25 +124,16 @@ function installedHint(): string {
  * now and hands their assignments back; a third exits at once.
  */
 function handleSignals(worker: Worker): () => void {
-  let received = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    received += 1;
-    if (received === 1) {
+  return onStopSignals([
+    (signal) => {
       console.error(`wlm worker: ${signal}: draining; send it again to stop running tasks now`);
       void worker.close();
-    } else if (received === 2) {
+    },
+    (signal) => {
       console.error(`wlm worker: ${signal}: stopping running tasks and handing them back`);
       void worker.close({ force: true });
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
+    },
+  ]);
 }
 
 function ended(worker: Worker): Promise<WorkerState> {
@@ -261,7 +238,11 @@ export function workerCommand(): Command {
       'comma-separated task types (echo means the package @wlm/task-echo) or plugin module paths',
       parseTasks,
     )
-    .requiredOption('--slots <n>', `tasks run at once (1–${MAX_WORKER_SLOTS})`, parseSlots)
+    .requiredOption(
+      '--slots <n>',
+      `tasks run at once (1–${MAX_WORKER_SLOTS})`,
+      wholeNumber({ min: 1, max: MAX_WORKER_SLOTS, of: 'slots' }),
+    )
     .option(
       '--labels <k=v,…>',
       'labels that placement constraints match, e.g. site=bigred,gpu=a100',

@@ -232,14 +232,15 @@ describe('a worker', () => {
 
 describe('graceful shutdown', () => {
   it('hands an unfinished assignment back to the queue and leaves the cluster', async () => {
-    const worker = await startWorker('wb', { drainTimeoutMs: 3_000 });
+    // A drain long enough for the short task on a loaded machine, far shorter than the long one.
+    const worker = await startWorker('wb', { drainTimeoutMs: 8_000 });
     const { workerId, queue } = worker.info;
     await eventually(
       'the advert',
       () => seed.advert(workerId),
       (ad) => ad !== undefined,
     );
-    const finished = broker.assignment(workerId, { context: { sleepMs: 1_000 } });
+    const finished = broker.assignment(workerId, { context: { sleepMs: 500 } });
     const unfinished = broker.assignment(workerId, { context: { sleepMs: 60_000 } });
     await broker.assign(finished);
     await broker.assign(unfinished);
