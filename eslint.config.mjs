@@ -2,6 +2,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
+const throughIndex = [
+  { group: ['@wlm/*/src/*', '@wlm/*/dist/*'], message: 'Import a package through its index.' },
+];
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.wlm/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -11,17 +15,29 @@ export default tseslint.config(
     settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
     rules: {
       'import/no-cycle': 'error',
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@wlm/*/src/*', '@wlm/*/dist/*'], message: 'Import a package through its index.' },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: throughIndex }],
       'no-console': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // A task process loads its plugin's imports: commons' root entry would bring the broker and Serf
+    // clients into every one of them.
+    files: ['tasks/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@wlm/commons',
+              message: 'Import the plugin SDK, @wlm/commons/plugin (and @wlm/commons/remote for SSH work).',
+            },
+          ],
+          patterns: throughIndex,
+        },
+      ],
     },
   },
   {

@@ -6,6 +6,12 @@
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 const moduleNameMapper = {
   '^@wlm/commons$': '<rootDir>/commons/src/index.ts',
+  // The subpath exports of commons (its package.json `exports`), each to its entry module.
+  '^@wlm/commons/plugin$': '<rootDir>/commons/src/plugin-sdk.ts',
+  '^@wlm/commons/plugin-host$': '<rootDir>/commons/src/plugin-host.ts',
+  '^@wlm/commons/remote$': '<rootDir>/commons/src/remote/index.ts',
+  '^@wlm/commons/wire$': '<rootDir>/commons/src/wire/index.ts',
+  '^@wlm/commons/config$': '<rootDir>/commons/src/config/index.ts',
   '^@wlm/scripts$': '<rootDir>/scripts/src/index.ts',
   '^@wlm/orchestrator$': '<rootDir>/orchestrator/src/index.ts',
   '^@wlm/scheduler$': '<rootDir>/scheduler/src/index.ts',

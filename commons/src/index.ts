@@ -1,6 +1,12 @@
 /**
  * @wlm/commons — what every wlm service shares: configuration, logging, typed errors.
  *
+ * This root entry holds everything, for the services. Narrower entries (package.json `exports`)
+ * serve one audience each and load only what it needs: `@wlm/commons/plugin` (the plugin SDK, what
+ * plugins import), `@wlm/commons/remote` (compute resources over SSH), `@wlm/commons/plugin-host`
+ * (loading plugin modules, in the worker and its task processes), `@wlm/commons/wire` and
+ * `@wlm/commons/config`.
+ *
  * @example
  * ```ts
  * import { loadConfig, createLogger } from '@wlm/commons';

@@ -1,10 +1,11 @@
 /**
  * Compute resources (HPC hosts reached over SSH) and a pool of SSH connections to them, for task
- * plugins that set up environments, stage data and submit jobs.
+ * plugins that set up environments, stage data and submit jobs. Plugins import it as
+ * `@wlm/commons/remote`, beside the plugin SDK.
  *
  * @example
  * ```ts
- * import { computeResource, sharedSshPool, shellQuote } from '@wlm/commons';
+ * import { computeResource, sharedSshPool, shellQuote } from '@wlm/commons/remote';
  * const resource = computeResource(config, 'hpc'); // config.resources.hpc
  * const ssh = await sharedSshPool().connect(resource, signal);
  * await ssh.run(`mkdir -p ${shellQuote(`${resource.workRoot}/exp-42`)}`, { signal });

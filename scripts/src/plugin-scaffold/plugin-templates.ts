@@ -50,7 +50,8 @@ export type { ${pascal(name)}Params, ${pascal(name)}Outputs } from './${name}-pl
 export { plugin as default } from './${name}-plugin';
 `,
     [`src/${name}-plugin.ts`]: `import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskFailure, definePlugin } from '@wlm/commons';
+// The plugin SDK: all a task process needs of wlm (the root entry also holds the services' clients).
+import { TaskFailure, definePlugin } from '@wlm/commons/plugin';
 import { z } from 'zod';
 
 /** The codes of the failures this plugin throws on purpose: stable, so people and code can decide on them. */
@@ -105,8 +106,8 @@ export const plugin = definePlugin({
 });
 `,
     [`test/unit/${name}-plugin.test.ts`]: `import pino from 'pino';
-import { TaskFailure, isTaskPlugin } from '@wlm/commons';
-import type { TaskContext } from '@wlm/commons';
+import { TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
+import type { TaskContext } from '@wlm/commons/plugin';
 import ${camel(name)}, { ${codePrefix}_FAILURES, plugin } from '@wlm/task-${name}';
 
 type Params = ReturnType<typeof plugin.inputSchema.parse>;

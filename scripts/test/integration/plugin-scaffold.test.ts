@@ -89,6 +89,9 @@ describe('wlm plugin new', () => {
       readFileSync(join(checkout, 'tasks', NAME, 'package.json'), 'utf8'),
     ) as unknown;
     expect(manifest).toMatchObject({ name: `@wlm/task-${NAME}`, dependencies: { '@wlm/commons': '0.1.0' } });
+    // The plugin imports the SDK entry only, so its task processes load neither broker nor Serf client.
+    const source = readFileSync(join(checkout, 'tasks', NAME, 'src', `${NAME}-plugin.ts`), 'utf8');
+    expect(source.match(/from '@wlm\/commons[^']*'/g)).toEqual([`from '@wlm/commons/plugin'`]);
   });
 
   it('refuses a name that is no task type, and one that exists, saying why', async () => {

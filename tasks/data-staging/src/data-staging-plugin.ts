@@ -1,15 +1,15 @@
 import { isUtf8 } from 'node:buffer';
+import { definePlugin, taskFailureOf } from '@wlm/commons/plugin';
 import {
-  definePlugin,
-  loadConfig,
   normalizedPath,
   resourceForTask,
   resourceRoots,
   runDirectory,
   sharedSshPool,
-  taskFailureOf,
-} from '@wlm/commons';
-import type { ComputeResource, Logger, PathRoots, TaskContext } from '@wlm/commons';
+} from '@wlm/commons/remote';
+import { loadConfig } from '@wlm/commons/config';
+import type { Logger, TaskContext } from '@wlm/commons/plugin';
+import type { ComputeResource, PathRoots } from '@wlm/commons/remote';
 import { formatBytes } from './disk-space';
 import { LocalSide } from './local-side';
 import { ProgressThrottle } from './progress-throttle';

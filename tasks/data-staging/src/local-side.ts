@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { PathRoots } from '@wlm/commons';
+import type { PathRoots } from '@wlm/commons/remote';
 import type { VolumeSpace } from './disk-space';
 import { globMatcher } from './source-pattern';
 import { isMissingError } from './staging-errors';

@@ -1,5 +1,5 @@
-import { shellQuote } from '@wlm/commons';
-import type { PathRoots, SshConnection } from '@wlm/commons';
+import { shellQuote } from '@wlm/commons/remote';
+import type { PathRoots, SshConnection } from '@wlm/commons/remote';
 import { parseDfOutput } from './disk-space';
 import type { VolumeSpace } from './disk-space';
 import { remoteGlobCommand } from './source-pattern';

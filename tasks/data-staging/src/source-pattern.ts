@@ -1,4 +1,4 @@
-import { shellQuote } from '@wlm/commons';
+import { shellQuote } from '@wlm/commons/remote';
 
 /** Characters that make a path's last component a glob, on either side. */
 const GLOB_CHARS = /[*?[]/;

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { isInsideRoot, outsideRootsFailure } from '@wlm/commons';
+import { isInsideRoot, outsideRootsFailure } from '@wlm/commons/remote';
 import type { StagingSide } from './staging-side';
 
 /**

@@ -1,4 +1,4 @@
-import { TaskFailure, WlmError, isTaskFailure, taskFailureOf } from '@wlm/commons';
+import { TaskFailure, WlmError, isTaskFailure, taskFailureOf } from '@wlm/commons/plugin';
 import { formatBytes } from './disk-space';
 
 /** Codes of the failures this plugin throws (besides the SSH layer's, e.g. `RESOURCE_UNKNOWN`). */

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { TaskFailure } from '@wlm/commons';
+import { TaskFailure } from '@wlm/commons/plugin';
 import { findShortfall } from './disk-space';
 import type { VolumeSpace } from './disk-space';
 import { diskFullFailure, messageOf, STAGING_FAILURE_CODES } from './staging-errors';

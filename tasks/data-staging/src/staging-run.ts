@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
-import { TaskFailure } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { TaskFailure } from '@wlm/commons/plugin';
+import type { Logger } from '@wlm/commons/plugin';
 import { copyRange, TransferError } from './copy-range';
 import {
   diskFullFailure,

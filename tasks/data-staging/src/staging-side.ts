@@ -1,4 +1,4 @@
-import type { PathRoots } from '@wlm/commons';
+import type { PathRoots } from '@wlm/commons/remote';
 import type { VolumeSpace } from './disk-space';
 
 /** What a staging side knows of a path. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskFailure, definePlugin } from '@wlm/commons';
+import { TaskFailure, definePlugin } from '@wlm/commons/plugin';
 import { z } from 'zod';
 
 /** The code of the failures `params.failTimes` asks for. */

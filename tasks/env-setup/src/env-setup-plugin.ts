@@ -1,17 +1,15 @@
+import { TaskFailure, definePlugin, taskFailureOf } from '@wlm/commons/plugin';
 import {
   RemoteCommandError,
-  TaskFailure,
   checkInsideRoots,
-  definePlugin,
   normalizedPath,
   resourceRoots,
   resourceForTask,
   runDirectory,
   sharedSshPool,
   shellQuote,
-  taskFailureOf,
-} from '@wlm/commons';
-import type { ComputeResource, SshConnection } from '@wlm/commons';
+} from '@wlm/commons/remote';
+import type { ComputeResource, SshConnection } from '@wlm/commons/remote';
 import { envSetupOutputsSchema, envSetupParamsSchema } from './env-setup-params';
 import type { EnvSetupOutputs } from './env-setup-params';
 import { runPaths } from './run-paths';

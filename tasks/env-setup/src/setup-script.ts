@@ -1,4 +1,4 @@
-import { shellQuote } from '@wlm/commons';
+import { shellQuote } from '@wlm/commons/remote';
 
 /**
  * Printed on stdout before each setup command, so that a failure can name the command that failed:

@@ -1,4 +1,4 @@
-import type { JsonValue } from '@wlm/commons';
+import type { JsonValue } from '@wlm/commons/plugin';
 import { z } from 'zod';
 import type { SubmittedJob } from './batch';
 

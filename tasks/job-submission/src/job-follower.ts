@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TaskContinuation, TaskFailure, WlmError, shellQuote } from '@wlm/commons';
-import type { Logger, RemoteShell } from '@wlm/commons';
+import { TaskContinuation, TaskFailure, WlmError } from '@wlm/commons/plugin';
+import { shellQuote } from '@wlm/commons/remote';
+import type { Logger } from '@wlm/commons/plugin';
+import type { RemoteShell } from '@wlm/commons/remote';
 import { BatchUnavailableError } from './batch';
 import type { BatchSystem, JobStatus, SubmittedJob } from './batch';
 import { jobCheckpoint } from './job-checkpoint';

@@ -1,4 +1,4 @@
-import type { TaskContext } from '@wlm/commons';
+import type { TaskContext } from '@wlm/commons/plugin';
 
 /**
  * Where one task's job keeps its files on the resource. They belong to the task, not to an attempt:

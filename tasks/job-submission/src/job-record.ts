@@ -1,4 +1,4 @@
-import { shellQuote } from '@wlm/commons';
+import { shellQuote } from '@wlm/commons/remote';
 import type { BatchJobSpec, BatchSystem } from './batch';
 import type { JobPaths } from './job-paths';
 

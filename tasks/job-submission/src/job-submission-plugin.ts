@@ -1,17 +1,20 @@
 import {
   TaskContinuation,
   TaskFailure,
-  checkInsideRoots,
   definePlugin,
   isTaskCancelled,
+  taskFailureOf,
+} from '@wlm/commons/plugin';
+import {
+  checkInsideRoots,
   normalizedPath,
   resourceForTask,
   resourceRoots,
   runDirectory,
   sharedSshPool,
-  taskFailureOf,
-} from '@wlm/commons';
-import type { ComputeResource, Logger, RemoteShell, TaskContext } from '@wlm/commons';
+} from '@wlm/commons/remote';
+import type { Logger, TaskContext } from '@wlm/commons/plugin';
+import type { ComputeResource, RemoteShell } from '@wlm/commons/remote';
 import { batchSystemFor } from './batch';
 import type { BatchJobSpec, BatchSystem, SubmittedJob } from './batch';
 import { jobCheckpoint, jobCheckpointSchema } from './job-checkpoint';

@@ -1,5 +1,5 @@
-import { TaskFailure } from '@wlm/commons';
-import type { RemoteShell } from '@wlm/commons';
+import { TaskFailure } from '@wlm/commons/plugin';
+import type { RemoteShell } from '@wlm/commons/remote';
 import type { BatchJobSpec, BatchSystem, SubmittedJob } from './batch';
 import { STEP_EXIT, recordedJobStep, submissionStep } from './job-record';
 import type { StepOutcome } from './job-record';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { TailBuffer } from '@wlm/commons';
+import { TailBuffer } from '@wlm/commons/plugin';
 
 export interface CommandSpec {
   command: string;

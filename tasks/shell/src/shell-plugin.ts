@@ -1,4 +1,4 @@
-import { TaskFailure, definePlugin, inheritedEnvironment } from '@wlm/commons';
+import { TaskFailure, definePlugin, inheritedEnvironment } from '@wlm/commons/plugin';
 import { z } from 'zod';
 import { runCommand } from './run-command';
 import type { CommandResult } from './run-command';

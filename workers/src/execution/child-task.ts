@@ -1,5 +1,6 @@
-import { importPlugin, isTaskContinuation, isTaskFailure, loadErrorMessage, messageOf } from '@wlm/commons';
-import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons';
+import { isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
+import { importPlugin, loadErrorMessage, messageOf } from '@wlm/commons/plugin-host';
+import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons/plugin';
 import { TASK_FAILURE_CODES } from './failure-codes';
 import { sendFailure, sendToParent } from './child-channel';
 import { createChildLogger } from './child-logger';

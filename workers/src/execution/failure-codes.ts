@@ -1,4 +1,4 @@
-import { defineFailureCodes } from '@wlm/commons';
+import { defineFailureCodes } from '@wlm/commons/wire';
 
 /**
  * The codes the worker reports when a task fails outside the plugin's own `TaskFailure`s: its part

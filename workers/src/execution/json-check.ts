@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH } from '@wlm/commons';
+import { MAX_JSON_DEPTH } from '@wlm/commons/wire';
 
 /**
  * The first place in `value` that is not a JSON value the wire carries, as `root.a[2].b: what it

@@ -3,7 +3,8 @@
  * loads plugin modules and runs one task at a time on the worker's request; whatever a plugin does
  * here — throw, hang, exit, exhaust memory — costs at most this process.
  */
-import { TaskAbort, importPlugin, loadErrorMessage, messageOf, resolvePluginModule } from '@wlm/commons';
+import { TaskAbort } from '@wlm/commons/plugin';
+import { importPlugin, loadErrorMessage, messageOf, resolvePluginModule } from '@wlm/commons/plugin-host';
 import { TASK_FAILURE_CODES } from './failure-codes';
 import { sendFailure, sendToParent } from './child-channel';
 import { runTaskInChild } from './child-task';

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PATH_OUTSIDE_ROOTS, shellQuote } from '@wlm/commons';
+import { PATH_OUTSIDE_ROOTS, shellQuote } from '@wlm/commons/remote';
 import { plugin } from '@wlm/task-data-staging';
 import { PluginHarness, rejectionOf } from '../../../env-setup/test/integration/support/plugin-harness';
 

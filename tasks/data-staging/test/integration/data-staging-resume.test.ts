@@ -16,8 +16,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TaskFailure } from '@wlm/commons';
-import type { TaskContext } from '@wlm/commons';
+import { TaskFailure } from '@wlm/commons/plugin';
+import type { TaskContext } from '@wlm/commons/plugin';
 import { STAGING_FAILURE_CODES, plugin } from '@wlm/task-data-staging';
 import type { DataStagingParams } from '@wlm/task-data-staging';
 import { PluginHarness, rejectionOf } from '../../../env-setup/test/integration/support/plugin-harness';

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TaskFailure } from '@wlm/commons';
+import { TaskFailure } from '@wlm/commons/plugin';
 import { STAGING_FAILURE_CODES, plugin } from '@wlm/task-data-staging';
 import type { DataStagingOutputs } from '@wlm/task-data-staging';
 import { PluginHarness, rejectionOf } from '../../../env-setup/test/integration/support/plugin-harness';

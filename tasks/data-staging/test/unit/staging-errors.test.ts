@@ -1,4 +1,4 @@
-import { TaskFailure, WlmError } from '@wlm/commons';
+import { TaskFailure, WlmError } from '@wlm/commons/plugin';
 import { STAGING_FAILURE_CODES } from '@wlm/task-data-staging';
 import { diskFullFailure, stagingFailureOf } from '../../src/staging-errors';
 

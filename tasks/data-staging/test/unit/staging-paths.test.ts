@@ -1,4 +1,4 @@
-import { runDirectory } from '@wlm/commons';
+import { runDirectory } from '@wlm/commons/remote';
 import { destinationFor, partialPath, resolveUnder } from '../../src/staging-paths';
 
 describe('staging paths', () => {

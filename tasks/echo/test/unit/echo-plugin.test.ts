@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { TaskFailure, isTaskPlugin } from '@wlm/commons';
-import type { TaskContext } from '@wlm/commons';
+import { TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
+import type { TaskContext } from '@wlm/commons/plugin';
 import echo, { ECHO_INJECTED_FAILURE, plugin } from '@wlm/task-echo';
 
 function context(params: unknown, attempt = 1): TaskContext<ReturnType<typeof plugin.inputSchema.parse>> {

@@ -1,5 +1,6 @@
-import { PATH_OUTSIDE_ROOTS, RemoteCommandError, TaskFailure } from '@wlm/commons';
-import type { TaskContext } from '@wlm/commons';
+import { TaskFailure } from '@wlm/commons/plugin';
+import { PATH_OUTSIDE_ROOTS, RemoteCommandError } from '@wlm/commons/remote';
+import type { TaskContext } from '@wlm/commons/plugin';
 import { ENV_SETUP_FAILURE_CODES, plugin } from '@wlm/task-env-setup';
 import type { EnvSetupParams } from '@wlm/task-env-setup';
 import { PluginHarness, rejectionOf } from './support/plugin-harness';

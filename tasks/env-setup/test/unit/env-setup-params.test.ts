@@ -1,5 +1,5 @@
 import { envSetupParamsSchema, plugin } from '@wlm/task-env-setup';
-import { runDirectory } from '@wlm/commons';
+import { runDirectory } from '@wlm/commons/remote';
 import { runPaths } from '../../src/run-paths';
 
 function messagesOf(params: unknown): string[] {

@@ -1,4 +1,4 @@
-import type { RemoteShell } from '@wlm/commons';
+import type { RemoteShell } from '@wlm/commons/remote';
 
 /** What to run, and with what, as one batch job. Paths are on the compute resource. */
 export interface BatchJobSpec {

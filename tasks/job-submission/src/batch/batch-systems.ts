@@ -1,4 +1,4 @@
-import type { ComputeResource } from '@wlm/commons';
+import type { ComputeResource } from '@wlm/commons/remote';
 import type { BatchSystem } from './batch-system';
 import { LocalBatchSystem } from './local-batch-system';
 import { SlurmBatchSystem } from './slurm-batch-system';

@@ -1,5 +1,5 @@
-import { shellQuote } from '@wlm/commons';
-import type { RemoteShell } from '@wlm/commons';
+import { shellQuote } from '@wlm/commons/remote';
+import type { RemoteShell } from '@wlm/commons/remote';
 import { scriptBody } from './batch-script';
 import type { BatchJobSpec, BatchSystem, JobStatus, SubmittedJob } from './batch-system';
 

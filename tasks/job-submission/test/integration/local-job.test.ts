@@ -1,5 +1,6 @@
 import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
-import { PATH_OUTSIDE_ROOTS, TaskAbort } from '@wlm/commons';
+import { TaskAbort } from '@wlm/commons/plugin';
+import { PATH_OUTSIDE_ROOTS } from '@wlm/commons/remote';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
 import { newTask, runToEnd, stackResource } from '../support/job-harness';

@@ -1,5 +1,5 @@
 import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
-import { TaskAbort } from '@wlm/commons';
+import { TaskAbort } from '@wlm/commons/plugin';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
 import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';

@@ -1,5 +1,5 @@
 import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
-import { sharedSshPool } from '@wlm/commons';
+import { sharedSshPool } from '@wlm/commons/remote';
 import { newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
 import { slurm, slurmJobState, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
 import { PrivateSshd } from '../support/private-sshd';

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createLogger, isTaskContinuation, isTaskFailure, loadConfig } from '@wlm/commons';
-import type {
-  ComputeResourceInput,
-  JsonValue,
-  TaskContext,
-  TaskContinuation,
-  TaskFailure,
-} from '@wlm/commons';
+import { isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
+import { createLogger, loadConfig } from '@wlm/commons';
+import type { JsonValue, TaskContext, TaskContinuation, TaskFailure } from '@wlm/commons/plugin';
+import type { ComputeResourceInput } from '@wlm/commons/remote';
 import { stackComputeResource } from '@wlm/scripts';
 import { plugin } from '@wlm/task-job-submission';
 import type { JobSubmissionParams } from '@wlm/task-job-submission';

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { TaskFailure, isTaskPlugin } from '@wlm/commons';
-import type { TaskContext } from '@wlm/commons';
+import { TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
+import type { TaskContext } from '@wlm/commons/plugin';
 import shell, { SHELL_FAILURE_CODES, plugin } from '@wlm/task-shell';
 import type { ShellParams } from '@wlm/task-shell';
 

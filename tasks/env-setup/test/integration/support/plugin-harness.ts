@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { createLogger, sharedSshPool, shellQuote } from '@wlm/commons';
-import type {
-  ComputeResource,
-  ComputeResourceInput,
-  SshConnection,
-  TaskContext,
-  TaskPlugin,
-} from '@wlm/commons';
+import { sharedSshPool, shellQuote } from '@wlm/commons/remote';
+import { createLogger } from '@wlm/commons';
+import type { TaskContext, TaskPlugin } from '@wlm/commons/plugin';
+import type { ComputeResource, ComputeResourceInput, SshConnection } from '@wlm/commons/remote';
 import { useResourceConfig } from '../../../../../commons/test/integration/support/resource-config';
 import type { ResourceConfig } from '../../../../../commons/test/integration/support/resource-config';
 import { stackSshResource } from '../../../../../commons/test/integration/support/stack-sshd';
