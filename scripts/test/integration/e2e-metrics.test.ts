@@ -29,7 +29,7 @@ beforeAll(async () => {
   const scheduler = system.cluster.schedulers[0];
   if (scheduler === undefined) throw new Error('the system has no scheduler');
   await scheduler.waitFor('its start line', (p) => p.stderr.includes('/metrics'), 30_000);
-  urls.orchestrator = `${system.orchestratorUrl}/metrics`;
+  urls.orchestrator = `${system.url}/metrics`;
   urls.scheduler = printedMetricsUrl(scheduler.stderr);
   urls.worker = printedMetricsUrl(system.cluster.worker(workerId).stdout);
 });

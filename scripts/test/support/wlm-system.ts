@@ -14,21 +14,34 @@ export const SYSTEM_TOKEN = 'e2e-system-token-0123456789';
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const ENDED = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
-/**
- * A whole wlm of real parts in a namespace of the test file's own: an orchestrator in-process (with
- * a database of its own and the API on a free port), a `wlm scheduler` and `wlm worker` processes.
- * `stop` removes all of it.
- */
-export class WlmSystem {
-  private constructor(
-    readonly cluster: E2eCluster,
-    readonly orchestrator: Orchestrator,
-    private readonly database: ReturnType<typeof testDatabase>,
-  ) {}
+/** The parts every whole-system test runs: a namespace's cluster, an orchestrator, its database. */
+export interface SystemParts {
+  readonly cluster: E2eCluster;
+  readonly orchestrator: Orchestrator;
+  readonly database: ReturnType<typeof testDatabase>;
+}
 
-  static async start(options: { label: string; workers: readonly WorkerSpec[] }): Promise<WlmSystem> {
+/**
+ * A running whole system as tests use it: its API, its CLI and its experiments. `stop` removes all
+ * of it. {@link WlmSystem} and the HPC system are the two ways to start one.
+ */
+export abstract class RunningSystem {
+  readonly cluster: E2eCluster;
+  readonly orchestrator: Orchestrator;
+  private readonly database: ReturnType<typeof testDatabase>;
+
+  protected constructor(parts: SystemParts) {
+    ({ cluster: this.cluster, orchestrator: this.orchestrator, database: this.database } = parts);
+  }
+
+  /**
+   * Starts a whole wlm of real parts in a namespace of the test file's own: a `wlm scheduler` process,
+   * and an orchestrator in-process with a database of its own and the API on a free port. Workers are
+   * the caller's to add.
+   */
+  protected static async startParts(label: string): Promise<SystemParts> {
     ensureBuilt(['scripts']);
-    const database = testDatabase(options.label);
+    const database = testDatabase(label);
     const cluster = await E2eCluster.start({ withOrchestrator: true });
     // The scheduler writes its worker directory where the orchestrator reads it.
     await cluster.startScheduler({ env: { WLM_MYSQL_URL: database.url } });
@@ -36,15 +49,17 @@ export class WlmSystem {
       config: loadConfig({
         env: { ...process.env, WLM_MYSQL_URL: database.url, WLM_API_TOKEN: SYSTEM_TOKEN },
       }),
-      logger: createLogger({ component: `e2e-${options.label}`, level: 'silent', pretty: false }),
+      logger: createLogger({ component: `e2e-${label}`, level: 'silent', pretty: false }),
       namespace: cluster.namespace,
       http: { port: 0 },
       election: { heartbeatMs: 200 },
     });
-    const system = new WlmSystem(cluster, orchestrator, database);
-    await Promise.all(options.workers.map((spec) => cluster.startWorker(spec)));
-    await eventually('the orchestrator to lead', () => orchestrator.isLeader, Boolean, 30_000);
-    return system;
+    return { cluster, orchestrator, database };
+  }
+
+  /** Resolves once the orchestrator leads: experiments can be submitted and will run. */
+  protected async led(): Promise<void> {
+    await eventually('the orchestrator to lead', () => this.orchestrator.isLeader, Boolean, 30_000);
   }
 
   get url(): string {
@@ -128,5 +143,15 @@ export class WlmSystem {
     await this.orchestrator.close();
     await this.cluster.cleanUp();
     await this.database.drop();
+  }
+}
+
+/** A whole wlm with the workers the test names (see {@link RunningSystem}). */
+export class WlmSystem extends RunningSystem {
+  static async start(options: { label: string; workers: readonly WorkerSpec[] }): Promise<WlmSystem> {
+    const system = new WlmSystem(await RunningSystem.startParts(options.label));
+    await Promise.all(options.workers.map((spec) => system.cluster.startWorker(spec)));
+    await system.led();
+    return system;
   }
 }
