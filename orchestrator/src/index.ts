@@ -106,7 +106,8 @@ export type { OrchestratorEvents, OrchestratorOptions, OrchestratorState } from 
 export { runOrchestrator } from './run-orchestrator';
 export type { RunOrchestratorOptions } from './run-orchestrator';
 export { Engine } from './engine/engine';
-export type { SubmitRequest, SubmitResult } from './engine/engine';
+export type { SubmitRequest, SubmitResult } from './engine/submit-request';
+export type { SubmitOutcome } from './engine/submissions';
 export { CRASH_POINT_VARIABLE } from './engine/crash-point';
 export type { CrashPoint } from './engine/crash-point';
 export { createApp } from './api/app';

@@ -16,6 +16,7 @@ import type {
 import type {
   ChangeAttribution,
   CreateExperimentResult,
+  CreateOutcome,
   ListExperimentsQuery,
   NewExperiment,
   PageQuery,
@@ -39,7 +40,12 @@ import {
   encodeExperimentCursor,
 } from './cursor';
 import * as lifecycle from './experiment-lifecycle';
-import { countExperimentsByState, selectExperiment, selectExperiments } from './experiment-queries';
+import {
+  countExperimentsByState,
+  selectExperiment,
+  selectExperiments,
+  selectExperimentsIn,
+} from './experiment-queries';
 import type { ExperimentRow } from './experiment-queries';
 import {
   LIMITS,
@@ -158,20 +164,41 @@ export class MysqlStateStore implements StateStore {
    */
   async createExperiment(input: NewExperiment): Promise<CreateExperimentResult> {
     checkNewExperiment(input);
-    const row: ExperimentRow = {
-      id: input.id ?? randomUUID(),
-      type: input.type,
-      dagVersion: input.dagVersion,
-      priority: input.priority,
-      // What will be read back: undefined members dropped, as JSON does, so retries compare equal.
-      inputs: JSON.parse(JSON.stringify(input.inputs)) as JsonObject,
-      idempotencyKey: input.idempotencyKey ?? null,
-    };
+    const row = experimentRow(input);
     return this.write('createExperiment', (db) => lifecycle.createExperiment(db, row, input.actor));
+  }
+
+  /**
+   * {@link createExperiment} for many in ONE transaction (a few statements, whatever their number).
+   * An item that is invalid, or whose key was used for a different request, fails alone.
+   */
+  async createExperiments(inputs: readonly NewExperiment[]): Promise<CreateOutcome[]> {
+    const outcomes: (CreateOutcome | undefined)[] = [];
+    const valid: { index: number; row: ExperimentRow; actor: string }[] = [];
+    inputs.forEach((input, index) => {
+      try {
+        checkNewExperiment(input);
+        valid.push({ index, row: experimentRow(input), actor: input.actor });
+        outcomes.push(undefined);
+      } catch (error) {
+        outcomes.push({ ok: false, error: error as Error });
+      }
+    });
+    if (valid.length > 0) {
+      const created = await this.write('createExperiments', (db) => lifecycle.createExperiments(db, valid));
+      valid.forEach(({ index }, i) => (outcomes[index] = created[i]));
+    }
+    return outcomes as CreateOutcome[];
   }
 
   async getExperiment(id: string): Promise<Experiment | undefined> {
     return this.single('getExperiment', (db) => selectExperiment(db, { id }));
+  }
+
+  /** Many experiments by id in one query; unknown ids are absent from the map. */
+  async getExperiments(ids: readonly string[]): Promise<Map<string, Experiment>> {
+    if (ids.length === 0) return new Map();
+    return this.single('getExperiments', (db) => selectExperimentsIn(db, 'id', ids));
   }
 
   /** Newest first; filter by state and/or type. */
@@ -211,19 +238,24 @@ export class MysqlStateStore implements StateStore {
     change: ChangeAttribution,
   ): Promise<TransitionResult> {
     checkText('id', id, LIMITS.experimentId);
-    checkExperimentStates('from', from);
-    checkExperimentStates('to', [to]);
-    checkText('actor', change.actor, LIMITS.actor);
-    for (const state of from) {
-      if (!canTransitionExperiment(state, to)) {
-        throw new StoreInputError(
-          'to',
-          `${state} → ${to} is not a transition of the experiment state machine`,
-        );
-      }
-    }
+    checkTransition(from, to, change);
     return this.write('transitionExperiment', (db) =>
       lifecycle.transitionExperiment(db, id, from, to, change),
+    );
+  }
+
+  /** {@link transitionExperiment} for many experiments in ONE transaction; the result by id. */
+  async transitionExperiments(
+    ids: readonly string[],
+    from: readonly ExperimentState[],
+    to: ExperimentState,
+    change: ChangeAttribution,
+  ): Promise<Map<string, TransitionResult>> {
+    ids.forEach((id, index) => checkText(`ids[${index}]`, id, LIMITS.experimentId));
+    checkTransition(from, to, change);
+    if (ids.length === 0) return new Map();
+    return this.write('transitionExperiments', (db) =>
+      lifecycle.transitionExperiments(db, ids, from, to, change),
     );
   }
 
@@ -380,5 +412,32 @@ export class MysqlStateStore implements StateStore {
     return withDeadline({ store: 'mysql', operation, timeoutMs: this.timeoutMs }, (signal) =>
       inTransaction(this.pool, this.logger, this.retry, signal, work),
     );
+  }
+}
+
+function experimentRow(input: NewExperiment): ExperimentRow {
+  return {
+    id: input.id ?? randomUUID(),
+    type: input.type,
+    dagVersion: input.dagVersion,
+    priority: input.priority,
+    // What will be read back: undefined members dropped, as JSON does, so retries compare equal.
+    inputs: JSON.parse(JSON.stringify(input.inputs)) as JsonObject,
+    idempotencyKey: input.idempotencyKey ?? null,
+  };
+}
+
+function checkTransition(
+  from: readonly ExperimentState[],
+  to: ExperimentState,
+  change: ChangeAttribution,
+): void {
+  checkExperimentStates('from', from);
+  checkExperimentStates('to', [to]);
+  checkText('actor', change.actor, LIMITS.actor);
+  for (const state of from) {
+    if (!canTransitionExperiment(state, to)) {
+      throw new StoreInputError('to', `${state} → ${to} is not a transition of the experiment state machine`);
+    }
   }
 }
