@@ -6,11 +6,16 @@ import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { ExperimentStateError } from '../errors/experiment-state-error';
 import { ExperimentDriver } from './experiment-driver';
 import type { EngineParts } from './experiment-driver';
-import { SubmissionBatcher } from './submission-batcher';
+import { GroupCommit } from './group-commit';
 import { submitMany } from './submissions';
 import type { SubmitOutcome } from './submissions';
 import type { SubmitRequest, SubmitResult } from './submit-request';
 import type { DagDefinition } from '@wlm/commons';
+
+/** Two submission groups at once: one's round trips overlap the next one's. */
+const SUBMISSION_GROUPS_IN_FLIGHT = 2;
+/** As many as one `POST /api/experiments/batch` holds. */
+const MAX_SUBMISSION_GROUP = 1000;
 
 const CANCELLABLE: readonly ExperimentState[] = ['PENDING', 'RUNNING'];
 const RERUNNABLE: readonly ExperimentState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -30,11 +35,15 @@ const RESUMABLE: readonly ExperimentState[] = ['FAILED', 'CANCELLED'];
  */
 export class Engine {
   readonly driver: ExperimentDriver;
-  private readonly batcher: SubmissionBatcher;
+  /** Single submissions that arrive together go to the stores together. */
+  private readonly submissions: GroupCommit<SubmitRequest, SubmitResult>;
 
   constructor(private readonly parts: EngineParts) {
     this.driver = new ExperimentDriver(parts);
-    this.batcher = new SubmissionBatcher((requests) => this.submitMany(requests));
+    this.submissions = new GroupCommit((requests) => this.submitMany(requests), {
+      groupsInFlight: SUBMISSION_GROUPS_IN_FLIGHT,
+      maxGroup: MAX_SUBMISSION_GROUP,
+    });
   }
 
   /** Validated again by the DAG store; stored as the type's next version. */
@@ -55,7 +64,7 @@ export class Engine {
    * Creates the experiment (MySQL first: PENDING and registered, so from here on recovery owns it),
    * then starts it. A repeated idempotency key returns the first experiment — and finishes starting
    * it, should the first submission have died half-way. Submissions that arrive together go to the
-   * stores together ({@link SubmissionBatcher}); each keeps its own result or error.
+   * stores together ({@link GroupCommit}); each keeps its own result or error.
    *
    * @throws DagNotFoundError when the type has no DAG; ExperimentInputError when inputs the DAG uses
    *   are missing; ExperimentInputShapeError when an input does not fit its declared shape (or the
@@ -63,7 +72,7 @@ export class Engine {
    *   the wire; ExperimentConflictError when the key was used for a different request.
    */
   submit(request: SubmitRequest): Promise<SubmitResult> {
-    return this.batcher.submit(request);
+    return this.submissions.add(request);
   }
 
   /** {@link submit} for many at once, with a fixed number of store round trips; one outcome each, in order. */

@@ -5,13 +5,14 @@ import { ExperimentInputLimitError } from '../errors/experiment-input-limit-erro
 import { ExperimentInputShapeError } from '../errors/experiment-input-shape-error';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { crashPoint } from './crash-point';
+import type { ItemOutcome } from './group-commit';
 import type { CatalogEntry } from './dag-catalog';
 import type { EngineParts, ExperimentDriver } from './experiment-driver';
 import { inputLimitProblems, missingInputs } from './required-inputs';
 import type { SubmitRequest, SubmitResult } from './submit-request';
 
 /** What submitting one experiment of many came to: its result, or why it was refused or failed. */
-export type SubmitOutcome = { ok: true; result: SubmitResult } | { ok: false; error: unknown };
+export type SubmitOutcome = ItemOutcome<SubmitResult>;
 
 /**
  * Submits many experiments with a fixed number of store round trips, whatever their number: the
