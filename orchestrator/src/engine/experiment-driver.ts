@@ -109,8 +109,10 @@ export class ExperimentDriver {
     experiments: readonly Experiment[],
     errors: Map<string, unknown>,
   ): Promise<void> {
+    const began = performance.now();
     const outcomes = await this.parts.dags.instantiateMany(experiments.map(instantiateRequest));
     crashPoint('after-neo4j-instantiate');
+    const instantiatedAt = performance.now();
     const instantiated = experiments.filter((experiment, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok === true) return true;
@@ -124,6 +126,7 @@ export class ExperimentDriver {
       'RUNNING',
       { actor: ENGINE },
     );
+    const transitionedAt = performance.now();
     // As in start: cancelled meanwhile is left alone; started by another orchestrator is just as good.
     const started = instantiated.flatMap((experiment) => {
       const after = transitions.get(experiment.id)?.experiment;
@@ -132,6 +135,7 @@ export class ExperimentDriver {
     const ready = await this.parts.dags.readyTasksOfRuns(
       started.map((experiment) => ({ experimentId: experiment.id, run: experiment.run })),
     );
+    const readAt = performance.now();
     const byExperiment = new Map<string, ReadyTask[]>();
     for (const task of ready) {
       const list = byExperiment.get(task.experimentId);
@@ -144,6 +148,17 @@ export class ExperimentDriver {
         tasks: byExperiment.get(experiment.id) ?? [],
         reason: 'ready' as const,
       })),
+    );
+    // The time of each step, to find where a start waits (`--log-level debug`).
+    this.parts.logger.debug(
+      {
+        experiments: experiments.length,
+        instantiateMs: Math.round(instantiatedAt - began),
+        transitionMs: Math.round(transitionedAt - instantiatedAt),
+        readyMs: Math.round(readAt - transitionedAt),
+        dispatchMs: Math.round(performance.now() - readAt),
+      },
+      'experiments started',
     );
   }
 

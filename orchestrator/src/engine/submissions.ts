@@ -28,6 +28,7 @@ export async function submitMany(
   driver: ExperimentDriver,
   requests: readonly SubmitRequest[],
 ): Promise<SubmitOutcome[]> {
+  const began = performance.now();
   const outcomes = new Array<SubmitOutcome | undefined>(requests.length);
   const fail = (index: number, error: unknown): void => {
     outcomes[index] = { ok: false, error };
@@ -51,6 +52,7 @@ export async function submitMany(
   }
   if (accepted.length === 0) return outcomes as SubmitOutcome[];
 
+  const checked = performance.now();
   let creations;
   try {
     creations = await parts.states.createExperiments(
@@ -87,7 +89,9 @@ export async function submitMany(
       .filter(({ experiment }) => experiment.state === 'PENDING')
       .map(({ experiment }) => [experiment.id, experiment]),
   );
+  const createdAt = performance.now();
   const startErrors = await driver.startMany([...toStart.values()]);
+  const startedAt = performance.now();
 
   const answered = made.filter(({ index, experiment }) => {
     if (!startErrors.has(experiment.id)) return true;
@@ -101,6 +105,17 @@ export async function submitMany(
     for (const { index } of answered) fail(index, error);
     return outcomes as SubmitOutcome[];
   }
+  // The time of each step, to find where a submission waits (`--log-level debug`).
+  parts.logger.debug(
+    {
+      experiments: requests.length,
+      catalogMs: Math.round(checked - began),
+      createMs: Math.round(createdAt - checked),
+      startMs: Math.round(startedAt - createdAt),
+      readMs: Math.round(performance.now() - startedAt),
+    },
+    'submission group handled',
+  );
   for (const { index, experiment, created } of answered) {
     const now = current.get(experiment.id);
     outcomes[index] =
