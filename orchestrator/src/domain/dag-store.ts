@@ -181,6 +181,8 @@ export interface DagStore {
   readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]>;
   /** Where a resumed run continues: like `readyTasks`, but QUEUED and RUNNING tasks are included. */
   firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
+  /** {@link firstIncompleteTasks} of many runs in one query. */
+  firstIncompleteTasksOfRuns(runs: readonly { experimentId: string; run: number }[]): Promise<ReadyTask[]>;
   getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined>;
   /** Deletes every run's concrete DAG of the experiment; returns the number of task nodes deleted. */
   deleteExperiment(experimentId: string): Promise<number>;

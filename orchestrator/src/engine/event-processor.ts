@@ -247,14 +247,15 @@ export class EventProcessor {
         ],
       }))
       .filter(({ experiment, completed }) => experiment.state === 'RUNNING' && completed.length > 0);
-    const open = await mapLimit(running, READ_CONCURRENCY, async (entry) => {
-      const { experiment, completed } = entry;
+    const sinkCompleted = await mapLimit(running, READ_CONCURRENCY, async ({ experiment, completed }) => {
       const { sinks } = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
-      const done =
-        completed.some((taskId) => sinks.has(taskId)) && (await this.driver.completeIfDone(experiment));
-      return done ? undefined : entry;
+      return completed.some((taskId) => sinks.has(taskId));
     });
-    const going = open.filter((entry) => entry !== undefined);
+    // One query and one transition for every experiment of the batch that may be done.
+    const done = await this.driver.completeManyIfDone(
+      running.filter((_, index) => sinkCompleted[index]).map(({ experiment }) => experiment),
+    );
+    const going = running.filter(({ experiment }) => !done.has(experiment.id));
     // One query for the whole batch: a round trip per experiment is what a batch of many costs most.
     const ready = await this.parts.dags.readyDependentsOfRuns(
       going.map(({ experiment, completed }) => ({

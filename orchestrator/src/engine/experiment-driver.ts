@@ -254,17 +254,37 @@ export class ExperimentDriver {
    * then: an unexecuted node always has a first unexecuted ancestor (or is one).
    */
   async completeIfDone(experiment: Pick<Experiment, 'id' | 'run'>): Promise<boolean> {
-    const incomplete = await this.parts.dags.firstIncompleteTasks(experiment.id, experiment.run);
-    if (incomplete.length > 0) return false;
-    const { changed, experiment: after } = await this.parts.states.transitionExperiment(
-      experiment.id,
+    return (await this.completeManyIfDone([experiment])).has(experiment.id);
+  }
+
+  /**
+   * {@link completeIfDone} for many runs: one query for their first incomplete tasks, one
+   * transition for those with none. Resolves to the ids of the experiments now COMPLETED.
+   */
+  async completeManyIfDone(experiments: readonly Pick<Experiment, 'id' | 'run'>[]): Promise<Set<string>> {
+    if (experiments.length === 0) return new Set();
+    const incomplete = await this.parts.dags.firstIncompleteTasksOfRuns(
+      experiments.map((experiment) => ({ experimentId: experiment.id, run: experiment.run })),
+    );
+    const unfinished = new Set(incomplete.map((task) => `${task.experimentId}\u0000${task.run}`));
+    const done = experiments.filter(
+      (experiment) => !unfinished.has(`${experiment.id}\u0000${experiment.run}`),
+    );
+    if (done.length === 0) return new Set();
+    const results = await this.parts.states.transitionExperiments(
+      done.map((experiment) => experiment.id),
       ['RUNNING'],
       'COMPLETED',
       { actor: ENGINE },
     );
-    if (changed)
-      this.parts.logger.info({ experimentId: experiment.id, run: experiment.run }, 'experiment completed');
-    return after?.state === 'COMPLETED';
+    const completed = new Set<string>();
+    for (const experiment of done) {
+      const result = results.get(experiment.id);
+      if (result?.changed === true)
+        this.parts.logger.info({ experimentId: experiment.id, run: experiment.run }, 'experiment completed');
+      if (result?.experiment?.state === 'COMPLETED') completed.add(experiment.id);
+    }
+    return completed;
   }
 
   /**

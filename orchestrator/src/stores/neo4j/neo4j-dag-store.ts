@@ -355,6 +355,14 @@ export class Neo4jDagStore implements DagStore {
     return this.read('firstIncompleteTasks', (tx) => selectReadyTasks(tx, [{ experimentId, run }], true));
   }
 
+  async firstIncompleteTasksOfRuns(
+    runs: readonly { experimentId: string; run: number }[],
+  ): Promise<ReadyTask[]> {
+    runs.forEach((r, index) => checkRun(`runs[${index}]`, r.experimentId, r.run));
+    if (runs.length === 0) return [];
+    return this.read('firstIncompleteTasksOfRuns', (tx) => selectReadyTasks(tx, runs, true));
+  }
+
   async getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined> {
     checkRun('', experimentId, run);
     return this.read('getConcreteDag', (tx) => selectConcreteDag(tx, experimentId, run));
