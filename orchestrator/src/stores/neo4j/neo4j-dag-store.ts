@@ -17,6 +17,7 @@ import type {
   TaskStateChange,
 } from '../../domain/dag-store';
 import { createConcreteDags, deleteConcreteDags, selectConcreteDag } from './concrete-dag-queries';
+import { planInstantiation } from './instantiate-plan';
 import { StoreDataError } from '../../errors/store-data-error';
 import { stateChangeSupersedes, updateExecuted, updateTaskStates } from './execution-queries';
 import {
@@ -211,30 +212,15 @@ export class Neo4jDagStore implements DagStore {
    * instantiated once and answered twice.
    */
   async instantiateMany(requests: readonly InstantiateRequest[]): Promise<InstantiateOutcome[]> {
-    const outcomes = new Array<InstantiateOutcome>(requests.length);
     const sizes = await this.taskCounts(requests);
-    const firstOfRun = new Map<string, number>();
-    const chunks: { index: number; request: InstantiateRequest }[][] = [[]];
-    let tasksInChunk = 0;
-    requests.forEach((request, index) => {
-      try {
-        checkInstantiateRequest(request);
-      } catch (error) {
-        outcomes[index] = { ok: false, error: error as Error };
-        return;
-      }
-      const key = `${request.experimentId}\u0000${request.run}`;
-      if (firstOfRun.has(key)) return;
-      firstOfRun.set(key, index);
-      const size = sizes.get(`${request.experimentType}@${request.version}`) ?? UNKNOWN_SIZE;
-      if (tasksInChunk > 0 && tasksInChunk + size > TASKS_PER_INSTANTIATE) {
-        chunks.push([]);
-        tasksInChunk = 0;
-      }
-      chunks[chunks.length - 1]?.push({ index, request });
-      tasksInChunk += size;
-    });
-    for (const chunk of chunks.filter((c) => c.length > 0)) {
+    const plan = planInstantiation(
+      requests,
+      (request) => sizes.get(`${request.experimentType}@${request.version}`) ?? UNKNOWN_SIZE,
+      TASKS_PER_INSTANTIATE,
+    );
+    const outcomes = new Array<InstantiateOutcome>(requests.length);
+    for (const [index, error] of plan.invalid) outcomes[index] = { ok: false, error };
+    for (const chunk of plan.chunks) {
       try {
         const results = await this.write('instantiateMany', (tx) =>
           createConcreteDags(
@@ -247,11 +233,7 @@ export class Neo4jDagStore implements DagStore {
         for (const { index } of chunk) outcomes[index] = { ok: false, error: error as Error };
       }
     }
-    requests.forEach((request, index) => {
-      const first = firstOfRun.get(`${request.experimentId}\u0000${request.run}`);
-      if (outcomes[index] === undefined && first !== undefined)
-        outcomes[index] = outcomes[first] as InstantiateOutcome;
-    });
+    for (const [index, first] of plan.repeats) outcomes[index] = outcomes[first] as InstantiateOutcome;
     return outcomes;
   }
 
