@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   EXPERIMENT_STATES,
   TERMINAL_EXPERIMENT_STATES,
@@ -6,6 +7,7 @@ import {
 import type { ExperimentState } from '../../domain/experiment-state';
 import type { JsonObject } from '../../domain/json';
 import type { Experiment } from '../../domain/records';
+import type { NewExperiment } from '../../domain/state-store';
 import type { ExperimentCursor } from './cursor';
 import { EXPERIMENT_COLUMNS, toExperiment } from './mappers';
 import { RowReader } from './row-reader';
@@ -21,6 +23,19 @@ export interface ExperimentRow {
   priority: number;
   inputs: JsonObject;
   idempotencyKey: string | null;
+}
+
+/** The row of a new experiment: a random id unless one is given, the inputs as they will be read back. */
+export function experimentRow(input: NewExperiment): ExperimentRow {
+  return {
+    id: input.id ?? randomUUID(),
+    type: input.type,
+    dagVersion: input.dagVersion,
+    priority: input.priority,
+    // What will be read back: undefined members dropped, as JSON does, so retries compare equal.
+    inputs: JSON.parse(JSON.stringify(input.inputs)) as JsonObject,
+    idempotencyKey: input.idempotencyKey ?? null,
+  };
 }
 
 /** Inserts a PENDING experiment; throws ER_DUP_ENTRY when the id or idempotency key exists. */

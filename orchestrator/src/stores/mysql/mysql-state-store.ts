@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { WlmError, parseMysqlUrl, withRetry } from '@wlm/commons';
 import type { Logger, RetryOptions, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
 import type { Pool, PoolConnection } from 'mysql2/promise';
-import { canTransitionExperiment } from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
-import type { JsonObject } from '../../domain/json';
 import type {
   AuditEvent,
   Experiment,
@@ -28,7 +25,6 @@ import type {
 } from '../../domain/state-store';
 import type { Changes } from '../../domain/changes';
 import type { TaskReport, TaskReportUpdate } from '../../domain/task-report';
-import { StoreInputError } from '../../errors/store-input-error';
 import { withDeadline } from '../deadline';
 import { insertAuditEvents, selectAuditEvents, selectLatestWaits } from './audit-queries';
 import { selectChanges } from './change-queries';
@@ -42,6 +38,7 @@ import {
 import * as lifecycle from './experiment-lifecycle';
 import {
   countExperimentsByState,
+  experimentRow,
   selectExperiment,
   selectExperiments,
   selectExperimentsIn,
@@ -50,9 +47,9 @@ import type { ExperimentRow } from './experiment-queries';
 import {
   LIMITS,
   checkAuditEvent,
-  checkExperimentStates,
   checkInteger,
   checkNewExperiment,
+  checkTransition,
   checkTaskRunUpdate,
   checkText,
   pageLimit,
@@ -412,32 +409,5 @@ export class MysqlStateStore implements StateStore {
     return withDeadline({ store: 'mysql', operation, timeoutMs: this.timeoutMs }, (signal) =>
       inTransaction(this.pool, this.logger, this.retry, signal, work),
     );
-  }
-}
-
-function experimentRow(input: NewExperiment): ExperimentRow {
-  return {
-    id: input.id ?? randomUUID(),
-    type: input.type,
-    dagVersion: input.dagVersion,
-    priority: input.priority,
-    // What will be read back: undefined members dropped, as JSON does, so retries compare equal.
-    inputs: JSON.parse(JSON.stringify(input.inputs)) as JsonObject,
-    idempotencyKey: input.idempotencyKey ?? null,
-  };
-}
-
-function checkTransition(
-  from: readonly ExperimentState[],
-  to: ExperimentState,
-  change: ChangeAttribution,
-): void {
-  checkExperimentStates('from', from);
-  checkExperimentStates('to', [to]);
-  checkText('actor', change.actor, LIMITS.actor);
-  for (const state of from) {
-    if (!canTransitionExperiment(state, to)) {
-      throw new StoreInputError('to', `${state} → ${to} is not a transition of the experiment state machine`);
-    }
   }
 }
