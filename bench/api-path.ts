@@ -28,6 +28,14 @@ export interface ApiPathOptions {
   readonly clients: number;
   /** Create through `POST /api/experiments/batch` instead. */
   readonly batch: boolean;
+  /**
+   * Create one experiment at a time at this rate (experiments/s), each POST sent on its schedule
+   * whether or not the earlier ones have been answered: the load stays what is asked even when an
+   * answer is slow. Overrides `batch` and `clients`.
+   */
+  readonly pacedRate?: number | undefined;
+  /** Appended to the experiment type and the shape's name, to run a shape again as new experiments. */
+  readonly suffix?: string | undefined;
   readonly timeoutMs: number;
   readonly onProgress: (message: string) => void;
   readonly signal: AbortSignal;
@@ -35,7 +43,7 @@ export interface ApiPathOptions {
 
 export interface ApiShapeRun extends ShapeRun {
   readonly creation: {
-    readonly mode: 'one by one' | 'batch';
+    readonly mode: 'one by one' | 'batch' | 'paced';
     readonly clients: number;
     readonly created: number;
     readonly elapsedMs: number;
@@ -66,6 +74,18 @@ async function create(
   const item = (i: number) => ({ type, inputs: {}, priority: 5, idempotencyKey: `${type}-${i}` });
   let next = 0;
   let created = 0;
+  if (options.pacedRate !== undefined) {
+    const intervalMs = 1000 / options.pacedRate;
+    const start = Date.now();
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < count && Date.now() < deadline; i += 1) {
+      const wait = start + i * intervalMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      sent.push(call(options, 'POST', '/api/experiments', item(i)).then(() => void (created += 1)));
+    }
+    await Promise.all(sent);
+    return created;
+  }
   if (options.batch) {
     while (next < count && Date.now() < deadline) {
       const size = Math.min(BATCH_LIMIT, count - next);
@@ -106,7 +126,9 @@ async function finishedCount(db: Pool, type: string): Promise<{ finished: number
 
 /** Stores the shape's DAG, creates its experiments, waits until they end (or the time limit). */
 export async function runApiShape(shape: Shape, options: ApiPathOptions): Promise<ApiShapeRun> {
-  const type = `${options.typePrefix}-${shape.name}${options.batch ? '-batch' : ''}`;
+  const mode = options.pacedRate !== undefined ? 'paced' : options.batch ? 'batch' : 'one by one';
+  const variant = mode === 'paced' ? '-paced' : mode === 'batch' ? '-batch' : '';
+  const type = `${options.typePrefix}-${shape.name}${variant}${options.suffix ?? ''}`;
   await call(options, 'PUT', `/api/dags/${type}`, dagDocumentOf(shape, type));
   const total = taskCount(shape);
   const startedAt = Date.now();
@@ -115,7 +137,7 @@ export async function runApiShape(shape: Shape, options: ApiPathOptions): Promis
   const creationMs = Date.now() - startedAt;
   options.onProgress(
     `api ${shape.name}: ${created} experiments created in ${creationMs} ms ` +
-      `(${options.batch ? 'batch' : `${options.clients} clients`})`,
+      `(${mode === 'one by one' ? `${options.clients} clients` : mode === 'paced' ? `paced, ${options.pacedRate} /s` : 'batch'})`,
   );
   let lastSay = Date.now();
   let state = await finishedCount(options.db, type);
@@ -152,7 +174,7 @@ export async function runApiShape(shape: Shape, options: ApiPathOptions): Promis
   const elapsedMs = lastEnd - startedAt;
   const experimentIds = ends.map((row) => String(row['id']));
   return {
-    shape: `${shape.name}${options.batch ? '-batch' : ''}`,
+    shape: `${shape.name}${variant}${options.suffix ?? ''}`,
     experiments: shape.experiments,
     tasks: total,
     completedTasks: runs.length,
@@ -162,8 +184,8 @@ export async function runApiShape(shape: Shape, options: ApiPathOptions): Promis
     experimentsPerSecond: perSecond(ends.length, elapsedMs),
     overheadMs: overheadOf(shape, experimentIds, (e, id) => times.get(`${e}/${id}`)),
     creation: {
-      mode: options.batch ? 'batch' : 'one by one',
-      clients: options.batch ? 1 : options.clients,
+      mode,
+      clients: mode === 'one by one' ? options.clients : 1,
       created,
       elapsedMs: creationMs,
       experimentsPerSecond: perSecond(created, creationMs),

@@ -54,6 +54,7 @@ export type {
   AuditEventInput,
   ChangeAttribution,
   CreateExperimentResult,
+  CreateOutcome,
   ListExperimentsQuery,
   NewExperiment,
   PageQuery,
@@ -67,6 +68,7 @@ export type {
   ConcreteDag,
   ConcreteTask,
   DagStore,
+  InstantiateOutcome,
   InstantiateRequest,
   InstantiateResult,
   MasterDag,
@@ -106,7 +108,8 @@ export type { OrchestratorEvents, OrchestratorOptions, OrchestratorState } from 
 export { runOrchestrator } from './run-orchestrator';
 export type { RunOrchestratorOptions } from './run-orchestrator';
 export { Engine } from './engine/engine';
-export type { SubmitRequest, SubmitResult } from './engine/engine';
+export type { SubmitRequest, SubmitResult } from './engine/submit-request';
+export type { SubmitOutcome } from './engine/submissions';
 export { CRASH_POINT_VARIABLE } from './engine/crash-point';
 export type { CrashPoint } from './engine/crash-point';
 export { createApp } from './api/app';

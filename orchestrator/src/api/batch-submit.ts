@@ -1,16 +1,10 @@
 import type { Logger } from '@wlm/commons';
 import type { Engine } from '../engine/engine';
-import { mapLimit } from '../engine/map-limit';
+import type { SubmitRequest } from '../engine/submit-request';
 import { errorAnswer } from './error-handler';
 import type { ErrorBody } from './error-handler';
 import { experimentSummary } from './experiment-view';
 import { parseRequest, submitBodySchema } from './request-validation';
-
-/**
- * Items of one batch submitted at once. Each submission is a few store round trips, so a handful in
- * flight keeps the pools busy without queueing a thousand queries behind one request.
- */
-const CONCURRENT_ITEMS = 16;
 
 /** The answer for one item, at its index in the request. */
 export type BatchItemAnswer =
@@ -26,9 +20,10 @@ export interface BatchAnswer {
 }
 
 /**
- * Submits each item as `POST /api/experiments` would and answers for each: one item's failure
- * (invalid, unknown type, a key reused differently, a store briefly down) never stops the others.
- * Retrying the whole batch is safe when every item carries an idempotency key.
+ * Checks each item as `POST /api/experiments` would, submits the valid ones together
+ * (`Engine.submitMany`: a fixed number of store round trips for the whole batch) and answers for
+ * each: one item's failure (invalid, unknown type, a key reused differently, one that cannot start)
+ * never stops the others. Retrying the whole batch is safe when every item carries an idempotency key.
  */
 export async function submitBatch(
   engine: Engine,
@@ -36,22 +31,33 @@ export async function submitBatch(
   actor: string,
   logger: Logger,
 ): Promise<BatchAnswer> {
-  const answers = await mapLimit(
-    items.map((item, index) => ({ item, index })),
-    CONCURRENT_ITEMS,
-    async ({ item, index }): Promise<BatchItemAnswer> => {
-      try {
-        const body = parseRequest(submitBodySchema, item, `items[${index}]`);
-        const { experiment, created } = await engine.submit({ ...body, actor });
-        return { index, status: created ? 201 : 200, experiment: experimentSummary(experiment) };
-      } catch (error) {
-        const { status, body, known } = errorAnswer(error);
-        if (!known) logger.error({ err: error, index }, 'a batch item failed unexpectedly');
-        else if (status >= 500) logger.warn({ err: error, index }, 'a batch item failed');
-        return { index, status, ...body };
-      }
-    },
-  );
+  const answers = new Array<BatchItemAnswer>(items.length);
+  const failed = (index: number, error: unknown): BatchItemAnswer => {
+    const { status, body, known } = errorAnswer(error);
+    if (!known) logger.error({ err: error, index }, 'a batch item failed unexpectedly');
+    else if (status >= 500) logger.warn({ err: error, index }, 'a batch item failed');
+    return { index, status, ...body };
+  };
+  const valid: { index: number; request: SubmitRequest }[] = [];
+  items.forEach((item, index) => {
+    try {
+      valid.push({ index, request: { ...parseRequest(submitBodySchema, item, `items[${index}]`), actor } });
+    } catch (error) {
+      answers[index] = failed(index, error);
+    }
+  });
+  const outcomes = await engine.submitMany(valid.map(({ request }) => request));
+  valid.forEach(({ index }, i) => {
+    const outcome = outcomes[i];
+    answers[index] =
+      outcome?.ok === true
+        ? {
+            index,
+            status: outcome.result.created ? 201 : 200,
+            experiment: experimentSummary(outcome.result.experiment),
+          }
+        : failed(index, outcome?.error);
+  });
   return {
     created: answers.filter((answer) => answer.status === 201).length,
     existing: answers.filter((answer) => answer.status === 200).length,

@@ -62,6 +62,9 @@ export interface InstantiateResult {
   taskCount: number;
 }
 
+/** What instantiating one run of many came to; the runs are independent of each other. */
+export type InstantiateOutcome = { ok: true; result: InstantiateResult } | { ok: false; error: Error };
+
 /** A COMPLETED event to record: the task is executed and its dependents may become ready. */
 export interface TaskCompletion extends TaskKey {
   attempt: number;
@@ -146,6 +149,8 @@ export interface DagStore {
 
   /** Creates the concrete DAG of one run from a master-DAG version; a repeated call changes nothing. */
   instantiate(request: InstantiateRequest): Promise<InstantiateResult>;
+  /** {@link instantiate} for many runs in a few transactions; one outcome per request, in order. */
+  instantiateMany(requests: readonly InstantiateRequest[]): Promise<InstantiateOutcome[]>;
   /**
    * Marks tasks executed (COMPLETED, with outputs) in one transaction; returns those this call
    * executed (for audit — a retried commit may return none, so look up dependents of every completion).
@@ -164,6 +169,8 @@ export interface DagStore {
   ): Promise<{ executed: TaskKey[]; changed: TaskKey[] }>;
   /** Tasks to dispatch now: not executed, not QUEUED or RUNNING, every predecessor executed. */
   readyTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
+  /** {@link readyTasks} of many runs in one query. */
+  readyTasksOfRuns(runs: readonly { experimentId: string; run: number }[]): Promise<ReadyTask[]>;
   /** The dependents of just-completed tasks that became ready: the engine's hot path. */
   readyDependents(
     experimentId: string,
@@ -174,6 +181,8 @@ export interface DagStore {
   readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]>;
   /** Where a resumed run continues: like `readyTasks`, but QUEUED and RUNNING tasks are included. */
   firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
+  /** {@link firstIncompleteTasks} of many runs in one query. */
+  firstIncompleteTasksOfRuns(runs: readonly { experimentId: string; run: number }[]): Promise<ReadyTask[]>;
   getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined>;
   /** Deletes every run's concrete DAG of the experiment; returns the number of task nodes deleted. */
   deleteExperiment(experimentId: string): Promise<number>;

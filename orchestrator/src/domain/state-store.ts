@@ -46,6 +46,9 @@ export interface CreateExperimentResult {
   created: boolean;
 }
 
+/** What creating one experiment of many came to: the experiment, or why not (a key reused differently). */
+export type CreateOutcome = { ok: true; result: CreateExperimentResult } | { ok: false; error: Error };
+
 /** Who changes an experiment and why; recorded in the audit trail. */
 export interface ChangeAttribution {
   actor: string;
@@ -134,7 +137,11 @@ export interface PageQuery {
  */
 export interface StateStore {
   createExperiment(input: NewExperiment): Promise<CreateExperimentResult>;
+  /** Many in one transaction; one outcome per input, in order (an item's failure is its own). */
+  createExperiments(inputs: readonly NewExperiment[]): Promise<CreateOutcome[]>;
   getExperiment(id: string): Promise<Experiment | undefined>;
+  /** Many by id in one query; unknown ids are absent. */
+  getExperiments(ids: readonly string[]): Promise<Map<string, Experiment>>;
   listExperiments(query?: ListExperimentsQuery): Promise<Page<Experiment>>;
   countExperimentsByState(): Promise<Record<ExperimentState, number>>;
   transitionExperiment(
@@ -143,6 +150,13 @@ export interface StateStore {
     to: ExperimentState,
     change: ChangeAttribution,
   ): Promise<TransitionResult>;
+  /** {@link transitionExperiment} of many in one transaction; the result of each by id. */
+  transitionExperiments(
+    ids: readonly string[],
+    from: readonly ExperimentState[],
+    to: ExperimentState,
+    change: ChangeAttribution,
+  ): Promise<Map<string, TransitionResult>>;
   rerunExperiment(id: string, request: RerunRequest): Promise<TransitionResult>;
   recordTaskRuns(batch: TaskRunBatch): Promise<void>;
   listTaskRuns(experimentId: string, options?: { run?: number | undefined }): Promise<TaskRun[]>;

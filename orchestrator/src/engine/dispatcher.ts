@@ -5,6 +5,8 @@ import type { AuditEventInput, StateStore, TaskRunUpdate } from '../domain/state
 import { dispatchAttempt } from './attempts';
 import type { DispatchReason } from './attempts';
 import { crashPoint } from './crash-point';
+import { GroupCommit } from './group-commit';
+import type { ItemOutcome } from './group-commit';
 import type { EngineEventEmitter } from './engine-events';
 import type { EngineMessaging } from './messaging';
 import { buildTaskRequest } from './task-request-builder';
@@ -16,8 +18,11 @@ export interface DispatchGroup {
   reason: DispatchReason;
 }
 
-/** Dispatch records written at once; beyond this, dispatching waits for the oldest (backpressure). */
-const MAX_RECORDS_IN_FLIGHT = 64;
+/** Dispatched tasks waiting to be recorded; beyond this, dispatching waits for the oldest (backpressure). */
+const MAX_RECORDS_WAITING = 5000;
+/** Record groups written at once, and the most tasks one holds (see {@link GroupCommit}). */
+const RECORD_GROUPS_IN_FLIGHT = 2;
+const MAX_RECORD_GROUP = 1000;
 
 /**
  * A node whose request cannot be built or sent for good — its params cannot be rendered, the wire
@@ -59,6 +64,12 @@ interface Prepared {
  */
 export class Dispatcher {
   private readonly recording = new Set<Promise<void>>();
+  /**
+   * Records of the dispatches made while earlier ones are being written go together: two
+   * transactions for many dispatches instead of two each, which would otherwise crowd the pools the
+   * event path and the submissions need.
+   */
+  private readonly records: GroupCommit<Prepared, void>;
 
   constructor(
     private readonly states: StateStore,
@@ -66,7 +77,12 @@ export class Dispatcher {
     private readonly messaging: EngineMessaging,
     private readonly logger: Logger,
     private readonly events: EngineEventEmitter,
-  ) {}
+  ) {
+    this.records = new GroupCommit((group) => this.write(group), {
+      groupsInFlight: RECORD_GROUPS_IN_FLIGHT,
+      maxGroup: MAX_RECORD_GROUP,
+    });
+  }
 
   async dispatch(groups: readonly DispatchGroup[]): Promise<DispatchResult> {
     const now = new Date();
@@ -136,14 +152,8 @@ export class Dispatcher {
    * with the same attempt by whatever redoes the work; the number of records in flight is bounded.
    */
   private async record(published: readonly Prepared[]): Promise<void> {
-    while (this.recording.size >= MAX_RECORDS_IN_FLIGHT) await Promise.race(this.recording);
-    const write = Promise.all([
-      this.states.recordTaskRuns({
-        taskRuns: published.map(({ request, run }) => queuedRun(request, run)),
-        auditEvents: published.map(dispatchedAudit),
-      }),
-      this.dags.setTaskStates(published.map(({ request, run }) => queuedNode(request, run))),
-    ]).then(
+    while (this.records.size >= MAX_RECORDS_WAITING) await Promise.race(this.recording);
+    const write = Promise.all(published.map((entry) => this.records.add(entry))).then(
       () => undefined,
       (error: unknown) =>
         this.logger.warn(
@@ -153,6 +163,18 @@ export class Dispatcher {
     );
     const tracked = write.finally(() => this.recording.delete(tracked));
     this.recording.add(tracked);
+  }
+
+  /** One group of records: MySQL (task run QUEUED + `task.dispatched` audit) and Neo4j, in parallel. */
+  private async write(group: readonly Prepared[]): Promise<ItemOutcome<void>[]> {
+    await Promise.all([
+      this.states.recordTaskRuns({
+        taskRuns: group.map(({ request, run }) => queuedRun(request, run)),
+        auditEvents: group.map(dispatchedAudit),
+      }),
+      this.dags.setTaskStates(group.map(({ request, run }) => queuedNode(request, run))),
+    ]);
+    return group.map(() => ({ ok: true, result: undefined }));
   }
 
   private async recordUnrunnable(tasks: readonly UnrunnableTask[]): Promise<void> {

@@ -1,34 +1,21 @@
-import { DagValidationError, inputShapeProblems, pluginProblems } from '@wlm/commons';
+import { DagValidationError, pluginProblems } from '@wlm/commons';
 import type { MasterDag } from '../domain/dag-store';
 import type { ExperimentState } from '../domain/experiment-state';
-import type { JsonObject } from '../domain/json';
 import type { Experiment } from '../domain/records';
-import { ExperimentInputError } from '../errors/experiment-input-error';
-import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';
-import { ExperimentInputShapeError } from '../errors/experiment-input-shape-error';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { ExperimentStateError } from '../errors/experiment-state-error';
-import { crashPoint } from './crash-point';
 import { ExperimentDriver } from './experiment-driver';
 import type { EngineParts } from './experiment-driver';
-import { inputLimitProblems, missingInputs } from './required-inputs';
+import { GroupCommit } from './group-commit';
+import { submitMany } from './submissions';
+import type { SubmitOutcome } from './submissions';
+import type { SubmitRequest, SubmitResult } from './submit-request';
 import type { DagDefinition } from '@wlm/commons';
 
-export interface SubmitRequest {
-  type: string;
-  inputs: JsonObject;
-  /** 0–9; the AMQP priority of every task of the experiment. */
-  priority: number;
-  idempotencyKey?: string | undefined;
-  /** Who submits, for the audit trail (e.g. `api:ci`, the name of the token). */
-  actor: string;
-}
-
-export interface SubmitResult {
-  experiment: Experiment;
-  /** False when the idempotency key named an earlier submission, which is returned instead. */
-  created: boolean;
-}
+/** Two submission groups at once: one's round trips overlap the next one's. */
+const SUBMISSION_GROUPS_IN_FLIGHT = 2;
+/** As many as one `POST /api/experiments/batch` holds. */
+const MAX_SUBMISSION_GROUP = 1000;
 
 const CANCELLABLE: readonly ExperimentState[] = ['PENDING', 'RUNNING'];
 const RERUNNABLE: readonly ExperimentState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -48,9 +35,15 @@ const RESUMABLE: readonly ExperimentState[] = ['FAILED', 'CANCELLED'];
  */
 export class Engine {
   readonly driver: ExperimentDriver;
+  /** Single submissions that arrive together go to the stores together. */
+  private readonly submissions: GroupCommit<SubmitRequest, SubmitResult>;
 
   constructor(private readonly parts: EngineParts) {
     this.driver = new ExperimentDriver(parts);
+    this.submissions = new GroupCommit((requests) => this.submitMany(requests), {
+      groupsInFlight: SUBMISSION_GROUPS_IN_FLIGHT,
+      maxGroup: MAX_SUBMISSION_GROUP,
+    });
   }
 
   /** Validated again by the DAG store; stored as the type's next version. */
@@ -70,35 +63,21 @@ export class Engine {
   /**
    * Creates the experiment (MySQL first: PENDING and registered, so from here on recovery owns it),
    * then starts it. A repeated idempotency key returns the first experiment — and finishes starting
-   * it, should the first submission have died half-way.
+   * it, should the first submission have died half-way. Submissions that arrive together go to the
+   * stores together ({@link GroupCommit}); each keeps its own result or error.
    *
    * @throws DagNotFoundError when the type has no DAG; ExperimentInputError when inputs the DAG uses
    *   are missing; ExperimentInputShapeError when an input does not fit its declared shape (or the
    *   default rule); ExperimentInputLimitError when they would render a task's params past a limit of
    *   the wire; ExperimentConflictError when the key was used for a different request.
    */
-  async submit(request: SubmitRequest): Promise<SubmitResult> {
-    const entry = await this.parts.catalog.latest(request.type);
-    const missing = missingInputs(entry.requiredInputs, request.inputs);
-    if (missing.length > 0) throw new ExperimentInputError(request.type, missing);
-    const misshapen = inputShapeProblems(entry.dag.definition.inputs, request.inputs);
-    if (misshapen.length > 0) throw new ExperimentInputShapeError(request.type, misshapen);
-    const beyondLimits = inputLimitProblems(entry.dag.definition, request.inputs);
-    if (beyondLimits.length > 0) throw new ExperimentInputLimitError(request.type, beyondLimits);
-    const { experiment, created } = await this.parts.states.createExperiment({
-      type: request.type,
-      dagVersion: entry.dag.version,
-      priority: request.priority,
-      inputs: request.inputs,
-      idempotencyKey: request.idempotencyKey,
-      actor: request.actor,
-    });
-    crashPoint('after-mysql-create');
-    const log = this.parts.logger.child({ experimentId: experiment.id });
-    if (created)
-      log.info({ type: experiment.type, dagVersion: experiment.dagVersion }, 'experiment submitted');
-    if (experiment.state === 'PENDING') await this.driver.start(experiment);
-    return { experiment: await this.reload(experiment.id), created };
+  submit(request: SubmitRequest): Promise<SubmitResult> {
+    return this.submissions.add(request);
+  }
+
+  /** {@link submit} for many at once, with a fixed number of store round trips; one outcome each, in order. */
+  submitMany(requests: readonly SubmitRequest[]): Promise<SubmitOutcome[]> {
+    return submitMany(this.parts, this.driver, requests);
   }
 
   /** PENDING or RUNNING → CANCELLED; its tasks are told to stop. */

@@ -99,7 +99,7 @@ export class EventProcessor {
   };
 
   /**
-   * Sorts the batch by experiment, reading each experiment once. An event for an unknown experiment
+   * Sorts the batch by experiment, reading all its experiments at once. An event for an unknown experiment
    * fails on its own (dead-lettered); one from an earlier run of its experiment (a late event after
    * a rerun: it names an earlier run) is dropped with a log line.
    */
@@ -113,8 +113,10 @@ export class EventProcessor {
       if (list === undefined) byExperiment.set(event.experimentId, [event]);
       else list.push(event);
     }
+    // One query for every experiment of the batch: a round trip each is what a batch of many costs most.
+    const experiments = await this.parts.states.getExperiments([...byExperiment.keys()]);
     const groups = await mapLimit([...byExperiment], READ_CONCURRENCY, async ([id, list]) => {
-      const experiment = await this.parts.states.getExperiment(id);
+      const experiment = experiments.get(id);
       if (experiment === undefined) {
         for (const event of list) failures.set(event, new ExperimentNotFoundError(id));
         return undefined;
@@ -245,14 +247,15 @@ export class EventProcessor {
         ],
       }))
       .filter(({ experiment, completed }) => experiment.state === 'RUNNING' && completed.length > 0);
-    const open = await mapLimit(running, READ_CONCURRENCY, async (entry) => {
-      const { experiment, completed } = entry;
+    const sinkCompleted = await mapLimit(running, READ_CONCURRENCY, async ({ experiment, completed }) => {
       const { sinks } = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
-      const done =
-        completed.some((taskId) => sinks.has(taskId)) && (await this.driver.completeIfDone(experiment));
-      return done ? undefined : entry;
+      return completed.some((taskId) => sinks.has(taskId));
     });
-    const going = open.filter((entry) => entry !== undefined);
+    // One query and one transition for every experiment of the batch that may be done.
+    const done = await this.driver.completeManyIfDone(
+      running.filter((_, index) => sinkCompleted[index]).map(({ experiment }) => experiment),
+    );
+    const going = running.filter(({ experiment }) => !done.has(experiment.id));
     // One query for the whole batch: a round trip per experiment is what a batch of many costs most.
     const ready = await this.parts.dags.readyDependentsOfRuns(
       going.map(({ experiment, completed }) => ({

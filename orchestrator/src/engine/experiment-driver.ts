@@ -1,5 +1,6 @@
+import { isRetryableError } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
-import type { DagStore, ReadyTask } from '../domain/dag-store';
+import type { DagStore, InstantiateRequest, ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
 import type { StateStore } from '../domain/state-store';
 import { firstAttemptOfRun } from './attempts';
@@ -9,6 +10,7 @@ import type { DagCatalog } from './dag-catalog';
 import type { EngineEventEmitter } from './engine-events';
 import type { PluginCatalog } from './plugin-catalog';
 import type { DispatchGroup, Dispatcher } from './dispatcher';
+import { mapLimit } from './map-limit';
 import type { EngineMessaging } from './messaging';
 import type { RunAttempts } from './run-attempts';
 
@@ -26,6 +28,18 @@ export interface EngineParts {
 }
 
 const ENGINE = 'engine';
+/** Experiments started at once when a group start falls back to one by one. */
+const ONE_BY_ONE_CONCURRENCY = 8;
+
+function instantiateRequest(experiment: Experiment): InstantiateRequest {
+  return {
+    experimentId: experiment.id,
+    run: experiment.run,
+    experimentType: experiment.type,
+    version: experiment.dagVersion,
+    inputs: experiment.inputs,
+  };
+}
 
 /** The task an experiment stops because of, for the audit trail; empty when no one task is to blame. */
 export type FailureDetails = { taskId: string; attempt: number } | Record<string, never>;
@@ -57,19 +71,105 @@ export class ExperimentDriver {
   }
 
   /**
+   * {@link start} for many PENDING first runs at once: one Neo4j statement set instantiating all
+   * their DAGs, one transition for all, one ready-task query, one dispatch with its publishes
+   * pipelined. Resolves to the error of each experiment that could not be started (absent: started,
+   * or taken by someone else). A step that fails for the whole group is retried experiment by
+   * experiment when the failure is not an outage, so an experiment that breaks a shared statement
+   * fails alone; an outage fails them all (each stays PENDING or RUNNING in the running registry,
+   * where recovery and the reconciler find it, exactly as after a failed {@link start}).
+   */
+  async startMany(experiments: readonly Experiment[]): Promise<Map<string, unknown>> {
+    const errors = new Map<string, unknown>();
+    const firstRuns = experiments.filter((experiment) => experiment.run === 1);
+    for (const experiment of experiments.filter((e) => e.run !== 1)) {
+      await this.start(experiment).catch((error: unknown) => errors.set(experiment.id, error));
+    }
+    if (firstRuns.length === 0) return errors;
+    try {
+      await this.startFirstRuns(firstRuns, errors);
+    } catch (error) {
+      const pending = firstRuns.filter((experiment) => !errors.has(experiment.id));
+      if (isRetryableError(error) || pending.length <= 1) {
+        for (const experiment of pending) errors.set(experiment.id, error);
+        return errors;
+      }
+      this.parts.logger.warn(
+        { err: error, experiments: pending.length },
+        'starting experiments together failed; starting them one by one',
+      );
+      await mapLimit(pending, ONE_BY_ONE_CONCURRENCY, (experiment) =>
+        this.start(experiment).catch((failure: unknown) => errors.set(experiment.id, failure)),
+      );
+    }
+    return errors;
+  }
+
+  private async startFirstRuns(
+    experiments: readonly Experiment[],
+    errors: Map<string, unknown>,
+  ): Promise<void> {
+    const began = performance.now();
+    const outcomes = await this.parts.dags.instantiateMany(experiments.map(instantiateRequest));
+    crashPoint('after-neo4j-instantiate');
+    const instantiatedAt = performance.now();
+    const instantiated = experiments.filter((experiment, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok === true) return true;
+      errors.set(experiment.id, outcome?.error);
+      return false;
+    });
+    if (instantiated.length === 0) return;
+    const transitions = await this.parts.states.transitionExperiments(
+      instantiated.map((experiment) => experiment.id),
+      ['PENDING'],
+      'RUNNING',
+      { actor: ENGINE },
+    );
+    const transitionedAt = performance.now();
+    // As in start: cancelled meanwhile is left alone; started by another orchestrator is just as good.
+    const started = instantiated.flatMap((experiment) => {
+      const after = transitions.get(experiment.id)?.experiment;
+      return after?.state === 'RUNNING' && after.run === experiment.run ? [after] : [];
+    });
+    const ready = await this.parts.dags.readyTasksOfRuns(
+      started.map((experiment) => ({ experimentId: experiment.id, run: experiment.run })),
+    );
+    const readAt = performance.now();
+    const byExperiment = new Map<string, ReadyTask[]>();
+    for (const task of ready) {
+      const list = byExperiment.get(task.experimentId);
+      if (list === undefined) byExperiment.set(task.experimentId, [task]);
+      else list.push(task);
+    }
+    await this.dispatch(
+      started.map((experiment) => ({
+        experiment,
+        tasks: byExperiment.get(experiment.id) ?? [],
+        reason: 'ready' as const,
+      })),
+    );
+    // The time of each step, to find where a start waits (`--log-level debug`).
+    this.parts.logger.debug(
+      {
+        experiments: experiments.length,
+        instantiateMs: Math.round(instantiatedAt - began),
+        transitionMs: Math.round(transitionedAt - instantiatedAt),
+        readyMs: Math.round(readAt - transitionedAt),
+        dispatchMs: Math.round(performance.now() - readAt),
+      },
+      'experiments started',
+    );
+  }
+
+  /**
    * Creates the run's concrete DAG and, for a rerun, sets every node to the run's first attempt
    * (attempts never repeat within an experiment: `attempts.ts`). Only for a run that has never been
    * RUNNING: nothing of it can have been dispatched yet, so doing it twice changes nothing.
    */
   async prepareRun(experiment: Experiment): Promise<void> {
     const entry = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
-    await this.parts.dags.instantiate({
-      experimentId: experiment.id,
-      run: experiment.run,
-      experimentType: experiment.type,
-      version: experiment.dagVersion,
-      inputs: experiment.inputs,
-    });
+    await this.parts.dags.instantiate(instantiateRequest(experiment));
     crashPoint('after-neo4j-instantiate');
     if (experiment.run <= 1) return;
     const earlierRuns = await this.parts.states.listTaskRuns(experiment.id);
@@ -154,17 +254,37 @@ export class ExperimentDriver {
    * then: an unexecuted node always has a first unexecuted ancestor (or is one).
    */
   async completeIfDone(experiment: Pick<Experiment, 'id' | 'run'>): Promise<boolean> {
-    const incomplete = await this.parts.dags.firstIncompleteTasks(experiment.id, experiment.run);
-    if (incomplete.length > 0) return false;
-    const { changed, experiment: after } = await this.parts.states.transitionExperiment(
-      experiment.id,
+    return (await this.completeManyIfDone([experiment])).has(experiment.id);
+  }
+
+  /**
+   * {@link completeIfDone} for many runs: one query for their first incomplete tasks, one
+   * transition for those with none. Resolves to the ids of the experiments now COMPLETED.
+   */
+  async completeManyIfDone(experiments: readonly Pick<Experiment, 'id' | 'run'>[]): Promise<Set<string>> {
+    if (experiments.length === 0) return new Set();
+    const incomplete = await this.parts.dags.firstIncompleteTasksOfRuns(
+      experiments.map((experiment) => ({ experimentId: experiment.id, run: experiment.run })),
+    );
+    const unfinished = new Set(incomplete.map((task) => `${task.experimentId}\u0000${task.run}`));
+    const done = experiments.filter(
+      (experiment) => !unfinished.has(`${experiment.id}\u0000${experiment.run}`),
+    );
+    if (done.length === 0) return new Set();
+    const results = await this.parts.states.transitionExperiments(
+      done.map((experiment) => experiment.id),
       ['RUNNING'],
       'COMPLETED',
       { actor: ENGINE },
     );
-    if (changed)
-      this.parts.logger.info({ experimentId: experiment.id, run: experiment.run }, 'experiment completed');
-    return after?.state === 'COMPLETED';
+    const completed = new Set<string>();
+    for (const experiment of done) {
+      const result = results.get(experiment.id);
+      if (result?.changed === true)
+        this.parts.logger.info({ experimentId: experiment.id, run: experiment.run }, 'experiment completed');
+      if (result?.experiment?.state === 'COMPLETED') completed.add(experiment.id);
+    }
+    return completed;
   }
 
   /**
@@ -194,13 +314,7 @@ export class ExperimentDriver {
       return;
     }
     // Recreated only if missing — which cannot happen, but "no DAG" must never read as "all done".
-    await this.parts.dags.instantiate({
-      experimentId: experiment.id,
-      run: experiment.run,
-      experimentType: experiment.type,
-      version: experiment.dagVersion,
-      inputs: experiment.inputs,
-    });
+    await this.parts.dags.instantiate(instantiateRequest(experiment));
     await this.continueRun(experiment, 'recover');
   }
 

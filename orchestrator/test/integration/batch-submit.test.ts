@@ -1,3 +1,4 @@
+import { MysqlStateStore } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
 
 const env = new OrchestratorEnv('batch');
@@ -118,5 +119,54 @@ describe('POST /api/experiments/batch', () => {
       token: null,
     });
     expect(response.status).toBe(401);
+  });
+});
+
+describe('POST /api/experiments/batch in bulk', () => {
+  it('creates hundreds in one call, and each runs once to the end', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => item(`bulk-${i}`));
+    const { body } = await batch(items);
+    expect(body).toMatchObject({ created: 300, existing: 0, failed: 0 });
+    const ids = body.items.map((answer) => answer.experiment?.id ?? '');
+    await env.until(
+      'the 300 experiments to complete',
+      async () =>
+        (await env.db.count('experiments', "idempotency_key LIKE 'bulk-%' AND state = 'COMPLETED'")) === 300,
+      60_000,
+    );
+    const ran = env.cluster.ran.filter((key) => ids.some((id) => key.startsWith(`${id}/`)));
+    expect(ran.sort()).toEqual(ids.flatMap((id) => [`${id}/a/1`, `${id}/b/1`]).sort());
+  });
+
+  it('treats a key repeated within one batch as one experiment, or a conflict when it differs', async () => {
+    const { body } = await batch([item('twice-0'), item('twice-0'), item('twice-0', { priority: 3 })]);
+    expect(body.items.map((answer) => answer.status)).toEqual([201, 200, 409]);
+    expect(body.items[1]?.experiment?.id).toBe(body.items[0]?.experiment?.id);
+    expect(await env.db.count('experiments', "idempotency_key = 'twice-0'")).toBe(1);
+    await env.waitForState(body.items[0]?.experiment?.id ?? '', 'COMPLETED');
+  });
+
+  it('starts, when the batch is sent again, experiments a first submission left PENDING', async () => {
+    const store = await MysqlStateStore.open({ url: env.db.url, logger: env.logger });
+    try {
+      // What a submission that died after its MySQL transaction leaves behind.
+      const left = await store.createExperiments(
+        Array.from({ length: 5 }, (_, i) => ({
+          type: chain,
+          dagVersion: 1,
+          priority: 5,
+          inputs: { greeting: `left-${i}` },
+          idempotencyKey: `left-${i}`,
+          actor: 'api:test',
+        })),
+      );
+      const leftIds = left.map((outcome) => (outcome.ok ? outcome.result.experiment.id : ''));
+      const { body } = await batch(Array.from({ length: 5 }, (_, i) => item(`left-${i}`)));
+      expect(body).toMatchObject({ created: 0, existing: 5, failed: 0 });
+      expect(body.items.map((answer) => answer.experiment?.id)).toEqual(leftIds);
+      for (const id of leftIds) await env.waitForState(id, 'COMPLETED');
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -85,3 +85,43 @@ describe.each(Object.keys(AFTER_CRASH) as CrashPoint[])('a SIGKILL at %s', (poin
     expect(retried).toMatchObject({ status: 200, body: { id } });
   });
 });
+
+describe.each(['after-mysql-create', 'after-neo4j-instantiate'] as const)(
+  'a SIGKILL at %s in the middle of a batch',
+  (point) => {
+    it('leaves none of its experiments stuck and runs each task once after recovery', async () => {
+      const type = env.type(`batch${point.replace(/-/g, '')}`);
+      const crashing = await leader(`batch-crashing-${point}`, point);
+      await env.putDag({
+        type,
+        tasks: [
+          { id: 'a', type: 'echo', params: { v: '{{inputs.v}}' } },
+          { id: 'b', type: 'echo', after: ['a'] },
+        ],
+      });
+      const items = Array.from({ length: 30 }, (_, i) => ({
+        type,
+        inputs: { v: `${point}-${i}` },
+        idempotencyKey: `batch-crash-${point}-${i}`,
+      }));
+      await env.request('/api/experiments/batch', { body: { items } }).catch(() => undefined);
+      expect(await crashing.exit()).toBe('SIGKILL');
+
+      const rows = await env.db.rows(`SELECT id, state FROM \`${env.db.name}\`.experiments WHERE type = ?`, [
+        type,
+      ]);
+      const ids = rows.map((row) => String(row['id']));
+      // The whole batch was created in one transaction, and nothing of it was dispatched.
+      expect(rows.map((row) => row['state'])).toEqual(Array(30).fill('PENDING'));
+      expect(ids.filter((id) => env.cluster.requestsOf(id).length > 0)).toEqual([]);
+
+      await leader(`batch-recovering-${point}`);
+      for (const id of ids) await env.waitForState(id, 'COMPLETED');
+      const ran = env.cluster.ran.filter((key) => ids.some((id) => key.startsWith(`${id}/`)));
+      expect(ran.sort()).toEqual(ids.flatMap((id) => [`${id}/a/1`, `${id}/b/1`]).sort());
+      // The client retrying its batch gets the same experiments.
+      const retried = await env.request('/api/experiments/batch', { body: { items } });
+      expect(retried.body).toMatchObject({ created: 0, existing: 30, failed: 0 });
+    });
+  },
+);

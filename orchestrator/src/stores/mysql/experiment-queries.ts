@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   EXPERIMENT_STATES,
   TERMINAL_EXPERIMENT_STATES,
@@ -6,10 +7,11 @@ import {
 import type { ExperimentState } from '../../domain/experiment-state';
 import type { JsonObject } from '../../domain/json';
 import type { Experiment } from '../../domain/records';
+import type { NewExperiment } from '../../domain/state-store';
 import type { ExperimentCursor } from './cursor';
 import { EXPERIMENT_COLUMNS, toExperiment } from './mappers';
 import { RowReader } from './row-reader';
-import { changeRows, placeholders, selectRows } from './sql';
+import { ROWS_PER_STATEMENT, changeRows, placeholders, selectRows } from './sql';
 import type { Queryable, SqlValue } from './sql';
 
 /** SQL for the experiments table. Functions take a pool or a transaction's connection. */
@@ -23,6 +25,19 @@ export interface ExperimentRow {
   idempotencyKey: string | null;
 }
 
+/** The row of a new experiment: a random id unless one is given, the inputs as they will be read back. */
+export function experimentRow(input: NewExperiment): ExperimentRow {
+  return {
+    id: input.id ?? randomUUID(),
+    type: input.type,
+    dagVersion: input.dagVersion,
+    priority: input.priority,
+    // What will be read back: undefined members dropped, as JSON does, so retries compare equal.
+    inputs: JSON.parse(JSON.stringify(input.inputs)) as JsonObject,
+    idempotencyKey: input.idempotencyKey ?? null,
+  };
+}
+
 /** Inserts a PENDING experiment; throws ER_DUP_ENTRY when the id or idempotency key exists. */
 export async function insertExperiment(db: Queryable, row: ExperimentRow): Promise<void> {
   await changeRows(
@@ -32,6 +47,35 @@ export async function insertExperiment(db: Queryable, row: ExperimentRow): Promi
      VALUES (?, ?, ?, 'PENDING', ?, ?, ?, 1, NOW(3), NOW(3))`,
     [row.id, row.type, row.dagVersion, row.priority, JSON.stringify(row.inputs), row.idempotencyKey],
   );
+}
+
+/**
+ * Inserts many PENDING experiments, one statement per {@link ROWS_PER_STATEMENT}. A row whose id or
+ * idempotency key exists is skipped (`id = id` is the no-op update) instead of failing the others:
+ * read back by id to tell the rows inserted from those that were already there.
+ */
+export async function insertExperimentsSkippingDuplicates(
+  db: Queryable,
+  rows: readonly ExperimentRow[],
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+    await changeRows(
+      db,
+      `INSERT INTO experiments (id, type, dag_version, state, priority, inputs, idempotency_key, run,
+         created_at, updated_at)
+       VALUES ${chunk.map(() => "(?, ?, ?, 'PENDING', ?, ?, ?, 1, NOW(3), NOW(3))").join(', ')}
+       ON DUPLICATE KEY UPDATE id = id`,
+      chunk.flatMap((row) => [
+        row.id,
+        row.type,
+        row.dagVersion,
+        row.priority,
+        JSON.stringify(row.inputs),
+        row.idempotencyKey,
+      ]),
+    );
+  }
 }
 
 export type RowLock = 'none' | 'share' | 'update';
@@ -56,6 +100,29 @@ export async function selectExperiment(
   );
   const row = rows[0];
   return row === undefined ? undefined : toExperiment(row);
+}
+
+/** The experiments with these ids (or idempotency keys), by that value; missing ones are absent. */
+export async function selectExperimentsIn(
+  db: Queryable,
+  column: 'id' | 'idempotency_key',
+  values: readonly string[],
+  lock: RowLock = 'none',
+): Promise<Map<string, Experiment>> {
+  const found = new Map<string, Experiment>();
+  const unique = [...new Set(values)];
+  for (let start = 0; start < unique.length; start += ROWS_PER_STATEMENT) {
+    const chunk = unique.slice(start, start + ROWS_PER_STATEMENT);
+    const rows = await selectRows(
+      db,
+      `SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE ${column} IN ${placeholders(chunk.length)}${LOCK_CLAUSE[lock]}`,
+      chunk,
+    );
+    for (const experiment of rows.map(toExperiment)) {
+      found.set(column === 'id' ? experiment.id : (experiment.idempotencyKey ?? ''), experiment);
+    }
+  }
+  return found;
 }
 
 export interface ExperimentFilter {
@@ -119,30 +186,35 @@ export async function countExperimentsByState(db: Queryable): Promise<Record<Exp
 }
 
 /**
- * Compare-and-set of the state: changes the row only if it is still in `expected`. Timestamps follow
+ * Compare-and-set of the state: changes the rows only if they are still in `expected`; returns how
+ * many changed. Timestamps follow
  * the state: RUNNING stamps the first start (a resume keeps it) and clears the end; a terminal state
  * stamps the end; only FAILED keeps a failure reason.
  */
 export async function updateExperimentState(
   db: Queryable,
-  id: string,
+  ids: readonly string[],
   expected: ExperimentState,
   to: ExperimentState,
   reason: string | null,
-): Promise<boolean> {
+): Promise<number> {
   const terminal = TERMINAL_EXPERIMENT_STATES.includes(to);
-  const changed = await changeRows(
-    db,
-    `UPDATE experiments
-        SET state = ?,
-            started_at = IF(? = 'RUNNING', COALESCE(started_at, NOW(3)), started_at),
-            ended_at = IF(?, NOW(3), NULL),
-            failure_reason = IF(? = 'FAILED', ?, NULL),
-            updated_at = NOW(3)
-      WHERE id = ? AND state = ?`,
-    [to, to, terminal, to, reason, id, expected],
-  );
-  return changed === 1;
+  let changed = 0;
+  for (let start = 0; start < ids.length; start += ROWS_PER_STATEMENT) {
+    const chunk = ids.slice(start, start + ROWS_PER_STATEMENT);
+    changed += await changeRows(
+      db,
+      `UPDATE experiments
+          SET state = ?,
+              started_at = IF(? = 'RUNNING', COALESCE(started_at, NOW(3)), started_at),
+              ended_at = IF(?, NOW(3), NULL),
+              failure_reason = IF(? = 'FAILED', ?, NULL),
+              updated_at = NOW(3)
+        WHERE id IN ${placeholders(chunk.length)} AND state = ?`,
+      [to, to, terminal, to, reason, ...chunk, expected],
+    );
+  }
+  return changed;
 }
 
 /** Starts run `run + 1` from a terminal state; a compare-and-set on both state and run. */

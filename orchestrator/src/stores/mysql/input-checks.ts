@@ -1,9 +1,14 @@
 import { MAX_JSON_DEPTH, jsonNestingDepth } from '@wlm/commons';
-import { isExperimentState } from '../../domain/experiment-state';
+import { canTransitionExperiment, isExperimentState } from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
 import { isJsonObject } from '../../domain/json';
 import { AUDIT_EVENT_TYPES } from '../../domain/records';
-import type { AuditEventInput, NewExperiment, TaskRunUpdate } from '../../domain/state-store';
+import type {
+  AuditEventInput,
+  ChangeAttribution,
+  NewExperiment,
+  TaskRunUpdate,
+} from '../../domain/state-store';
 import { isTaskState } from '../../domain/task-state';
 import { StoreInputError } from '../../errors/store-input-error';
 
@@ -107,4 +112,20 @@ export function pageLimit(limit: number | undefined, fallback: number): number {
   if (limit === undefined) return fallback;
   checkInteger('limit', limit, 1, 1000);
   return limit;
+}
+
+/** `from` → `to` must be edges of the experiment state machine, by a named actor. */
+export function checkTransition(
+  from: readonly ExperimentState[],
+  to: ExperimentState,
+  change: ChangeAttribution,
+): void {
+  checkExperimentStates('from', from);
+  checkExperimentStates('to', [to]);
+  checkText('actor', change.actor, LIMITS.actor);
+  for (const state of from) {
+    if (!canTransitionExperiment(state, to)) {
+      throw new StoreInputError('to', `${state} → ${to} is not a transition of the experiment state machine`);
+    }
+  }
 }

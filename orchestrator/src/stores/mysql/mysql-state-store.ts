@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { WlmError, parseMysqlUrl, withRetry } from '@wlm/commons';
 import type { Logger, RetryOptions, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
 import type { Pool, PoolConnection } from 'mysql2/promise';
-import { canTransitionExperiment } from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
-import type { JsonObject } from '../../domain/json';
 import type {
   AuditEvent,
   Experiment,
@@ -16,6 +13,7 @@ import type {
 import type {
   ChangeAttribution,
   CreateExperimentResult,
+  CreateOutcome,
   ListExperimentsQuery,
   NewExperiment,
   PageQuery,
@@ -27,7 +25,6 @@ import type {
 } from '../../domain/state-store';
 import type { Changes } from '../../domain/changes';
 import type { TaskReport, TaskReportUpdate } from '../../domain/task-report';
-import { StoreInputError } from '../../errors/store-input-error';
 import { withDeadline } from '../deadline';
 import { insertAuditEvents, selectAuditEvents, selectLatestWaits } from './audit-queries';
 import { selectChanges } from './change-queries';
@@ -39,14 +36,20 @@ import {
   encodeExperimentCursor,
 } from './cursor';
 import * as lifecycle from './experiment-lifecycle';
-import { countExperimentsByState, selectExperiment, selectExperiments } from './experiment-queries';
+import {
+  countExperimentsByState,
+  experimentRow,
+  selectExperiment,
+  selectExperiments,
+  selectExperimentsIn,
+} from './experiment-queries';
 import type { ExperimentRow } from './experiment-queries';
 import {
   LIMITS,
   checkAuditEvent,
-  checkExperimentStates,
   checkInteger,
   checkNewExperiment,
+  checkTransition,
   checkTaskRunUpdate,
   checkText,
   pageLimit,
@@ -158,20 +161,41 @@ export class MysqlStateStore implements StateStore {
    */
   async createExperiment(input: NewExperiment): Promise<CreateExperimentResult> {
     checkNewExperiment(input);
-    const row: ExperimentRow = {
-      id: input.id ?? randomUUID(),
-      type: input.type,
-      dagVersion: input.dagVersion,
-      priority: input.priority,
-      // What will be read back: undefined members dropped, as JSON does, so retries compare equal.
-      inputs: JSON.parse(JSON.stringify(input.inputs)) as JsonObject,
-      idempotencyKey: input.idempotencyKey ?? null,
-    };
+    const row = experimentRow(input);
     return this.write('createExperiment', (db) => lifecycle.createExperiment(db, row, input.actor));
+  }
+
+  /**
+   * {@link createExperiment} for many in ONE transaction (a few statements, whatever their number).
+   * An item that is invalid, or whose key was used for a different request, fails alone.
+   */
+  async createExperiments(inputs: readonly NewExperiment[]): Promise<CreateOutcome[]> {
+    const outcomes: (CreateOutcome | undefined)[] = [];
+    const valid: { index: number; row: ExperimentRow; actor: string }[] = [];
+    inputs.forEach((input, index) => {
+      try {
+        checkNewExperiment(input);
+        valid.push({ index, row: experimentRow(input), actor: input.actor });
+        outcomes.push(undefined);
+      } catch (error) {
+        outcomes.push({ ok: false, error: error as Error });
+      }
+    });
+    if (valid.length > 0) {
+      const created = await this.write('createExperiments', (db) => lifecycle.createExperiments(db, valid));
+      valid.forEach(({ index }, i) => (outcomes[index] = created[i]));
+    }
+    return outcomes as CreateOutcome[];
   }
 
   async getExperiment(id: string): Promise<Experiment | undefined> {
     return this.single('getExperiment', (db) => selectExperiment(db, { id }));
+  }
+
+  /** Many experiments by id in one query; unknown ids are absent from the map. */
+  async getExperiments(ids: readonly string[]): Promise<Map<string, Experiment>> {
+    if (ids.length === 0) return new Map();
+    return this.single('getExperiments', (db) => selectExperimentsIn(db, 'id', ids));
   }
 
   /** Newest first; filter by state and/or type. */
@@ -211,19 +235,24 @@ export class MysqlStateStore implements StateStore {
     change: ChangeAttribution,
   ): Promise<TransitionResult> {
     checkText('id', id, LIMITS.experimentId);
-    checkExperimentStates('from', from);
-    checkExperimentStates('to', [to]);
-    checkText('actor', change.actor, LIMITS.actor);
-    for (const state of from) {
-      if (!canTransitionExperiment(state, to)) {
-        throw new StoreInputError(
-          'to',
-          `${state} → ${to} is not a transition of the experiment state machine`,
-        );
-      }
-    }
+    checkTransition(from, to, change);
     return this.write('transitionExperiment', (db) =>
       lifecycle.transitionExperiment(db, id, from, to, change),
+    );
+  }
+
+  /** {@link transitionExperiment} for many experiments in ONE transaction; the result by id. */
+  async transitionExperiments(
+    ids: readonly string[],
+    from: readonly ExperimentState[],
+    to: ExperimentState,
+    change: ChangeAttribution,
+  ): Promise<Map<string, TransitionResult>> {
+    ids.forEach((id, index) => checkText(`ids[${index}]`, id, LIMITS.experimentId));
+    checkTransition(from, to, change);
+    if (ids.length === 0) return new Map();
+    return this.write('transitionExperiments', (db) =>
+      lifecycle.transitionExperiments(db, ids, from, to, change),
     );
   }
 

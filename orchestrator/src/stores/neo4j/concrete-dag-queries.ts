@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DagGraph } from '@wlm/commons';
 import type { ManagedTransaction } from 'neo4j-driver';
-import type { ConcreteDag, InstantiateRequest, InstantiateResult } from '../../domain/dag-store';
+import type { DagDefinition } from '@wlm/commons';
+import type { ConcreteDag, InstantiateOutcome, InstantiateRequest } from '../../domain/dag-store';
 import type { JsonObject } from '../../domain/json';
 import { isTaskState } from '../../domain/task-state';
 import { ExperimentConflictError } from '../../errors/experiment-conflict-error';
@@ -16,78 +17,132 @@ import { buildTaskContext, outputSources, readTaskContext } from './task-context
  * One `:ConcreteDag` node per (experimentId, run) anchors the concrete DAG: MERGE on it is where
  * concurrent instantiations of the same run serialize (the uniqueness constraint locks the key), and
  * the token tells the one transaction that created it from the ones that found it. The token is
- * removed before commit, so no other transaction ever sees it.
+ * removed before commit, so no other transaction ever sees it. Many runs at once: the caller gives
+ * each (experimentId, run) once, so no two rows of one call meet the same anchor.
  */
-const MERGE_CONCRETE_DAG = `
-  MERGE (d:ConcreteDag {experimentId: $experimentId, run: $run})
-  ON CREATE SET d.experimentType = $experimentType, d.version = $version, d.inputs = $inputs,
-                d.taskCount = $taskCount, d.createdAt = datetime(), d.creationToken = $token
-  WITH d, coalesce(d.creationToken = $token, false) AS created
+const MERGE_CONCRETE_DAGS = `
+  UNWIND $dags AS dag
+  MERGE (d:ConcreteDag {experimentId: dag.experimentId, run: dag.run})
+  ON CREATE SET d.experimentType = dag.experimentType, d.version = dag.version, d.inputs = dag.inputs,
+                d.taskCount = dag.taskCount, d.createdAt = datetime(), d.creationToken = $token
+  WITH dag, d, coalesce(d.creationToken = $token, false) AS created
   REMOVE d.creationToken
-  RETURN created, d.experimentType AS experimentType, d.version AS version, d.inputs AS inputs,
-         d.taskCount AS taskCount`;
+  RETURN dag.experimentId AS experimentId, created, d.experimentType AS experimentType,
+         d.version AS version, d.inputs AS inputs, d.taskCount AS taskCount`;
 
 /** MERGE on the unique key, so even a repeated creation (after a partial cleanup) adds no twin. */
 const MERGE_TASKS = `
   UNWIND $tasks AS task
-  MERGE (t:Task {experimentId: $experimentId, run: $run, taskId: task.taskId})
+  MERGE (t:Task {experimentId: task.experimentId, run: task.run, taskId: task.taskId})
   ON CREATE SET t.taskType = task.taskType, t.context = task.context,
                 t.outputSources = task.outputSources, t.isExecuted = false, t.state = 'PENDING',
                 t.attempt = 0`;
 
+/** Both ends sought in the unique key's index: keys from UNWIND may otherwise lead the planner elsewhere. */
 const MERGE_EDGES = `
   UNWIND $edges AS edge
-  MATCH (from:Task {experimentId: $experimentId, run: $run, taskId: edge.from})
-  MATCH (to:Task {experimentId: $experimentId, run: $run, taskId: edge.to})
+  MATCH (from:Task {experimentId: edge.experimentId, run: edge.run, taskId: edge.from})
+  USING INDEX from:Task(experimentId, run, taskId)
+  MATCH (to:Task {experimentId: edge.experimentId, run: edge.run, taskId: edge.to})
+  USING INDEX to:Task(experimentId, run, taskId)
   MERGE (from)-[:NEXT]->(to)`;
 
-/** Creates the concrete DAG of one run from its master-DAG version, in the caller's transaction. */
-export async function createConcreteDag(
+/** A master-DAG version as instantiation needs it: the definition and its edges, computed once. */
+interface MasterShape {
+  definition: DagDefinition;
+  edges: { from: string; to: string }[];
+}
+
+function masterShape(definition: DagDefinition): MasterShape {
+  const graph = DagGraph.from(definition);
+  const edges = graph.taskIds.flatMap((to) => graph.dependenciesOf(to).map((from) => ({ from, to })));
+  return { definition, edges };
+}
+
+/**
+ * Creates the concrete DAGs of many runs in the caller's transaction, with one statement for their
+ * anchors, one for all their nodes and one for all their edges, whatever their number. Each
+ * (experimentId, run) must appear once. A run whose master-DAG version is missing, or that exists
+ * with another type, version or inputs, fails alone; the others are created.
+ */
+export async function createConcreteDags(
   tx: ManagedTransaction,
-  request: InstantiateRequest,
-): Promise<InstantiateResult> {
-  const master = await selectMasterDag(tx, request.experimentType, request.version);
-  if (master === undefined) {
-    throw new StoreInputError(
-      'version',
-      `there is no master DAG ${JSON.stringify(request.experimentType)} version ${request.version}`,
-    );
+  requests: readonly InstantiateRequest[],
+): Promise<InstantiateOutcome[]> {
+  const outcomes = new Array<InstantiateOutcome | undefined>(requests.length);
+  const masters = new Map<string, MasterShape | undefined>();
+  for (const request of requests) {
+    const key = `${request.experimentType}@${request.version}`;
+    if (!masters.has(key)) {
+      const master = await selectMasterDag(tx, request.experimentType, request.version);
+      masters.set(key, master === undefined ? undefined : masterShape(master.definition));
+    }
   }
-  const { definition } = master;
-  const scope = { experimentId: request.experimentId, run: integer(request.run) };
-  const inputs = JSON.stringify(request.inputs);
-  const [anchor] = await query(tx, 'ConcreteDag', MERGE_CONCRETE_DAG, {
-    ...scope,
-    experimentType: request.experimentType,
-    version: integer(request.version),
-    inputs,
-    taskCount: integer(definition.tasks.length),
-    token: randomUUID(),
+  const known: { index: number; request: InstantiateRequest; master: MasterShape; inputs: string }[] = [];
+  requests.forEach((request, index) => {
+    const master = masters.get(`${request.experimentType}@${request.version}`);
+    if (master === undefined) {
+      const message = `there is no master DAG ${JSON.stringify(request.experimentType)} version ${request.version}`;
+      outcomes[index] = { ok: false, error: new StoreInputError('version', message) };
+    } else known.push({ index, request, master, inputs: JSON.stringify(request.inputs) });
   });
-  if (anchor === undefined)
-    throw new StoreDataError('ConcreteDag', 'experimentId', 'the merge returned no row');
-  if (!anchor.boolean('created')) {
+  if (known.length === 0) return outcomes as InstantiateOutcome[];
+
+  const anchors = await query(tx, 'ConcreteDag', MERGE_CONCRETE_DAGS, {
+    token: randomUUID(),
+    dags: known.map(({ request, master, inputs }) => ({
+      experimentId: request.experimentId,
+      run: integer(request.run),
+      experimentType: request.experimentType,
+      version: integer(request.version),
+      inputs,
+      taskCount: integer(master.definition.tasks.length),
+    })),
+  });
+  if (anchors.length !== known.length)
+    throw new StoreDataError('ConcreteDag', 'experimentId', `the merge returned ${anchors.length} rows`);
+  const fresh: typeof known = [];
+  known.forEach((entry, i) => {
+    const anchor = anchors[i] as (typeof anchors)[number];
+    if (anchor.boolean('created')) {
+      fresh.push(entry);
+      outcomes[entry.index] = {
+        ok: true,
+        result: { created: true, taskCount: entry.master.definition.tasks.length },
+      };
+      return;
+    }
     const same =
-      anchor.string('experimentType') === request.experimentType &&
-      anchor.integer('version') === request.version &&
+      anchor.string('experimentType') === entry.request.experimentType &&
+      anchor.integer('version') === entry.request.version &&
       // Against the inputs as stored: JSON drops undefined members, and so must the comparison.
-      jsonEqual(anchor.jsonObject('inputs'), JSON.parse(inputs) as JsonObject);
-    if (!same) throw new ExperimentConflictError(request.experimentId, null);
-    return { created: false, taskCount: anchor.integer('taskCount') };
-  }
-  await query(tx, 'Task', MERGE_TASKS, {
-    ...scope,
-    tasks: definition.tasks.map((task) => ({
+      jsonEqual(anchor.jsonObject('inputs'), JSON.parse(entry.inputs) as JsonObject);
+    outcomes[entry.index] = same
+      ? { ok: true, result: { created: false, taskCount: anchor.integer('taskCount') } }
+      : { ok: false, error: new ExperimentConflictError(entry.request.experimentId, null) };
+  });
+
+  const tasks = fresh.flatMap(({ request, master }) =>
+    master.definition.tasks.map((task) => ({
+      experimentId: request.experimentId,
+      run: integer(request.run),
       taskId: task.id,
       taskType: task.type,
       context: JSON.stringify(buildTaskContext(task, request.inputs)),
       outputSources: outputSources(task),
     })),
-  });
-  const graph = DagGraph.from(definition);
-  const edges = graph.taskIds.flatMap((to) => graph.dependenciesOf(to).map((from) => ({ from, to })));
-  if (edges.length > 0) await query(tx, 'Task', MERGE_EDGES, { ...scope, edges });
-  return { created: true, taskCount: definition.tasks.length };
+  );
+  if (tasks.length > 0) await query(tx, 'Task', MERGE_TASKS, { tasks });
+  const edges = fresh.flatMap(({ request, master }) =>
+    master.edges.map(({ from, to }) => ({
+      experimentId: request.experimentId,
+      run: integer(request.run),
+      from,
+      to,
+    })),
+  );
+  if (edges.length > 0) await query(tx, 'Task', MERGE_EDGES, { edges });
+  return outcomes as InstantiateOutcome[];
 }
 
 const SELECT_CONCRETE_DAG = `

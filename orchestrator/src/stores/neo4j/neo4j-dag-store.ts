@@ -5,6 +5,7 @@ import type { BookmarkManager, Driver, ManagedTransaction, Session, SessionConfi
 import type {
   ConcreteDag,
   DagStore,
+  InstantiateOutcome,
   InstantiateRequest,
   InstantiateResult,
   MasterDag,
@@ -15,7 +16,9 @@ import type {
   TaskKey,
   TaskStateChange,
 } from '../../domain/dag-store';
-import { createConcreteDag, deleteConcreteDags, selectConcreteDag } from './concrete-dag-queries';
+import { createConcreteDags, deleteConcreteDags, selectConcreteDag } from './concrete-dag-queries';
+import { planInstantiation } from './instantiate-plan';
+import { StoreDataError } from '../../errors/store-data-error';
 import { stateChangeSupersedes, updateExecuted, updateTaskStates } from './execution-queries';
 import {
   checkCompletion,
@@ -60,6 +63,15 @@ export interface Neo4jDagStoreOptions {
 
 type StoreState = 'open' | 'closing' | 'closed';
 
+/**
+ * Nodes one `instantiateMany` transaction creates at most (a single larger DAG goes alone): a few
+ * thousand MERGEs commit in well under a second, far inside the store's deadline.
+ */
+const TASKS_PER_INSTANTIATE = 4000;
+/** Versions whose sizes are remembered; past that, or when one cannot be read, {@link UNKNOWN_SIZE}. */
+const MAX_VERSION_SIZES = 10_000;
+const UNKNOWN_SIZE = 100;
+
 /** Another put took the version this one computed; a fresh transaction computes the next one. */
 function isVersionConflict(error: unknown): boolean {
   return (
@@ -96,6 +108,8 @@ export class Neo4jDagStore implements DagStore {
    * cluster, where a read may go to a follower that has not caught up yet.
    */
   private readonly bookmarks: BookmarkManager = bookmarkManager();
+  /** Task count per `type@version`, for {@link instantiateMany}'s transaction sizes. */
+  private readonly versionSizes = new Map<string, number>();
 
   private constructor(
     private readonly driver: Driver,
@@ -197,7 +211,43 @@ export class Neo4jDagStore implements DagStore {
    */
   async instantiate(request: InstantiateRequest): Promise<InstantiateResult> {
     checkInstantiateRequest(request);
-    return this.write('instantiate', (tx) => createConcreteDag(tx, request));
+    const [outcome] = await this.write('instantiate', (tx) => createConcreteDags(tx, [request]));
+    if (outcome === undefined) throw new StoreDataError('ConcreteDag', 'experimentId', 'no outcome');
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result;
+  }
+
+  /**
+   * {@link instantiate} for many runs, a few statements per transaction whatever their number: runs
+   * go in transactions of about {@link TASKS_PER_INSTANTIATE} nodes, so one stays well inside the
+   * store's deadline. One outcome per request, in order: an invalid request, a missing version, a
+   * conflicting run or a transaction that failed fails its own runs only. A run given twice is
+   * instantiated once and answered twice.
+   */
+  async instantiateMany(requests: readonly InstantiateRequest[]): Promise<InstantiateOutcome[]> {
+    const sizes = await this.taskCounts(requests);
+    const plan = planInstantiation(
+      requests,
+      (request) => sizes.get(`${request.experimentType}@${request.version}`) ?? UNKNOWN_SIZE,
+      TASKS_PER_INSTANTIATE,
+    );
+    const outcomes = new Array<InstantiateOutcome>(requests.length);
+    for (const [index, error] of plan.invalid) outcomes[index] = { ok: false, error };
+    for (const chunk of plan.chunks) {
+      try {
+        const results = await this.write('instantiateMany', (tx) =>
+          createConcreteDags(
+            tx,
+            chunk.map(({ request }) => request),
+          ),
+        );
+        chunk.forEach(({ index }, i) => (outcomes[index] = results[i] as InstantiateOutcome));
+      } catch (error) {
+        for (const { index } of chunk) outcomes[index] = { ok: false, error: error as Error };
+      }
+    }
+    for (const [index, first] of plan.repeats) outcomes[index] = outcomes[first] as InstantiateOutcome;
+    return outcomes;
   }
 
   /**
@@ -244,9 +294,26 @@ export class Neo4jDagStore implements DagStore {
     }));
   }
 
+  /** Nodes per master-DAG version of the requests, to size transactions; versions never change. */
+  private async taskCounts(requests: readonly InstantiateRequest[]): Promise<Map<string, number>> {
+    for (const { experimentType, version } of requests) {
+      const key = `${experimentType}@${version}`;
+      if (this.versionSizes.has(key) || this.versionSizes.size >= MAX_VERSION_SIZES) continue;
+      const master = await this.getMasterDag(experimentType, version).catch(() => undefined);
+      if (master !== undefined) this.versionSizes.set(key, master.definition.tasks.length);
+    }
+    return this.versionSizes;
+  }
+
   async readyTasks(experimentId: string, run: number): Promise<ReadyTask[]> {
     checkRun('', experimentId, run);
-    return this.read('readyTasks', (tx) => selectReadyTasks(tx, experimentId, run, false));
+    return this.read('readyTasks', (tx) => selectReadyTasks(tx, [{ experimentId, run }], false));
+  }
+
+  async readyTasksOfRuns(runs: readonly { experimentId: string; run: number }[]): Promise<ReadyTask[]> {
+    runs.forEach((r, index) => checkRun(`runs[${index}]`, r.experimentId, r.run));
+    if (runs.length === 0) return [];
+    return this.read('readyTasksOfRuns', (tx) => selectReadyTasks(tx, runs, false));
   }
 
   async readyDependents(
@@ -280,7 +347,15 @@ export class Neo4jDagStore implements DagStore {
    */
   async firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]> {
     checkRun('', experimentId, run);
-    return this.read('firstIncompleteTasks', (tx) => selectReadyTasks(tx, experimentId, run, true));
+    return this.read('firstIncompleteTasks', (tx) => selectReadyTasks(tx, [{ experimentId, run }], true));
+  }
+
+  async firstIncompleteTasksOfRuns(
+    runs: readonly { experimentId: string; run: number }[],
+  ): Promise<ReadyTask[]> {
+    runs.forEach((r, index) => checkRun(`runs[${index}]`, r.experimentId, r.run));
+    if (runs.length === 0) return [];
+    return this.read('firstIncompleteTasksOfRuns', (tx) => selectReadyTasks(tx, runs, true));
   }
 
   async getConcreteDag(experimentId: string, run: number): Promise<ConcreteDag | undefined> {

@@ -34,12 +34,13 @@ const READY_PROJECTION = `
   ORDER BY taskId`;
 
 /**
- * Candidates: the unexecuted nodes of one run, sought in the (experimentId, run, isExecuted) index —
+ * Candidates: the unexecuted nodes of the given runs, sought in the (experimentId, run, isExecuted) index —
  * hinted, because on small data the planner prefers scanning the whole index, which would not stay
  * cheap as experiments accumulate.
  */
 const READY_TASKS = `
-  MATCH (t:Task {experimentId: $experimentId, run: $run, isExecuted: false})
+  UNWIND $runs AS r
+  MATCH (t:Task {experimentId: r.experimentId, run: r.run, isExecuted: false})
   USING INDEX t:Task(experimentId, run, isExecuted)
   ${READY_FILTER}
   ${READY_PROJECTION}`;
@@ -79,18 +80,17 @@ function toReadyTask(reader: ValueReader): ReadyTask {
 }
 
 /**
- * The ready tasks of one run. With `includeInFlight`, QUEUED and RUNNING tasks count as ready too:
- * that is where a run resumes after a crash, when nobody knows whether their requests got out.
+ * The ready tasks of the given runs, in one query. With `includeInFlight`, QUEUED and RUNNING tasks
+ * count as ready too: that is where a run resumes after a crash, when nobody knows whether their
+ * requests got out.
  */
 export async function selectReadyTasks(
   tx: ManagedTransaction,
-  experimentId: string,
-  run: number,
+  runs: readonly { experimentId: string; run: number }[],
   includeInFlight: boolean,
 ): Promise<ReadyTask[]> {
   const readers = await query(tx, 'Task', READY_TASKS, {
-    experimentId,
-    run: integer(run),
+    runs: runs.map((r) => ({ experimentId: r.experimentId, run: integer(r.run) })),
     excludedStates: includeInFlight ? [] : IN_FLIGHT,
   });
   return readers.map(toReadyTask);

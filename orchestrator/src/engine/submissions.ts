@@ -1,0 +1,141 @@
+import { inputShapeProblems } from '@wlm/commons';
+import type { Experiment } from '../domain/records';
+import { ExperimentInputError } from '../errors/experiment-input-error';
+import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';
+import { ExperimentInputShapeError } from '../errors/experiment-input-shape-error';
+import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
+import { crashPoint } from './crash-point';
+import type { ItemOutcome } from './group-commit';
+import type { CatalogEntry } from './dag-catalog';
+import type { EngineParts, ExperimentDriver } from './experiment-driver';
+import { inputLimitProblems, missingInputs } from './required-inputs';
+import type { SubmitRequest, SubmitResult } from './submit-request';
+
+/** What submitting one experiment of many came to: its result, or why it was refused or failed. */
+export type SubmitOutcome = ItemOutcome<SubmitResult>;
+
+/**
+ * Submits many experiments with a fixed number of store round trips, whatever their number: the
+ * latest DAG of each type, one MySQL transaction creating them all (PENDING and registered: from
+ * there on recovery owns them), then {@link ExperimentDriver.startMany} for those PENDING, and one
+ * read of them all for the answers. Each request gets its own outcome: an invalid one, a key reused
+ * differently or an experiment that cannot start never fails the others. A repeated idempotency key
+ * returns the first experiment — and finishes starting it, should the first submission have died
+ * half-way.
+ */
+export async function submitMany(
+  parts: EngineParts,
+  driver: ExperimentDriver,
+  requests: readonly SubmitRequest[],
+): Promise<SubmitOutcome[]> {
+  const began = performance.now();
+  const outcomes = new Array<SubmitOutcome | undefined>(requests.length);
+  const fail = (index: number, error: unknown): void => {
+    outcomes[index] = { ok: false, error };
+  };
+  const latest = new Map<string, Promise<CatalogEntry>>();
+  const accepted: { index: number; request: SubmitRequest; entry: CatalogEntry }[] = [];
+  for (const [index, request] of requests.entries()) {
+    let entry = latest.get(request.type);
+    if (entry === undefined) {
+      entry = parts.catalog.latest(request.type);
+      entry.catch(() => undefined);
+      latest.set(request.type, entry);
+    }
+    try {
+      const resolved = await entry;
+      checkInputs(resolved, request);
+      accepted.push({ index, request, entry: resolved });
+    } catch (error) {
+      fail(index, error);
+    }
+  }
+  if (accepted.length === 0) return outcomes as SubmitOutcome[];
+
+  const checked = performance.now();
+  let creations;
+  try {
+    creations = await parts.states.createExperiments(
+      accepted.map(({ request, entry }) => ({
+        type: request.type,
+        dagVersion: entry.dag.version,
+        priority: request.priority,
+        inputs: request.inputs,
+        idempotencyKey: request.idempotencyKey,
+        actor: request.actor,
+      })),
+    );
+  } catch (error) {
+    for (const { index } of accepted) fail(index, error);
+    return outcomes as SubmitOutcome[];
+  }
+  crashPoint('after-mysql-create');
+
+  const made: { index: number; experiment: Experiment; created: boolean }[] = [];
+  accepted.forEach(({ index }, i) => {
+    const creation = creations[i];
+    if (creation?.ok !== true) return fail(index, creation?.error);
+    const { experiment, created } = creation.result;
+    made.push({ index, experiment, created });
+    if (created)
+      parts.logger.info(
+        { experimentId: experiment.id, type: experiment.type, dagVersion: experiment.dagVersion },
+        'experiment submitted',
+      );
+  });
+  // A key repeated within the call names one experiment: it is started once.
+  const toStart = new Map(
+    made
+      .filter(({ experiment }) => experiment.state === 'PENDING')
+      .map(({ experiment }) => [experiment.id, experiment]),
+  );
+  const createdAt = performance.now();
+  const startErrors = await driver.startMany([...toStart.values()]);
+  const startedAt = performance.now();
+
+  const answered = made.filter(({ index, experiment }) => {
+    if (!startErrors.has(experiment.id)) return true;
+    fail(index, startErrors.get(experiment.id));
+    return false;
+  });
+  let current: Map<string, Experiment>;
+  try {
+    current = await parts.states.getExperiments(answered.map(({ experiment }) => experiment.id));
+  } catch (error) {
+    for (const { index } of answered) fail(index, error);
+    return outcomes as SubmitOutcome[];
+  }
+  // The time of each step, to find where a submission waits (`--log-level debug`).
+  parts.logger.debug(
+    {
+      experiments: requests.length,
+      catalogMs: Math.round(checked - began),
+      createMs: Math.round(createdAt - checked),
+      startMs: Math.round(startedAt - createdAt),
+      readMs: Math.round(performance.now() - startedAt),
+    },
+    'submission group handled',
+  );
+  for (const { index, experiment, created } of answered) {
+    const now = current.get(experiment.id);
+    outcomes[index] =
+      now === undefined
+        ? { ok: false, error: new ExperimentNotFoundError(experiment.id) }
+        : { ok: true, result: { experiment: now, created } };
+  }
+  return outcomes as SubmitOutcome[];
+}
+
+/**
+ * @throws ExperimentInputError when inputs the DAG uses are missing; ExperimentInputShapeError when
+ *   an input does not fit its declared shape (or the default rule); ExperimentInputLimitError when
+ *   they would render a task's params past a limit of the wire.
+ */
+function checkInputs(entry: CatalogEntry, request: SubmitRequest): void {
+  const missing = missingInputs(entry.requiredInputs, request.inputs);
+  if (missing.length > 0) throw new ExperimentInputError(request.type, missing);
+  const misshapen = inputShapeProblems(entry.dag.definition.inputs, request.inputs);
+  if (misshapen.length > 0) throw new ExperimentInputShapeError(request.type, misshapen);
+  const beyondLimits = inputLimitProblems(entry.dag.definition, request.inputs);
+  if (beyondLimits.length > 0) throw new ExperimentInputLimitError(request.type, beyondLimits);
+}
