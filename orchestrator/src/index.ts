@@ -76,7 +76,7 @@ export type {
   ReadyTask,
   RunCompletions,
   TaskCompletion,
-  TaskContext,
+  NodeSpec,
   TaskKey,
   TaskStateChange,
 } from './domain/dag-store';

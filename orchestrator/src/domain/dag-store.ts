@@ -24,11 +24,13 @@ export interface MasterDagSummary {
 }
 
 /**
- * Everything a worker needs to run one task, fixed when the concrete DAG is created. `params` are
- * kept as defined: their `{{tasks.<id>.outputs.<key>}}` templates can only be rendered once the
- * upstream tasks have completed, which is why ready tasks come with their upstream outputs.
+ * A concrete DAG node's spec (its `context` property in Neo4j): everything a worker needs to run
+ * the task, fixed when the concrete DAG is created — not the plugin's `TaskContext`, which a worker
+ * builds from the request this spec becomes. `params` are kept as defined: their
+ * `{{tasks.<id>.outputs.<key>}}` templates can only be rendered once the upstream tasks have
+ * completed, which is why ready tasks come with their upstream outputs.
  */
-export interface TaskContext {
+export interface NodeSpec {
   params: JsonObject;
   /** The experiment's inputs, for `{{inputs.<name>}}`. */
   inputs: JsonObject;
@@ -97,7 +99,7 @@ export interface ReadyTask extends TaskKey {
   state: TaskState;
   /** The latest attempt recorded on the node; 0 before the first dispatch. */
   attempt: number;
-  context: TaskContext;
+  context: NodeSpec;
   /**
    * Outputs of the direct predecessors and of every other upstream task the params refer to, by
    * task id: pass as `{ tasks: Object.fromEntries(… { outputs }) }` to `renderParams`.
@@ -114,7 +116,7 @@ export interface ConcreteTask {
   attempt: number;
   /** Set once the task is executed. */
   outputs: JsonObject | null;
-  context: TaskContext;
+  context: NodeSpec;
 }
 
 /** A whole concrete DAG: `GET /api/experiments/:id`'s live DAG. */

@@ -11,7 +11,7 @@ import { StoreInputError } from '../../errors/store-input-error';
 import { integer, query } from './cypher';
 import { jsonEqual } from './json-equal';
 import { selectMasterDag } from './master-dag-queries';
-import { buildTaskContext, outputSources, readTaskContext } from './task-context';
+import { buildNodeSpec, outputSources, readNodeSpec } from './node-spec';
 
 /**
  * One `:ConcreteDag` node per (experimentId, run) anchors the concrete DAG: MERGE on it is where
@@ -128,7 +128,7 @@ export async function createConcreteDags(
       run: integer(request.run),
       taskId: task.id,
       taskType: task.type,
-      context: JSON.stringify(buildTaskContext(task, request.inputs)),
+      context: JSON.stringify(buildNodeSpec(task, request.inputs)),
       outputSources: outputSources(task),
     })),
   );
@@ -182,7 +182,7 @@ export async function selectConcreteDag(
       isExecuted: task.boolean('isExecuted'),
       attempt: task.integer('attempt'),
       outputs: task.jsonObjectOrNull('outputs'),
-      context: readTaskContext(task, 'context'),
+      context: readNodeSpec(task, 'context'),
     })),
     edges: reader.maps('edges', 'NEXT').map((edge) => ({ from: edge.string('from'), to: edge.string('to') })),
   };

@@ -3,7 +3,7 @@ import type { ReadyTask, RunCompletions } from '../../domain/dag-store';
 import type { JsonObject } from '../../domain/json';
 import { isTaskState } from '../../domain/task-state';
 import { integer, query } from './cypher';
-import { readTaskContext } from './task-context';
+import { readNodeSpec } from './node-spec';
 import type { ValueReader } from './value-reader';
 
 /** A task in these states has been handed to the scheduler: dispatching it again is not "ready". */
@@ -74,7 +74,7 @@ function toReadyTask(reader: ValueReader): ReadyTask {
     taskType: reader.string('taskType'),
     state: reader.oneOf('state', isTaskState),
     attempt: reader.integer('attempt'),
-    context: readTaskContext(reader, 'context'),
+    context: readNodeSpec(reader, 'context'),
     upstreamOutputs,
   };
 }

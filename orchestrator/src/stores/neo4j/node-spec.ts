@@ -1,12 +1,12 @@
 import { templateReferences } from '@wlm/commons';
 import type { DagTask } from '@wlm/commons';
-import type { TaskContext } from '../../domain/dag-store';
+import type { NodeSpec } from '../../domain/dag-store';
 import { isJsonObject } from '../../domain/json';
 import type { JsonObject } from '../../domain/json';
 import type { ValueReader } from './value-reader';
 
 /** The context a node of a concrete DAG is created with; optional parts only when defined. */
-export function buildTaskContext(task: DagTask, inputs: JsonObject): TaskContext {
+export function buildNodeSpec(task: DagTask, inputs: JsonObject): NodeSpec {
   return {
     params: task.params ?? {},
     inputs,
@@ -38,13 +38,13 @@ function isNonNegativeInteger(value: unknown): value is number {
  * Reads `context` back, checking the shape of each part; the bounds of the values (attempts,
  * label syntax, versions) are checked by the wire schemas when the task is dispatched.
  */
-export function readTaskContext(reader: ValueReader, key: string): TaskContext {
+export function readNodeSpec(reader: ValueReader, key: string): NodeSpec {
   const raw = reader.jsonObject(key);
   const { params, inputs, retry, timeoutMs, queueTimeoutMs, constraints } = raw;
   if (!isJsonObject(params) || !isJsonObject(inputs)) {
     throw reader.invalid(key, 'a context with params and inputs objects', JSON.stringify(raw));
   }
-  const context: TaskContext = { params, inputs };
+  const context: NodeSpec = { params, inputs };
   if (retry !== undefined) {
     if (
       !isJsonObject(retry) ||
