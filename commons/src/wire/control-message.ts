@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { experimentIdSchema, runSchema, taskIdSchema, timestampSchema } from './fields';
+import { WIRE_TEXT_LIMITS, experimentIdSchema, runSchema, taskIdSchema, timestampSchema } from './fields';
 import { wireRegistry } from './registry';
 
 /**
@@ -14,7 +14,7 @@ export const cancelTaskSchema = z
     experimentId: experimentIdSchema,
     run: runSchema,
     taskId: taskIdSchema.optional(),
-    reason: z.string().max(4096).optional(),
+    reason: z.string().max(WIRE_TEXT_LIMITS.messageChars).optional(),
     requestedAt: timestampSchema,
   })
   .register(wireRegistry, { messageType: 'CancelTask' });

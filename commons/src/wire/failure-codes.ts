@@ -80,3 +80,15 @@ export function registeredFailureCodes(): FailureCodeInfo[] {
 function sameInfo(a: FailureCodeInfo, b: FailureCodeInfo): boolean {
   return a.owner === b.owner && a.retryable === b.retryable && a.meaning === b.meaning;
 }
+
+/**
+ * Codes one component reports and another acts on, so the wire owns them: the orchestrator drops a
+ * queue timeout's TASK_UNSCHEDULABLE when the attempt turns out to have been placed after all.
+ */
+export const PROTOCOL_FAILURE_CODES = defineFailureCodes('scheduler', {
+  unschedulable: {
+    code: 'TASK_UNSCHEDULABLE',
+    retryable: false,
+    meaning: 'the attempt waited longer than its queueTimeoutMs without being placed',
+  },
+});

@@ -16,6 +16,13 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
  * (commons/src/dag/wire-limits.ts).
  */
 export const MAX_JSON_DEPTH = 31;
+/**
+ * The longest texts the wire carries, in characters: a FAILED or CANCELLED `reason` (an error
+ * message with its context), and the shorter texts meant for people — a PROGRESS, DEFERRED or
+ * WAITING `message`, a cancel's `reason`. Producers clip to them so that no event is refused.
+ */
+export const WIRE_TEXT_LIMITS = { reasonChars: 8192, messageChars: 4096 } as const;
+
 /** One wrong leaf is usually repeated many times; a few examples are enough to fix it. */
 const MAX_JSON_ISSUES = 10;
 

@@ -22,6 +22,7 @@ export {
   semverSchema,
   MAX_JSON_DEPTH,
   MAX_ATTEMPT,
+  WIRE_TEXT_LIMITS,
 } from './fields';
 export type { JsonValue } from './fields';
 export {
@@ -35,6 +36,7 @@ export type { AttemptIdentity } from './attempt-identity';
 export { wireRegistry } from './registry';
 export {
   MAX_ERROR_CODE_LENGTH,
+  PROTOCOL_FAILURE_CODES,
   defineFailureCodes,
   failureCodeInfo,
   registeredFailureCodes,

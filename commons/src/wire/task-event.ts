@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { attemptIdentityShape } from './attempt-identity';
-import { jsonValueSchema, taskTypeSchema, timestampSchema, workerIdSchema } from './fields';
+import { WIRE_TEXT_LIMITS, jsonValueSchema, taskTypeSchema, timestampSchema, workerIdSchema } from './fields';
 import { MAX_ERROR_CODE_LENGTH } from './failure-codes';
 import { wireRegistry } from './registry';
 import { taskLogTailSchema } from './task-log-tail';
@@ -41,7 +41,7 @@ export const taskProgressEventSchema = z
     ...logTail,
     state: z.literal('PROGRESS'),
     workerId: workerIdSchema,
-    message: z.string().max(4096).optional(),
+    message: z.string().max(WIRE_TEXT_LIMITS.messageChars).optional(),
     percent: z.number().min(0).max(100).optional(),
   })
   .refine((event) => event.message !== undefined || event.percent !== undefined, {
@@ -69,7 +69,7 @@ export const taskFailedEventSchema = z.object({
   ...logTail,
   state: z.literal('FAILED'),
   workerId: workerIdSchema.optional(),
-  reason: z.string().min(1).max(8192),
+  reason: z.string().min(1).max(WIRE_TEXT_LIMITS.reasonChars),
   retryable: z.boolean(),
   /**
    * A stable code to decide on; never parse `reason`. One of the registered codes of wlm's own
@@ -94,7 +94,7 @@ export const taskDeferredEventSchema = z.object({
   state: z.literal('DEFERRED'),
   workerId: workerIdSchema,
   /** What the task waits for, for people: e.g. `SLURM job 42 is PENDING (Priority)`. */
-  message: z.string().min(1).max(4096),
+  message: z.string().min(1).max(WIRE_TEXT_LIMITS.messageChars),
   request: taskRequestSchema.refine((request) => request.continuation !== undefined, {
     message: 'the next round of a deferred task carries its continuation',
     path: ['continuation'],
@@ -110,7 +110,7 @@ export const taskWaitingEventSchema = z.object({
   state: z.literal('WAITING'),
   taskType: taskTypeSchema,
   /** What the task waits for, for people. */
-  message: z.string().min(1).max(4096),
+  message: z.string().min(1).max(WIRE_TEXT_LIMITS.messageChars),
 });
 
 /** A run was stopped by a cancel; `workerId` is absent when it was cancelled before reaching a worker. */
@@ -119,7 +119,7 @@ export const taskCancelledEventSchema = z.object({
   ...logTail,
   state: z.literal('CANCELLED'),
   workerId: workerIdSchema.optional(),
-  reason: z.string().max(8192).optional(),
+  reason: z.string().max(WIRE_TEXT_LIMITS.reasonChars).optional(),
 });
 
 /**

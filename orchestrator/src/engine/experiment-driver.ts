@@ -1,4 +1,4 @@
-import { isRetryableError } from '@wlm/commons';
+import { WIRE_TEXT_LIMITS, isRetryableError } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import type { DagStore, InstantiateRequest, ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
@@ -244,7 +244,7 @@ export class ExperimentDriver {
       type: 'CANCEL_TASK',
       experimentId: experiment.id,
       run: experiment.run,
-      reason: reason.slice(0, 4096),
+      reason: reason.slice(0, WIRE_TEXT_LIMITS.messageChars),
       requestedAt: new Date().toISOString(),
     });
   }

@@ -1,11 +1,9 @@
+import { PROTOCOL_FAILURE_CODES } from '@wlm/commons';
 import type { TaskEvent } from '@wlm/commons';
 import type { TaskRun } from '../domain/records';
 
-/** The `errorCode` of the scheduler's FAILED for an attempt that waited past its `queueTimeoutMs`. */
-export const TASK_UNSCHEDULABLE = 'TASK_UNSCHEDULABLE';
-
 export function isUnschedulable(event: TaskEvent): boolean {
-  return event.state === 'FAILED' && event.errorCode === TASK_UNSCHEDULABLE;
+  return event.state === 'FAILED' && event.errorCode === PROTOCOL_FAILURE_CODES.unschedulable;
 }
 
 const attemptKey = (item: { taskId: string; attempt: number }): string => `${item.taskId}#${item.attempt}`;

@@ -1,4 +1,6 @@
 import {
+  PROTOCOL_FAILURE_CODES,
+  WIRE_TEXT_LIMITS,
   attemptIdentityOf,
   defineFailureCodes,
   failureCodeInfo,
@@ -34,20 +36,12 @@ export const SCHEDULER_FAILURE_CODES = defineFailureCodes('scheduler', {
     retryable: true,
     meaning: 'the attempt was queued or running on a worker that failed; the next attempt runs elsewhere',
   },
-  unschedulable: {
-    code: 'TASK_UNSCHEDULABLE',
-    retryable: false,
-    meaning: 'the attempt waited longer than its queueTimeoutMs without being placed',
-  },
 });
 
 /** What the scheduler says of a task while no live worker runs its type. */
 export function waitingForWorker(taskType: string): string {
   return `waiting for a worker that runs ${taskType}`;
 }
-
-/** The wire schema's bound on a FAILED reason. */
-const MAX_REASON_LENGTH = 8192;
 
 /**
  * True for an event a worker published, as opposed to one of the scheduler's own (which come back
@@ -60,7 +54,9 @@ export function isFromWorker(event: TaskEvent): boolean {
 }
 
 function truncate(text: string): string {
-  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH - 1)}…` : text;
+  return text.length > WIRE_TEXT_LIMITS.reasonChars
+    ? `${text.slice(0, WIRE_TEXT_LIMITS.reasonChars - 1)}…`
+    : text;
 }
 
 /** The messages the scheduler publishes besides assignments, each resolving on the broker's confirm. */
@@ -116,7 +112,7 @@ export class SchedulerMessages {
       ...attemptIdentityOf(attempt),
       at: new Date().toISOString(),
       retryable: false,
-      errorCode: SCHEDULER_FAILURE_CODES.unschedulable,
+      errorCode: PROTOCOL_FAILURE_CODES.unschedulable,
       reason: truncate(
         `not placed within its queue timeout of ${attempt.queueTimeoutMs} ms (task type ${attempt.taskType}): ${why}`,
       ),

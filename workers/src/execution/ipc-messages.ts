@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ERROR_CODE_LENGTH, WIRE_TEXT_LIMITS } from '@wlm/commons/wire';
 
 /**
  * The protocol between a worker and its task processes. Both ends are this package at the same
@@ -7,7 +8,11 @@ import { z } from 'zod';
  */
 
 /** The limits of the TaskEvent fields these values end up in; the child clips to them. */
-export const IPC_LIMITS = { reasonChars: 8192, codeChars: 64, progressChars: 4096 } as const;
+export const IPC_LIMITS = {
+  reasonChars: WIRE_TEXT_LIMITS.reasonChars,
+  codeChars: MAX_ERROR_CODE_LENGTH,
+  progressChars: WIRE_TEXT_LIMITS.messageChars,
+} as const;
 
 /** Where the child looks for a plugin module named by package rather than by path. */
 const resolvePathsSchema = z.array(z.string().min(1));

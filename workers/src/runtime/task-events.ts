@@ -1,4 +1,4 @@
-import { MAX_ERROR_CODE_LENGTH, attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
+import { MAX_ERROR_CODE_LENGTH, WIRE_TEXT_LIMITS, attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
 import type { JsonValue, TaskAssignment, TaskEventOf, TaskRequest } from '@wlm/commons';
 import { clip } from '../execution/error-message';
 import type { TaskProgress } from '../execution';
@@ -9,8 +9,6 @@ import type { TaskProgress } from '../execution';
  */
 
 /** Wire limits of the event fields (commons/src/wire/task-event.ts). */
-const MAX_REASON = 8192;
-const MAX_PROGRESS_MESSAGE = 4096;
 
 function base(assignment: TaskAssignment) {
   return {
@@ -36,7 +34,12 @@ export function progressEvent(
     // The schema wants a message or a percent; a plugin may report an empty message with a percent.
     ...(progress.message === '' && progress.percent !== undefined
       ? {}
-      : { message: clip(progress.message === '' ? '(progress)' : progress.message, MAX_PROGRESS_MESSAGE) }),
+      : {
+          message: clip(
+            progress.message === '' ? '(progress)' : progress.message,
+            WIRE_TEXT_LIMITS.messageChars,
+          ),
+        }),
     ...(progress.percent === undefined ? {} : { percent: progress.percent }),
   };
 }
@@ -68,7 +71,7 @@ export function failedEvent(
     ...base(assignment),
     state: 'FAILED',
     workerId,
-    reason: clip(failure.reason === '' ? 'failed' : failure.reason, MAX_REASON),
+    reason: clip(failure.reason === '' ? 'failed' : failure.reason, WIRE_TEXT_LIMITS.reasonChars),
     retryable: failure.retryable,
     errorCode: clip(failure.errorCode, MAX_ERROR_CODE_LENGTH),
     ...(failure.retryable ? { request: retryRequestOf(assignment) } : {}),
@@ -96,7 +99,7 @@ export function deferredEvent(
     ...event,
     state: 'DEFERRED',
     workerId,
-    message: clip(continuation.message, MAX_PROGRESS_MESSAGE),
+    message: clip(continuation.message, WIRE_TEXT_LIMITS.messageChars),
     request: {
       ...request,
       notBefore: new Date(Date.parse(event.at) + continuation.delayMs).toISOString(),
@@ -110,7 +113,12 @@ export function cancelledEvent(
   workerId: string,
   reason: string,
 ): TaskEventOf<'CANCELLED'> {
-  return { ...base(assignment), state: 'CANCELLED', workerId, reason: clip(reason, MAX_REASON) };
+  return {
+    ...base(assignment),
+    state: 'CANCELLED',
+    workerId,
+    reason: clip(reason, WIRE_TEXT_LIMITS.reasonChars),
+  };
 }
 
 /**
