@@ -1,4 +1,4 @@
-import { WlmError, parseMysqlUrl, withRetry } from '@wlm/commons';
+import { parseMysqlUrl, withRetry } from '@wlm/commons';
 import type { Logger, RetryOptions, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { ExperimentState } from '../../domain/experiment-state';
@@ -64,6 +64,7 @@ import { selectProgress, selectTaskLog, upsertTaskReports } from './task-report-
 import { selectTaskRuns, upsertTaskRuns } from './task-run-queries';
 import { selectIncidents, selectWorkers } from './worker-directory-queries';
 import { inTransaction } from './transaction';
+import { StoreLifecycle } from '../store-lifecycle';
 
 export interface MysqlStateStoreOptions {
   /** `mysql.url` of the config, e.g. `mysql://root@127.0.0.1:3306/wlm`; the database is created if missing. */
@@ -88,8 +89,6 @@ export interface MysqlStateStoreOptions {
   sessionTimeoutSeconds?: number;
 }
 
-type StoreState = 'open' | 'closing' | 'closed';
-
 /**
  * The orchestrator's relational state: experiments, task runs, audit trail, running registry.
  *
@@ -104,8 +103,7 @@ type StoreState = 'open' | 'closing' | 'closed';
  * ```
  */
 export class MysqlStateStore implements StateStore {
-  private state: StoreState = 'open';
-  private closing: Promise<void> | undefined;
+  private readonly lifecycle: StoreLifecycle;
 
   private constructor(
     private readonly pool: Pool,
@@ -116,7 +114,9 @@ export class MysqlStateStore implements StateStore {
     private readonly logger: Logger,
     private readonly retry: RetryOptions,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.lifecycle = new StoreLifecycle('the MySQL state store', () => pool.end(), logger);
+  }
 
   /** Connects, creates the database if missing, and migrates the schema before returning. */
   static async open(options: MysqlStateStoreOptions): Promise<MysqlStateStore> {
@@ -373,23 +373,11 @@ export class MysqlStateStore implements StateStore {
 
   /** Closes the pool. Idempotent; call after the engine has stopped issuing writes. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.state = 'closing';
-    try {
-      await this.pool.end();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'closing the MySQL pool failed');
-    } finally {
-      this.state = 'closed';
-    }
+    return this.lifecycle.close();
   }
 
   private ensureOpen(): void {
-    if (this.state !== 'open') throw new WlmError('SHUTTING_DOWN', 'the MySQL state store is closed');
+    this.lifecycle.ensureOpen();
   }
 
   /**

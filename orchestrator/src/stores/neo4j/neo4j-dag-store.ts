@@ -1,4 +1,4 @@
-import { WlmError, validateDagDefinition, withRetry } from '@wlm/commons';
+import { validateDagDefinition, withRetry } from '@wlm/commons';
 import type { DagDefinition, Logger, RetryOptions } from '@wlm/commons';
 import { auth, bookmarkManager, driver as createDriver } from 'neo4j-driver';
 import type { BookmarkManager, Driver, ManagedTransaction, Session, SessionConfig } from 'neo4j-driver';
@@ -34,6 +34,7 @@ import { selectReadyDependents, selectReadyTasks } from './ready-queries';
 import { withDeadline } from '../deadline';
 import { applySchema } from './schema';
 import { neo4jDriverTarget, neo4jTlsRefusal } from './driver-target';
+import { StoreLifecycle } from '../store-lifecycle';
 
 export interface Neo4jDagStoreOptions {
   /** `neo4j.url` of the config, e.g. `bolt://127.0.0.1:7687`. */
@@ -60,8 +61,6 @@ export interface Neo4jDagStoreOptions {
    */
   timeoutMs?: number;
 }
-
-type StoreState = 'open' | 'closing' | 'closed';
 
 /**
  * Nodes one `instantiateMany` transaction creates at most (a single larger DAG goes alone): a few
@@ -100,8 +99,7 @@ function isVersionConflict(error: unknown): boolean {
  * ```
  */
 export class Neo4jDagStore implements DagStore {
-  private state: StoreState = 'open';
-  private closing: Promise<void> | undefined;
+  private readonly lifecycle: StoreLifecycle;
   /**
    * Shared by every session of the store, so a read always sees the writes this store committed
    * before it — free on one server, and what keeps `markExecuted` → `readyDependents` right on a
@@ -118,7 +116,9 @@ export class Neo4jDagStore implements DagStore {
     private readonly logger: Logger,
     private readonly indexWaitSeconds: number,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.lifecycle = new StoreLifecycle('the Neo4j DAG store', () => driver.close(), logger);
+  }
 
   /** Connects (retrying while the server is unreachable) and ensures the schema before returning. */
   static async open(options: Neo4jDagStoreOptions): Promise<Neo4jDagStore> {
@@ -371,19 +371,7 @@ export class Neo4jDagStore implements DagStore {
 
   /** Closes the driver and its connections. Idempotent; call after the engine has stopped. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.state = 'closing';
-    try {
-      await this.driver.close();
-    } catch (error) {
-      this.logger.warn({ err: error }, 'closing the Neo4j driver failed');
-    } finally {
-      this.state = 'closed';
-    }
+    return this.lifecycle.close();
   }
 
   private sessionConfig(mode: 'READ' | 'WRITE'): SessionConfig {
@@ -391,7 +379,7 @@ export class Neo4jDagStore implements DagStore {
   }
 
   private ensureOpen(): void {
-    if (this.state !== 'open') throw new WlmError('SHUTTING_DOWN', 'the Neo4j DAG store is closed');
+    this.lifecycle.ensureOpen();
   }
 
   /**
