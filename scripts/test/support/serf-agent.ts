@@ -51,6 +51,8 @@ export class SerfAgent {
     /** RPC address, `127.0.0.1:port`: what a scheduler or a test's RPC client reads. */
     readonly rpcAddr: string,
     readonly rpcPort: number,
+    /** The `-config-file` it was started with (timings and keys); removed once it has exited. */
+    readonly configFile: string,
     private readonly keys: SerfAgentSettings,
     private readonly agentProcess: AgentProcess,
   ) {}
@@ -82,6 +84,7 @@ export class SerfAgent {
       bindPort,
       `${LOOPBACK}:${rpcPort}`,
       rpcPort,
+      configFile,
       keys,
       new AgentProcess(child, configDir),
     );
