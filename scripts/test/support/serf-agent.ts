@@ -1,9 +1,8 @@
-import { freePort, loadConfig, writeSerfAgentConfig } from '@wlm/commons';
+import { freePort, loadConfig, portOpen, writeSerfAgentConfig } from '@wlm/commons';
 import type { SerfAgentSettings, SerfRpcClientOptions } from '@wlm/commons';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -134,7 +133,7 @@ export class SerfAgent {
           `serf agent ${this.name} exited before opening ${this.rpcAddr}: ${this.agentProcess.describe()}`,
         );
       }
-      if (await accepts(this.rpcPort)) return;
+      if (await portOpen(LOOPBACK, this.rpcPort)) return;
       if (Date.now() > deadline) {
         throw new Error(
           `serf agent ${this.name} did not open ${this.rpcAddr} within ${timeoutMs} ms: ${this.agentProcess.describe()}`,
@@ -223,15 +222,4 @@ export class SerfAgents {
 export function installationKeys(): SerfAgentSettings {
   const { encryptKey, rpcAuthKey } = loadConfig().serf;
   return { encryptKey, rpcAuthKey };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, LOOPBACK);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
