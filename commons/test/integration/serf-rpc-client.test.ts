@@ -1,7 +1,7 @@
 import { SerfRpcClient, SerfRpcError, SerfUnavailableError } from '@wlm/commons';
 import type { SerfEventStream, SerfMember, SerfStreamEvent } from '@wlm/commons';
-import { SerfAgents } from './support/serf-agents';
-import type { SerfAgent } from './support/serf-agents';
+import { SerfAgents } from '../../../scripts/test/support/serf-agent';
+import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
 
 /*
  * SerfRpcClient against three real `serf agent` processes spawned here on free 127.0.0.1 ports.
@@ -13,6 +13,8 @@ jest.setTimeout(60_000);
 
 const prefix = `wlm-serf-it-${process.pid}`;
 const agents = new SerfAgents();
+/** The client under test meets agents without keys, but for the one that demands an RPC key. */
+const NO_KEYS = {};
 const clients: SerfRpcClient[] = [];
 let a: SerfAgent;
 let b: SerfAgent;
@@ -80,7 +82,8 @@ const userEventNamed =
     event.type === 'user' && event.name === name;
 
 beforeAll(async () => {
-  const start = (n: string) => agents.start({ name: `${prefix}-${n}`, tags: { role: `it-${n}` } });
+  const start = (n: string) =>
+    agents.start({ name: `${prefix}-${n}`, tags: { role: `it-${n}` }, keys: NO_KEYS });
   [a, b, c] = await Promise.all([start('a'), start('b'), start('c')]);
 });
 
@@ -164,7 +167,7 @@ describe('SerfRpcClient with real serf agents', () => {
   it('reports member-failed for a SIGKILLed agent C on A’s stream', async () => {
     const failed = nextEvent(streamA, memberEventFor('member-failed', c.name), 15_000, 'member-failed for C');
     const killedAt = Date.now();
-    await agents.kill(c, 'SIGKILL');
+    await c.kill('SIGKILL');
     const inMembers = await eventually(
       () => clientA.membersFiltered({ name: c.name }),
       (ms) => ms[0]?.status === 'failed',
@@ -191,11 +194,17 @@ describe('SerfRpcClient with real serf agents', () => {
       clientA.once('disconnected', resolve),
     );
     const reconnected = new Promise<void>((resolve) => clientA.once('reconnected', resolve));
-    await agents.kill(a, 'SIGKILL');
+    await a.kill('SIGKILL');
     await expect(disconnected).resolves.toBeInstanceOf(SerfUnavailableError);
     await expect(clientA.members()).rejects.toMatchObject({ code: 'SERF_UNAVAILABLE', retryable: true });
     const restartedAt = Date.now();
-    a = await agents.start({ name: a.name, bindPort: a.bindPort, rpcPort: a.rpcPort, join: [b.bindAddr] });
+    a = await agents.start({
+      name: a.name,
+      bindPort: a.bindPort,
+      rpcPort: a.rpcPort,
+      join: [b.bindAddr],
+      keys: NO_KEYS,
+    });
     await reconnected;
     console.info(`reconnected ${Date.now() - restartedAt} ms after the restart`);
     expect(clientA.state).toBe('connected');
@@ -219,7 +228,7 @@ describe('SerfRpcClient with real serf agents', () => {
   describe('with an RPC auth key', () => {
     let d: SerfAgent;
     beforeAll(async () => {
-      d = await agents.start({ name: `${prefix}-d`, authKey: 'wlm-it-key' });
+      d = await agents.start({ name: `${prefix}-d`, keys: { rpcAuthKey: 'wlm-it-key' } });
     });
 
     it('rejects a wrong key at connect', async () => {

@@ -9,7 +9,7 @@ import {
   taskRequest,
   waitFor,
 } from '../support/harness';
-import { SerfAgents } from '../support/serf-agents';
+import { SerfAgents } from '../../../scripts/test/support/serf-agent';
 
 /*
  * Two scheduler instances on one namespace, each with its own Serf agent in one cluster, compete for

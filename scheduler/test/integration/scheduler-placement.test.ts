@@ -12,8 +12,8 @@ import {
   taskRequest,
   waitFor,
 } from '../support/harness';
-import { SerfAgents } from '../support/serf-agents';
-import type { SerfAgent } from '../support/serf-agents';
+import { SerfAgents } from '../../../scripts/test/support/serf-agent';
+import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
 
 /*
  * The scheduler against real RabbitMQ and real Serf agents spawned here; the workers are the test

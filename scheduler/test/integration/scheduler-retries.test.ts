@@ -3,8 +3,8 @@ import type { SchedulerService } from '@wlm/scheduler';
 import { FakeWorker } from '../support/fake-worker';
 import type { Outcome } from '../support/fake-worker';
 import { BrokerProbe, isolatedTopology, startScheduler, taskRequest, waitFor } from '../support/harness';
-import { SerfAgents } from '../support/serf-agents';
-import type { SerfAgent } from '../support/serf-agents';
+import { SerfAgents } from '../../../scripts/test/support/serf-agent';
+import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
 
 /*
  * Retries against real RabbitMQ and Serf: a worker's retryable FAILED (carrying its request) comes

@@ -5,8 +5,8 @@ import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
 import { FakeWorker } from '../support/fake-worker';
 import { BrokerProbe, isolatedTopology, startScheduler, taskRequest, waitFor } from '../support/harness';
-import { SerfAgents } from '../support/serf-agents';
-import type { SerfAgent } from '../support/serf-agents';
+import { SerfAgents } from '../../../scripts/test/support/serf-agent';
+import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
 
 /*
  * A worker dies for real: its Serf agent is SIGKILLed (no graceful leave, so the cluster has to

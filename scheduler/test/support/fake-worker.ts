@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import {
-  loadConfig,
   SerfRpcClient,
   declareTopology,
   encodeAdvertisementTags,
@@ -14,7 +13,7 @@ import {
   taskRequestSchema,
 } from '@wlm/commons';
 import type { TaskAssignment, TaskEventInput, WlmTopology } from '@wlm/commons';
-import type { SerfAgent, SerfAgents } from './serf-agents';
+import type { SerfAgent, SerfAgents } from '../../../scripts/test/support/serf-agent';
 
 export const AMQP_URL = process.env['WLM_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -73,7 +72,7 @@ export class FakeWorker {
       join: [options.join],
       tags: tagsOf(options, options.slots),
     });
-    const serf = await SerfRpcClient.connect({ addr: agent.rpcAddr, ...projectAuth() });
+    const serf = await SerfRpcClient.connect(agent.rpcClientOptions());
     const worker = new FakeWorker(options, agent, serf, model, consumer, publisher);
     await consumer.prefetch(options.prefetch ?? options.slots);
     await consumer.consume(options.topology.workerQueue(options.id), (message) => {
@@ -98,7 +97,7 @@ export class FakeWorker {
   /** SIGKILLs its Serf agent (peers must detect the failure) and drops its AMQP connection. */
   async kill(): Promise<void> {
     this.dead = true;
-    await this.options.agents.kill(this.agent, 'SIGKILL');
+    await this.agent.kill('SIGKILL');
     await this.serf.close();
     await this.model.close().catch(() => undefined);
   }
@@ -111,23 +110,22 @@ export class FakeWorker {
 
   /** Starts its Serf agent again under the same name (the worker is back), advertising free slots. */
   async reviveAgent(): Promise<void> {
-    const port = Number(this.agent.bindAddr.split(':')[1]);
     this.agent = await this.options.agents.start({
       name: this.options.id,
       join: [this.options.join],
       tags: tagsOf(this.options, this.options.slots),
-      bindPort: port,
+      bindPort: this.agent.bindPort,
     });
-    this.serf = await SerfRpcClient.connect({ addr: this.agent.rpcAddr, ...projectAuth() });
+    this.serf = await SerfRpcClient.connect(this.agent.rpcClientOptions());
   }
 
   /** Leaves the cluster gracefully and closes its connection. */
   async stop(): Promise<void> {
     this.dead = true;
     this.release();
-    if (this.agent.child.exitCode === null) await this.serf.leave().catch(() => undefined);
+    if (this.agent.running) await this.serf.leave().catch(() => undefined);
     await this.serf.close();
-    await this.options.agents.kill(this.agent, 'SIGTERM');
+    await this.agent.kill('SIGTERM');
     await this.model.close().catch(() => undefined);
   }
 
@@ -207,10 +205,4 @@ function tagsOf(options: FakeWorkerOptions, freeSlots: number): Record<string, s
     taskTypes: { ...options.taskTypes },
     labels: { ...options.labels },
   });
-}
-
-/** The installation's Serf RPC key, which the test agents demand (see serf-agents.ts). */
-function projectAuth(): { authKey?: string } {
-  const { rpcAuthKey } = loadConfig().serf;
-  return rpcAuthKey === undefined ? {} : { authKey: rpcAuthKey };
 }

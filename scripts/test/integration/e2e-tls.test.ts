@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, loadConfig } from '@wlm/commons';
+import { freePort } from '@wlm/commons';
 import { stringify as toYaml } from 'yaml';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { CliProcess } from '../support/cli-process';
-import { SerfSeed } from '../support/serf-seed';
+import { SerfAgent } from '../support/serf-agent';
 import { TlsServers } from '../support/tls/tls-servers';
 import { eventually } from '../support/wait';
 
@@ -22,7 +22,7 @@ const TOKEN = 'tls-e2e-token-0123456789';
 const START_TIMEOUT_MS = 60_000;
 
 let servers: TlsServers;
-let seed: SerfSeed;
+let seed: SerfAgent;
 const namespace = `tls${randomBytes(4).toString('hex')}`;
 const processes: CliProcess[] = [];
 
@@ -76,8 +76,7 @@ beforeAll(async () => {
   if (inherited.length > 0) throw new Error(`unset ${inherited.join(', ')} to run this test`);
   ensureBuilt(['scripts']);
   servers = await TlsServers.start();
-  const { encryptKey, rpcAuthKey } = loadConfig().serf;
-  seed = await SerfSeed.start(`${namespace}-seed`, undefined, { settings: { encryptKey, rpcAuthKey } });
+  seed = await SerfAgent.start({ name: `${namespace}-seed` });
 });
 
 afterAll(async () => {

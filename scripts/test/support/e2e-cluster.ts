@@ -5,7 +5,7 @@ import { deleteMails, listMails, stackPaths } from '../../src';
 import type { StoredMail } from '../../src';
 import { CliProcess } from './cli-process';
 import { E2eBroker } from './e2e-broker';
-import { SerfSeed } from './serf-seed';
+import { SerfAgent, installationKeys } from './serf-agent';
 
 export interface WorkerSpec {
   /** Short name; the worker id is `<namespace>-<name>`. */
@@ -44,14 +44,14 @@ const KNOWN_TIMEOUT_MS = 15_000;
 export class E2eCluster {
   readonly schedulers: CliProcess[] = [];
   readonly workers = new Map<string, CliProcess>();
-  private readonly extraAgents: SerfSeed[] = [];
+  private readonly extraAgents: SerfAgent[] = [];
   private readonly mailDir = stackPaths(loadConfig()).mailDir;
   /** Task types named in workers' `--tasks` (plugin paths left out). */
   private readonly workerTaskTypes = new Set<string>();
 
   private constructor(
     readonly topology: WlmTopology,
-    readonly seed: SerfSeed,
+    readonly seed: SerfAgent,
     readonly broker: E2eBroker,
     /** The cluster's Serf keys, for every agent and process of it (files and environment, never a command line). */
     private readonly serf: SerfAgentSettings,
@@ -79,11 +79,11 @@ export class E2eCluster {
     } = {},
   ): Promise<E2eCluster> {
     const topology = new WlmTopology(`e2e${randomBytes(4).toString('hex')}`);
-    const { encryptKey, rpcAuthKey } = loadConfig().serf;
-    const settings = options.serf ?? { encryptKey, rpcAuthKey };
-    const seed = await SerfSeed.start(`${topology.namespace}-seed`, undefined, {
+    const settings = options.serf ?? installationKeys();
+    const seed = await SerfAgent.start({
+      name: `${topology.namespace}-seed`,
       ...(options.seedBindHost === undefined ? {} : { bindHost: options.seedBindHost }),
-      settings,
+      keys: settings,
     });
     const broker = await E2eBroker.open(topology, { recordEvents: options.withOrchestrator !== true }).catch(
       async (error: unknown) => {
@@ -106,8 +106,10 @@ export class E2eCluster {
   async startScheduler(spec: SchedulerSpec = {}): Promise<CliProcess> {
     let agent = this.seed;
     if (spec.ownAgent === true) {
-      agent = await SerfSeed.start(`${this.namespace}-sched${this.extraAgents.length + 1}`, this.seed, {
-        settings: this.serf,
+      agent = await SerfAgent.start({
+        name: `${this.namespace}-sched${this.extraAgents.length + 1}`,
+        join: [this.seed.bindAddr],
+        keys: this.serf,
       });
       this.extraAgents.push(agent);
     }
