@@ -3,23 +3,17 @@ import { ExperimentConflictError, MysqlStateStore, StoreInputError } from '@wlm/
 import type { CreateOutcome } from '@wlm/orchestrator';
 import { newExperiment } from './support/store-fixtures';
 import { testDatabase } from './support/test-database';
+import { storeForFile } from './support/store-for-file';
 
 const logger = createLogger({ component: 'test', level: 'silent', pretty: false });
 const db = testDatabase('bulk');
 let store: MysqlStateStore;
 
-beforeAll(async () => {
-  store = await MysqlStateStore.open({ url: db.url, logger });
-});
-
-afterAll(async () => {
-  await store?.close();
-  await db.drop();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+storeForFile(
+  () => MysqlStateStore.open({ url: db.url, logger }),
+  () => db.drop(),
+  (opened) => (store = opened),
+);
 
 function createdId(outcome: CreateOutcome | undefined): string {
   if (outcome?.ok !== true) throw new Error(`not created: ${String(outcome?.error)}`);

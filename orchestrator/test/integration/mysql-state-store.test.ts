@@ -2,23 +2,17 @@ import { createLogger } from '@wlm/commons';
 import { ExperimentConflictError, MigrationError, MysqlStateStore, StoreInputError } from '@wlm/orchestrator';
 import { newExperiment, runningExperiment, withoutAuditTable } from './support/store-fixtures';
 import { testDatabase } from './support/test-database';
+import { storeForFile } from './support/store-for-file';
 
 const logger = createLogger({ component: 'test', level: 'silent', pretty: false });
 const db = testDatabase('store');
 let store: MysqlStateStore;
 
-beforeAll(async () => {
-  store = await MysqlStateStore.open({ url: db.url, logger });
-});
-
-afterAll(async () => {
-  await store?.close();
-  await db.drop();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+storeForFile(
+  () => MysqlStateStore.open({ url: db.url, logger }),
+  () => db.drop(),
+  (opened) => (store = opened),
+);
 
 describe('migrations', () => {
   it('creates the database and applies each migration exactly once', async () => {

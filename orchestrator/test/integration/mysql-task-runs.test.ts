@@ -3,24 +3,18 @@ import { MysqlStateStore } from '@wlm/orchestrator';
 import type { AuditEventInput, TaskRunUpdate } from '@wlm/orchestrator';
 import { runningExperiment, withoutAuditTable } from './support/store-fixtures';
 import { testDatabase } from './support/test-database';
+import { storeForFile } from './support/store-for-file';
 
 /** Task runs and the audit trail of MysqlStateStore: the batched, idempotent, forward-only writes. */
 const logger = createLogger({ component: 'test', level: 'silent', pretty: false });
 const db = testDatabase('task_runs');
 let store: MysqlStateStore;
 
-beforeAll(async () => {
-  store = await MysqlStateStore.open({ url: db.url, logger });
-});
-
-afterAll(async () => {
-  await store?.close();
-  await db.drop();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+storeForFile(
+  () => MysqlStateStore.open({ url: db.url, logger }),
+  () => db.drop(),
+  (opened) => (store = opened),
+);
 
 describe('task runs', () => {
   function update(

@@ -1,23 +1,17 @@
 import { ExperimentConflictError, StoreInputError } from '@wlm/orchestrator';
 import type { InstantiateRequest, Neo4jDagStore } from '@wlm/orchestrator';
 import { diamond, testGraph } from './neo4j-test-graph';
+import { storeForFile } from './support/store-for-file';
 
 /** Neo4jDagStore's calls for many runs at once: instantiateMany, readyTasksOfRuns, firstIncompleteTasksOfRuns. */
 const graph = testGraph();
 let store: Neo4jDagStore;
 
-beforeAll(async () => {
-  store = await graph.openStore();
-});
-
-afterAll(async () => {
-  await store?.close();
-  await graph.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+storeForFile(
+  () => graph.openStore(),
+  () => graph.cleanup(),
+  (opened) => (store = opened),
+);
 
 describe('instantiateMany', () => {
   it('creates every run of the call, each as instantiate would, across several transactions', async () => {

@@ -2,23 +2,17 @@ import { renderParams } from '@wlm/commons';
 import type { DagDefinition } from '@wlm/commons';
 import type { Neo4jDagStore, ReadyTask, TaskCompletion, TaskStateChange } from '@wlm/orchestrator';
 import { diamond, testGraph, wide } from './neo4j-test-graph';
+import { storeForFile } from './support/store-for-file';
 
 /** Neo4jDagStore execution state against the real Neo4j: ready sets, batches, forward-only states, recovery. */
 const graph = testGraph();
 let store: Neo4jDagStore;
 
-beforeAll(async () => {
-  store = await graph.openStore();
-});
-
-afterAll(async () => {
-  await store?.close();
-  await graph.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+storeForFile(
+  () => graph.openStore(),
+  () => graph.cleanup(),
+  (opened) => (store = opened),
+);
 
 /** Puts `definition` and instantiates run 1 of a fresh experiment from it; returns the experiment id. */
 async function experiment(definition: DagDefinition, inputs = { msg: 'hi' }): Promise<string> {

@@ -4,23 +4,17 @@ import { ExperimentConflictError, StoreInputError } from '@wlm/orchestrator';
 import type { Neo4jDagStore } from '@wlm/orchestrator';
 import { int } from 'neo4j-driver';
 import { diamond, testGraph } from './neo4j-test-graph';
+import { storeForFile } from './support/store-for-file';
 
 /** Neo4jDagStore against the real Neo4j: schema, master-DAG versions, instantiation, cleanup. */
 const graph = testGraph();
 let store: Neo4jDagStore;
 
-beforeAll(async () => {
-  store = await graph.openStore();
-});
-
-afterAll(async () => {
-  await store?.close();
-  await graph.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+storeForFile(
+  () => graph.openStore(),
+  () => graph.cleanup(),
+  (opened) => (store = opened),
+);
 
 describe('schema', () => {
   it('creates the composite uniqueness constraints and the indexes, and a second run is a no-op', async () => {
