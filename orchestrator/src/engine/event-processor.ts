@@ -19,6 +19,7 @@ import {
 } from './task-event-records';
 import type { RecordedEvent, WaitEvent } from './task-event-records';
 import { isSupersededUnschedulable, isUnschedulable, placedAttempts } from './unschedulable';
+import { StepTimings } from './step-timings';
 
 /** The events of one batch that belong to one experiment's current run. */
 interface ExperimentEvents {
@@ -54,10 +55,10 @@ export class EventProcessor {
   ) {}
 
   readonly process: BatchProcessor<TaskEvent> = async (events) => {
-    const started = performance.now();
+    const steps = new StepTimings();
     const failures = new Map<TaskEvent, Error>();
     const groups = await this.group(events, failures);
-    const grouped = performance.now();
+    steps.done('read');
     const recorded = groups.flatMap((group) =>
       group.events.map((event) => ({ event, run: group.experiment.run })),
     );
@@ -80,17 +81,16 @@ export class EventProcessor {
         recorded.map(({ event }) => event),
       );
     }
-    const written = performance.now();
+    steps.done('write');
     const changed = groups.filter((group) => group.events.length > 0);
     const stopped = await this.stopExperiments(changed);
     await this.advance(changed.filter((group) => !stopped.has(group.experiment.id)));
+    steps.done('advance');
     this.parts.logger.debug(
       {
         events: events.length,
         experiments: groups.length,
-        readMs: Math.round(grouped - started),
-        writeMs: Math.round(written - grouped),
-        advanceMs: Math.round(performance.now() - written),
+        ...steps.ms,
       },
       'event batch handled',
     );

@@ -13,6 +13,7 @@ import type { DispatchGroup, Dispatcher } from './dispatcher';
 import { mapLimit } from './map-limit';
 import type { EngineMessaging } from './messaging';
 import type { RunAttempts } from './run-attempts';
+import { StepTimings } from './step-timings';
 
 /** Everything the engine's parts share. */
 export interface EngineParts {
@@ -109,10 +110,10 @@ export class ExperimentDriver {
     experiments: readonly Experiment[],
     errors: Map<string, unknown>,
   ): Promise<void> {
-    const began = performance.now();
+    const steps = new StepTimings();
     const outcomes = await this.parts.dags.instantiateMany(experiments.map(instantiateRequest));
     crashPoint('after-neo4j-instantiate');
-    const instantiatedAt = performance.now();
+    steps.done('instantiate');
     const instantiated = experiments.filter((experiment, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok === true) return true;
@@ -126,7 +127,7 @@ export class ExperimentDriver {
       'RUNNING',
       { actor: ENGINE },
     );
-    const transitionedAt = performance.now();
+    steps.done('transition');
     // As in start: cancelled meanwhile is left alone; started by another orchestrator is just as good.
     const started = instantiated.flatMap((experiment) => {
       const after = transitions.get(experiment.id)?.experiment;
@@ -135,7 +136,7 @@ export class ExperimentDriver {
     const ready = await this.parts.dags.readyTasksOfRuns(
       started.map((experiment) => ({ experimentId: experiment.id, run: experiment.run })),
     );
-    const readAt = performance.now();
+    steps.done('ready');
     const byExperiment = new Map<string, ReadyTask[]>();
     for (const task of ready) {
       const list = byExperiment.get(task.experimentId);
@@ -149,14 +150,12 @@ export class ExperimentDriver {
         reason: 'ready' as const,
       })),
     );
+    steps.done('dispatch');
     // The time of each step, to find where a start waits (`--log-level debug`).
     this.parts.logger.debug(
       {
         experiments: experiments.length,
-        instantiateMs: Math.round(instantiatedAt - began),
-        transitionMs: Math.round(transitionedAt - instantiatedAt),
-        readyMs: Math.round(readAt - transitionedAt),
-        dispatchMs: Math.round(performance.now() - readAt),
+        ...steps.ms,
       },
       'experiments started',
     );

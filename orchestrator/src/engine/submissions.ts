@@ -10,6 +10,7 @@ import type { CatalogEntry } from './dag-catalog';
 import type { EngineParts, ExperimentDriver } from './experiment-driver';
 import { inputLimitProblems, missingInputs } from './required-inputs';
 import type { SubmitRequest, SubmitResult } from './submit-request';
+import { StepTimings } from './step-timings';
 
 /** What submitting one experiment of many came to: its result, or why it was refused or failed. */
 export type SubmitOutcome = ItemOutcome<SubmitResult>;
@@ -28,7 +29,7 @@ export async function submitMany(
   driver: ExperimentDriver,
   requests: readonly SubmitRequest[],
 ): Promise<SubmitOutcome[]> {
-  const began = performance.now();
+  const steps = new StepTimings();
   const outcomes = new Array<SubmitOutcome | undefined>(requests.length);
   const fail = (index: number, error: unknown): void => {
     outcomes[index] = { ok: false, error };
@@ -52,7 +53,7 @@ export async function submitMany(
   }
   if (accepted.length === 0) return outcomes as SubmitOutcome[];
 
-  const checked = performance.now();
+  steps.done('catalog');
   let creations;
   try {
     creations = await parts.states.createExperiments(
@@ -89,9 +90,9 @@ export async function submitMany(
       .filter(({ experiment }) => experiment.state === 'PENDING')
       .map(({ experiment }) => [experiment.id, experiment]),
   );
-  const createdAt = performance.now();
+  steps.done('create');
   const startErrors = await driver.startMany([...toStart.values()]);
-  const startedAt = performance.now();
+  steps.done('start');
 
   const answered = made.filter(({ index, experiment }) => {
     if (!startErrors.has(experiment.id)) return true;
@@ -105,14 +106,12 @@ export async function submitMany(
     for (const { index } of answered) fail(index, error);
     return outcomes as SubmitOutcome[];
   }
+  steps.done('read');
   // The time of each step, to find where a submission waits (`--log-level debug`).
   parts.logger.debug(
     {
       experiments: requests.length,
-      catalogMs: Math.round(checked - began),
-      createMs: Math.round(createdAt - checked),
-      startMs: Math.round(startedAt - createdAt),
-      readMs: Math.round(performance.now() - startedAt),
+      ...steps.ms,
     },
     'submission group handled',
   );
