@@ -210,6 +210,15 @@ describe('SerfRpcClient with real serf agents', () => {
     expect(clientA.state).toBe('connected');
     expect(streamA.isEnded).toBe(false);
 
+    // B gossips only to members it sees alive: the restarted A may first have to refute the
+    // failure B saw while it was down.
+    for (const client of [clientA, clientB]) {
+      await eventually(
+        () => client.membersFiltered({ status: 'alive' }),
+        (ms) => ms.length === 2,
+        15_000,
+      );
+    }
     const resumed = nextEvent(
       streamA,
       userEventNamed('wlm-it-after-restart'),
@@ -218,11 +227,6 @@ describe('SerfRpcClient with real serf agents', () => {
     );
     await clientB.event('wlm-it-after-restart', '', { coalesce: false });
     await expect(resumed).resolves.toMatchObject({ payload: new Uint8Array(0) });
-    await eventually(
-      () => clientA.membersFiltered({ status: 'alive' }),
-      (ms) => ms.length === 2,
-      10_000,
-    );
   });
 
   describe('with an RPC auth key', () => {

@@ -31,20 +31,25 @@ const { AmqpConnection, WlmTopology, createLogger, taskRequestSchema } = require
 
 const [url, namespace, maxDeliveries, handledFile] = process.argv.slice(2);
 
+/** Set once connected: what a SIGTERM closes before exiting. */
+let amqp;
+
+// Installed first, so that a SIGTERM at any moment ends the process the same way.
+process.once('SIGTERM', () => {
+  (amqp === undefined ? Promise.resolve() : amqp.close()).then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+
 async function main() {
   const topology = new WlmTopology(namespace);
-  const amqp = await AmqpConnection.connect({
+  amqp = await AmqpConnection.connect({
     url,
     logger: createLogger({ component: 'crashing-consumer', level: 'silent', pretty: false }),
     topology: topology.core(),
     connectionName: 'crashing-consumer',
     maxDeliveries: Number(maxDeliveries),
-  });
-  process.once('SIGTERM', () => {
-    amqp.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
   });
   await amqp.consume(topology.queues.schedulerRequests, taskRequestSchema, (request, delivery) => {
     appendFileSync(handledFile, `${request.taskId} ${delivery.deliveries}\n`);
