@@ -34,6 +34,11 @@ export interface ApiPathOptions {
    * answer is slow. Overrides `batch` and `clients`.
    */
   readonly pacedRate?: number | undefined;
+  /**
+   * Submit with `Prefer: respond-async`: answered once each experiment is stored, started after
+   * (docs/orchestrator-api.md). The shape's name gets `-async`.
+   */
+  readonly respondAsync?: boolean | undefined;
   /** Appended to the experiment type and the shape's name, to run a shape again as new experiments. */
   readonly suffix?: string | undefined;
   readonly timeoutMs: number;
@@ -54,7 +59,11 @@ export interface ApiShapeRun extends ShapeRun {
 async function call(options: ApiPathOptions, method: string, path: string, body: unknown): Promise<unknown> {
   const response = await fetch(`${options.apiUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${options.token}`,
+      'content-type': 'application/json',
+      ...(options.respondAsync === true ? { prefer: 'respond-async' } : {}),
+    },
     body: JSON.stringify(body),
     signal: options.signal,
   });
@@ -127,7 +136,9 @@ async function finishedCount(db: Pool, type: string): Promise<{ finished: number
 /** Stores the shape's DAG, creates its experiments, waits until they end (or the time limit). */
 export async function runApiShape(shape: Shape, options: ApiPathOptions): Promise<ApiShapeRun> {
   const mode = options.pacedRate !== undefined ? 'paced' : options.batch ? 'batch' : 'one by one';
-  const variant = mode === 'paced' ? '-paced' : mode === 'batch' ? '-batch' : '';
+  const variant =
+    (mode === 'paced' ? '-paced' : mode === 'batch' ? '-batch' : '') +
+    (options.respondAsync === true ? '-async' : '');
   const type = `${options.typePrefix}-${shape.name}${variant}${options.suffix ?? ''}`;
   await call(options, 'PUT', `/api/dags/${type}`, dagDocumentOf(shape, type));
   const total = taskCount(shape);

@@ -215,6 +215,8 @@ async function runApiPath(
   }
   const chain = shapes.find((shape) => shape.name === 'chain4');
   if (chain !== undefined) {
+    say(`api ${chain.name}-async: ${chain.description}, each answered once stored (Prefer: respond-async)`);
+    runs.push(await runApiShape(chain, { ...apiOptions, respondAsync: true }));
     say(`api ${chain.name}-batch: ${chain.description}, created with POST /api/experiments/batch`);
     runs.push(await runApiShape(chain, { ...apiOptions, batch: true }));
     // Half of the best experiments/s the chains reached, for about PACED_SECONDS: where the

@@ -255,10 +255,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   /** Each step runs even when an earlier one failed: a half-closed process must not leak connections. */
   private async release(): Promise<void> {
     const { server, feed, election, duties, dispatcher, amqp, dags, states } = this.resources;
+    const engine = this.engineValue;
     const steps: [string, (() => Promise<void>) | undefined][] = [
       // Live streams never finish by themselves: end them, or the server would wait for its timeout.
       ['end the change streams', feed && (async () => feed.close())],
       ['stop the HTTP server', server && (() => stopServer(server, this.options.drainTimeoutMs ?? 30_000))],
+      ['start the experiments accepted last', engine && (() => engine.startsSettled())],
       ['resign the leadership', election && (() => election.resign())],
       ['stop consuming events', duties && (() => duties.stop())],
       ['finish dispatch records', dispatcher && (() => dispatcher.idle())],

@@ -20,11 +20,20 @@ export function isolatedTopology(file: string): WlmTopology {
   return new WlmTopology(`wlmtest-${file}-${randomBytes(4).toString('hex')}`);
 }
 
-export function connectForTest(
+/** Connections a test of this file opened; those a failing test left open are closed after the file. */
+const opened = new Set<AmqpConnection>();
+
+// Registered when a test file imports this module: a connection left open would keep jest running.
+afterAll(async () => {
+  await Promise.allSettled([...opened].map((connection) => connection.close()));
+  opened.clear();
+});
+
+export async function connectForTest(
   topology: TopologySpec,
   options: Partial<AmqpConnectionOptions> = {},
 ): Promise<AmqpConnection> {
-  return AmqpConnection.connect({
+  const connection = await AmqpConnection.connect({
     url: AMQP_URL,
     logger: testLogger,
     topology,
@@ -32,6 +41,8 @@ export function connectForTest(
     reconnect: { initialDelayMs: 50, maxDelayMs: 1000 },
     ...options,
   });
+  opened.add(connection);
+  return connection;
 }
 
 /**

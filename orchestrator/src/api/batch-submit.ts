@@ -4,15 +4,19 @@ import type { SubmitRequest } from '../engine/submit-request';
 import { errorAnswer } from './error-handler';
 import type { ErrorBody } from './error-handler';
 import { experimentSummary } from './experiment-view';
+import { submissionStatus } from './prefer-async';
 import { parseRequest, submitBodySchema } from './request-validation';
 
 /** The answer for one item, at its index in the request. */
 export type BatchItemAnswer =
-  | { index: number; status: 200 | 201; experiment: ReturnType<typeof experimentSummary> }
+  | { index: number; status: 200 | 201 | 202; experiment: ReturnType<typeof experimentSummary> }
   | ({ index: number; status: number } & ErrorBody);
 
 export interface BatchAnswer {
-  /** Items created now (201), found under their idempotency key (200), refused (4xx/5xx). */
+  /**
+   * Items created now (201; 202 when answered before their start, `Prefer: respond-async`), found
+   * under their idempotency key (200), refused (4xx/5xx).
+   */
   created: number;
   existing: number;
   failed: number;
@@ -28,7 +32,7 @@ export interface BatchAnswer {
 export async function submitBatch(
   engine: Engine,
   items: readonly unknown[],
-  actor: string,
+  submitter: { actor: string; respondAsync: boolean },
   logger: Logger,
 ): Promise<BatchAnswer> {
   const answers = new Array<BatchItemAnswer>(items.length);
@@ -41,7 +45,11 @@ export async function submitBatch(
   const valid: { index: number; request: SubmitRequest }[] = [];
   items.forEach((item, index) => {
     try {
-      valid.push({ index, request: { ...parseRequest(submitBodySchema, item, `items[${index}]`), actor } });
+      const body = parseRequest(submitBodySchema, item, `items[${index}]`);
+      valid.push({
+        index,
+        request: { ...body, actor: submitter.actor, startInBackground: submitter.respondAsync },
+      });
     } catch (error) {
       answers[index] = failed(index, error);
     }
@@ -53,13 +61,13 @@ export async function submitBatch(
       outcome?.ok === true
         ? {
             index,
-            status: outcome.result.created ? 201 : 200,
+            status: submissionStatus(outcome.result.experiment, outcome.result.created),
             experiment: experimentSummary(outcome.result.experiment),
           }
         : failed(index, outcome?.error);
   });
   return {
-    created: answers.filter((answer) => answer.status === 201).length,
+    created: answers.filter((answer) => answer.status === 201 || answer.status === 202).length,
     existing: answers.filter((answer) => answer.status === 200).length,
     failed: answers.filter((answer) => answer.status >= 400).length,
     items: answers,

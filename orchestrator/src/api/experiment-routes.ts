@@ -9,6 +9,7 @@ import type { DagCatalog } from '../engine/dag-catalog';
 import type { Engine } from '../engine/engine';
 import { ApiError, badRequest } from './api-error';
 import { submitBatch } from './batch-submit';
+import { markRespondedAsync, prefersRespondAsync, submissionStatus } from './prefer-async';
 import { actorOf } from './bearer-auth';
 import { experimentSummary, experimentView } from './experiment-view';
 import {
@@ -65,17 +66,23 @@ export function experimentRoutes(deps: ExperimentRouteDeps): Router {
   // Before the router-wide parser: a body parsed here is not parsed again.
   router.post('/batch', express.json({ limit: BATCH_BODY_LIMIT }), async (request, response) => {
     const { items } = parseRequest(submitBatchBodySchema, request.body, 'body');
-    response.json(await submitBatch(engine, items, actorOf(response), deps.logger));
+    const respondAsync = prefersRespondAsync(request);
+    const answer = await submitBatch(engine, items, { actor: actorOf(response), respondAsync }, deps.logger);
+    if (answer.items.some((item) => item.status === 202)) markRespondedAsync(response);
+    response.json(answer);
   });
   router.use(express.json({ limit: '1mb' }));
 
   router.post('/', async (request, response) => {
     const body = parseRequest(submitBodySchema, request.body, 'body');
-    const { experiment, created } = await engine.submit({ ...body, actor: actorOf(response) });
-    response
-      .status(created ? 201 : 200)
-      .location(`/api/experiments/${experiment.id}`)
-      .json(experimentSummary(experiment));
+    const { experiment, created } = await engine.submit({
+      ...body,
+      actor: actorOf(response),
+      startInBackground: prefersRespondAsync(request),
+    });
+    const status = submissionStatus(experiment, created);
+    if (status === 202) markRespondedAsync(response);
+    response.status(status).location(`/api/experiments/${experiment.id}`).json(experimentSummary(experiment));
   });
 
   router.get('/', async (request, response) => {

@@ -7,6 +7,7 @@ import { ExperimentStateError } from '../errors/experiment-state-error';
 import { ExperimentDriver } from './experiment-driver';
 import type { EngineParts } from './experiment-driver';
 import { GroupCommit } from './group-commit';
+import { BackgroundStarts } from './background-starts';
 import { submitMany } from './submissions';
 import type { SubmitOutcome } from './submissions';
 import type { SubmitRequest, SubmitResult } from './submit-request';
@@ -16,6 +17,12 @@ import type { DagDefinition } from '@wlm/commons';
 const SUBMISSION_GROUPS_IN_FLIGHT = 2;
 /** As many as one `POST /api/experiments/batch` holds. */
 const MAX_SUBMISSION_GROUP = 1000;
+/**
+ * Accepted experiments waiting for their start at most (`Prefer: respond-async`): ten full batches,
+ * a few seconds of starts; beyond it submissions wait for their own start, which slows submitters
+ * down to the rate experiments start.
+ */
+const MAX_BACKGROUND_STARTS = 10_000;
 
 const CANCELLABLE: readonly ExperimentState[] = ['PENDING', 'RUNNING'];
 const RERUNNABLE: readonly ExperimentState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -37,9 +44,14 @@ export class Engine {
   readonly driver: ExperimentDriver;
   /** Single submissions that arrive together go to the stores together. */
   private readonly submissions: GroupCommit<SubmitRequest, SubmitResult>;
+  private readonly background: BackgroundStarts;
 
   constructor(private readonly parts: EngineParts) {
     this.driver = new ExperimentDriver(parts);
+    this.background = new BackgroundStarts(this.driver, parts.logger, {
+      maxQueued: MAX_BACKGROUND_STARTS,
+      maxGroup: MAX_SUBMISSION_GROUP,
+    });
     this.submissions = new GroupCommit((requests) => this.submitMany(requests), {
       groupsInFlight: SUBMISSION_GROUPS_IN_FLIGHT,
       maxGroup: MAX_SUBMISSION_GROUP,
@@ -77,7 +89,12 @@ export class Engine {
 
   /** {@link submit} for many at once, with a fixed number of store round trips; one outcome each, in order. */
   submitMany(requests: readonly SubmitRequest[]): Promise<SubmitOutcome[]> {
-    return submitMany(this.parts, this.driver, requests);
+    return submitMany(this.parts, this.driver, this.background, requests);
+  }
+
+  /** Resolves once every experiment accepted to start in the background has been started (or failed to). */
+  startsSettled(): Promise<void> {
+    return this.background.idle();
   }
 
   /** PENDING or RUNNING → CANCELLED; its tasks are told to stop. */

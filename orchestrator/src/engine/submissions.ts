@@ -4,6 +4,7 @@ import { ExperimentInputError } from '../errors/experiment-input-error';
 import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';
 import { ExperimentInputShapeError } from '../errors/experiment-input-shape-error';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
+import type { BackgroundStarts } from './background-starts';
 import { crashPoint } from './crash-point';
 import type { ItemOutcome } from './group-commit';
 import type { CatalogEntry } from './dag-catalog';
@@ -19,7 +20,8 @@ export type SubmitOutcome = ItemOutcome<SubmitResult>;
  * Submits many experiments with a fixed number of store round trips, whatever their number: the
  * latest DAG of each type, one MySQL transaction creating them all (PENDING and registered: from
  * there on recovery owns them), then {@link ExperimentDriver.startMany} for those PENDING, and one
- * read of them all for the answers. Each request gets its own outcome: an invalid one, a key reused
+ * read of them all for the answers — except those submitted with `startInBackground`, answered as
+ * stored and started by {@link BackgroundStarts}. Each request gets its own outcome: an invalid one, a key reused
  * differently or an experiment that cannot start never fails the others. A repeated idempotency key
  * returns the first experiment — and finishes starting it, should the first submission have died
  * half-way.
@@ -27,6 +29,7 @@ export type SubmitOutcome = ItemOutcome<SubmitResult>;
 export async function submitMany(
   parts: EngineParts,
   driver: ExperimentDriver,
+  background: BackgroundStarts,
   requests: readonly SubmitRequest[],
 ): Promise<SubmitOutcome[]> {
   const steps = new StepTimings();
@@ -84,21 +87,38 @@ export async function submitMany(
         'experiment submitted',
       );
   });
-  // A key repeated within the call names one experiment: it is started once.
+  // A key repeated within the call names one experiment: it is started once, in the background
+  // only when every submission naming it asked for that and the background queue has room.
   const toStart = new Map(
     made
       .filter(({ experiment }) => experiment.state === 'PENDING')
       .map(({ experiment }) => [experiment.id, experiment]),
   );
+  const waitsForStart = new Set(
+    made
+      .filter(({ index }) => requests[index]?.startInBackground !== true)
+      .map(({ experiment }) => experiment.id),
+  );
+  const inBackground = [...toStart.values()].filter((experiment) => !waitsForStart.has(experiment.id));
+  const later = new Set<string>(
+    background.hasRoomFor(inBackground.length) ? inBackground.map(({ id }) => id) : [],
+  );
   steps.done('create');
-  const startErrors = await driver.startMany([...toStart.values()]);
+  const startErrors = await driver.startMany([...toStart.values()].filter(({ id }) => !later.has(id)));
   steps.done('start');
 
+  // Answered as stored: their start follows.
+  for (const { index, experiment, created } of made) {
+    if (later.has(experiment.id)) outcomes[index] = { ok: true, result: { experiment, created } };
+  }
+  for (const id of later) background.add(toStart.get(id) as Experiment);
   const answered = made.filter(({ index, experiment }) => {
+    if (later.has(experiment.id)) return false;
     if (!startErrors.has(experiment.id)) return true;
     fail(index, startErrors.get(experiment.id));
     return false;
   });
+  if (answered.length === 0) return outcomes as SubmitOutcome[];
   let current: Map<string, Experiment>;
   try {
     current = await parts.states.getExperiments(answered.map(({ experiment }) => experiment.id));

@@ -9,6 +9,12 @@ export interface SubmitRequest {
   idempotencyKey?: string | undefined;
   /** Who submits, for the audit trail (e.g. `api:ci`, the name of the token). */
   actor: string;
+  /**
+   * Answer once the experiment is stored (PENDING) and start it afterwards (`Prefer:
+   * respond-async`), instead of answering once it started. Ignored while too many starts wait: the
+   * submission then waits for its own start.
+   */
+  startInBackground?: boolean | undefined;
 }
 
 export interface SubmitResult {

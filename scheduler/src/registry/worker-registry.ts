@@ -282,9 +282,15 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   }
 
   /** A watchdog says the worker process behind node `nodeName` ended. */
+  /**
+   * A watchdog says the worker process behind node `nodeName` ended. The watchdog then makes the
+   * agent leave, and that leave can be read first (the failure poll may see it `leaving` before the
+   * notice arrives): a worker that "left" this way died all the same, and is failed now. A worker
+   * that leaves gracefully sends no notice: its agent is gone before its process ends.
+   */
   private onDeathNotice(nodeName: string): void {
     const known = this.byMemberName(nodeName);
-    if (known?.status !== 'alive') return;
+    if (known === undefined || known.status === 'failed') return;
     this.log.warn({ workerId: known.worker.workerId, member: nodeName }, 'worker process died');
     this.fail(known.worker, known, { diedByNotice: true });
   }

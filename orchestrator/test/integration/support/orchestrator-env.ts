@@ -14,6 +14,7 @@ export const TOKEN = 'test-token-0123456789';
 export interface ApiResponse {
   status: number;
   body: Record<string, unknown>;
+  headers: Headers;
 }
 
 export interface RequestOptions {
@@ -23,6 +24,8 @@ export interface RequestOptions {
   raw?: { text: string; contentType: string };
   /** `null` sends no Authorization header. Default: the test token. */
   token?: string | null;
+  /** More request headers, e.g. `prefer`. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -91,7 +94,7 @@ export class OrchestratorEnv {
 
   async request(path: string, options: RequestOptions = {}): Promise<ApiResponse> {
     if (this.baseUrl === undefined) throw new Error('start an orchestrator first');
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     const token = options.token === undefined ? TOKEN : options.token;
     if (token !== null) headers['authorization'] = `Bearer ${token}`;
     let body: string | undefined;
@@ -114,7 +117,7 @@ export class OrchestratorEnv {
     } catch {
       parsed = { text };
     }
-    return { status: response.status, body: parsed };
+    return { status: response.status, body: parsed, headers: response.headers };
   }
 
   async putDag(definition: { type: string } & Record<string, unknown>): Promise<ApiResponse> {
