@@ -36,8 +36,14 @@ class Steps implements EventSteps {
     return this.stop(experimentId, 'FAILED', reason, details);
   }
 
-  async stop(experimentId: string, to: 'FAILED' | 'CANCELLED', reason: string): Promise<void> {
-    this.taken.push(`${to} ${experimentId}: ${reason}`);
+  async stop(
+    experimentId: string,
+    to: 'FAILED' | 'CANCELLED',
+    reason: string,
+    details: FailureDetails,
+  ): Promise<void> {
+    const blamed = 'taskId' in details ? ` (${details.taskId}#${details.attempt})` : '';
+    this.taken.push(`${to} ${experimentId}${blamed}: ${reason}`);
     this.setState(experimentId, to);
   }
 
@@ -182,10 +188,7 @@ describe('EventProcessor', () => {
   it('ignores a late event of an earlier run, and one below the current run’s first attempt', async () => {
     // Run 2 starts every node at attempt 4: anything of run 1, or of an attempt under 4, is late.
     const { states, steps, processor, applied } = setUp({ run: 2 }, 4);
-    const failures = await processor.process([
-      completed('a', 1, 1),
-      { ...failed('a', 3, false), run: 2 },
-    ]);
+    const failures = await processor.process([completed('a', 1, 1), { ...failed('a', 3, false), run: 2 }]);
 
     expect(failures.size).toBe(0);
     expect(states.runStates(EXP)).toEqual([]);
@@ -217,7 +220,7 @@ describe('EventProcessor', () => {
     await processor.process([failed('a', 1, false, PROTOCOL_FAILURE_CODES.unschedulable)]);
 
     expect(states.runStates(EXP)).toEqual(['a#1 FAILED']);
-    expect(steps.taken).toEqual([`FAILED ${EXP}: task a failed (attempt 1): exit code 1`]);
+    expect(steps.taken).toEqual([`FAILED ${EXP} (a#1): task a failed (attempt 1): exit code 1`]);
   });
 
   it('leaves a retryable failure to the scheduler and takes the next attempt’s events', async () => {
@@ -242,7 +245,7 @@ describe('EventProcessor', () => {
 
     await processor.process([completed('a'), failed('b', 1, false)]);
 
-    expect(steps.taken).toEqual([`FAILED ${EXP}: task b failed (attempt 1): exit code 1`]);
+    expect(steps.taken).toEqual([`FAILED ${EXP} (b#1): task b failed (attempt 1): exit code 1`]);
     expect(states.experiments.get(EXP)?.state).toBe('FAILED');
     expect(steps.dispatched).toEqual([]);
   });
@@ -258,13 +261,18 @@ describe('EventProcessor', () => {
 
   it('cancels the experiment when someone else cancelled one of its tasks, not for a cancel from before it ran', async () => {
     const { steps, processor } = setUp({ updatedAt: new Date('2026-01-03T00:00:00Z') });
-    const cancel = (at: string): TaskEvent => ({ ...identity('a', 1), at, state: 'CANCELLED', reason: 'operator' });
+    const cancel = (at: string): TaskEvent => ({
+      ...identity('a', 1),
+      at,
+      state: 'CANCELLED',
+      reason: 'operator',
+    });
 
     await processor.process([cancel(AT)]);
     expect(steps.taken).toEqual([]);
 
     await processor.process([cancel('2026-01-04T00:00:00.000Z')]);
-    expect(steps.taken).toEqual([`CANCELLED ${EXP}: task a was cancelled (attempt 1): operator`]);
+    expect(steps.taken).toEqual([`CANCELLED ${EXP} (a#1): task a was cancelled (attempt 1): operator`]);
   });
 
   it('fails only the events of an unknown experiment and handles the rest', async () => {
