@@ -19,9 +19,9 @@ import type { TaskState } from '../../../../src/domain/task-state';
 
 /*
  * The two stores as the engine's decision classes see them, in memory, with the rules the real
- * stores keep (docs/data-model.md): MySQL's task runs forward only by rank and audit entries once
- * per dedupe key; Neo4j's nodes forward only by (attempt, rank), an executed node never changing.
- * A test can make the next writes fail, as an outage would.
+ * stores keep (docs/data-model-mysql.md, docs/data-model-neo4j.md): MySQL's task runs forward only
+ * by rank and audit entries once per dedupe key; Neo4j's nodes forward only by (attempt, rank), an
+ * executed node never changing. A test can make the next writes fail, as an outage would.
  */
 
 /** One node of a concrete DAG. */
