@@ -26,7 +26,7 @@ const MAX_ENTRIES = 1000;
 export class DagCatalog {
   private readonly entries = new Map<string, Promise<CatalogEntry>>();
 
-  constructor(private readonly store: DagStore) {}
+  constructor(private readonly store: Pick<DagStore, 'getMasterDag'>) {}
 
   /** The latest version of `type` (always read from the store: a new version may have been put). */
   async latest(type: string): Promise<CatalogEntry> {

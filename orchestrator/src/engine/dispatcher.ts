@@ -72,9 +72,9 @@ export class Dispatcher {
   private readonly records: GroupCommit<Prepared, void>;
 
   constructor(
-    private readonly states: StateStore,
-    private readonly dags: DagStore,
-    private readonly messaging: EngineMessaging,
+    private readonly states: Pick<StateStore, 'recordTaskRuns'>,
+    private readonly dags: Pick<DagStore, 'setTaskStates'>,
+    private readonly messaging: Pick<EngineMessaging, 'publishTaskRequest'>,
     private readonly logger: Logger,
     private readonly events: EngineEventEmitter,
   ) {

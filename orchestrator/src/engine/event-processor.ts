@@ -1,11 +1,14 @@
-import type { TaskEvent, TaskEventOf } from '@wlm/commons';
-import type { ReadyTask } from '../domain/dag-store';
+import type { Logger, TaskEvent, TaskEventOf } from '@wlm/commons';
+import type { DagStore, ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
+import type { StateStore } from '../domain/state-store';
 import type { TaskReportUpdate } from '../domain/task-report';
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import type { BatchProcessor } from './batcher';
 import { crashPoint } from './crash-point';
-import type { EngineParts, ExperimentDriver } from './experiment-driver';
+import type { DagCatalog } from './dag-catalog';
+import type { EngineEventEmitter } from './engine-events';
+import type { ExperimentDriver } from './experiment-driver';
 import { mapLimit } from './map-limit';
 import {
   isFinalFailure,
@@ -19,7 +22,21 @@ import {
 } from './task-event-records';
 import type { RecordedEvent, WaitEvent } from './task-event-records';
 import { isSupersededUnschedulable, isUnschedulable, placedAttempts } from './unschedulable';
+import type { RunAttempts } from './run-attempts';
 import { StepTimings } from './step-timings';
+
+/** What the event path reads and writes: the part of the engine's parts (`EngineParts`) it uses. */
+export interface EventProcessorParts {
+  states: Pick<StateStore, 'getExperiments' | 'listTaskRuns' | 'recordTaskRuns' | 'recordTaskReports'>;
+  dags: Pick<DagStore, 'recordTaskEvents' | 'getConcreteDag' | 'readyDependentsOfRuns'>;
+  catalog: Pick<DagCatalog, 'version'>;
+  runAttempts: Pick<RunAttempts, 'firstAttempt'>;
+  logger: Logger;
+  events: EngineEventEmitter;
+}
+
+/** The experiment steps the event path takes: stopping, completing, dispatching ({@link ExperimentDriver}). */
+export type EventSteps = Pick<ExperimentDriver, 'fail' | 'stop' | 'completeManyIfDone' | 'dispatch'>;
 
 /** The events of one batch that belong to one experiment's current run. */
 interface ExperimentEvents {
@@ -50,8 +67,8 @@ const READ_CONCURRENCY = 16;
  */
 export class EventProcessor {
   constructor(
-    private readonly parts: EngineParts,
-    private readonly driver: ExperimentDriver,
+    private readonly parts: EventProcessorParts,
+    private readonly driver: EventSteps,
   ) {}
 
   readonly process: BatchProcessor<TaskEvent> = async (events) => {

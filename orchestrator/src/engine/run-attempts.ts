@@ -12,7 +12,7 @@ const MAX_ENTRIES = 10_000;
 export class RunAttempts {
   private readonly firstAttempts = new Map<string, number>();
 
-  constructor(private readonly dags: DagStore) {}
+  constructor(private readonly dags: Pick<DagStore, 'getConcreteDag'>) {}
 
   async firstAttempt(experimentId: string, run: number): Promise<number> {
     if (run <= 1) return 1;
