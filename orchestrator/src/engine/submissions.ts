@@ -100,9 +100,8 @@ export async function submitMany(
       .map(({ experiment }) => experiment.id),
   );
   const inBackground = [...toStart.values()].filter((experiment) => !waitsForStart.has(experiment.id));
-  const later = new Set<string>(
-    background.hasRoomFor(inBackground.length) ? inBackground.map(({ id }) => id) : [],
-  );
+  const startedLater = background.hasRoomFor(inBackground.length) ? inBackground : [];
+  const later = new Set(startedLater.map(({ id }) => id));
   steps.done('create');
   const startErrors = await driver.startMany([...toStart.values()].filter(({ id }) => !later.has(id)));
   steps.done('start');
@@ -111,7 +110,7 @@ export async function submitMany(
   for (const { index, experiment, created } of made) {
     if (later.has(experiment.id)) outcomes[index] = { ok: true, result: { experiment, created } };
   }
-  for (const id of later) background.add(toStart.get(id) as Experiment);
+  for (const experiment of startedLater) background.add(experiment);
   const answered = made.filter(({ index, experiment }) => {
     if (later.has(experiment.id)) return false;
     if (!startErrors.has(experiment.id)) return true;
