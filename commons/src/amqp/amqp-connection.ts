@@ -107,9 +107,15 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
     this.recovering = recovering;
     recovering.on('connect', () => this.onConnected());
     recovering.on('disconnect', (error) => this.onDisconnected(error));
-    recovering.on('connect-failed', (error) =>
-      this.log.warn({ err: error }, 'AMQP connection attempt failed'),
-    );
+    // A certificate TLS refuses stays refused: give up at once instead of spending the retry budget.
+    let tlsRefusal: unknown;
+    recovering.on('connect-failed', (error) => {
+      this.log.warn({ err: error }, 'AMQP connection attempt failed');
+      if (this.stateValue === 'connecting' && isTlsRefusal(error)) {
+        tlsRefusal = error;
+        void recovering.close();
+      }
+    });
     recovering.on('reconnect-scheduled', ({ attempt, delay }) =>
       this.log.info({ attempt, delayMs: delay }, 'reconnecting to RabbitMQ'),
     );
@@ -126,9 +132,10 @@ export class AmqpConnection extends EventEmitter<AmqpConnectionEvents> {
     } catch (error) {
       this.stateValue = 'closed';
       this.publisher.close();
-      if (isTlsRefusal(error)) {
+      const refusal = tlsRefusal ?? (isTlsRefusal(error) ? error : undefined);
+      if (refusal !== undefined) {
         const { hostname, port } = new URL(this.options.url);
-        throw new ServerTlsError('RabbitMQ', `${hostname}:${port || 5671}`, 'rabbitmq.caFile', error);
+        throw new ServerTlsError('RabbitMQ', `${hostname}:${port || 5671}`, 'rabbitmq.caFile', refusal);
       }
       throw new AmqpUnavailableError(this.redactedUrl, error);
     }

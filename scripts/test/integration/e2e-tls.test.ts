@@ -188,5 +188,8 @@ describe('a server whose certificate another CA signed', () => {
     expect(stderr).toMatch(
       /wlm: TLS to RabbitMQ at 127\.0\.0\.1:\d+ failed: .*certificate.*; set rabbitmq\.caFile/,
     );
+    // A refused certificate is final: the client reports it after one attempt, without retrying.
+    expect(stderr.match(/AMQP connection attempt failed/g)).toHaveLength(1);
+    expect(stderr).not.toMatch(/reconnecting to RabbitMQ/);
   });
 });
