@@ -13,6 +13,8 @@
 export { SerfRpcClient } from './serf-rpc-client';
 export type {
   SerfMembersFilter,
+  SerfQueryOptions,
+  SerfQueryResult,
   SerfReconnectOptions,
   SerfRpcClientEvents,
   SerfRpcClientOptions,

@@ -129,13 +129,19 @@ export class SerfConnection {
   }
 
   /**
-   * Subscribes to events (`filter` in Serf's syntax, already validated). Resolves with the stream's
-   * Seq once the agent acknowledged it; `onRecord` then receives every raw record.
+   * Starts a request whose answer is a stream of records — `stream` (events; `filter` in Serf's
+   * syntax, already validated) or `query` (acks and responses, then `done`). Resolves with its Seq
+   * once the agent acknowledged it; `onRecord` then receives every raw record.
    */
-  async openStream(filter: string, onRecord: (record: unknown) => void, timeoutMs: number): Promise<number> {
+  async openStream<C extends 'stream' | 'query'>(
+    command: C,
+    body: SerfRequestBodies[C],
+    onRecord: (record: unknown) => void,
+    timeoutMs: number,
+  ): Promise<number> {
     let seq = 0;
     try {
-      await this.send('stream', { Type: filter }, timeoutMs, (assigned) => {
+      await this.send(command, body, timeoutMs, (assigned) => {
         seq = assigned;
         this.streams.set(assigned, { acked: false, onRecord });
       });
@@ -146,6 +152,11 @@ export class SerfConnection {
       if (slot !== undefined) slot.onRecord = () => undefined;
       throw error;
     }
+  }
+
+  /** Forgets a stream the agent ended itself (a query after its `done`). */
+  forgetStream(seq: number): void {
+    this.streams.delete(seq);
   }
 
   /** Ends a stream. Records already in flight are read and dropped, so the connection stays in step. */

@@ -31,6 +31,7 @@ export const SERF_COMMANDS = [
   'stop',
   'leave',
   'stats',
+  'query',
 ] as const;
 
 /** A command this client knows how to send and how to read the answer of. */
@@ -49,7 +50,8 @@ export function isSerfCommand(command: string): command is SerfCommand {
  * - `none`: header only;
  * - `optional`: header, then maybe a body. force-leave: 0.8.2 sends none, later agents send
  *   `{Exists}`. The client settles on the header and discards a following non-header object.
- * `stream` is special: its first header is a body-less ack, every later header carries one event.
+ * `stream` and `query` are special: the first header is a body-less ack, every later header carries
+ * one record (an event; a query's acks, responses and its final `done`).
  */
 export type SerfResponseShape = 'body' | 'none' | 'optional';
 
@@ -66,6 +68,7 @@ const RESPONSE_SHAPES: Readonly<Record<SerfCommand, SerfResponseShape>> = {
   stop: 'none',
   leave: 'none',
   stats: 'body',
+  query: 'none',
 };
 
 /** The error texts of ipc.go that a program must react to, and the kind each one means. */
@@ -177,6 +180,17 @@ export const wireStreamRecordSchema = z.discriminatedUnion('Event', [
 ]);
 export type WireStreamRecord = z.infer<typeof wireStreamRecordSchema>;
 
+/**
+ * One record of a query's answer stream: a node's `ack` (it received the query), its `response`,
+ * then one `done` once the query's timeout has passed, after which the agent sends nothing more.
+ */
+export const wireQueryRecordSchema = z.object({
+  Type: z.enum(['ack', 'response', 'done']),
+  From: z.string(),
+  Payload: bytes.nullable(),
+});
+export type WireQueryRecord = z.infer<typeof wireQueryRecordSchema>;
+
 // ---- Request bodies, typed per command so a body can never be sent with the wrong command. ----
 
 /** The body each command is sent with; `undefined` for commands sent without one. */
@@ -193,6 +207,16 @@ export interface SerfRequestBodies {
   stop: { Stop: number };
   leave: undefined;
   stats: undefined;
+  /** `Timeout` in nanoseconds (a Go `time.Duration`); `FilterTags` maps tag names to patterns. */
+  query: {
+    FilterNodes: string[];
+    FilterTags: Record<string, string>;
+    RequestAck: boolean;
+    RelayFactor: number;
+    Timeout: number;
+    Name: string;
+    Payload: Uint8Array;
+  };
 }
 
 /**

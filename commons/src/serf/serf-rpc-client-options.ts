@@ -82,3 +82,24 @@ export function compileSerfRpcClientOptions(options: SerfRpcClientOptions): Comp
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
   };
 }
+
+/** What {@link SerfRpcClient.query} sends: which nodes answer, and for how long answers count. */
+export interface SerfQueryOptions {
+  /** Only these nodes answer (every node when left out). */
+  readonly nodes?: readonly string[];
+  /** Only nodes whose tags match these patterns (Go regular expressions) answer. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** How long the agent collects acks and responses, in ms. */
+  readonly timeoutMs: number;
+  /** Whether each node acknowledges receipt (default true). */
+  readonly requestAck?: boolean;
+  readonly payload?: Uint8Array | string;
+}
+
+/** What came back for a query within its timeout. */
+export interface SerfQueryResult {
+  /** The nodes that acknowledged it. */
+  readonly acks: ReadonlySet<string>;
+  /** Each answering node's response payload. */
+  readonly responses: ReadonlyMap<string, Uint8Array>;
+}

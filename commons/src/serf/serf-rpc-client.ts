@@ -7,6 +7,8 @@ import { compileSerfRpcClientOptions } from './serf-rpc-client-options';
 import type {
   CompiledSerfRpcClientOptions,
   SerfMembersFilter,
+  SerfQueryOptions,
+  SerfQueryResult,
   SerfReconnectOptions,
   SerfRpcClientEvents,
   SerfRpcClientOptions,
@@ -23,6 +25,7 @@ import {
   joinResponseSchema,
   membersResponseSchema,
   statsResponseSchema,
+  wireQueryRecordSchema,
   wireStreamRecordSchema,
 } from './serf-protocol';
 import type { SerfCommand, SerfRequestBodies } from './serf-protocol';
@@ -176,12 +179,79 @@ export class SerfRpcClient extends EventEmitter<SerfRpcClientEvents> {
     const stream = new SerfEventStream(compileEventFilter(filter), (s) => this.stopStream(s));
     const connection = this.requireConnection();
     const seq = await connection.openStream(
-      stream.filter,
+      'stream',
+      { Type: stream.filter },
       (r) => this.onRecord(stream, r),
       this.options.requestTimeoutMs,
     );
     this.streams.set(stream, { seq });
     return stream;
+  }
+
+  /**
+   * Sends a query to the nodes `options` selects and collects, until its timeout, which of them
+   * acknowledged it and what they answered. An ack comes from the node's agent itself, with no
+   * handler involved: a query with acks is a direct check that a node is reachable right now.
+   */
+  query(name: string, options: SerfQueryOptions): Promise<SerfQueryResult> {
+    let connection: SerfConnection;
+    try {
+      connection = this.requireConnection();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const payload = options.payload ?? '';
+    const body = {
+      FilterNodes: [...(options.nodes ?? [])],
+      FilterTags: { ...options.tags },
+      RequestAck: options.requestAck ?? true,
+      RelayFactor: 0,
+      Timeout: options.timeoutMs * 1_000_000,
+      Name: name,
+      Payload: typeof payload === 'string' ? new TextEncoder().encode(payload) : payload,
+    };
+    const acks = new Set<string>();
+    const responses = new Map<string, Uint8Array>();
+    return new Promise((resolve, reject) => {
+      let seq: number | undefined;
+      let ended = false;
+      const end = (): void => {
+        ended = true;
+        clearTimeout(timer);
+        if (seq !== undefined) connection.forgetStream(seq);
+      };
+      // The agent ends every query with `done`; a connection lost first never sends it.
+      const timer = setTimeout(() => {
+        end();
+        reject(
+          new SerfUnavailableError(this.options.addr, `query '${name}' never ended; the connection was lost`),
+        );
+      }, options.timeoutMs + this.options.requestTimeoutMs);
+      const onRecord = (raw: unknown): void => {
+        const record = wireQueryRecordSchema.safeParse(raw);
+        if (!record.success) {
+          this.log.warn({ issues: record.error.issues }, 'serf query record not understood; dropped');
+          return;
+        }
+        const { Type, From, Payload } = record.data;
+        if (Type === 'ack') acks.add(From);
+        else if (Type === 'response') responses.set(From, Payload ?? new Uint8Array());
+        else {
+          end();
+          resolve({ acks, responses });
+        }
+      };
+      connection.openStream('query', body, onRecord, this.options.requestTimeoutMs).then(
+        (assigned) => {
+          seq = assigned;
+          if (ended) connection.forgetStream(assigned);
+        },
+        (error: unknown) => {
+          end();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   /**
@@ -222,7 +292,12 @@ export class SerfRpcClient extends EventEmitter<SerfRpcClientEvents> {
         await connection.request('auth', { AuthKey: this.options.authKey }, timeout);
       }
       for (const [stream, entry] of this.streams) {
-        entry.seq = await connection.openStream(stream.filter, (r) => this.onRecord(stream, r), timeout);
+        entry.seq = await connection.openStream(
+          'stream',
+          { Type: stream.filter },
+          (r) => this.onRecord(stream, r),
+          timeout,
+        );
       }
     } catch (error) {
       connection.close();

@@ -164,10 +164,22 @@ describe('SerfRpcClient with real serf agents', () => {
     expect(named.isEnded).toBe(true);
   });
 
+  it('sends a query that the nodes it names acknowledge, and only they', async () => {
+    const both = await clientA.query('wlm-it-ping', { nodes: [b.name, c.name], timeoutMs: 1_000 });
+    expect([...both.acks].sort()).toEqual([b.name, c.name].sort());
+    const onlyB = await clientA.query('wlm-it-ping', { nodes: [b.name], timeoutMs: 500 });
+    expect([...onlyB.acks]).toEqual([b.name]);
+    // The answer streams ended cleanly: the connection still reads plain answers in step.
+    expect((await clientA.members()).map((m) => m.name).sort()).toEqual([a.name, b.name, c.name].sort());
+  });
+
   it('reports member-failed for a SIGKILLed agent C on A’s stream', async () => {
     const failed = nextEvent(streamA, memberEventFor('member-failed', c.name), 15_000, 'member-failed for C');
     const killedAt = Date.now();
     await c.kill('SIGKILL');
+    // A dead agent acknowledges nothing, long before Serf's suspicion of it runs out.
+    const afterKill = await clientA.query('wlm-it-ping', { nodes: [b.name, c.name], timeoutMs: 500 });
+    expect([...afterKill.acks]).toEqual([b.name]);
     const inMembers = await eventually(
       () => clientA.membersFiltered({ name: c.name }),
       (ms) => ms[0]?.status === 'failed',

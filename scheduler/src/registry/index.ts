@@ -20,6 +20,8 @@ export type {
   WorkerRecoveredInfo,
   WorkerRegistryEvents,
 } from './registry-events';
+export { LIVENESS_QUERY, LivenessProbe } from './liveness-probe';
+export type { LivenessProbeOptions, LivenessSink } from './liveness-probe';
 export { ReservationLedger } from './reservation-ledger';
 export type { ReservationLedgerOptions } from './reservation-ledger';
 export { readMember } from './worker-view';

@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import { attemptKey, incarnationOf } from '@wlm/commons';
 import type { Logger, SerfMember, SerfRpcClient, TaskEvent, WlmTopology } from '@wlm/commons';
 import { CapacityIndex } from '../placement';
+import { LivenessProbe } from './liveness-probe';
+import type { LivenessProbeOptions } from './liveness-probe';
+import { MemberWarnings } from './member-warnings';
 import { MembershipFeed } from './membership-feed';
 import type { MembershipSink, Origin } from './membership-feed';
 import { ReservationLedger } from './reservation-ledger';
@@ -36,8 +39,13 @@ export interface WorkerRegistryOptions {
   readonly failurePollMs?: number;
   /** How often time-based reservation changes reach the capacity index, in ms. */
   readonly sweepMs?: number;
+  /** The rounds that check workers' agents are reachable ({@link LivenessProbe}); `false` turns them off. */
+  readonly liveness?: Pick<LivenessProbeOptions, 'roundMs' | 'missesToFail'> | false;
   readonly now?: () => number;
 }
+
+/** What found a worker failed, for the log. */
+type FailureDetector = 'membership' | 'death notice' | 'liveness probe';
 
 interface Known {
   worker: WorkerView;
@@ -48,6 +56,11 @@ interface Known {
    * agent alive, so only a new incarnation brings it back.
    */
   diedByNotice: boolean;
+  /**
+   * Its agent misses the {@link LivenessProbe}'s rounds: failed, whatever the membership still says,
+   * until the probe hears it again.
+   */
+  silent: boolean;
   /** Alive in Serf, but the broker says nobody consumes its queue: it gets no work meanwhile. */
   unreachable: boolean;
 }
@@ -73,11 +86,11 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   readonly capacity = new CapacityIndex();
   private readonly ledger: ReservationLedger;
   private readonly known = new Map<string, Known>();
-  /** Members already warned about, so a bad advert is logged once per change, not on every event. */
-  private readonly warned = new Map<string, string>();
+  private readonly warnings: MemberWarnings;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly feed: MembershipFeed;
+  private readonly probe: LivenessProbe | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private initialised = false;
   private closed = false;
@@ -86,6 +99,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     super();
     this.ledger = new ReservationLedger(options.ledger);
     this.log = options.logger.child({ module: 'worker-registry' });
+    this.warnings = new MemberWarnings(this.log);
     this.now = options.now ?? Date.now;
     const sink: MembershipSink = {
       member: (member, origin) => void this.apply(member, origin),
@@ -101,12 +115,23 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
       { serf: options.serf, logger: this.log, failurePollMs: options.failurePollMs ?? 250 },
       sink,
     );
+    if (options.liveness !== false) {
+      this.probe = new LivenessProbe(
+        { serf: options.serf, logger: this.log, ...options.liveness },
+        {
+          targets: () => this.probeTargets(),
+          silent: (nodeName) => this.onSilent(nodeName),
+          heard: (nodeName) => this.onHeard(nodeName),
+        },
+      );
+    }
   }
 
   /** Subscribes to the member events, reads the membership and starts the timers. */
   async start(): Promise<void> {
     await this.feed.start();
     this.initialised = true;
+    this.probe?.start();
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepMs ?? 500);
     this.sweepTimer.unref();
   }
@@ -116,6 +141,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
+    this.probe?.close();
     await this.feed.close();
   }
 
@@ -225,11 +251,8 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   private apply(member: SerfMember, origin: Origin): string | undefined {
     if (this.closed) return undefined;
     const reading = readMember(member, this.options.topology);
-    if (reading.kind !== 'worker') {
-      this.warnOnce(member, reading);
-      return undefined;
-    }
-    this.warned.delete(member.name);
+    this.warnings.note(member.name, reading);
+    if (reading.kind !== 'worker') return undefined;
     const { worker } = reading;
     let known = this.known.get(worker.workerId);
     if (known !== undefined) {
@@ -257,6 +280,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
             status: 'left',
             failedAt: undefined,
             diedByNotice: false,
+            silent: false,
             unreachable: false,
           });
         else if (known.status === 'alive') this.depart(known);
@@ -278,10 +302,10 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     }
     const record = this.known.get(known.worker.workerId) ?? known;
     record.worker = successor;
+    record.silent = false;
     return record;
   }
 
-  /** A watchdog says the worker process behind node `nodeName` ended. */
   /**
    * A watchdog says the worker process behind node `nodeName` ended. The watchdog then makes the
    * agent leave, and that leave can be read first (the failure poll may see it `leaving` before the
@@ -295,12 +319,42 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     this.fail(known.worker, known, { diedByNotice: true });
   }
 
+  /** The nodes the probe checks: live workers, and those it found silent, to hear them come back. */
+  private probeTargets(): string[] {
+    const targets: string[] = [];
+    for (const known of this.known.values()) {
+      if (known.diedByNotice) continue;
+      if (known.status === 'alive' || (known.status === 'failed' && known.silent)) {
+        targets.push(known.worker.memberName);
+      }
+    }
+    return targets;
+  }
+
+  /** Node `nodeName`'s agent missed the probe's rounds: a live worker there has failed. */
+  private onSilent(nodeName: string): void {
+    const known = this.byMemberName(nodeName);
+    if (known === undefined) return;
+    known.silent = true;
+    if (known.status === 'alive') this.fail(known.worker, known, { detector: 'liveness probe' });
+  }
+
+  /** The probe hears node `nodeName` again: a fresh read of its member decides whether it is back. */
+  private onHeard(nodeName: string): void {
+    const known = this.byMemberName(nodeName);
+    if (known === undefined) return;
+    known.silent = false;
+    if (known.status === 'failed') this.feed.reread(nodeName);
+  }
+
   private byMemberName(nodeName: string): Known | undefined {
     return [...this.known.values()].find((k) => k.worker.memberName === nodeName);
   }
 
   private onAlive(worker: WorkerView, known: Known | undefined, origin: Origin): void {
     if (known !== undefined && known.status !== 'alive') {
+      // Its agent still cannot be reached from here, whatever the membership says.
+      if (known.silent) return;
       // Only a join or a fresh read proves the worker is back; see the class comment.
       if (origin === 'update' || origin === 'poll') {
         if (known.status === 'failed' && !known.diedByNotice) this.feed.reread(worker.memberName);
@@ -318,6 +372,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
       status: 'alive',
       failedAt: undefined,
       diedByNotice: false,
+      silent: false,
       unreachable,
     });
     const before = this.capacity.get(worker.workerId)?.freeSlots;
@@ -337,7 +392,15 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     if (!unreachable && (before === undefined || after > before)) this.emit('capacity');
   }
 
-  private fail(worker: WorkerView, known: Known | undefined, { diedByNotice = false } = {}): void {
+  /**
+   * Marks a worker failed. `detector` names what found it for the log: the membership (Serf's own
+   * failure detection, or a member already failed), the worker's death notice, or the liveness probe.
+   */
+  private fail(
+    worker: WorkerView,
+    known: Known | undefined,
+    { diedByNotice = false, detector }: { diedByNotice?: boolean; detector?: FailureDetector } = {},
+  ): void {
     const now = this.now();
     const source: WorkerLossSource = known === undefined && !this.initialised ? 'startup' : 'serf';
     this.known.set(worker.workerId, {
@@ -345,11 +408,20 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
       status: 'failed',
       failedAt: now,
       diedByNotice,
+      silent: known?.silent ?? false,
       unreachable: false,
     });
     this.capacity.remove(worker.workerId);
     this.ledger.forget(worker.workerId);
-    this.log.warn({ workerId: worker.workerId, address: worker.address, source }, 'worker failed');
+    this.log.warn(
+      {
+        workerId: worker.workerId,
+        address: worker.address,
+        source,
+        detector: detector ?? (diedByNotice ? 'death notice' : 'membership'),
+      },
+      'worker failed',
+    );
     this.emit('worker:failed', known?.worker ?? worker, { source, at: new Date(now) });
   }
 
@@ -391,25 +463,6 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     let grew = false;
     for (const workerId of [...this.ledger.active()]) grew = this.sync(workerId) || grew;
     if (grew) this.emit('capacity');
-  }
-
-  private warnOnce(
-    member: SerfMember,
-    reading: Exclude<ReturnType<typeof readMember>, { kind: 'worker' }>,
-  ): void {
-    if (reading.kind === 'other') return;
-    const signature =
-      reading.kind === 'foreign' ? `foreign:${reading.queue}` : `invalid:${String(reading.error)}`;
-    if (this.warned.get(member.name) === signature) return;
-    this.warned.set(member.name, signature);
-    if (reading.kind === 'foreign') {
-      this.log.debug({ member: member.name, queue: reading.queue }, 'ignoring a worker of another namespace');
-    } else {
-      this.log.warn(
-        { member: member.name, err: reading.error },
-        'ignoring a member with an invalid worker advertisement',
-      );
-    }
   }
 }
 

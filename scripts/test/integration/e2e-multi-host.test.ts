@@ -25,11 +25,12 @@ jest.setTimeout(240_000);
 
 const LEDGER_PLUGIN = join(__dirname, '..', 'fixtures', 'ledger-plugin.js');
 /**
- * A vanished host is found by Serf's failure detection alone (the broker keeps its connection until
- * heartbeats run out): with the `local` timing profile a probe round (1 s), a confirming probe and the
- * 3 s minimum suspicion — measured 4.4–6 s here. A process crash is announced and takes ~0.1 s.
+ * What the docs promise for a vanished host: failed within 5 s. The broker keeps its connection
+ * until heartbeats run out, and Serf's own detection takes 4.4–6 s here (a probe round, a confirming
+ * probe, the 3 s minimum suspicion); the scheduler's liveness probe finds the host silent after two
+ * missed one-second rounds — 1.4–2.7 s measured here. A process crash is announced and takes ~0.1 s.
  */
-const DETECTED_WITHIN_MS = 7_000;
+const DETECTED_WITHIN_MS = 5_000;
 /** Under RabbitMQ's heartbeat timeout (2 × 15 s), so the cut worker's connection survives the cut. */
 const CUT_MS = 12_000;
 const LONG_TASK_MS = 15_000;
@@ -213,7 +214,7 @@ describeWithRoot('workers on three hosts (network namespaces)', () => {
     }
   });
 
-  it("a host whose link is cut is failed by Serf's detection, its waiting work runs elsewhere, and it comes back when the link does", async () => {
+  it('a host whose link is cut is failed within 5 s, its waiting work runs elsewhere, and it comes back when the link does', async () => {
     expect.hasAssertions();
     const host = lab.host('h3');
     const { detectedMs, movedMs } = await faultScenario(host, 'cut', {
