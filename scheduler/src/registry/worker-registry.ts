@@ -1,69 +1,22 @@
 import { EventEmitter } from 'node:events';
-import { attemptKey, incarnationOf } from '@wlm/commons';
-import type { Logger, SerfMember, SerfRpcClient, TaskEvent, WlmTopology } from '@wlm/commons';
-import { CapacityIndex } from '../placement';
+import { incarnationOf } from '@wlm/commons';
+import type { Logger, SerfMember, TaskEvent } from '@wlm/commons';
+import type { CapacityIndex } from '../placement';
 import { LivenessProbe } from './liveness-probe';
-import type { LivenessProbeOptions } from './liveness-probe';
 import { MemberWarnings } from './member-warnings';
 import { MembershipFeed } from './membership-feed';
 import type { MembershipSink, Origin } from './membership-feed';
-import { ReservationLedger } from './reservation-ledger';
-import type { ReservationLedgerOptions } from './reservation-ledger';
 import type { WorkerLossSource, WorkerRegistryEvents } from './registry-events';
+import { WorkerCapacity } from './worker-capacity';
+import type {
+  FailureDetector,
+  Known,
+  WorkerEntryState,
+  WorkerRegistryOptions,
+  WorkerStatus,
+} from './worker-record';
 import { readMember } from './worker-view';
 import type { WorkerView } from './worker-view';
-
-export type WorkerStatus = 'alive' | 'failed' | 'left';
-
-/** A worker as {@link WorkerRegistry.entries} lists it. */
-export interface WorkerEntryState {
-  readonly worker: WorkerView;
-  readonly status: WorkerStatus;
-  readonly unreachable: boolean;
-  readonly failedAt: Date | null;
-  /** Its free slots as placement counts them: its advert less the placements it has not advertised yet. */
-  readonly freeSlots: number;
-}
-
-export interface WorkerRegistryOptions {
-  /** A connected client of the scheduler's own Serf agent; the registry does not close it. */
-  readonly serf: SerfRpcClient;
-  /** Only workers of this installation (queue `topology.workerQueue(id)`) are admitted. */
-  readonly topology: WlmTopology;
-  readonly logger: Logger;
-  readonly ledger?: ReservationLedgerOptions;
-  /**
-   * How often to ask the agent for failed and departed workers, in ms (default 250); 0 turns it off.
-   * The agent's `members` shows a failure about a second before its event stream does.
-   */
-  readonly failurePollMs?: number;
-  /** How often time-based reservation changes reach the capacity index, in ms. */
-  readonly sweepMs?: number;
-  /** The rounds that check workers' agents are reachable ({@link LivenessProbe}); `false` turns them off. */
-  readonly liveness?: Pick<LivenessProbeOptions, 'roundMs' | 'missesToFail'> | false;
-  readonly now?: () => number;
-}
-
-/** What found a worker failed, for the log. */
-type FailureDetector = 'membership' | 'death notice' | 'liveness probe';
-
-interface Known {
-  worker: WorkerView;
-  status: WorkerStatus;
-  failedAt: number | undefined;
-  /**
-   * Failed on its watchdog's death notice: the process is gone even while Serf still lists its
-   * agent alive, so only a new incarnation brings it back.
-   */
-  diedByNotice: boolean;
-  /**
-   * Its agent misses the {@link LivenessProbe}'s rounds: failed, whatever the membership still says,
-   * until the probe hears it again.
-   */
-  silent: boolean;
-  /** Alive in Serf, but the broker says nobody consumes its queue: it gets no work meanwhile. */
-  unreachable: boolean;
-}
 
 /**
  * The live workers, from what the scheduler's Serf agent says ({@link MembershipFeed}). It feeds a
@@ -80,11 +33,13 @@ interface Known {
  * alive here) and the new one is the worker back (recovered). Readings of an older incarnation — the
  * dead member a crash left behind, failing or reaped long after — change nothing. A worker's death
  * notice (`wlm-worker-died`, sent by the watchdog of its agent when the process ends) fails it at
- * once, without waiting for Serf's suspicion of a silent member.
+ * once, without waiting for Serf's suspicion of a silent member; a host that vanishes is failed
+ * once its agent misses the {@link LivenessProbe}'s rounds, also before Serf's suspicion ends.
  */
 export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
-  readonly capacity = new CapacityIndex();
-  private readonly ledger: ReservationLedger;
+  /** Free slots of the workers that may be given work, for placement. */
+  readonly capacity: CapacityIndex;
+  private readonly slots: WorkerCapacity;
   private readonly known = new Map<string, Known>();
   private readonly warnings: MemberWarnings;
   private readonly log: Logger;
@@ -97,10 +52,14 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
 
   constructor(private readonly options: WorkerRegistryOptions) {
     super();
-    this.ledger = new ReservationLedger(options.ledger);
     this.log = options.logger.child({ module: 'worker-registry' });
     this.warnings = new MemberWarnings(this.log);
     this.now = options.now ?? Date.now;
+    this.slots = new WorkerCapacity(options.ledger, this.now, (workerId) => {
+      const known = this.known.get(workerId);
+      return known?.status === 'alive' && !known.unreachable ? known.worker.advertisement : undefined;
+    });
+    this.capacity = this.slots.index;
     const sink: MembershipSink = {
       member: (member, origin) => void this.apply(member, origin),
       snapshot: (members, reason) => this.resync(members, reason),
@@ -160,13 +119,12 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
 
   /** Every worker known, whatever its status, with the free slots placement counts (for the worker directory). */
   entries(): WorkerEntryState[] {
-    const now = this.now();
     return [...this.known.values()].map((known) => ({
       worker: known.worker,
       status: known.status,
       unreachable: known.unreachable,
       failedAt: known.failedAt === undefined ? null : new Date(known.failedAt),
-      freeSlots: this.ledger.free(known.worker.workerId, now) ?? known.worker.advertisement.freeSlots,
+      freeSlots: this.slots.freeOf(known.worker.advertisement),
     }));
   }
 
@@ -184,7 +142,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     const known = this.known.get(workerId);
     if (known?.status !== 'alive' || known.unreachable) return;
     known.unreachable = true;
-    this.capacity.remove(workerId);
+    this.slots.withhold(workerId);
     this.log.warn({ workerId }, 'worker queue has no consumer; no new work for it');
     this.emit('worker:unreachable', known.worker);
   }
@@ -194,8 +152,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     const known = this.known.get(workerId);
     if (known?.status !== 'alive' || !known.unreachable) return;
     known.unreachable = false;
-    const ad = known.worker.advertisement;
-    this.capacity.upsert({ ...ad, freeSlots: this.ledger.free(workerId, this.now()) ?? ad.freeSlots });
+    this.slots.restore(known.worker.advertisement);
     this.log.info({ workerId }, 'worker consumes its queue again');
     this.emit('worker:reachable', known.worker);
     this.emit('capacity');
@@ -208,30 +165,17 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
 
   /** Records an assignment just placed on `workerId` (after the placement reserved its slot in the index). */
   reserve(workerId: string, key: string): void {
-    this.ledger.placed(workerId, key, this.now());
-    this.sync(workerId);
+    this.slots.placed(workerId, key);
   }
 
   /** Undoes {@link reserve} when the assignment could not be sent. */
   unreserve(workerId: string, key: string): void {
-    this.ledger.unplaced(workerId, key);
-    if (this.sync(workerId)) this.emit('capacity');
+    if (this.slots.unplaced(workerId, key)) this.emit('capacity');
   }
 
   /** Accounts for a worker's RUNNING or terminal event. */
   acknowledge(event: TaskEvent): void {
-    if (event.state === 'WAITING' || event.workerId === undefined) return;
-    const key = attemptKey(event);
-    if (event.state === 'RUNNING') this.ledger.started(event.workerId, key, this.now());
-    else if (
-      event.state === 'COMPLETED' ||
-      event.state === 'FAILED' ||
-      event.state === 'CANCELLED' ||
-      event.state === 'DEFERRED'
-    )
-      this.ledger.finished(event.workerId, key, this.now());
-    else return;
-    if (this.sync(event.workerId)) this.emit('capacity');
+    if (this.slots.acknowledge(event)) this.emit('capacity');
   }
 
   private resync(members: readonly SerfMember[], reason: 'start' | 'reconnect'): void {
@@ -363,7 +307,6 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     }
     const now = this.now();
     const ad = worker.advertisement;
-    this.ledger.advert(worker.workerId, ad.freeSlots, ad.slots, now);
     const previous = known?.status;
     const failedAt = known?.failedAt;
     const unreachable = previous === 'alive' && known?.unreachable === true;
@@ -375,11 +318,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
       silent: false,
       unreachable,
     });
-    const before = this.capacity.get(worker.workerId)?.freeSlots;
-    if (!unreachable) {
-      this.capacity.upsert({ ...ad, freeSlots: this.ledger.free(worker.workerId, now) ?? ad.freeSlots });
-    }
-    const after = this.capacity.get(worker.workerId)?.freeSlots ?? 0;
+    const grew = this.slots.advert(ad, !unreachable);
     if (previous === undefined || previous === 'left') {
       this.log.info({ workerId: worker.workerId, address: worker.address, slots: ad.slots }, 'worker joined');
       this.emit('worker:joined', worker);
@@ -389,7 +328,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     } else if (!sameAdvertisement(known?.worker, worker)) {
       this.emit('worker:updated', worker);
     }
-    if (!unreachable && (before === undefined || after > before)) this.emit('capacity');
+    if (grew) this.emit('capacity');
   }
 
   /**
@@ -411,8 +350,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
       silent: known?.silent ?? false,
       unreachable: false,
     });
-    this.capacity.remove(worker.workerId);
-    this.ledger.forget(worker.workerId);
+    this.slots.forget(worker.workerId);
     this.log.warn(
       {
         workerId: worker.workerId,
@@ -431,8 +369,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     known.status = 'left';
     known.failedAt = undefined;
     known.unreachable = false;
-    this.capacity.remove(worker.workerId);
-    this.ledger.forget(worker.workerId);
+    this.slots.forget(worker.workerId);
     if (!wasAlive) return;
     this.log.info({ workerId: worker.workerId }, 'worker left');
     this.emit('worker:left', worker);
@@ -448,21 +385,8 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     this.known.delete(reading.worker.workerId);
   }
 
-  /** Brings the index in line with the ledger; returns whether the worker's free slots grew. */
-  private sync(workerId: string): boolean {
-    const known = this.known.get(workerId);
-    if (known?.status !== 'alive' || known.unreachable) return false;
-    const free = this.ledger.free(workerId, this.now());
-    const before = this.capacity.get(workerId)?.freeSlots;
-    if (free === undefined || free === before) return false;
-    this.capacity.upsert({ ...known.worker.advertisement, freeSlots: free });
-    return before === undefined || free > before;
-  }
-
   private sweep(): void {
-    let grew = false;
-    for (const workerId of [...this.ledger.active()]) grew = this.sync(workerId) || grew;
-    if (grew) this.emit('capacity');
+    if (this.slots.sweep()) this.emit('capacity');
   }
 }
 
