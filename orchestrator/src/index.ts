@@ -104,7 +104,7 @@ export { Neo4jDagStore } from './stores/neo4j/neo4j-dag-store';
 export type { Neo4jDagStoreOptions } from './stores/neo4j/neo4j-dag-store';
 
 export { Orchestrator } from './orchestrator';
-export type { OrchestratorEvents, OrchestratorOptions, OrchestratorState } from './orchestrator';
+export type { OrchestratorEvents, OrchestratorOptions } from './orchestrator';
 export { runOrchestrator } from './run-orchestrator';
 export type { RunOrchestratorOptions } from './run-orchestrator';
 export { Engine } from './engine/engine';

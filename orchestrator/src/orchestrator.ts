@@ -3,8 +3,15 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { AmqpConnection, DeadLetterQueue, WlmTopology } from '@wlm/commons';
-import type { DependencyProbe, Logger, WlmConfig } from '@wlm/commons';
+import { AmqpConnection, DeadLetterQueue, ServiceLifecycle, WlmTopology } from '@wlm/commons';
+import type {
+  CloseStep,
+  DependencyProbe,
+  Logger,
+  ServiceLifecycleView,
+  ServiceState,
+  WlmConfig,
+} from '@wlm/commons';
 import { createApp } from './api/app';
 import { ChangeFeed } from './api/change-feed';
 import { checkExposure } from './api/exposure-check';
@@ -18,11 +25,9 @@ import type { LeaderElectionOptions } from './stores/mysql/leader-election';
 import { MysqlStateStore } from './stores/mysql/mysql-state-store';
 import { Neo4jDagStore } from './stores/neo4j/neo4j-dag-store';
 
-/** starting → running → draining → stopped; `failed` when start-up fails. */
-export type OrchestratorState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
-
 export type OrchestratorEvents = {
-  state: [OrchestratorState];
+  /** The orchestrator's lifecycle moved (`ServiceLifecycle`); it fails only when it cannot start. */
+  state: [state: ServiceState, previous: ServiceState];
   /** This instance leads: it has started recovery and will consume task events. */
   elected: [{ term: number }];
   /** This instance stopped leading. */
@@ -73,17 +78,22 @@ interface Resources {
  * ```
  */
 export class Orchestrator extends EventEmitter<OrchestratorEvents> {
-  private currentState: OrchestratorState = 'starting';
   private readonly resources: Resources = {};
-  private closing: Promise<void> | undefined;
   private engineValue: Engine | undefined;
   private readonly logger: Logger;
+  private readonly machine: ServiceLifecycle;
   readonly instanceId: string;
 
   private constructor(private readonly options: OrchestratorOptions) {
     super();
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
     this.logger = options.logger.child({ component: 'orchestrator', instance: this.instanceId });
+    this.machine = new ServiceLifecycle({
+      name: 'orchestrator',
+      logger: this.logger,
+      closeSteps: () => this.closeSteps(),
+    });
+    this.machine.on('state', (state, previous) => this.emit('state', state, previous));
   }
 
   /**
@@ -95,19 +105,17 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
     checkExposure(options.http?.host ?? options.config.http.host, options.config.api.tokens);
     const orchestrator = new Orchestrator(options);
-    try {
-      await orchestrator.open();
-    } catch (error) {
-      orchestrator.logger.error({ err: error }, 'the orchestrator failed to start');
-      await orchestrator.release();
-      orchestrator.setState('failed');
-      throw error;
-    }
+    await orchestrator.machine.start(() => orchestrator.open());
     return orchestrator;
   }
 
-  get state(): OrchestratorState {
-    return this.currentState;
+  get state(): ServiceState {
+    return this.machine.state;
+  }
+
+  /** Its lifecycle: the state, and a promise of how it ended (what `runService` waits for). */
+  get lifecycle(): ServiceLifecycleView {
+    return this.machine;
   }
 
   get isLeader(): boolean {
@@ -200,7 +208,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
           logger,
         }),
         probes,
-        status: () => ({ lifecycle: this.currentState, leader: this.isLeader, instance: this.instanceId }),
+        status: () => ({ lifecycle: this.state, leader: this.isLeader, instance: this.instanceId }),
       },
       logger,
     });
@@ -212,7 +220,6 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       this.options.http?.host ?? config.http.host,
     );
     this.campaign();
-    this.setState('running');
     this.logger.info({ url: this.url }, 'orchestrator running');
   }
 
@@ -242,21 +249,13 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
    * the event batch in hand finished and acked, then connections closed. Idempotent.
    */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.currentState === 'running') this.setState('draining');
-      this.logger.info('draining');
-      await this.release();
-      if (this.currentState !== 'failed') this.setState('stopped');
-      this.logger.info('stopped');
-    })();
-    return this.closing;
+    return this.machine.close();
   }
 
-  /** Each step runs even when an earlier one failed: a half-closed process must not leak connections. */
-  private async release(): Promise<void> {
+  private closeSteps(): CloseStep[] {
     const { server, feed, election, duties, dispatcher, amqp, dags, states } = this.resources;
     const engine = this.engineValue;
-    const steps: [string, (() => Promise<void>) | undefined][] = [
+    return [
       // Live streams never finish by themselves: end them, or the server would wait for its timeout.
       ['end the change streams', feed && (async () => feed.close())],
       ['stop the HTTP server', server && (() => stopServer(server, this.options.drainTimeoutMs ?? 30_000))],
@@ -268,19 +267,6 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       ['close the Neo4j store', dags && (() => dags.close())],
       ['close the MySQL store', states && (() => states.close())],
     ];
-    for (const [what, step] of steps) {
-      if (step === undefined) continue;
-      try {
-        await step();
-      } catch (error) {
-        this.logger.warn({ err: error }, `failed to ${what}`);
-      }
-    }
-  }
-
-  private setState(state: OrchestratorState): void {
-    this.currentState = state;
-    this.emit('state', state);
   }
 }
 

@@ -60,7 +60,6 @@ export type {
   WorkerOptions,
   WorkerSerfOptions,
   WorkerStartInfo,
-  WorkerState,
   WorkerTaskFailure,
   WorkerTaskInfo,
 } from './runtime';

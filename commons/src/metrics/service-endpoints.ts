@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { ServiceState } from '../lifecycle/service-lifecycle';
 import { checkReadiness } from './readiness';
 import type { DependencyProbe } from './readiness';
 
-/** A service's lifecycle state (`starting`, `running`, `draining`, `stopped`, `failed`) and what names it. */
-export type ServiceStatus = { readonly lifecycle: string } & Readonly<Record<string, unknown>>;
+/** A service's lifecycle state and what names it. */
+export type ServiceStatus = { readonly lifecycle: ServiceState } & Readonly<Record<string, unknown>>;
 
 export interface ServiceEndpointsOptions {
   /** What `/metrics` serves. */
@@ -22,7 +23,7 @@ export type ServiceEndpointHandler = (request: IncomingMessage, response: Server
 export const SERVICE_ENDPOINT_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
 
 /** Alive: the process runs its state machine; stopped or failed means it should be restarted. */
-const ALIVE_STATES: ReadonlySet<string> = new Set(['starting', 'running', 'draining']);
+const ALIVE_STATES: ReadonlySet<ServiceState> = new Set(['starting', 'running', 'draining']);
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));

@@ -12,7 +12,7 @@ export { SchedulerService } from './scheduler-service';
 export type { SchedulerStatus } from './scheduler-service';
 export { compileSchedulerOptions } from './scheduler-options';
 export type { CompiledSchedulerOptions, SchedulerServiceOptions } from './scheduler-options';
-export type { SchedulerServiceEvents, SchedulerState } from './service-events';
+export type { SchedulerServiceEvents } from './service-events';
 export type { DispatcherStatus } from './request-dispatcher';
 export { HeldRequests, compareDue, compareHeld } from './held-requests';
 export type { DueOrder, HeldOrder } from './held-requests';

@@ -3,11 +3,12 @@ import {
   AmqpConnection,
   RecentCancels,
   SerfRpcClient,
+  ServiceLifecycle,
   WlmTopology,
   connectionProbe,
   withRetry,
 } from '@wlm/commons';
-import type { DependencyProbe, Logger } from '@wlm/commons';
+import type { CloseStep, DependencyProbe, Logger, ServiceLifecycleView, ServiceState } from '@wlm/commons';
 import { AdminMailer, IncidentMailer, IncidentReporter, TypeWaitMailer } from '../alerts';
 import { PlacementFence } from '../fence';
 import { WorkerDirectory, WorkerRegistry } from '../registry';
@@ -20,7 +21,7 @@ import type { DispatcherStatus } from './request-dispatcher';
 import { compileSchedulerOptions } from './scheduler-options';
 import type { CompiledSchedulerOptions, SchedulerServiceOptions } from './scheduler-options';
 import { SchedulerMessages } from './scheduler-messages';
-import type { SchedulerServiceEvents, SchedulerState } from './service-events';
+import type { SchedulerServiceEvents } from './service-events';
 import { TaskEventHandler } from './task-event-handler';
 import { TimerHandler } from './timer-handler';
 import { TypeWaits } from './type-waits';
@@ -29,7 +30,7 @@ import { WorkerQueueDrainer } from './worker-queue-drainer';
 
 /** What {@link SchedulerService.status} reports. */
 export interface SchedulerStatus {
-  readonly state: SchedulerState;
+  readonly state: ServiceState;
   readonly instanceId: string;
   readonly namespace: string;
   /** Alive workers of this installation. */
@@ -70,9 +71,10 @@ interface Parts {
  * other workers, moves a lost worker's work elsewhere and mails the admin about it. Several
  * instances may run at once: they compete for requests, and exactly one of them mails.
  *
- * A state machine: `starting` → `running` → `draining` → `stopped`, or `failed` when it cannot start
- * or loses its Serf agent for good. {@link close} drains: it stops taking requests, hands the held
- * ones back to the queue, lets running handlers finish and closes the connections; it is idempotent.
+ * Its life is the {@link ServiceLifecycle} of every wlm service: `starting` → `running` → `draining`
+ * → `stopped`, or `failed` when it cannot start or loses its Serf agent for good. {@link close}
+ * drains: it stops taking requests, hands the held ones back to the queue, lets running handlers
+ * finish and closes the connections; it is idempotent.
  *
  * @example
  * ```ts
@@ -82,19 +84,23 @@ interface Parts {
  * ```
  */
 export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
-  private currentState: SchedulerState = 'starting';
   private readonly parts: Parts = {};
   /** The namespace's queues and exchanges. */
   readonly topology: WlmTopology;
   private readonly log: Logger;
-  private starting: Promise<void> | undefined;
-  private closing: Promise<void> | undefined;
+  private readonly machine: ServiceLifecycle;
 
   private constructor(private readonly options: CompiledSchedulerOptions) {
     super();
     this.topology = new WlmTopology(options.namespace);
     // Every line of every part names the instance: several may log side by side.
     this.log = options.logger.child({ instanceId: options.instanceId });
+    this.machine = new ServiceLifecycle({
+      name: 'scheduler',
+      logger: this.log,
+      closeSteps: () => this.closeSteps(),
+    });
+    this.machine.on('state', (state, previous) => this.emit('state', state, previous));
   }
 
   /**
@@ -105,13 +111,17 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
    */
   static async start(options: SchedulerServiceOptions): Promise<SchedulerService> {
     const service = new SchedulerService(compileSchedulerOptions(options));
-    service.starting = service.run();
-    await service.starting;
+    await service.machine.start(() => service.open());
     return service;
   }
 
-  get state(): SchedulerState {
-    return this.currentState;
+  get state(): ServiceState {
+    return this.machine.state;
+  }
+
+  /** Its lifecycle: the state, and a promise of how it ended (what `runService` waits for). */
+  get lifecycle(): ServiceLifecycleView {
+    return this.machine;
   }
 
   get instanceId(): string {
@@ -137,7 +147,7 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     const { registry, dispatcher, failures, typeWaits } = this.parts;
     const types = registry === undefined ? [] : [...registry.capacity.taskTypes()];
     return {
-      state: this.currentState,
+      state: this.state,
       instanceId: this.options.instanceId,
       namespace: this.options.namespace,
       workers: registry?.alive().length ?? 0,
@@ -157,57 +167,49 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
 
   /** Drains and stops; every call returns the same promise. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.machine.close();
   }
 
-  private async run(): Promise<void> {
+  /** Opens the connections, then the parts in order; what opened is closed again when a step fails. */
+  private async open(): Promise<void> {
     const { config, instanceId } = this.options;
     const logger = this.log;
     const parts = this.parts;
-    try {
-      parts.amqp = await AmqpConnection.connect({
-        url: config.rabbitmq.url,
-        caFile: config.rabbitmq.caFile,
-        maxDeliveries: config.rabbitmq.maxDeliveries,
-        logger,
-        topology: this.topology.core(),
-        connectionName: `wlm-scheduler-${instanceId}`,
-        closeTimeoutMs: this.options.closeTimeoutMs,
-      });
-      // The agent may still be starting beside us; its client does not retry the first connect itself.
-      parts.serf = await withRetry(
-        () =>
-          SerfRpcClient.connect({
-            addr: config.serf.rpcAddr,
-            ...(config.serf.rpcAuthKey === undefined ? {} : { authKey: config.serf.rpcAuthKey }),
-            logger,
-          }),
-        { maxAttempts: 6, maxDelayMs: 2_000 },
-      );
-      parts.serf.on('reconnect-failed', (error) => this.onFatal('lost the Serf agent for good', error));
-      parts.fence = await PlacementFence.open({
-        url: config.mysql.url,
-        namespace: this.options.namespace,
-        logger,
-      });
-      parts.directory = await WorkerDirectory.open({
-        url: config.mysql.url,
-        namespace: this.options.namespace,
-        reporter: instanceId,
-        logger,
-      });
-      this.assemble(parts.amqp, parts.serf, parts.fence);
-      if (parts.registry !== undefined) parts.directory.follow(parts.registry);
-      await this.startParts();
-      this.setState('running');
-      this.log.info({ namespace: this.options.namespace, serf: config.serf.rpcAddr }, 'scheduler running');
-    } catch (error) {
-      this.setState('failed');
-      this.log.error({ err: error }, 'scheduler failed to start');
-      await this.closeParts();
-      throw error;
-    }
+    parts.amqp = await AmqpConnection.connect({
+      url: config.rabbitmq.url,
+      caFile: config.rabbitmq.caFile,
+      maxDeliveries: config.rabbitmq.maxDeliveries,
+      logger,
+      topology: this.topology.core(),
+      connectionName: `wlm-scheduler-${instanceId}`,
+      closeTimeoutMs: this.options.closeTimeoutMs,
+    });
+    // The agent may still be starting beside us; its client does not retry the first connect itself.
+    parts.serf = await withRetry(
+      () =>
+        SerfRpcClient.connect({
+          addr: config.serf.rpcAddr,
+          ...(config.serf.rpcAuthKey === undefined ? {} : { authKey: config.serf.rpcAuthKey }),
+          logger,
+        }),
+      { maxAttempts: 6, maxDelayMs: 2_000 },
+    );
+    parts.serf.on('reconnect-failed', (error) => this.onFatal('lost the Serf agent for good', error));
+    parts.fence = await PlacementFence.open({
+      url: config.mysql.url,
+      namespace: this.options.namespace,
+      logger,
+    });
+    parts.directory = await WorkerDirectory.open({
+      url: config.mysql.url,
+      namespace: this.options.namespace,
+      reporter: instanceId,
+      logger,
+    });
+    this.assemble(parts.amqp, parts.serf, parts.fence);
+    if (parts.registry !== undefined) parts.directory.follow(parts.registry);
+    await this.startParts();
+    this.log.info({ namespace: this.options.namespace, serf: config.serf.rpcAddr }, 'scheduler running');
   }
 
   private assemble(amqp: AmqpConnection, serf: SerfRpcClient, fence: PlacementFence): void {
@@ -354,24 +356,13 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
     await router?.start();
   }
 
-  private async shutdown(): Promise<void> {
-    await this.starting?.catch(() => undefined);
-    if (this.currentState === 'stopped') return;
-    const failed = this.currentState === 'failed';
-    if (!failed) this.setState('draining');
-    this.log.info('scheduler draining');
-    await this.closeParts();
-    this.setState(failed ? 'failed' : 'stopped');
-    this.log.info('scheduler stopped');
-  }
-
-  /** Closes whatever was opened, in order, each step on its own so one failure does not skip the rest. */
-  private async closeParts(): Promise<void> {
+  /** Held requests go back to their queues first, the connections close last; parts never opened are skipped. */
+  private closeSteps(): CloseStep[] {
     const { dispatcher, cancels, taskEvents, consumerWatch, failures, incidentMailer, registry, serf, amqp } =
       this.parts;
     const { fence, directory } = this.parts;
     const { adminMailer, router, timers, typeWaitMailer } = this.parts;
-    const steps: Array<[string, (() => Promise<void> | void) | undefined]> = [
+    return [
       ['stop routing requests', router && (() => router.drain())],
       ['stop taking requests', dispatcher && (() => dispatcher.drain())],
       ['stop timers', timers && (() => timers.stop())],
@@ -388,27 +379,12 @@ export class SchedulerService extends EventEmitter<SchedulerServiceEvents> {
       ['close the placement fence', fence && (() => fence.close())],
       ['close the SMTP transport', adminMailer && (() => adminMailer.close())],
     ];
-    for (const [what, step] of steps) {
-      if (step === undefined) continue;
-      try {
-        await step();
-      } catch (error) {
-        this.log.warn({ err: error }, `shutdown: cannot ${what}`);
-      }
-    }
   }
 
+  /** A fatal error while running drains and ends the scheduler `failed`; one while it drains is ignored. */
   private onFatal(what: string, error: unknown): void {
-    if (this.currentState !== 'running') return;
+    if (this.state !== 'running' || !this.machine.fail(error)) return;
     this.log.error({ err: error }, `scheduler failed: ${what}`);
-    this.setState('failed');
     void this.close();
-  }
-
-  private setState(state: SchedulerState): void {
-    const previous = this.currentState;
-    if (previous === state) return;
-    this.currentState = state;
-    this.emit('state', state, previous);
   }
 }

@@ -1,12 +1,10 @@
-import type { IncidentTask, TaskRequest } from '@wlm/commons';
+import type { IncidentTask, ServiceState, TaskRequest } from '@wlm/commons';
 import type { WorkerFailedInfo, WorkerRecoveredInfo, WorkerView } from '../registry';
-
-/** Where a {@link SchedulerService} is in its life; `stopped` and `failed` are final. */
-export type SchedulerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
 /** Typed events of a {@link SchedulerService}. */
 export interface SchedulerServiceEvents {
-  state: [state: SchedulerState, previous: SchedulerState];
+  /** The scheduler's lifecycle moved (`ServiceLifecycle`). */
+  state: [state: ServiceState, previous: ServiceState];
   /** A request was assigned to a worker (both publishes confirmed). */
   'task:placed': [placed: { request: TaskRequest; workerId: string; assignmentId: string; waitedMs: number }];
   /** A request waits: for capacity, for its `notBefore`, or for a live worker that runs its type. */

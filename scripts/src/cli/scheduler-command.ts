@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { createLogger, loadConfig, onStopSignals, redactUrl } from '@wlm/commons';
-import type { SchedulerService } from '@wlm/scheduler';
+import { createLogger, loadConfig, redactUrl, runService } from '@wlm/commons';
 import { metricsPortOption, startMetricsServer } from './metrics-option';
 import { parseNamespace, wholeNumber } from './option-parsers';
 
@@ -11,16 +10,6 @@ interface SchedulerCommandOptions {
   typeWaitAlert?: number;
   alerts: boolean;
   metricsPort?: number | 'off';
-}
-
-/** First SIGTERM/SIGINT drains (held requests go back to the queue); the second exits at once. */
-function handleSignals(scheduler: SchedulerService): () => void {
-  return onStopSignals([
-    (signal) => {
-      console.error(`wlm scheduler: ${signal}: draining; send it again to exit at once`);
-      void scheduler.close();
-    },
-  ]);
 }
 
 /** `wlm scheduler`: runs one scheduler instance until a signal stops it. */
@@ -67,12 +56,11 @@ export function schedulerCommand(): Command {
         ...(options.typeWaitAlert === undefined ? {} : { typeWaitAlertMs: options.typeWaitAlert * 1000 }),
         ...(options.alerts ? {} : { alerts: false }),
       });
-      const stopped = new Promise<void>((resolve) =>
-        scheduler.on('state', (state) => {
-          if (state === 'stopped' || state === 'failed') resolve();
-        }),
-      );
-      const release = handleSignals(scheduler);
+      // The first SIGTERM/SIGINT drains (held requests go back to the queue); the second exits at once.
+      const ended = runService(scheduler.lifecycle, {
+        signalSteps: [{ says: 'draining; send it again to exit at once', run: () => void scheduler.close() }],
+        report: (message) => console.error(`wlm scheduler: ${message}`),
+      });
       const metrics = await startMetricsServer(
         options.metricsPort ?? config.metrics.schedulerPort,
         config.http.host,
@@ -87,7 +75,7 @@ export function schedulerCommand(): Command {
         },
       ).catch(async (error: unknown) => {
         await scheduler.close();
-        release();
+        await ended;
         throw error;
       });
       console.error(
@@ -96,10 +84,7 @@ export function schedulerCommand(): Command {
           `admin mail ${options.alerts ? `${config.smtp.adminEmail} via ${config.smtp.host}:${config.smtp.port}` : 'off'}` +
           (metrics === undefined ? '' : `, metrics ${metrics.url}`),
       );
-      await stopped;
-      await scheduler.close();
+      await ended;
       await metrics?.close();
-      release();
-      if (scheduler.state === 'failed') process.exitCode = 1;
     });
 }

@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, createLogger, loadConfig, onStopSignals, taskTypeSchema } from '@wlm/commons';
-import type { WlmConfig } from '@wlm/commons';
+import { ConfigError, createLogger, loadConfig, runService, taskTypeSchema } from '@wlm/commons';
+import type { FinalServiceState, WlmConfig } from '@wlm/commons';
 import { MAX_WORKER_SLOTS, Worker, createWorkerMetrics, pluginSpecifier } from '@wlm/workers';
-import type { WorkerSerfOptions, WorkerStartInfo, WorkerState } from '@wlm/workers';
+import type { WorkerSerfOptions, WorkerStartInfo } from '@wlm/workers';
 import { taskEnvironment } from './task-environment';
 import { metricsPortOption, startMetricsServer } from './metrics-option';
 import { parseList, wholeNumber } from './option-parsers';
@@ -120,30 +120,19 @@ function installedHint(): string {
 }
 
 /**
- * First SIGTERM/SIGINT drains (running tasks finish, up to --drain-timeout); the second stops them
- * now and hands their assignments back; a third exits at once.
+ * Runs `worker` until it ended: the first SIGTERM/SIGINT drains (running tasks finish, up to
+ * --drain-timeout); the second stops them now and hands their assignments back; a third exits at once.
  */
-function handleSignals(worker: Worker): () => void {
-  return onStopSignals([
-    (signal) => {
-      console.error(`wlm worker: ${signal}: draining; send it again to stop running tasks now`);
-      void worker.close();
-    },
-    (signal) => {
-      console.error(`wlm worker: ${signal}: stopping running tasks and handing them back`);
-      void worker.close({ force: true });
-    },
-  ]);
-}
-
-function ended(worker: Worker): Promise<WorkerState> {
-  return new Promise((resolve) => {
-    const onState = (state: WorkerState): void => {
-      if (state !== 'stopped' && state !== 'failed') return;
-      worker.off('state', onState);
-      resolve(state);
-    };
-    worker.on('state', onState);
+function runWorkerService(worker: Worker): Promise<FinalServiceState> {
+  return runService(worker.lifecycle, {
+    signalSteps: [
+      { says: 'draining; send it again to stop running tasks now', run: () => void worker.close() },
+      {
+        says: 'stopping running tasks and handing them back',
+        run: () => void worker.close({ force: true }),
+      },
+    ],
+    report: (message) => console.error(`wlm worker: ${message}`),
   });
 }
 
@@ -178,54 +167,43 @@ async function serveUntilStopped(
     taskEnvironment: taskEnv,
     logger,
   });
-  let failure: Error | undefined;
-  worker.on('worker:failed', (error) => {
-    failure = error;
+  // Signals are answered from the start on: one during the start drains the worker once it runs.
+  const ended = runWorkerService(worker);
+  const info = await worker.start().catch((error: unknown) => {
+    if (error instanceof ConfigError && error.key === 'tasks') {
+      throw new ConfigError('tasks', `${error.message}\n(${installedHint()})`);
+    }
+    throw error;
   });
-  const finished = ended(worker);
-  const stopHandlingSignals = handleSignals(worker);
-  try {
-    const info = await worker.start().catch((error: unknown) => {
-      if (error instanceof ConfigError && error.key === 'tasks') {
-        throw new ConfigError('tasks', `${error.message}\n(${installedHint()})`);
-      }
-      throw error;
-    });
-    const metrics = await startMetricsServer(
-      options.metricsPort ?? config.metrics.workerPort,
-      config.http.host,
-      {
-        registry: createWorkerMetrics({
-          get runningTasks() {
-            return worker.runningTasks;
-          },
-          info,
-          on: worker.on.bind(worker),
-          broker: worker.connection,
-        }),
-        status: () => ({ lifecycle: worker.state, worker: info.workerId }),
-        probes: worker.dependencyProbes(),
-      },
-    ).catch(async (error: unknown) => {
-      await worker.close({ force: true });
-      throw error;
-    });
-    void finished.then(() => metrics?.close());
-    if (options.json) console.log(JSON.stringify({ ...info, ...(metrics && { metricsUrl: metrics.url }) }));
-    else console.log(startLine(info, metrics?.url));
-    for (const { specifier, reason } of info.pluginFailures) {
-      const given = options.tasks[specifiers.indexOf(specifier)] ?? specifier;
-      const what = given === specifier ? specifier : `task type "${given}" (${specifier})`;
-      console.error(`wlm worker: ${what} not loaded, not advertised: ${reason}`);
-    }
-    if (info.pluginFailures.length > 0) console.error(`wlm worker: ${installedHint()}`);
-    if ((await finished) === 'failed') {
-      console.error(`wlm worker: stopped after an error: ${failure?.message ?? 'see the log'}`);
-      process.exitCode = 1;
-    }
-  } finally {
-    stopHandlingSignals();
+  const metrics = await startMetricsServer(
+    options.metricsPort ?? config.metrics.workerPort,
+    config.http.host,
+    {
+      registry: createWorkerMetrics({
+        get runningTasks() {
+          return worker.runningTasks;
+        },
+        info,
+        on: worker.on.bind(worker),
+        broker: worker.connection,
+      }),
+      status: () => ({ lifecycle: worker.state, worker: info.workerId }),
+      probes: worker.dependencyProbes(),
+    },
+  ).catch(async (error: unknown) => {
+    await worker.close({ force: true });
+    throw error;
+  });
+  if (options.json) console.log(JSON.stringify({ ...info, ...(metrics && { metricsUrl: metrics.url }) }));
+  else console.log(startLine(info, metrics?.url));
+  for (const { specifier, reason } of info.pluginFailures) {
+    const given = options.tasks[specifiers.indexOf(specifier)] ?? specifier;
+    const what = given === specifier ? specifier : `task type "${given}" (${specifier})`;
+    console.error(`wlm worker: ${what} not loaded, not advertised: ${reason}`);
   }
+  if (info.pluginFailures.length > 0) console.error(`wlm worker: ${installedHint()}`);
+  await ended;
+  await metrics?.close();
 }
 
 /** `wlm worker`: run one worker until SIGTERM/SIGINT. */

@@ -1,20 +1,5 @@
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { ServiceState, WorkerAdvertisement } from '@wlm/commons';
 import type { PluginLoadFailure } from '../execution';
-
-/**
- * A worker's lifecycle. `stopped` and `failed` are final; `failed` means it stopped because of an
- * error (its own Serf agent died, it could not start) rather than because it was asked to.
- */
-export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
-
-/** Which moves the state machine allows; anything else is a bug and throws. */
-export const WORKER_TRANSITIONS: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
-  starting: ['running', 'stopped', 'failed'],
-  running: ['draining'],
-  draining: ['stopped', 'failed'],
-  stopped: [],
-  failed: [],
-};
 
 /** The task an event is about. */
 export interface WorkerTaskInfo {
@@ -36,7 +21,8 @@ export interface WorkerTaskFailure {
 
 /** Typed events of a {@link Worker}; the terminal `task:*` events fire once the broker confirmed them. */
 export interface WorkerEvents {
-  state: [state: WorkerState, previous: WorkerState];
+  /** The worker's lifecycle moved (`ServiceLifecycle`). */
+  state: [state: ServiceState, previous: ServiceState];
   /** The run began: RUNNING was published and the task process asked to start. */
   'task:started': [task: WorkerTaskInfo];
   'task:completed': [task: WorkerTaskInfo];

@@ -1,9 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WlmError, connectionProbe } from '@wlm/commons';
-import type { AmqpConnection, DependencyProbe, Logger, WorkerAdvertisement } from '@wlm/commons';
-import { WORKER_TRANSITIONS } from './worker-events';
-import type { WorkerEvents, WorkerStartInfo, WorkerState } from './worker-events';
+import { ServiceLifecycle, WlmError, connectionProbe } from '@wlm/commons';
+import type {
+  AmqpConnection,
+  CloseStep,
+  DependencyProbe,
+  Logger,
+  ServiceLifecycleView,
+  ServiceState,
+  WorkerAdvertisement,
+} from '@wlm/commons';
+import type { WorkerEvents, WorkerStartInfo } from './worker-events';
 import { compileWorkerOptions } from './worker-options';
 import type { CompiledWorkerOptions, WorkerOptions } from './worker-options';
 import { startWorkerParts } from './worker-parts';
@@ -22,8 +29,9 @@ export interface CloseOptions {
  * with prefetch = slots, runs each assignment in an isolated task process and reports it as
  * TaskEvents, acking the assignment only once its terminal event is confirmed.
  *
- * State machine: `starting` → `running` → `draining` → `stopped`; a failed start, or a fatal error
- * while running (its own Serf agent died), ends in `failed`. {@link close} is idempotent.
+ * Its life is the {@link ServiceLifecycle} of every wlm service: `starting` → `running` → `draining` →
+ * `stopped`; a failed start, or a fatal error while running (its own Serf agent died), ends in
+ * `failed`. {@link close} is idempotent.
  *
  * @example
  * ```ts
@@ -36,20 +44,24 @@ export interface CloseOptions {
  * ```
  */
 export class Worker extends EventEmitter<WorkerEvents> {
-  private stateValue: WorkerState = 'starting';
   private readonly options: CompiledWorkerOptions;
   private readonly log: Logger;
+  private readonly machine: ServiceLifecycle;
   private parts: WorkerParts | undefined;
   private starting: Promise<WorkerStartInfo> | undefined;
-  private closing: Promise<void> | undefined;
   private readonly forced = new AbortController();
-  private failure: Error | undefined;
 
   /** Checks the options; nothing starts until {@link start}. @throws ConfigError naming a bad option. */
   constructor(options: WorkerOptions) {
     super();
     this.options = compileWorkerOptions(options);
     this.log = this.options.logger;
+    this.machine = new ServiceLifecycle({
+      name: 'worker',
+      logger: this.log,
+      closeSteps: () => this.closeSteps(),
+    });
+    this.machine.on('state', (state, previous) => this.emit('state', state, previous));
   }
 
   /** Creates and starts a worker; rejects (after undoing what it started) when it cannot run. */
@@ -59,8 +71,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return worker;
   }
 
-  get state(): WorkerState {
-    return this.stateValue;
+  get state(): ServiceState {
+    return this.machine.state;
+  }
+
+  /** Its lifecycle: the state, and a promise of how it ended (what `runService` waits for). */
+  get lifecycle(): ServiceLifecycleView {
+    return this.machine;
   }
 
   /** What the worker runs and where it listens; available once started. */
@@ -95,7 +112,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Starts every part (see `startWorkerParts`); a second call returns the first call's promise. */
   start(): Promise<WorkerStartInfo> {
-    this.starting ??= this.doStart();
+    this.starting ??= this.machine.start(() => this.open());
     return this.starting;
   }
 
@@ -106,23 +123,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (options.force === true) this.forced.abort();
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.machine.close();
   }
 
-  private async doStart(): Promise<WorkerStartInfo> {
-    if (this.closing !== undefined)
-      throw new WlmError('SHUTTING_DOWN', 'the worker was closed before it started');
+  /** Starts every part; a part that fails undoes the ones before it (`startWorkerParts`). */
+  private async open(): Promise<WorkerStartInfo> {
     this.log.info({ plugins: this.options.plugins, slots: this.options.slots }, 'worker starting');
-    try {
-      this.parts = await startWorkerParts(this.options, this, () => this.onLoadChange());
-    } catch (error) {
-      this.log.error({ err: error }, 'worker could not start');
-      this.transition('failed');
-      throw error;
-    }
+    this.parts = await startWorkerParts(this.options, this, () => this.onLoadChange());
     this.parts.presence.on('lost', (error) => this.fail(error));
-    this.transition('running');
     const { queue, slots, taskTypes, labels, pluginFailures, serf } = this.parts.info;
     this.log.info({ queue, slots, taskTypes, labels, pluginFailures, serf }, 'worker running');
     return this.parts.info;
@@ -131,39 +139,40 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private onLoadChange(): void {
     const parts = this.parts;
     // While draining the advertisement stays at zero free slots, whatever finishes.
-    if (parts === undefined || this.stateValue !== 'running') return;
+    if (parts === undefined || this.state !== 'running') return;
     parts.advertiser.setFreeSlots(Math.max(0, this.options.slots - parts.running.size));
   }
 
   /** A fatal error while running: report it and shut down without waiting for running tasks. */
   private fail(error: Error): void {
-    if (this.failure !== undefined || this.stateValue === 'stopped' || this.stateValue === 'failed') return;
-    this.failure = error;
+    if (!this.machine.fail(error)) return;
     this.log.error({ err: error }, 'worker failed; shutting down');
     this.emit('worker:failed', error);
     void this.close({ force: true });
   }
 
-  private async shutdown(): Promise<void> {
-    if (this.starting === undefined) {
-      // Closed before it was started: nothing to undo, and it must not start later.
-      this.transition('stopped');
-      return;
-    }
-    await this.starting.catch(() => undefined);
+  /**
+   * Tells the scheduler first (zero free slots), so that it stops placing work here while running
+   * tasks finish; then leaves Serf before closing the connection the leave is announced over.
+   */
+  private closeSteps(): CloseStep[] {
     const parts = this.parts;
-    if (parts === undefined || this.stateValue !== 'running') return;
-    this.transition('draining');
-    parts.handler.stopAccepting();
-    // Tell the scheduler first, so it stops placing work here while running tasks finish.
-    parts.advertiser.setFreeSlots(0);
-    await this.drain(parts);
-    await this.step('stop the control consumer', () => parts.control.stop());
-    await this.step('leave the Serf cluster', () => parts.presence.depart(parts.advertiser));
-    await this.step('stop the task processes', () => parts.runner.close());
-    await this.step('close the AMQP connection', () => parts.amqp.close());
-    this.transition(this.failure === undefined ? 'stopped' : 'failed');
-    this.log.info({ state: this.stateValue }, 'worker stopped');
+    // A start that failed has undone its parts itself.
+    if (parts === undefined) return [];
+    return [
+      [
+        'stop taking assignments',
+        () => {
+          parts.handler.stopAccepting();
+          parts.advertiser.setFreeSlots(0);
+        },
+      ],
+      ['let the running tasks finish', () => this.drain(parts)],
+      ['stop the control consumer', () => parts.control.stop()],
+      ['leave the Serf cluster', () => parts.presence.depart(parts.advertiser)],
+      ['stop the task processes', () => parts.runner.close()],
+      ['close the AMQP connection', () => parts.amqp.close()],
+    ];
   }
 
   /**
@@ -172,7 +181,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   private async drain(parts: WorkerParts): Promise<void> {
     const running = parts.running.size;
-    if (running > 0) this.log.info({ running, drainTimeoutMs: this.options.drainTimeoutMs }, 'draining');
+    if (running > 0)
+      this.log.info(
+        { running, drainTimeoutMs: this.options.drainTimeoutMs },
+        'letting the running tasks finish',
+      );
     // Resolves once the subscription is cancelled and every handler has settled its delivery.
     const consumerStopped = parts.assignments.cancel().catch((error: unknown) => {
       this.log.warn({ err: error }, 'stopping the assignment consumer failed');
@@ -205,24 +218,5 @@ export class Worker extends EventEmitter<WorkerEvents> {
       timer.abort();
       this.forced.signal.removeEventListener('abort', onForce);
     }
-  }
-
-  /** One shutdown step; a failure is logged and the next step still runs. */
-  private async step(what: string, run: () => Promise<void>): Promise<void> {
-    try {
-      await run();
-    } catch (error) {
-      this.log.warn({ err: error }, `could not ${what}`);
-    }
-  }
-
-  private transition(next: WorkerState): void {
-    const previous = this.stateValue;
-    if (!WORKER_TRANSITIONS[previous].includes(next)) {
-      throw new Error(`worker state machine: ${previous} → ${next} is not a transition (a bug)`);
-    }
-    this.stateValue = next;
-    this.log.debug({ state: next, previous }, 'worker state');
-    this.emit('state', next, previous);
   }
 }

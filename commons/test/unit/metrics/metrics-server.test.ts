@@ -2,9 +2,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { ConfigError, connectionProbe, serveMetrics } from '@wlm/commons';
-import type { ServiceEndpointsOptions } from '@wlm/commons';
+import type { ServiceEndpointsOptions, ServiceState } from '@wlm/commons';
 
-function endpoints(state: { lifecycle: string; broker: string }): ServiceEndpointsOptions {
+interface FakeService {
+  lifecycle: ServiceState;
+  broker: string;
+}
+
+function endpoints(state: FakeService): ServiceEndpointsOptions {
   const registry = new Registry();
   new Counter({ name: 'wlm_test_things_total', help: 'things', registers: [registry] }).inc(7);
   return {
@@ -36,7 +41,7 @@ describe('serveMetrics', () => {
   });
 
   it('says alive on /healthz until the service stops, and ready on /readyz only while it runs with every dependency', async () => {
-    const state = { lifecycle: 'starting', broker: 'connecting' };
+    const state: FakeService = { lifecycle: 'starting', broker: 'connecting' };
     const server = await serveMetrics(endpoints(state), { host: '127.0.0.1', port: 0 });
     const base = server.url.replace('/metrics', '');
     const get = async (path: string): Promise<[number, Record<string, unknown>]> => {
