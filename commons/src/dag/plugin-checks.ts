@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { TaskPlugin } from '../plugin/task-plugin';
 import type { DagDefinition } from './dag-schema';
 import { formatFieldPath } from './field-path';
-import type { JsonObject } from './json-value';
+import type { JsonObject } from '../wire/json';
 import { smallestRendering } from './render-params';
 import { describeSchemaIssues } from './schema-issues';
 import { scanTemplates, templateTokens } from './template-syntax';

@@ -1,6 +1,6 @@
 import { TemplateResolutionError } from '../errors/template-resolution-error';
 import { formatFieldPath } from './field-path';
-import type { JsonObject, JsonValue } from './json-value';
+import type { JsonObject, JsonValue } from '../wire/json';
 import { templateTokens } from './template-syntax';
 import type { TemplateToken } from './template-syntax';
 

@@ -1,4 +1,4 @@
-import type { JsonObject } from './json-value';
+import type { JsonObject } from '../wire/json';
 import { formatFieldPath } from './field-path';
 
 /** A reference to an experiment input: `{{inputs.<name>}}`. */

@@ -24,7 +24,8 @@ export {
   MAX_ATTEMPT,
   WIRE_TEXT_LIMITS,
 } from './fields';
-export type { JsonValue } from './fields';
+export { isJsonObjectShape, jsonProblems } from './json';
+export type { JsonCheckOptions, JsonObject, JsonProblem, JsonValue } from './json';
 export {
   attemptIdentityShape,
   attemptIdentitySchema,

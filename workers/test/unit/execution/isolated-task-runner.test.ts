@@ -156,7 +156,7 @@ describe('IsolatedTaskRunner', () => {
       code: TASK_FAILURE_CODES.OUTPUT_INVALID,
     });
     expect(outcome.status === 'failed' && outcome.reason).toContain(
-      'outputs.count: a bigint is not a JSON value',
+      'outputs.count: not a JSON value (bigint)',
     );
   });
 

@@ -15,11 +15,11 @@ describe('findNonJson', () => {
   });
 
   it.each([
-    [{ a: [1, undefined] }, 'outputs.a[1]: a undefined is not a JSON value'],
-    [{ n: Number.NaN }, 'outputs.n: NaN is not a JSON number'],
-    [{ count: 10n }, 'outputs.count: a bigint is not a JSON value'],
-    [{ when: new Date(0) }, 'outputs.when: a Date is not a plain JSON object'],
-    [{ run: () => 1 }, 'outputs.run: a function is not a JSON value'],
+    [{ a: [1, undefined] }, 'outputs.a[1]: expected a JSON value, received undefined'],
+    [{ n: Number.NaN }, 'outputs.n: not a finite number (NaN)'],
+    [{ count: 10n }, 'outputs.count: not a JSON value (bigint)'],
+    [{ when: new Date(0) }, 'outputs.when: not a JSON value (Date)'],
+    [{ run: () => 1 }, 'outputs.run: not a JSON value (function)'],
   ])('names the first value that is not JSON in %p', (value, problem) => {
     expect(findNonJson(value, 'outputs')).toBe(problem);
   });
@@ -29,14 +29,14 @@ describe('findNonJson', () => {
     expect(findNonJson({ a: shared, b: shared }, 'outputs')).toBeUndefined();
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(findNonJson(cyclic, 'outputs')).toBe('outputs.self: circular reference');
+    expect(findNonJson(cyclic, 'outputs')).toBe('outputs.self: contains itself (a circular reference)');
   });
 
   it("accepts values nested as deep as the wire's limit, and names the first level past it", () => {
     expect(findNonJson(nested(MAX_JSON_DEPTH), 'outputs')).toBeUndefined();
     expect(findNonJson({ list: [nested(MAX_JSON_DEPTH - 2)] }, 'outputs')).toBeUndefined();
     expect(findNonJson(nested(MAX_JSON_DEPTH + 1), 'outputs')).toBe(
-      `outputs${'.n'.repeat(MAX_JSON_DEPTH)}: nested deeper than ${MAX_JSON_DEPTH} levels (the wire's limit)`,
+      `outputs${'.n'.repeat(MAX_JSON_DEPTH)}: nested deeper than ${MAX_JSON_DEPTH} levels`,
     );
   });
 });
