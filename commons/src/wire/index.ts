@@ -8,7 +8,9 @@
  * const received = parseMessage(taskRequestSchema, body);      // typed, or MessageValidationError
  * ```
  */
-export { parseMessage, encodeMessage, formatIssuePath } from './codec';
+export { parseMessage, encodeMessage } from './codec';
+export { describeIssue, describeIssues, formatIssuePath } from './issue-path';
+export type { PathIssue } from './issue-path';
 export {
   jsonValueSchema,
   experimentIdSchema,

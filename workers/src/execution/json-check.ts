@@ -1,5 +1,4 @@
-import { MAX_JSON_DEPTH, jsonProblems } from '@wlm/commons/wire';
-import { formatIssues } from './format-issues';
+import { MAX_JSON_DEPTH, describeIssues, jsonProblems } from '@wlm/commons/wire';
 
 /**
  * The first place in `value` that is not a JSON value the wire carries, as `root.a[2].b: what it
@@ -9,5 +8,5 @@ import { formatIssues } from './format-issues';
  */
 export function findNonJson(value: unknown, root: string): string | undefined {
   const problems = jsonProblems(value, { maxDepth: MAX_JSON_DEPTH, maxProblems: 1 });
-  return problems.length === 0 ? undefined : formatIssues(root, problems);
+  return problems.length === 0 ? undefined : describeIssues(problems, root);
 }
