@@ -17,6 +17,7 @@
 export * from './advertisement';
 export * from './amqp';
 export * from './api';
+export * from './collections';
 export * from './config';
 export * from './control';
 export * from './dag';

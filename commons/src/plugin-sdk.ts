@@ -49,5 +49,5 @@ export {
   isInheritedVariable,
 } from './plugin/inherited-environment';
 export { TailBuffer } from './text/tail-buffer';
-export type { JsonValue } from './wire/fields';
+export type { JsonValue } from './wire/json';
 export type { Logger } from './logging/logger';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AdvertisementTooLargeError } from '../errors/advertisement-too-large-error';
 import { MessageValidationError } from '../errors/message-validation-error';
-import { formatIssuePath } from '../wire';
+import { describeIssue } from '../wire';
 import { SERF_TAGS_MAX_BYTES, serfTagsSize } from './serf-tags-size';
 import { workerAdvertisementSchema } from './worker-advertisement';
 import type { WorkerAdvertisement } from './worker-advertisement';
@@ -34,8 +34,8 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     const [first, ...rest] = issue.path;
     // Name a tag by its field too: "tag t (taskTypes)" tells the reader more than "t".
     const field = first === undefined ? undefined : FIELD_OF_TAG.get(first);
-    const path = field === undefined ? formatIssuePath(issue.path) : `tag ${String(first)} (${field})`;
-    return `${field !== undefined && rest.length > 0 ? `${path} ${formatIssuePath(rest)}` : path}: ${issue.message}`;
+    if (field === undefined) return describeIssue(issue);
+    return describeIssue({ path: rest, message: issue.message }, `tag ${String(first)} (${field})`);
   });
 }
 

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/config-error';
+import { formatIssuePath } from '../wire/issue-path';
 import { configSchema } from './config-schema';
 import { withSerfKeys } from './serf-keys';
 import type { WlmConfig } from './config-schema';
@@ -85,7 +86,7 @@ function applyEnvironment(config: Record<string, Section>, env: NodeJS.ProcessEn
     const [section, key] = path;
     const value = list ? raw.split(',').map((item) => item.trim()) : raw;
     config[section] = { ...config[section], [key]: value };
-    sourceOfKey.set(`${section}.${key}`, variable);
+    sourceOfKey.set(formatIssuePath([section, key]), variable);
   }
   return sourceOfKey;
 }
@@ -95,8 +96,8 @@ function describeIssue(
   sourceOfKey: Map<string, string>,
   file?: string,
 ): ConfigError {
-  const key = issue.path.map(String).join('.');
-  const topKey = issue.path.slice(0, 2).map(String).join('.');
+  const key = formatIssuePath(issue.path);
+  const topKey = formatIssuePath(issue.path.slice(0, 2));
   const variable = sourceOfKey.get(topKey);
   const where = variable ? ` (from ${variable})` : file ? ` (in ${file})` : '';
   return new ConfigError(key, `config ${key}${where}: ${issue.message}`);

@@ -1,3 +1,4 @@
+import { RecentMap } from '../collections';
 import type { CancelTask } from '../wire';
 
 /** What a cancel is matched against: a run's task and when its request was made. */
@@ -21,33 +22,24 @@ export function cancelApplies(cancel: CancelTask, task: CancellableTask): boolea
   return Date.parse(task.requestedAt) <= Date.parse(cancel.requestedAt);
 }
 
-interface Remembered {
-  readonly cancel: CancelTask;
-  readonly expiresAt: number;
-}
-
 /**
  * Cancels seen recently, so that a request or assignment of a cancelled task that arrives after the
  * cancel (it was already queued, or redelivered) is dropped rather than run. The scheduler and the
  * workers both keep one. Bounded in size and in time.
  */
 export class RecentCancels {
-  private readonly entries = new Map<string, Remembered>();
+  private readonly cancels: RecentMap<string, CancelTask>;
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly capacity = 10_000,
-  ) {}
+  constructor(ttlMs: number, capacity = 10_000) {
+    this.cancels = new RecentMap({ capacity, ttlMs });
+  }
 
   remember(cancel: CancelTask, now = Date.now()): void {
     const key = keyOf(cancel.experimentId, cancel.run, cancel.taskId);
-    const earlier = this.entries.get(key);
+    const earlier = this.cancels.get(key, now);
     // A later cancel of the same scope covers more requests; an older duplicate adds nothing.
-    if (earlier !== undefined && Date.parse(earlier.cancel.requestedAt) > Date.parse(cancel.requestedAt))
-      return;
-    this.entries.delete(key);
-    this.entries.set(key, { cancel, expiresAt: now + this.ttlMs });
-    this.prune(now);
+    if (earlier !== undefined && Date.parse(earlier.requestedAt) > Date.parse(cancel.requestedAt)) return;
+    this.cancels.set(key, cancel, now);
   }
 
   /** The remembered cancel that stops `task`, if any. */
@@ -57,27 +49,14 @@ export class RecentCancels {
       keyOf(task.experimentId, task.run, undefined),
     ];
     for (const key of keys) {
-      const entry = this.entries.get(key);
-      if (entry === undefined) continue;
-      if (entry.expiresAt <= now) {
-        this.entries.delete(key);
-        continue;
-      }
-      if (cancelApplies(entry.cancel, task)) return entry.cancel;
+      const cancel = this.cancels.get(key, now);
+      if (cancel !== undefined && cancelApplies(cancel, task)) return cancel;
     }
     return undefined;
   }
 
   get size(): number {
-    return this.entries.size;
-  }
-
-  private prune(now: number): void {
-    // Insertion order is expiry order (every entry gets the same TTL), so stop at the first live one.
-    for (const [key, entry] of this.entries) {
-      if (entry.expiresAt > now && this.entries.size <= this.capacity) break;
-      this.entries.delete(key);
-    }
+    return this.cancels.size;
   }
 }
 

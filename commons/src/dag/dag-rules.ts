@@ -1,6 +1,6 @@
 import { SAFE_IDENTIFIER } from './dag-schema';
 import { findCycles } from './graph-cycles';
-import { jsonProblems } from './json-value';
+import { jsonProblems } from '../wire/json';
 import { taskLabel } from './schema-issues';
 import { scanTemplates } from './template-syntax';
 

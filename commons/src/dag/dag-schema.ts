@@ -7,8 +7,8 @@ import {
   MAX_TASK_TIMEOUT_MS,
 } from '../wire/task-request';
 import { inputDeclarationSchema } from './input-shapes';
-import { isJsonObjectShape, jsonProblems } from './json-value';
-import type { JsonObject } from './json-value';
+import { isJsonObjectShape, jsonProblems } from '../wire/json';
+import type { JsonObject } from '../wire/json';
 
 /**
  * Experiment types and task ids. They appear in URLs (`/api/dags/:type`), Neo4j properties, wire

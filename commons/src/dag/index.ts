@@ -39,6 +39,5 @@ export { jsonNestingDepth, paramsLimitProblems } from './wire-limits';
 export type { ParamsLimitWording } from './wire-limits';
 export type { TemplateContext } from './render-params';
 // JsonValue itself is exported by the wire module; exporting it here too would clash in the package index.
-export type { JsonObject } from './json-value';
 export { declaredOutputKeys, pluginProblems } from './plugin-checks';
 export type { PluginSchemas } from './plugin-checks';

@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
-import type { JsonValue } from './json-value';
+import type { JsonValue } from '../wire/json';
 
 /**
  * What an experiment input may be, as a DAG declares it (`inputs: {user: {shape: user}}`). Inputs

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { TaskPlugin } from '../plugin/task-plugin';
 import type { DagDefinition } from './dag-schema';
-import { formatFieldPath } from './field-path';
-import type { JsonObject } from './json-value';
+import { formatIssuePath } from '../wire/issue-path';
+import type { JsonObject } from '../wire/json';
 import { smallestRendering } from './render-params';
 import { describeSchemaIssues } from './schema-issues';
 import { scanTemplates, templateTokens } from './template-syntax';
@@ -22,7 +22,7 @@ function templatedStrings(params: JsonObject): Map<string, Templated> {
       const [only] = tokens;
       if (only === undefined) return;
       const whole = tokens.length === 1 && only.start === 0 && only.end === node.length;
-      found.set(formatFieldPath(path), whole ? 'whole' : 'inside');
+      found.set(formatIssuePath(path), whole ? 'whole' : 'inside');
     } else if (Array.isArray(node)) {
       node.forEach((child: unknown, index) => visit(child, [...path, index]));
     } else if (typeof node === 'object' && node !== null) {
@@ -40,7 +40,7 @@ function templatedStrings(params: JsonObject): Map<string, Templated> {
  * an object or list that holds templates judge placeholder content, so they are left to the run.
  */
 function trustworthy(issue: z.core.$ZodIssue, templated: Map<string, Templated>): boolean {
-  const field = formatFieldPath(['params', ...issue.path]);
+  const field = formatIssuePath(['params', ...issue.path]);
   const kind = templated.get(field);
   if (kind === 'whole') return false;
   if (kind === 'inside') return issue.code === 'invalid_type';

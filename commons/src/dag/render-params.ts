@@ -1,6 +1,6 @@
 import { TemplateResolutionError } from '../errors/template-resolution-error';
-import { formatFieldPath } from './field-path';
-import type { JsonObject, JsonValue } from './json-value';
+import { formatIssuePath } from '../wire/issue-path';
+import type { JsonObject, JsonValue } from '../wire/json';
 import { templateTokens } from './template-syntax';
 import type { TemplateToken } from './template-syntax';
 
@@ -84,7 +84,7 @@ function renderString(text: string, resolver: Resolver, path: string): JsonValue
 }
 
 function renderValue(value: JsonValue, resolver: Resolver, path: (string | number)[]): JsonValue {
-  if (typeof value === 'string') return renderString(value, resolver, formatFieldPath(path));
+  if (typeof value === 'string') return renderString(value, resolver, formatIssuePath(path));
   if (Array.isArray(value))
     return value.map((item: JsonValue, index) => renderValue(item, resolver, [...path, index]));
   if (typeof value === 'object' && value !== null) {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { formatFieldPath } from './field-path';
+import { formatIssuePath } from '../wire/issue-path';
 
 type Path = readonly PropertyKey[];
 
@@ -45,7 +45,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   const inTask = path[0] === 'tasks' && typeof path[1] === 'number';
   const prefix = inTask ? `${taskLabel(input, path[1] as number)}: ` : '';
   const fieldPath = inTask ? path.slice(2) : path;
-  const field = formatFieldPath(fieldPath);
+  const field = formatIssuePath(fieldPath);
 
   switch (issue.code) {
     case 'unrecognized_keys':

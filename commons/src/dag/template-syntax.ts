@@ -1,5 +1,5 @@
-import type { JsonObject } from './json-value';
-import { formatFieldPath } from './field-path';
+import type { JsonObject } from '../wire/json';
+import { formatIssuePath } from '../wire/issue-path';
 
 /** A reference to an experiment input: `{{inputs.<name>}}`. */
 export interface InputReference {
@@ -81,7 +81,7 @@ export function scanTemplates(params: unknown): (TemplateReference | MalformedTe
   const found: (TemplateReference | MalformedTemplate)[] = [];
   const visit = (node: unknown, path: (string | number)[]): void => {
     if (typeof node === 'string') {
-      const where = formatFieldPath(path);
+      const where = formatIssuePath(path);
       for (const { template, reference } of templateTokens(node)) {
         found.push(
           reference === undefined

@@ -1,7 +1,7 @@
 import { MAX_JSON_DEPTH } from '../wire/fields';
 import { MAX_CONTEXT_BYTES, jsonByteLength } from '../wire/task-request';
-import { isJsonObjectShape, jsonProblems } from './json-value';
-import type { JsonObject } from './json-value';
+import { isJsonObjectShape, jsonProblems } from '../wire/json';
+import type { JsonObject } from '../wire/json';
 import { smallestRendering } from './render-params';
 import { taskLabel } from './schema-issues';
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import { SerfRpcError, SerfUnavailableError, isRetryableError } from '../errors';
 import type { Logger } from '../logging';
+import { describeIssues } from '../wire/issue-path';
 import { SerfConnection } from './serf-connection';
 import { compileSerfRpcClientOptions } from './serf-rpc-client-options';
 import type {
@@ -413,7 +414,7 @@ export class SerfRpcClient extends EventEmitter<SerfRpcClientEvents> {
 function parse<T>(schema: z.ZodType<T>, command: SerfCommand, body: unknown): T {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  const detail = describeIssues(result.error.issues);
   throw new SerfRpcError(command, 'malformed-response', `unexpected answer: ${detail}`, {
     cause: result.error,
   });

@@ -1,28 +1,16 @@
 import type { z } from 'zod';
 import { MessageValidationError } from '../errors/message-validation-error';
+import { describeIssue } from './issue-path';
 import { wireRegistry } from './registry';
 
 /** More issues than this add nothing for the reader and bloat dead-letter headers. */
 const MAX_REPORTED_ISSUES = 20;
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
-/** `constraints.labels["site name"]`, `context.items[2]`; the empty path is the message itself. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(message)';
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else if (typeof segment === 'string' && IDENTIFIER.test(segment)) text += text ? `.${segment}` : segment;
-    else text += `[${JSON.stringify(String(segment))}]`;
-  }
-  return text;
-}
-
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+/** One line per issue; `(message)` marks an issue of the whole message, so no one looks for a field. */
+function issueLines(issues: readonly z.core.$ZodIssue[]): string[] {
   const described = issues
     .slice(0, MAX_REPORTED_ISSUES)
-    .map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`);
+    .map((issue) => describeIssue(issue, issue.path.length === 0 ? '(message)' : ''));
   if (issues.length > MAX_REPORTED_ISSUES)
     described.push(`… and ${issues.length - MAX_REPORTED_ISSUES} more`);
   return described;
@@ -51,7 +39,7 @@ function decodeBody(input: unknown, messageType: string): unknown {
 export function parseMessage<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const messageType = messageTypeOf(schema);
   const result = schema.safeParse(decodeBody(input, messageType));
-  if (!result.success) throw new MessageValidationError(messageType, describeIssues(result.error.issues));
+  if (!result.success) throw new MessageValidationError(messageType, issueLines(result.error.issues));
   return result.data;
 }
 

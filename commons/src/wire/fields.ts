@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { jsonProblems } from './json';
+import type { JsonValue } from './json';
 
 /**
  * Field schemas shared by several wire messages. Identifiers are bounded and printable so that they
  * can appear in queue names, log lines and SQL keys without escaping surprises.
  */
-
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * How many levels of arrays and objects a JSON value of the wire may nest, the value itself counting
@@ -26,44 +26,19 @@ export const WIRE_TEXT_LIMITS = { reasonChars: 8192, messageChars: 4096 } as con
 /** One wrong leaf is usually repeated many times; a few examples are enough to fix it. */
 const MAX_JSON_ISSUES = 10;
 
-function describeType(value: unknown): string {
-  if (typeof value === 'object' && value !== null)
-    return value.constructor?.name ?? 'object without prototype';
-  return typeof value;
-}
-
-function isPlainObject(value: object): boolean {
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /**
  * Any JSON value: what a task's context and outputs may hold. zod's own `z.json()` rejects the same
  * values but reports only "Invalid input" at the top of the value; this names the offending leaf
- * (`context.files[2]: not JSON (Date)`), which is what a person reading a dead-letter queue needs.
+ * (`context.files[2]: not a JSON value (Date)`), which is what a person reading a dead-letter queue
+ * needs.
  */
 export const jsonValueSchema = z.custom<JsonValue>().superRefine((root, ctx) => {
-  let reported = 0;
-  const report = (path: (string | number)[], message: string): void => {
-    if (reported++ < MAX_JSON_ISSUES) ctx.addIssue({ code: 'custom', path, message });
-  };
-  const visit = (value: unknown, path: (string | number)[]): void => {
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) report(path, `not a finite number (${value})`);
-      return;
-    }
-    if (value === undefined) return report(path, 'expected a JSON value, received undefined');
-    if (typeof value !== 'object' || (!Array.isArray(value) && !isPlainObject(value))) {
-      return report(path, `not JSON (${describeType(value)})`);
-    }
-    if (path.length >= MAX_JSON_DEPTH) return report(path, `nested deeper than ${MAX_JSON_DEPTH} levels`);
-    if (Array.isArray(value)) {
-      // A for loop, not forEach: a hole in a sparse array is `undefined`, and must be reported.
-      for (let index = 0; index < value.length; index += 1) visit(value[index] as unknown, [...path, index]);
-    } else for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
-  };
-  visit(root, []);
+  for (const { path, message } of jsonProblems(root, {
+    maxDepth: MAX_JSON_DEPTH,
+    maxProblems: MAX_JSON_ISSUES,
+  })) {
+    ctx.addIssue({ code: 'custom', path: [...path], message });
+  }
 });
 
 /** An experiment id, as minted by the orchestrator. */

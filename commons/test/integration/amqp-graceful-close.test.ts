@@ -42,6 +42,7 @@ describe('AmqpConnection.close', () => {
       closed = true;
     });
     expect(amqp.close()).toBe(closing);
+    // Proves an absence: close() must not settle while the handler still runs.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(closed).toBe(false);
     expect(amqp.state).toBe('closing');

@@ -72,7 +72,7 @@ export function parseRequest<S extends z.ZodType>(
   if (result.success) return result.data;
   const [issue] = result.error.issues;
   if (issue === undefined) throw badRequest(where, 'is not valid');
-  const field = issue.path.length === 0 ? where : `${where}.${formatIssuePath(issue.path)}`;
+  const field = formatIssuePath(issue.path, where);
   throw badRequest(field, describe(issue, value));
 }
 

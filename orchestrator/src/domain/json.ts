@@ -1,12 +1,13 @@
-/** A value that survives `JSON.stringify` → `JSON.parse` unchanged: what a JSON column holds. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+import { isJsonObjectShape } from '@wlm/commons';
+import type { JsonObject } from '@wlm/commons';
 
-/** A JSON object, e.g. an experiment's inputs or a task's outputs. */
-export type JsonObject = { [key: string]: JsonValue };
+export type { JsonObject, JsonValue } from '@wlm/commons';
 
-/** True for a plain object (not an array, not null): the only top-level shape our JSON columns accept. */
+/**
+ * True for a plain object (not an array, not null): the only top-level shape our JSON columns
+ * accept. For values parsed from JSON (a column, a stored property): their contents are JSON
+ * already, so the shape is all that is left to check.
+ */
 export function isJsonObject(value: unknown): value is JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  return isJsonObjectShape(value);
 }

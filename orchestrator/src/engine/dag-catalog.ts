@@ -1,4 +1,4 @@
-import { DagGraph } from '@wlm/commons';
+import { DagGraph, RecentMap } from '@wlm/commons';
 import type { DagStore, MasterDag } from '../domain/dag-store';
 import { DagNotFoundError } from '../errors/dag-not-found-error';
 import { largestRetryBudget } from './attempts';
@@ -24,7 +24,7 @@ const MAX_ENTRIES = 1000;
  * the DAG of every batch's experiments, so it must not cost a Neo4j query each time.
  */
 export class DagCatalog {
-  private readonly entries = new Map<string, Promise<CatalogEntry>>();
+  private readonly entries = new RecentMap<string, Promise<CatalogEntry>>({ capacity: MAX_ENTRIES });
 
   constructor(private readonly store: Pick<DagStore, 'getMasterDag'>) {}
 
@@ -36,7 +36,7 @@ export class DagCatalog {
     let entry = this.entries.get(key);
     if (entry === undefined) {
       entry = Promise.resolve(describe(dag));
-      this.remember(key, entry);
+      this.entries.set(key, entry);
     }
     return entry;
   }
@@ -52,17 +52,9 @@ export class DagCatalog {
       });
       // A failed read (Neo4j down) must not be cached.
       void entry.catch(() => this.entries.delete(key));
-      this.remember(key, entry);
+      this.entries.set(key, entry);
     }
     return entry;
-  }
-
-  private remember(key: string, entry: Promise<CatalogEntry>): void {
-    this.entries.set(key, entry);
-    if (this.entries.size > MAX_ENTRIES) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
-    }
   }
 }
 

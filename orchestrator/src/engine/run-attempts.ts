@@ -1,3 +1,4 @@
+import { RecentMap } from '@wlm/commons';
 import type { DagStore } from '../domain/dag-store';
 
 /** How many runs' first attempts to remember; older entries are read again when needed. */
@@ -10,7 +11,7 @@ const MAX_ENTRIES = 10_000;
  * the smallest attempt in its concrete DAG is that number. Read once per run and process.
  */
 export class RunAttempts {
-  private readonly firstAttempts = new Map<string, number>();
+  private readonly firstAttempts = new RecentMap<string, number>({ capacity: MAX_ENTRIES });
 
   constructor(private readonly dags: Pick<DagStore, 'getConcreteDag'>) {}
 
@@ -31,10 +32,6 @@ export class RunAttempts {
   /** Called by whoever prepares a run, so the first events need no read. */
   remember(experimentId: string, run: number, first: number): void {
     this.firstAttempts.set(runKey(experimentId, run), first);
-    if (this.firstAttempts.size > MAX_ENTRIES) {
-      const oldest = this.firstAttempts.keys().next();
-      if (oldest.done !== true) this.firstAttempts.delete(oldest.value);
-    }
   }
 }
 

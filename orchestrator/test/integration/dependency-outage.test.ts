@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Orchestrator } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
 import { TcpProxy } from './support/tcp-proxy';
@@ -90,7 +89,11 @@ it('finishes an experiment whose events arrive while MySQL is down: nothing is l
   await mysql.down();
   // b completes during the outage: its events wait in the queue or in retries, none is dropped.
   await env.cluster.release(id, 'b');
-  await sleep(3000);
+  // MySQL comes back only once the orchestrator has seen it gone, so the events meet the outage.
+  await env.until('/readyz to report mysql', async () => {
+    const report = await health();
+    return Array.isArray(report.down) && report.down.includes('mysql');
+  });
   await mysql.up();
   const done = await env.waitForState(id, 'COMPLETED', 90_000);
   expect(done.tasks.map((task) => task.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);

@@ -64,6 +64,7 @@ describe('cancel', () => {
     // b finishes anyway: recorded (resume will not run it again), but c is not dispatched.
     await env.cluster.release(id, 'b');
     await env.until('b recorded', async () => task(await env.experiment(id), 'b').isExecuted);
+    // Proves an absence: c's dispatch, were it coming, would follow b's record within this time.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(requested(id, 'c')).toEqual([]);
     expect((await env.experiment(id)).state).toBe('CANCELLED');
@@ -196,6 +197,8 @@ describe('rerun', () => {
       retryable: false,
       at: new Date().toISOString(),
     });
+    // A fixed wait: the engine drops a late event without a trace (no `events:applied`, no audit),
+    // so there is nothing to wait on; this proves it changes nothing within the time it takes.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await env.experiment(id);
     expect(after.state).toBe('COMPLETED');

@@ -47,6 +47,7 @@ describe('a diamond experiment', () => {
     const id = await env.submit(diamondType, { msg: 'hello' });
     await env.cluster.waitFor('b and c dispatched', () => env.cluster.requestsOf(id).length >= 3);
     await env.until('b completed', async () => task(await env.experiment(id), 'b').state === 'COMPLETED');
+    // Proves an absence: d's dispatch, were it coming, would follow b's completion within this time.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(env.cluster.requestsOf(id).map((request) => request.taskId)).not.toContain('d');
 

@@ -138,6 +138,7 @@ it(
     const child = await spawnLeader('child');
     const standby = candidate('standby');
     const elected = standby.campaign();
+    // Proves an absence (no hook fires for "still not elected"): a heartbeat and a half of campaigning.
     await sleep(300);
     expect(standby.isLeader).toBe(false);
 

@@ -16,7 +16,6 @@ export type { SchedulerServiceEvents } from './service-events';
 export type { DispatcherStatus } from './request-dispatcher';
 export { HeldRequests, compareDue, compareHeld } from './held-requests';
 export type { DueOrder, HeldOrder } from './held-requests';
-export { RecentKeys } from './recent-keys';
 export {
   DEFAULT_MAX_BACKOFF_MS,
   hasAttemptsLeft,

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { cancelApplies, queueDeadline, attemptKey } from '@wlm/commons';
+import { RecentSet, cancelApplies, queueDeadline, attemptKey } from '@wlm/commons';
 import type {
   AmqpConnection,
   CancelTask,
@@ -15,7 +15,6 @@ import { requestKey } from '../registry';
 import type { WorkerRegistry } from '../registry';
 import type { AssignmentPublisher } from './assignment-publisher';
 import { HeldRequests, compareDue, compareHeld } from './held-requests';
-import { RecentKeys } from './recent-keys';
 import type { SchedulerMessages } from './scheduler-messages';
 import type { SchedulerServiceEvents } from './service-events';
 import { TypeConsumers } from './type-consumers';
@@ -116,7 +115,7 @@ export type QueueTimeoutOutcome = 'placed' | 'expired' | 'unknown';
 export class RequestDispatcher {
   private readonly held = new HeldRequests<Entry>((a, b) => compareHeld(a, b));
   private readonly deferred = new HeldRequests<Entry>((a, b) => compareDue(a, b));
-  private readonly placed: RecentKeys;
+  private readonly placed: RecentSet<string>;
   private readonly placement: GreedyPlacement;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -142,7 +141,7 @@ export class RequestDispatcher {
   };
 
   constructor(private readonly options: RequestDispatcherOptions) {
-    this.placed = new RecentKeys(options.placedTtlMs, options.placedMax);
+    this.placed = new RecentSet({ capacity: options.placedMax, ttlMs: options.placedTtlMs });
     this.placement = new GreedyPlacement(options.registry.capacity);
     this.log = options.logger.child({ module: 'dispatcher' });
     this.now = options.now ?? Date.now;

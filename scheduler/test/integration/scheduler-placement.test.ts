@@ -153,6 +153,7 @@ describe('placement', () => {
     await servedElsewhere('picky');
     const [request] = await probe.request(taskRequest('picky', { constraints: { labels: { site: 'z' } } }));
     await waitFor('the request to be held', () => scheduler.status().requests.held === 1);
+    // The wait is what is measured (oldestWaitMs), and it proves nothing is published meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(probe.eventsOf('QUEUED', (e) => e.taskId === request?.taskId)).toHaveLength(0);
     expect(probe.eventsOf('WAITING', (e) => e.taskId === request?.taskId)).toHaveLength(0);
@@ -287,6 +288,7 @@ describe('placement', () => {
       labels: ELSEWHERE.labels,
     });
     await waitFor('all three to run', () => late.received.length === 3, 20_000);
+    // Proves an absence: a requeued copy placed twice would arrive within this time.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(late.received.map((a) => a.taskId).sort()).toEqual(held.map((r) => r.taskId).sort());
     expect(probe.eventsOf('QUEUED', (e) => e.taskId.startsWith('b'))).toHaveLength(3);

@@ -118,6 +118,7 @@ describe('retries', () => {
     fatalTasks.add('fatal');
     await probe.request(taskRequest('flaky', { taskId: 'fatal' }));
     await waitFor('the failure', () => failedOf('fatal').length === 1);
+    // Proves an absence: a retry, had one been requested, would run within this time.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(failedOf('fatal')).toEqual([
       expect.objectContaining({ attempt: 1, retryable: false, errorCode: 'TEST_FAILURE' }),

@@ -152,6 +152,7 @@ describe('worker failure', () => {
       () => mailsAbout(victim.id).some((mail) => mail.subject.endsWith('recovered')),
       20_000,
     );
+    // Proves an absence: a second recovery report (Serf and the broker both notice) must not mail again.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const subjects = mailsAbout(victim.id).map((mail) => mail.subject);
     expect(subjects.sort()).toEqual([

@@ -1,4 +1,4 @@
-import { formatIssuePath } from '@wlm/commons';
+import { describeIssue } from '@wlm/commons';
 import type { WlmConfig } from '@wlm/commons';
 import type { z } from 'zod';
 import { ApiAnswerInvalidError } from '../errors/api-answer-invalid-error';
@@ -83,8 +83,7 @@ export class ApiClient {
     const answer = schema.safeParse(await this.request<unknown>(path));
     if (answer.success) return answer.data;
     const [issue] = answer.error.issues;
-    const where = issue === undefined || issue.path.length === 0 ? '' : `${formatIssuePath(issue.path)}: `;
-    throw new ApiAnswerInvalidError(path, `${where}${issue?.message ?? 'invalid'}`);
+    throw new ApiAnswerInvalidError(path, issue === undefined ? 'invalid' : describeIssue(issue));
   }
 }
 

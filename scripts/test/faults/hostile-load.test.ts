@@ -64,7 +64,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const dlqBefore = await broker.messageCount(topology.queues.deadLetter);
     const type = await system.putDag(`poison${round}`, { a: [], b: ['a'], c: ['a'], d: ['b', 'c'] }, 300);
     const workload = await system.submit([[type, 12]]);
-    await sleep(500);
+    await system.progressed(workload);
 
     const queues = [
       ...Object.values(topology.queues).filter((queue) => queue !== topology.queues.deadLetter),
@@ -131,7 +131,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
   async (round) => {
     const type = await system.putDagYaml(`limits${round}`, tasksAtTheLimits(system.ledger), 3);
     const workload = await system.submit([[type, 3]], { priority: 9 });
-    await sleep(400);
+    await system.progressed(workload);
     await system.killOrchestrators();
     await system.startOrchestrator(`limits${round}`);
 

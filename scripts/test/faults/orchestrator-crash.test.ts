@@ -59,7 +59,8 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const type = await system.putDag(`leader${round}`, { a: [], b: ['a'], c: ['a'], d: ['b', 'c'] }, 1_000);
     const workload = await system.submit([[type, 15]]);
 
-    await sleep(1_500);
+    // The leader is killed with work in flight.
+    await system.progressed(workload);
     const leader = await eventuallyLeader(pair);
     leader.kill('SIGKILL');
     const killedAt = Date.now();

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 
 /*
@@ -29,11 +28,12 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const type = await system.putDag(`steps${round}`, { a: [], b: ['a'], c: ['b'] }, 500);
     const workload = await system.submit([[type, 20]]);
 
-    await sleep(1_000);
+    await system.progressed(workload);
     const [first] = system.cluster.schedulers.filter((scheduler) => scheduler.running);
     first?.kill('SIGKILL');
     await system.cluster.startScheduler();
-    await sleep(1_000);
+    // Work goes on after the first kill before both go.
+    await system.progressed(workload);
     for (const scheduler of system.cluster.schedulers) scheduler.kill('SIGKILL');
     await system.cluster.startScheduler();
     await system.cluster.startScheduler({ ownAgent: true });

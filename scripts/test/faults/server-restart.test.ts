@@ -32,6 +32,11 @@ afterAll(async () => {
   await system?.stop();
 });
 
+/*
+ * The two-second sleeps below are the outage itself: how long each server stays away, long enough for
+ * every service to lose its connections. Nothing is awaited there, so no hook applies.
+ */
+
 /** Stops RabbitMQ's app (connections drop, the node and its durable state stay) and starts it again. */
 async function restartRabbitmq(): Promise<void> {
   execFileSync('rabbitmqctl', ['stop_app'], { stdio: 'ignore' });
@@ -96,7 +101,7 @@ describe.each(restarts)('%s restarted under load', (server, restart) => {
         500,
       );
       const workload = await system.submit([[type, 12]]);
-      await sleep(1_000);
+      await system.progressed(workload);
       await restart();
       const restartedAt = Date.now();
 

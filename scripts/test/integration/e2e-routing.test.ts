@@ -116,6 +116,7 @@ describe('end to end: real scheduler and workers', () => {
     for (const event of completed.filter((e) => e.taskId.startsWith('any'))) {
       expect([echoWorker, upgraded]).toContain(event.workerId);
     }
+    // Proves an absence: a held request publishes nothing, so there is no event to wait on.
     await sleep(500);
     expect(cluster.broker.events.filter((e) => e.experimentId === `${experimentId}.future`)).toEqual([]);
   });

@@ -78,6 +78,7 @@ describe('end to end: a worker killed mid-task', () => {
       (p) => p.logged('worker failed').some((record) => record.workerId === victim),
       20_000,
     );
+    // Proves an absence (no hook says "no mail is coming"): time for a second mail to go out.
     await sleep(2_000);
     const mails = cluster.mails();
     expect(mails.map((mail) => mail.subject)).toEqual([subject]);

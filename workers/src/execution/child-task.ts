@@ -1,10 +1,10 @@
 import { isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
 import { importPlugin, loadErrorMessage, messageOf } from '@wlm/commons/plugin-host';
 import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons/plugin';
+import { describeIssues } from '@wlm/commons/wire';
 import { TASK_FAILURE_CODES } from './failure-codes';
 import { sendFailure, sendToParent } from './child-channel';
 import { createChildLogger } from './child-logger';
-import { formatIssues } from './format-issues';
 import { IPC_LIMITS } from './ipc-messages';
 import type { ContinuationMessage, FailureMessage, ResultMessage, StartMessage } from './ipc-messages';
 import { findNonJson } from './json-check';
@@ -59,7 +59,7 @@ async function execute(start: StartMessage, signal: AbortSignal, logger: Logger)
     return {
       code: TASK_FAILURE_CODES.INPUT_INVALID,
       retryable: false,
-      reason: `invalid params for task type ${plugin.name}: ${formatIssues('params', input.error.issues)}`,
+      reason: `invalid params for task type ${plugin.name}: ${describeIssues(input.error.issues, 'params')}`,
     };
   }
   const ctx = contextFor(start, input.data, logger);
@@ -141,7 +141,7 @@ function checkOutputs(plugin: TaskPlugin, outputs: unknown): Failure | { outputs
       return {
         code: TASK_FAILURE_CODES.OUTPUT_INVALID,
         retryable: false,
-        reason: `task type ${plugin.name} returned invalid outputs: ${formatIssues('outputs', checked.error.issues)}`,
+        reason: `task type ${plugin.name} returned invalid outputs: ${describeIssues(checked.error.issues, 'outputs')}`,
       };
     }
     outputs = checked.data;

@@ -4,8 +4,7 @@ import type { Delivery, LineTail, Logger, TaskAssignment, TaskEvent } from '@wlm
 import { TASK_FAILURE_CODES } from '../execution';
 import type { LoadedPlugin, TaskOutcome, TaskOutputs, TaskRunRequest } from '../execution';
 import { ProgressRelay } from './progress-relay';
-import type { RecentCancels } from '@wlm/commons';
-import type { RecentIds } from './recent-ids';
+import type { RecentCancels, RecentSet } from '@wlm/commons';
 import type { RunningTask, RunningTasks } from './running-tasks';
 import {
   cancelledEvent,
@@ -33,7 +32,7 @@ export interface AssignmentHandlerOptions {
   publish: TaskEventPublisher;
   cancels: Pick<RecentCancels, 'find'>;
   /** Assignments whose terminal event the broker confirmed. */
-  finished: RecentIds;
+  finished: RecentSet<string>;
   running: RunningTasks;
   progressIntervalMs: number;
   events: EventEmitter<WorkerEvents>;

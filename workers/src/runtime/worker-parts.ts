@@ -15,8 +15,7 @@ import { Advertiser } from './advertiser';
 import { AssignmentHandler } from './assignment-handler';
 import type { TaskEventPublisher } from './assignment-handler';
 import { ControlListener } from './control-listener';
-import { RecentCancels } from '@wlm/commons';
-import { RecentIds } from './recent-ids';
+import { RecentCancels, RecentSet } from '@wlm/commons';
 import { RunningTasks } from './running-tasks';
 import { SerfPresence } from './serf-presence';
 import type { WorkerEvents, WorkerStartInfo } from './worker-events';
@@ -112,7 +111,7 @@ export async function startWorkerParts(
       runner,
       publish: eventPublisher(amqp, topology.exchanges.events),
       cancels,
-      finished: new RecentIds(FINISHED_MEMORY),
+      finished: new RecentSet({ capacity: FINISHED_MEMORY }),
       running,
       progressIntervalMs: options.progressIntervalMs,
       events,

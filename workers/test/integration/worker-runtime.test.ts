@@ -222,6 +222,7 @@ describe('a worker', () => {
     const duplicate = nextWorkerEvent(worker, 'task:duplicate');
     await broker.assign(assignment);
     expect(await duplicate).toMatchObject({ assignmentId: assignment.assignmentId });
+    // Proves an absence: no event of a second run follows the duplicate's ack.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(states(broker.eventsOf(assignment.experimentId))).toEqual(['RUNNING', 'COMPLETED']);
     expect(await broker.ready(topology.workerQueue(workerId))).toBe(0);

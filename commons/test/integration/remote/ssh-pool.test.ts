@@ -59,6 +59,8 @@ describe('SshPool', () => {
     try {
       const first = await fresh.connect(idle);
       await first.run('true');
+      // Well past idleCloseMs; the connection's close is not observable through SshConnection, and
+      // using it to check would restart its idle countdown.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       await expect(first.exec('true')).rejects.toMatchObject({ code: 'SSH_CONNECTION_LOST' });
       const second = await fresh.connect(idle);

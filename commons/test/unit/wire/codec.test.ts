@@ -1,4 +1,4 @@
-import { MessageValidationError, formatIssuePath, parseMessage, taskRequestSchema } from '@wlm/commons';
+import { MessageValidationError, parseMessage, taskRequestSchema } from '@wlm/commons';
 import { z } from 'zod';
 import { issuesOf, validRequest } from './wire-fixtures';
 
@@ -41,17 +41,5 @@ describe('parseMessage', () => {
 
   it('throws MessageValidationError, never a zod error', () => {
     expect(() => parseMessage(taskRequestSchema, null)).toThrow(MessageValidationError);
-  });
-});
-
-describe('formatIssuePath', () => {
-  it.each([
-    [[], '(message)'],
-    [['context'], 'context'],
-    [['context', 'files', 2], 'context.files[2]'],
-    [['constraints', 'labels', 'site name'], 'constraints.labels["site name"]'],
-    [[0, 'a'], '[0].a'],
-  ])('formats %j as %s', (path, expected) => {
-    expect(formatIssuePath(path)).toBe(expected);
   });
 });

@@ -74,7 +74,7 @@ describe('TaskEvent', () => {
     const issues = issuesOf(() =>
       parseMessage(taskEventSchema, { ...eventBase(), state: 'COMPLETED', outputs: { handle: () => 1 } }),
     );
-    expect(issues).toEqual(['outputs.handle: not JSON (function)']);
+    expect(issues).toEqual(['outputs.handle: not a JSON value (function)']);
   });
 
   it('requires PROGRESS to carry a message or a percent, and a percent within 0–100', () => {

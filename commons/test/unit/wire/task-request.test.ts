@@ -53,7 +53,7 @@ describe('TaskRequest', () => {
     const issues = issuesOf(() =>
       parseMessage(taskRequestSchema, { ...validRequest(), context: { when: new Date(), n: Number.NaN } }),
     );
-    expect(issues).toEqual(['context.when: not JSON (Date)', 'context.n: not a finite number (NaN)']);
+    expect(issues).toEqual(['context.when: not a JSON value (Date)', 'context.n: not a finite number (NaN)']);
   });
 
   it('names the element of an array that is not JSON, and requires a context', () => {

@@ -1,7 +1,6 @@
-import { MAX_JSON_DEPTH, jsonNestingDepth } from '@wlm/commons';
+import { MAX_JSON_DEPTH, formatIssuePath, isJsonObjectShape, jsonProblems } from '@wlm/commons';
 import { canTransitionExperiment, isExperimentState } from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
-import { isJsonObject } from '../../domain/json';
 import { AUDIT_EVENT_TYPES } from '../../domain/records';
 import type {
   AuditEventInput,
@@ -46,14 +45,13 @@ export function checkInteger(field: string, value: number, min: number, max = 2 
 }
 
 function checkJsonObject(field: string, value: unknown): void {
-  if (!isJsonObject(value)) throw new StoreInputError(field, 'must be a plain JSON object');
-  // The wire's limit is MariaDB's (a JSON column refuses 32 levels or more): checked here too because
-  // experiment inputs reach the store from the API, not from the wire.
-  if (jsonNestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-    throw new StoreInputError(
-      field,
-      `nested deeper than ${MAX_JSON_DEPTH} levels, more than the state store's JSON columns hold`,
-    );
+  if (!isJsonObjectShape(value)) throw new StoreInputError(field, 'must be a plain JSON object');
+  // The wire's depth limit is MariaDB's (a JSON column refuses 32 levels or more): checked here too
+  // because experiment inputs reach the store from the API, not from the wire.
+  const [problem] = jsonProblems(value, { maxDepth: MAX_JSON_DEPTH, maxProblems: 1 });
+  if (problem !== undefined) {
+    // The field stays the argument's (an API answer names it); the path inside goes in the message.
+    throw new StoreInputError(field, `at ${formatIssuePath(problem.path)}: ${problem.message}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { HeldRequests, RecentKeys, compareDue, compareHeld } from '@wlm/scheduler';
+import { HeldRequests, compareDue, compareHeld } from '@wlm/scheduler';
 
 interface Item {
   key: string;
@@ -59,26 +59,5 @@ describe('HeldRequests', () => {
     deferred.add(item('soon', 0, 1, 1_000));
     deferred.add(item('soon-too', 0, 2, 1_000));
     expect(deferred.ordered().map((i) => i.key)).toEqual(['soon', 'soon-too', 'late']);
-  });
-});
-
-describe('RecentKeys', () => {
-  it('forgets keys after their ttl', () => {
-    const keys = new RecentKeys(1_000, 10);
-    keys.add('a', 0);
-    expect(keys.has('a', 999)).toBe(true);
-    expect(keys.has('a', 1_000)).toBe(false);
-  });
-
-  it('holds at most maxSize keys, dropping the oldest', () => {
-    const keys = new RecentKeys(60_000, 3);
-    for (const [i, key] of ['a', 'b', 'c', 'd'].entries()) keys.add(key, i);
-    expect(keys.size).toBe(3);
-    expect(keys.has('a', 10)).toBe(false);
-    expect(keys.has('d', 10)).toBe(true);
-    keys.add('b', 20);
-    keys.add('e', 21);
-    expect(keys.has('b', 22)).toBe(true);
-    expect(keys.has('c', 22)).toBe(false);
   });
 });

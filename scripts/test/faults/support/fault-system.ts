@@ -7,6 +7,7 @@ import { TOKEN } from '../../../../orchestrator/test/integration/support/orchest
 import { testDatabase } from '../../../../orchestrator/test/integration/support/test-database';
 import { ensureBuilt } from '../../../../workers/test/support/ensure-built';
 import { E2eCluster } from '../../support/e2e-cluster';
+import { eventually } from '../../support/wait';
 
 /** The task type that records its executions (scripts/test/fixtures/ledger-plugin.js). */
 export const LEDGER_PLUGIN = join(__dirname, '..', '..', 'fixtures', 'ledger-plugin.js');
@@ -288,6 +289,18 @@ export class FaultSystem {
   executions(): string[] {
     if (!existsSync(this.ledger)) return [];
     return readFileSync(this.ledger, 'utf8').split('\n').filter(Boolean);
+  }
+
+  /**
+   * Resolves once `more` executions of `workload`'s tasks have started since the call, or every task
+   * of it has run: the system is making progress, so a fault injected next meets work in flight
+   * rather than a quiet system.
+   */
+  async progressed(workload: Workload, more = 1, timeoutMs = 60_000): Promise<void> {
+    const ids = new Set(workload.ids);
+    const count = (): number => this.executions().filter((line) => ids.has(line.split('/')[0] ?? '')).length;
+    const target = Math.min(count() + more, workload.tasks);
+    await eventually(`${target} executions of the workload`, count, (n) => n >= target, timeoutMs);
   }
 
   /** Executions per task (`experimentId/run/taskId`), whatever their attempt. */

@@ -170,6 +170,7 @@ describe('job-submission on SLURM', () => {
     await expect(running).rejects.toBeDefined();
     const jobId = slurmJobsNamed(`wlm-${task.experimentId}-${task.taskId}`)[0]?.id ?? '';
     try {
+      // Proves an absence: a shutdown must leave the job running, and a scancel would show by then.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(slurmJobState(jobId)).toBe('RUNNING');
     } finally {

@@ -88,6 +88,7 @@ describe('job-submission while the compute resource is unreachable', () => {
       await takeSshDown();
       const blind = await runRound(params, { task, checkpoint: first.continuation.checkpoint });
       if (blind.kind !== 'continued') throw new Error(`expected continued, got ${JSON.stringify(blind)}`);
+      // The time itself is the condition: just past unreachableLimitMs.
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const given = await runRound(params, { task, checkpoint: blind.continuation.checkpoint });
       if (given.kind !== 'failed') throw new Error(`expected failed, got ${JSON.stringify(given)}`);

@@ -103,6 +103,7 @@ describe('shell plugin', () => {
     expect(failure.code).toBe(SHELL_FAILURE_CODES.TIMED_OUT);
     expect(failure.message).toContain('timed out after 200 ms');
     expect(Date.now() - started).toBeLessThan(5000);
+    // Proves an absence: the command, had it survived its timeout, would have written the marker by now.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(() => readFileSync(marker)).toThrow();
   });

@@ -156,7 +156,7 @@ describe('IsolatedTaskRunner', () => {
       code: TASK_FAILURE_CODES.OUTPUT_INVALID,
     });
     expect(outcome.status === 'failed' && outcome.reason).toContain(
-      'outputs.count: a bigint is not a JSON value',
+      'outputs.count: not a JSON value (bigint)',
     );
   });
 
@@ -222,6 +222,7 @@ describe('IsolatedTaskRunner', () => {
       request(fixture('rounds'), { rounds: 3, endRoundOnAbort: true }),
       abort.signal,
     );
+    // Time for the task process to start the plugin: the runner reports no "started".
     await new Promise((resolve) => setTimeout(resolve, 300));
     abort.abort(new TaskAbort('cancel', 'the user cancelled the experiment'));
     expect(await running).toEqual({
@@ -257,6 +258,7 @@ describe('IsolatedTaskRunner with a process per task', () => {
   it('ends a running task as failed when the runner closes, and refuses new ones', async () => {
     const runner = new IsolatedTaskRunner({ logger: captureLogger().logger });
     const running = runner.run(request(fixture('hangs')));
+    // Time for the task process to start the plugin: the runner reports no "started".
     await new Promise((resolve) => setTimeout(resolve, 300));
     await runner.close();
     await expect(running).resolves.toMatchObject({

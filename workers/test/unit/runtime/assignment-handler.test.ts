@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   MAX_JSON_DEPTH,
   RecentCancels,
+  RecentSet,
   WlmError,
   createLogger,
   encodeMessage,
@@ -13,7 +14,6 @@ import { TASK_FAILURE_CODES } from '../../../src/execution';
 import type { LoadedPlugin, TaskOutcome, TaskRunRequest } from '../../../src/execution';
 import { AssignmentHandler } from '../../../src/runtime/assignment-handler';
 import type { TaskRunner } from '../../../src/runtime/assignment-handler';
-import { RecentIds } from '../../../src/runtime/recent-ids';
 import { RunningTasks } from '../../../src/runtime/running-tasks';
 import type { WorkerEvents } from '../../../src/runtime/worker-events';
 
@@ -136,7 +136,7 @@ interface Setup {
   readonly runner: ScriptedRunner;
   readonly publisher: Publisher;
   readonly cancels: RecentCancels;
-  readonly finished: RecentIds;
+  readonly finished: RecentSet<string>;
   readonly running: RunningTasks;
   readonly emitted: string[];
 }
@@ -145,7 +145,7 @@ function setUp(): Setup {
   const runner = new ScriptedRunner();
   const publisher = new Publisher();
   const cancels = new RecentCancels(60_000);
-  const finished = new RecentIds(100);
+  const finished = new RecentSet<string>({ capacity: 100 });
   const running = new RunningTasks();
   const events = new EventEmitter<WorkerEvents>();
   const emitted: string[] = [];

@@ -1,0 +1,2 @@
+export { RecentMap, RecentSet } from './recent-map';
+export type { RecencyBounds } from './recent-map';
