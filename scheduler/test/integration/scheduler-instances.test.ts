@@ -1,15 +1,8 @@
 import type { WlmTopology } from '@wlm/commons';
 import type { SchedulerService } from '@wlm/scheduler';
 import { FakeWorker } from '../support/fake-worker';
-import {
-  BrokerProbe,
-  isolatedTopology,
-  keyOf,
-  startScheduler,
-  taskRequest,
-  waitFor,
-} from '../support/harness';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
+import { BrokerProbe, isolatedTopology, keyOf, startScheduler, taskRequest } from '../support/harness';
+import { SerfAgents, waitFor } from '@wlm/test-support';
 
 /*
  * Two scheduler instances on one namespace, each with its own Serf agent in one cluster, compete for

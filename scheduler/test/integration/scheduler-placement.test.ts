@@ -3,17 +3,9 @@ import type { WlmTopology } from '@wlm/commons';
 import type { SchedulerService } from '@wlm/scheduler';
 import { FakeWorker } from '../support/fake-worker';
 import type { FakeWorkerOptions } from '../support/fake-worker';
-import {
-  BrokerProbe,
-  forceCloseConnections,
-  isolatedTopology,
-  keyOf,
-  startScheduler,
-  taskRequest,
-  waitFor,
-} from '../support/harness';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
-import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
+import { BrokerProbe, isolatedTopology, keyOf, startScheduler, taskRequest } from '../support/harness';
+import { SerfAgents, forceCloseConnections, waitFor } from '@wlm/test-support';
+import type { SerfAgent } from '@wlm/test-support';
 
 /*
  * The scheduler against real RabbitMQ and real Serf agents spawned here; the workers are the test

@@ -2,9 +2,9 @@ import type { TaskEventOf, WlmTopology } from '@wlm/commons';
 import type { SchedulerService } from '@wlm/scheduler';
 import { FakeWorker } from '../support/fake-worker';
 import type { Outcome } from '../support/fake-worker';
-import { BrokerProbe, isolatedTopology, startScheduler, taskRequest, waitFor } from '../support/harness';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
-import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
+import { BrokerProbe, isolatedTopology, startScheduler, taskRequest } from '../support/harness';
+import { SerfAgents, waitFor } from '@wlm/test-support';
+import type { SerfAgent } from '@wlm/test-support';
 
 /*
  * Retries against real RabbitMQ and Serf: a worker's retryable FAILED (carrying its request) comes

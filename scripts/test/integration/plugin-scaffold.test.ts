@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import type { TaskRequestInput } from '@wlm/commons';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { E2eCluster } from '../support/e2e-cluster';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /*
  * `wlm plugin new` end to end: scaffold a plugin package in a checkout (a scratch one that shares
