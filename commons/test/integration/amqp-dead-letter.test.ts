@@ -1,11 +1,11 @@
 import { DEAD_LETTER_HEADERS, WlmError, encodeMessage, taskRequestSchema } from '@wlm/commons';
 import type { AmqpConnection, TaskRequest, TaskRequestInput, WlmTopology } from '@wlm/commons';
 import type { GetMessage } from 'amqplib';
-import { waitFor } from '@wlm/test-support';
-import { BrokerProbe, connectForTest, isolatedTopology, taskRequest } from './amqp-test-support';
+import { taskRequest, waitFor } from '@wlm/test-support';
+import { BrokerProbe, connectForTest, isolatedTopology } from './amqp-test-support';
 
 const request = (taskId: string): TaskRequestInput =>
-  taskRequest('exp-dlq', taskId, { context: { message: taskId } });
+  taskRequest('exp-dlq', taskId, { context: { message: taskId }, priority: 1 });
 
 describe('AmqpConnection dead-lettering', () => {
   let topology: WlmTopology;

@@ -6,8 +6,8 @@ import pino from 'pino';
 import { DEAD_LETTER_HEADERS, REDELIVERY_LIMIT, WlmError, taskRequestSchema } from '@wlm/commons';
 import type { AmqpConnection, LostSettlement, TaskRequestInput, WlmTopology } from '@wlm/commons';
 import type { GetMessage } from 'amqplib';
-import { AMQP_URL, ChildScripts, forceCloseConnections, waitFor } from '@wlm/test-support';
-import { BrokerProbe, connectForTest, deferred, isolatedTopology, taskRequest } from './amqp-test-support';
+import { AMQP_URL, ChildScripts, forceCloseConnections, taskRequest, waitFor } from '@wlm/test-support';
+import { BrokerProbe, connectForTest, deferred, isolatedTopology } from './amqp-test-support';
 
 const request = (taskId: string, priority = 1): TaskRequestInput =>
   taskRequest('exp-limit', taskId, { priority });

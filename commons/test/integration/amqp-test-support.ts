@@ -1,7 +1,7 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import { AmqpConnection, WlmTopology, deleteTopology } from '@wlm/commons';
-import type { AmqpConnectionOptions, TaskRequestInput, TopologySpec } from '@wlm/commons';
+import type { AmqpConnectionOptions, TopologySpec } from '@wlm/commons';
 import { AMQP_URL, createTestLogger, testNamespace, waitFor } from '@wlm/test-support';
 
 /** Silent unless WLM_TEST_LOG_LEVEL asks for more (e.g. `debug`). */
@@ -92,26 +92,6 @@ export class BrokerProbe {
   async close(): Promise<void> {
     await this.model.close().catch(() => undefined);
   }
-}
-
-/** A valid task request of `experimentId` (an echo task, priority 1); override what the test is about. */
-export function taskRequest(
-  experimentId: string,
-  taskId: string,
-  overrides: Partial<TaskRequestInput> = {},
-): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId,
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: {},
-    priority: 1,
-    requestedAt: new Date().toISOString(),
-    ...overrides,
-  };
 }
 
 /** A promise with its resolve exposed, to hold a handler open for as long as a test wants. */

@@ -20,4 +20,5 @@ export type { SerfAgentOptions } from './serf-agent';
 export { eventually, waitFor } from './wait';
 export { AMQP_URL, createTestLogger, forceCloseConnections, testNamespace } from './amqp-broker';
 export { ChildScript, ChildScripts } from './child-script';
+export { taskRequest } from './task-request';
 export type { ChildExit } from './child-script';
