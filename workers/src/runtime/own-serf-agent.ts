@@ -327,7 +327,7 @@ function relayLines(child: ChildProcess, output: TailBuffer, log: Logger): void 
 const EXPECTED_AT_LEAVE = /Serf shutdown detected, quitting/;
 
 /** What the agent says when it suspects or loses peers: how an operator sees a worker cut off. */
-const MEMBERSHIP_CHANGE = /memberlist: (Suspect|Marking|Refuting)|serf: EventMemberFailed/
+const MEMBERSHIP_CHANGE = /memberlist: (Suspect|Marking|Refuting)|serf: EventMemberFailed/;
 
 function relayLine(log: Logger, line: string): void {
   const text = line.trim();
