@@ -18,18 +18,18 @@ export class ChildScript {
   /** Resolves once the process has exited. */
   readonly exited: Promise<ChildExit>;
 
-  private constructor(readonly process: ChildProcessWithoutNullStreams) {
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     const keep = (chunk: Buffer): void => {
       this.printed += chunk.toString();
     };
-    process.stdout.on('data', keep);
-    process.stderr.on('data', keep);
-    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
   /** Runs `node <script> <args…>`. */
   static start(script: string, args: readonly string[] = []): ChildScript {
-    return new ChildScript(spawn(globalThis.process.execPath, [script, ...args]));
+    return new ChildScript(spawn(process.execPath, [script, ...args]));
   }
 
   /** Everything it printed so far, stdout and stderr interleaved as they came. */
@@ -38,12 +38,12 @@ export class ChildScript {
   }
 
   get hasExited(): boolean {
-    return this.process.exitCode !== null || this.process.signalCode !== null;
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   /** Sends `signal` (default SIGKILL); {@link exited} tells when it took effect. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.process.kill(signal);
+    this.child.kill(signal);
   }
 
   /**

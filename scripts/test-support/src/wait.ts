@@ -10,7 +10,7 @@ const POLL_MS = 25;
  * 20 s) fails naming `what` and the last value seen, so a failing test says what it waited for.
  *
  * @example
- * const member = await eventually('w1 to be alive', () => client.member('w1'), (m) => m?.status === 'alive', 10_000);
+ * const [w1] = await eventually('w1 alive', () => client.membersFiltered({ name: 'w1' }), ([m]) => m?.status === 'alive');
  */
 export async function eventually<T>(
   what: string,
