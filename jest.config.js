@@ -13,6 +13,7 @@ const moduleNameMapper = {
   '^@wlm/commons/wire$': '<rootDir>/commons/src/wire/index.ts',
   '^@wlm/commons/config$': '<rootDir>/commons/src/config/index.ts',
   '^@wlm/scripts$': '<rootDir>/scripts/src/index.ts',
+  '^@wlm/test-support$': '<rootDir>/scripts/test-support/src/index.ts',
   '^@wlm/orchestrator$': '<rootDir>/orchestrator/src/index.ts',
   '^@wlm/scheduler$': '<rootDir>/scheduler/src/index.ts',
   '^@wlm/workers$': '<rootDir>/workers/src/index.ts',
@@ -23,13 +24,13 @@ const shared = {
   moduleNameMapper,
   testEnvironment: 'node',
   rootDir: __dirname,
-  setupFiles: ['<rootDir>/scripts/test-support/metrics-ports.js'],
+  setupFiles: ['<rootDir>/scripts/test-support/jest/metrics-ports.js'],
 };
 
 module.exports = {
   // testTimeout is a global option: jest ignores it inside a project.
   testTimeout: 120000,
-  reporters: ['default', '<rootDir>/scripts/test-support/summary-reporter.js'],
+  reporters: ['default', '<rootDir>/scripts/test-support/jest/summary-reporter.js'],
   projects: [
     {
       ...shared,
@@ -42,7 +43,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/**/test/integration/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-      globalSetup: '<rootDir>/scripts/test-support/ensure-stack.js',
+      globalSetup: '<rootDir>/scripts/test/support/ensure-stack.js',
     },
     {
       // Fault injection (docs/reliability.md): real processes killed; once each in `npm test`,
@@ -51,7 +52,7 @@ module.exports = {
       displayName: 'faults',
       testMatch: ['<rootDir>/**/test/faults/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-      globalSetup: '<rootDir>/scripts/test-support/ensure-stack.js',
+      globalSetup: '<rootDir>/scripts/test/support/ensure-stack.js',
     },
   ],
 };

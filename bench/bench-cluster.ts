@@ -7,21 +7,12 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { connect } from 'amqplib';
-import {
-  WlmTopology,
-  deleteTopology,
-  freePort,
-  loadConfig,
-  mergeTopology,
-  writeSerfAgentConfig,
-} from '@wlm/commons';
+import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons';
 import type { NetnsLab } from '@wlm/scripts';
+import { SerfAgent } from '@wlm/test-support';
 
 const CLI = join(__dirname, '..', '..', 'scripts', 'dist', 'cli.js');
 const START_TIMEOUT_MS = 60_000;
@@ -170,8 +161,7 @@ function cli(
 export class BenchCluster {
   readonly workerIds: string[];
   private readonly services: Service[] = [];
-  private serf: ChildProcess | undefined;
-  private serfConfigDir: string | undefined;
+  private serf: SerfAgent | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -201,28 +191,13 @@ export class BenchCluster {
   private async startAll(): Promise<void> {
     const say = this.options.onProgress ?? (() => undefined);
     const { lab } = this.options;
-    const bindHost = lab?.gateway ?? '127.0.0.1';
-    const bindPort = await freePort(bindHost, true);
-    const rpcPort = await freePort('127.0.0.1', false);
-    // Configured as wlm configures the agents it starts: timings and the installation's keys, in a file.
-    this.serfConfigDir = mkdtempSync(join(tmpdir(), 'wlm-bench-serf-'));
-    const { encryptKey, rpcAuthKey } = loadConfig().serf;
-    const configFile = writeSerfAgentConfig(join(this.serfConfigDir, 'agent.json'), {
-      encryptKey,
-      rpcAuthKey,
+    // The workers' seed: on the lab's gateway when they run on the lab's hosts.
+    const serf = await SerfAgent.start({
+      name: `${this.namespace}-seed`,
+      bindHost: lab?.gateway ?? '127.0.0.1',
     });
-    this.serf = spawn(
-      'serf',
-      [
-        'agent',
-        `-node=${this.namespace}-seed`,
-        `-bind=${bindHost}:${bindPort}`,
-        `-rpc-addr=127.0.0.1:${rpcPort}`,
-        `-config-file=${configFile}`,
-        '-log-level=warn',
-      ],
-      { stdio: 'ignore' },
-    );
+    this.serf = serf;
+    say(`serf agent on ${serf.bindAddr}; starting a scheduler and ${this.workerIds.length} workers`);
     let workerUrl = this.options.url;
     if (lab !== undefined) {
       const broker = new URL(this.options.url);
@@ -230,18 +205,12 @@ export class BenchCluster {
       forwarded.host = await lab.forward(broker.hostname, Number(broker.port || 5672));
       workerUrl = forwarded.toString();
     }
-    const deadline = Date.now() + 10_000;
-    while (!(await accepts(rpcPort))) {
-      if (Date.now() > deadline) throw new Error(`serf agent did not open 127.0.0.1:${rpcPort}`);
-      await sleep(50);
-    }
-    say(`serf agent on 127.0.0.1:${bindPort}; starting a scheduler and ${this.workerIds.length} workers`);
     const scheduler = cli(
       'scheduler',
       ['scheduler', '--namespace', this.namespace, '--instance-id', `${this.namespace}-s1`],
       // info, for its "worker joined" lines; nothing is logged per task at that level.
       {
-        WLM_SERF_RPC_ADDR: `127.0.0.1:${rpcPort}`,
+        WLM_SERF_RPC_ADDR: serf.rpcAddr,
         WLM_LOG_LEVEL: 'info',
         WLM_RABBITMQ_URL: this.options.url,
       },
@@ -256,7 +225,7 @@ export class BenchCluster {
           '--namespace',
           this.namespace,
           '--join',
-          `${bindHost}:${bindPort}`,
+          serf.bindAddr,
           '--drain-timeout',
           '5',
           ...(host === undefined ? [] : ['--serf-bind', host.address]),
@@ -338,12 +307,7 @@ export class BenchCluster {
     const [scheduler, ...workers] = this.services.filter((service) => service !== orchestrator);
     await scheduler?.stop();
     await Promise.allSettled(workers.map((worker) => worker.stop()));
-    if (this.serf !== undefined && this.serf.exitCode === null) {
-      const exited = new Promise((resolve) => this.serf?.once('exit', resolve));
-      this.serf.kill('SIGKILL');
-      await exited;
-    }
-    if (this.serfConfigDir !== undefined) rmSync(this.serfConfigDir, { recursive: true, force: true });
+    await this.serf?.stop();
     const model = await connect(this.options.url);
     try {
       const channel = await model.createChannel();
@@ -356,15 +320,4 @@ export class BenchCluster {
       await model.close();
     }
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

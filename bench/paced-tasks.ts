@@ -14,6 +14,7 @@ import {
   taskRequestSchema,
 } from '@wlm/commons';
 import type { TaskEvent, WlmTopology } from '@wlm/commons';
+import { taskRequest } from '@wlm/test-support';
 
 export interface PacedOptions {
   readonly url: string;
@@ -105,17 +106,7 @@ export async function runPacedTasks(options: PacedOptions): Promise<PacedResult>
             '',
             topology.queues.schedulerRequests,
             taskRequestSchema,
-            {
-              v: 1,
-              experimentId,
-              run: 1,
-              taskId,
-              attempt: 1,
-              taskType: 'echo',
-              context: {},
-              priority: 5,
-              requestedAt: new Date(now).toISOString(),
-            },
+            taskRequest(experimentId, taskId, { requestedAt: new Date(now).toISOString() }),
             { priority: 5 },
           )
           .catch((error: unknown) => (failure ??= error));

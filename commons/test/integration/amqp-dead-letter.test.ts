@@ -1,21 +1,11 @@
 import { DEAD_LETTER_HEADERS, WlmError, encodeMessage, taskRequestSchema } from '@wlm/commons';
 import type { AmqpConnection, TaskRequest, TaskRequestInput, WlmTopology } from '@wlm/commons';
 import type { GetMessage } from 'amqplib';
-import { BrokerProbe, connectForTest, isolatedTopology, waitFor } from './amqp-test-support';
+import { taskRequest, waitFor } from '@wlm/test-support';
+import { BrokerProbe, connectForTest, isolatedTopology } from './amqp-test-support';
 
-function request(taskId: string): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId: 'exp-dlq',
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: { message: taskId },
-    priority: 1,
-    requestedAt: new Date().toISOString(),
-  };
-}
+const request = (taskId: string): TaskRequestInput =>
+  taskRequest('exp-dlq', taskId, { context: { message: taskId }, priority: 1 });
 
 describe('AmqpConnection dead-lettering', () => {
   let topology: WlmTopology;
@@ -34,14 +24,7 @@ describe('AmqpConnection dead-lettering', () => {
     await probe.close();
   });
 
-  async function nextDeadLetter(): Promise<GetMessage> {
-    let message: GetMessage | false = false;
-    await waitFor('a dead-lettered message', async () => {
-      message = await probe.get(topology.queues.deadLetter);
-      return message !== false;
-    });
-    return message as unknown as GetMessage;
-  }
+  const nextDeadLetter = (): Promise<GetMessage> => probe.next(topology.queues.deadLetter);
 
   it('dead-letters invalid messages with the reason and keeps consuming valid ones', async () => {
     const queue = topology.queues.schedulerRequests;

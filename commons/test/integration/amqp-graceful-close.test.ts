@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AmqpPublishError } from '@wlm/commons';
 import type { WlmTopology } from '@wlm/commons';
-import { BrokerProbe, connectForTest, deferred, isolatedTopology, waitFor } from './amqp-test-support';
+import { waitFor } from '@wlm/test-support';
+import { BrokerProbe, connectForTest, deferred, isolatedTopology } from './amqp-test-support';
 
 const probeMessage = z.object({ v: z.literal(1), id: z.int() });
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AmqpPublishError, AmqpUnavailableError } from '@wlm/commons';
 import type { AmqpConnection, WlmTopology } from '@wlm/commons';
-import { BrokerProbe, connectForTest, isolatedTopology, waitFor } from './amqp-test-support';
+import { waitFor } from '@wlm/test-support';
+import { BrokerProbe, connectForTest, isolatedTopology } from './amqp-test-support';
 
 const probeMessage = z.object({ v: z.literal(1), id: z.int() });
 

@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import type { AmqpConnection, WlmTopology } from '@wlm/commons';
-import {
-  BrokerProbe,
-  connectForTest,
-  forceCloseConnections,
-  isolatedTopology,
-  waitFor,
-} from './amqp-test-support';
+import { forceCloseConnections, waitFor } from '@wlm/test-support';
+import { BrokerProbe, connectForTest, isolatedTopology } from './amqp-test-support';
 
 const probeMessage = z.object({ v: z.literal(1), id: z.int() });
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,29 +6,11 @@ import pino from 'pino';
 import { DEAD_LETTER_HEADERS, REDELIVERY_LIMIT, WlmError, taskRequestSchema } from '@wlm/commons';
 import type { AmqpConnection, LostSettlement, TaskRequestInput, WlmTopology } from '@wlm/commons';
 import type { GetMessage } from 'amqplib';
-import {
-  AMQP_URL,
-  BrokerProbe,
-  connectForTest,
-  deferred,
-  forceCloseConnections,
-  isolatedTopology,
-  waitFor,
-} from './amqp-test-support';
+import { AMQP_URL, ChildScripts, forceCloseConnections, taskRequest, waitFor } from '@wlm/test-support';
+import { BrokerProbe, connectForTest, deferred, isolatedTopology } from './amqp-test-support';
 
-function request(taskId: string, priority = 1): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId: 'exp-limit',
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: {},
-    priority,
-    requestedAt: new Date().toISOString(),
-  };
-}
+const request = (taskId: string, priority = 1): TaskRequestInput =>
+  taskRequest('exp-limit', taskId, { priority });
 
 const MAX_DELIVERIES = 4;
 
@@ -37,6 +18,7 @@ describe('bounded redelivery', () => {
   let topology: WlmTopology;
   let probe: BrokerProbe;
   let workDir: string;
+  const children = new ChildScripts();
 
   beforeAll(async () => {
     topology = isolatedTopology('redelivery');
@@ -45,19 +27,13 @@ describe('bounded redelivery', () => {
   });
 
   afterAll(async () => {
+    await children.killAll();
     await probe.deleteAll(topology.core());
     await probe.close();
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  async function nextDeadLetter(): Promise<GetMessage> {
-    let message: GetMessage | false = false;
-    await waitFor('a dead-lettered message', async () => {
-      message = await probe.get(topology.queues.deadLetter);
-      return message !== false;
-    });
-    return message as unknown as GetMessage;
-  }
+  const nextDeadLetter = (): Promise<GetMessage> => probe.next(topology.queues.deadLetter);
 
   it('dead-letters a message whose handler always fails retryably after exactly N deliveries', async () => {
     const amqp = await connectForTest(topology.core(), {
@@ -185,33 +161,29 @@ describe('bounded redelivery', () => {
     let dead: GetMessage | false = false;
     for (let spawned = 0; dead === false; spawned += 1) {
       if (spawned > MAX_DELIVERIES + 1) throw new Error(`still not dead-lettered after ${spawned} consumers`);
-      const child = spawn(process.execPath, [
-        join(__dirname, 'support', 'crashing-consumer.js'),
+      const child = children.start(join(__dirname, 'support', 'crashing-consumer.js'), [
         AMQP_URL,
         topology.namespace,
         String(MAX_DELIVERIES),
         handledFile,
       ]);
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
       // Either it starts handling the message and is killed, or it dead-letters it and lives on.
-      await waitFor(`consumer ${spawned} to handle or dead-letter the message (${output})`, async () => {
-        if (output.includes('handling')) return true;
-        dead = await poisonDeadLetter();
-        return dead !== false;
-      });
+      await waitFor(
+        `consumer ${spawned} to handle or dead-letter the message (${child.output})`,
+        async () => {
+          if (child.output.includes('handling')) return true;
+          dead = await poisonDeadLetter();
+          return dead !== false;
+        },
+      );
       if (dead === false) {
         child.kill('SIGKILL');
-        expect(await exited).toEqual({ code: null, signal: 'SIGKILL' });
+        expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
       } else {
         // Stopped cleanly: its ack of the dead-lettered message must reach the broker, or the broker
         // would rightly requeue the message (a dead letter is at least once).
         child.kill('SIGTERM');
-        expect(await exited).toEqual({ code: 0, signal: null });
+        expect(await child.exited).toEqual({ code: 0, signal: null });
       }
     }
 

@@ -1,23 +1,15 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
-import { AmqpConnection, WlmTopology, createLogger, deleteTopology } from '@wlm/commons';
+import { AmqpConnection, WlmTopology, deleteTopology } from '@wlm/commons';
 import type { AmqpConnectionOptions, TopologySpec } from '@wlm/commons';
-
-export const AMQP_URL = process.env['WLM_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+import { AMQP_URL, createTestLogger, testNamespace, waitFor } from '@wlm/test-support';
 
 /** Silent unless WLM_TEST_LOG_LEVEL asks for more (e.g. `debug`). */
-export const testLogger = createLogger({
-  component: 'amqp-test',
-  level: (process.env['WLM_TEST_LOG_LEVEL'] as 'debug' | undefined) ?? 'silent',
-  pretty: false,
-});
+export const testLogger = createTestLogger('amqp-test');
 
 /** A topology under a namespace of its own, so each test file only ever touches its own queues. */
 export function isolatedTopology(file: string): WlmTopology {
-  return new WlmTopology(`wlmtest-${file}-${randomBytes(4).toString('hex')}`);
+  return new WlmTopology(testNamespace(`wlmtest-${file}-`));
 }
 
 /** Connections a test of this file opened; those a failing test left open are closed after the file. */
@@ -72,6 +64,16 @@ export class BrokerProbe {
     return message;
   }
 
+  /** Waits for the next message in `queue` and takes it. */
+  async next(queue: string): Promise<GetMessage> {
+    let message: GetMessage | false = false;
+    await waitFor(`a message in ${queue}`, async () => {
+      message = await this.get(queue);
+      return message !== false;
+    });
+    return message as unknown as GetMessage;
+  }
+
   /** Sends raw bytes, bypassing every schema: how poison reaches a consumer. */
   async sendRaw(queue: string, content: Buffer, priority?: number): Promise<void> {
     const channel = await this.model.createConfirmChannel();
@@ -89,43 +91,6 @@ export class BrokerProbe {
 
   async close(): Promise<void> {
     await this.model.close().catch(() => undefined);
-  }
-}
-
-const run = promisify(execFile);
-
-/**
- * Has the broker force-close (CONNECTION_FORCED, as `rabbitmqctl close_all_connections` does) every
- * connection named `connectionName`. Only ours: other test files run in parallel on the same broker.
- * Returns how many were closed.
- */
-export async function forceCloseConnections(connectionName: string): Promise<number> {
-  const { stdout } = await run('rabbitmqctl', [
-    'list_connections',
-    'pid',
-    'client_properties',
-    '-q',
-    '--no-table-headers',
-  ]);
-  const pids = stdout
-    .split('\n')
-    .filter((line) => line.includes(`{"connection_name","${connectionName}"}`))
-    .map((line) => line.split('\t')[0] ?? '');
-  for (const pid of pids)
-    await run('rabbitmqctl', ['close_connection', pid, 'wlm integration test: forced close']);
-  return pids.length;
-}
-
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 

@@ -1,7 +1,7 @@
 import { SerfRpcClient, SerfRpcError, SerfUnavailableError } from '@wlm/commons';
 import type { SerfEventStream, SerfMember, SerfStreamEvent } from '@wlm/commons';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
-import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
+import { SerfAgents, eventually } from '@wlm/test-support';
+import type { SerfAgent } from '@wlm/test-support';
 
 /*
  * SerfRpcClient against three real `serf agent` processes spawned here on free 127.0.0.1 ports.
@@ -55,22 +55,6 @@ function nextEvent<T extends SerfStreamEvent>(
   });
 }
 
-/** Polls `read` until `done` holds for its result, or fails after `timeoutMs`. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const memberEventFor =
   (type: SerfStreamEvent['type'], name: string, extra: (m: SerfMember) => boolean = () => true) =>
   (event: SerfStreamEvent): event is Extract<SerfStreamEvent, { members: SerfMember[] }> =>
@@ -106,6 +90,7 @@ describe('SerfRpcClient with real serf agents', () => {
     streamA = await clientA.stream('*');
     await expect(clientA.join([b.bindAddr, c.bindAddr])).resolves.toBe(2);
     const members = await eventually(
+      'three alive members',
       () => clientA.members(),
       (ms) => ms.filter((m) => m.status === 'alive').length === 3,
       10_000,
@@ -130,6 +115,7 @@ describe('SerfRpcClient with real serf agents', () => {
     await clientB.tags({ set: { slots: '4', tasks: 'echo' }, delete: ['role'] });
     const acked = Date.now() - started;
     const seen = await eventually(
+      "b's slots tag of 4",
       () => clientA.membersFiltered({ name: b.name }),
       (ms) => ms[0]?.tags['slots'] === '4',
       10_000,
@@ -181,6 +167,7 @@ describe('SerfRpcClient with real serf agents', () => {
     const afterKill = await clientA.query('wlm-it-ping', { nodes: [b.name, c.name], timeoutMs: 500 });
     expect([...afterKill.acks]).toEqual([b.name]);
     const inMembers = await eventually(
+      'c to be failed',
       () => clientA.membersFiltered({ name: c.name }),
       (ms) => ms[0]?.status === 'failed',
       15_000,
@@ -195,6 +182,7 @@ describe('SerfRpcClient with real serf agents', () => {
 
     await clientA.forceLeave(c.name);
     await eventually(
+      'c to be left',
       () => clientA.membersFiltered({ name: c.name }),
       (ms) => ms[0]?.status === 'left',
       10_000,
@@ -226,6 +214,7 @@ describe('SerfRpcClient with real serf agents', () => {
     // failure B saw while it was down.
     for (const client of [clientA, clientB]) {
       await eventually(
+        'two alive members',
         () => client.membersFiltered({ status: 'alive' }),
         (ms) => ms.length === 2,
         15_000,

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { apiTokensSchema } from '@wlm/commons';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { useLeadingOrchestrator } from './support/leading-orchestrator';
 
 /*
  * Named tokens with scopes on a real orchestrator: each route answers 403 naming the scope a token
@@ -18,24 +19,12 @@ const SECRETS = {
 const env = new OrchestratorEnv('scopes');
 const pair = env.type('pair');
 
-beforeAll(async () => {
-  const tokens = apiTokensSchema.parse([
-    { name: 'reader', secret: SECRETS.reader, scopes: ['read'] },
-    { name: 'submitter', secret: SECRETS.submitter, scopes: ['submit'] },
-    { name: 'admin', secret: SECRETS.admin, scopes: ['admin'] },
-  ]);
-  const orchestrator = await env.start({ config: { ...env.config, api: { tokens } } });
-  await env.leading(orchestrator);
-});
-
-afterAll(async () => {
-  await env.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-  env.cluster.behave(() => ({ kind: 'complete' }));
-});
+const tokens = apiTokensSchema.parse([
+  { name: 'reader', secret: SECRETS.reader, scopes: ['read'] },
+  { name: 'submitter', secret: SECRETS.submitter, scopes: ['submit'] },
+  { name: 'admin', secret: SECRETS.admin, scopes: ['admin'] },
+]);
+useLeadingOrchestrator(env, { start: { config: { ...env.config, api: { tokens } } }, completeTasks: true });
 
 const definition = { type: pair, tasks: [{ id: 'a', type: 'echo' }] };
 

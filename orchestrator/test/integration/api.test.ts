@@ -1,30 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { echoChain, useLeadingOrchestrator } from './support/leading-orchestrator';
 
 const env = new OrchestratorEnv('api');
 const chain = env.type('chain');
 
-beforeAll(async () => {
-  const orchestrator = await env.start();
-  await env.leading(orchestrator);
-  await env.putDag({
-    type: chain,
-    tasks: [
-      { id: 'a', type: 'echo' },
-      { id: 'b', type: 'echo', after: ['a'] },
-    ],
-  });
-});
-
-afterAll(async () => {
-  await env.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-  env.cluster.behave(() => ({ kind: 'complete' }));
-});
+useLeadingOrchestrator(env, { dags: [echoChain(chain)], completeTasks: true });
 
 const yaml = (text: string) => ({ raw: { text, contentType: 'text/yaml' }, method: 'PUT' });
 

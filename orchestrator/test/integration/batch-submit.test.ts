@@ -1,28 +1,11 @@
 import { MysqlStateStore } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { greetingChain, useLeadingOrchestrator } from './support/leading-orchestrator';
 
 const env = new OrchestratorEnv('batch');
 const chain = env.type('chain');
 
-beforeAll(async () => {
-  const orchestrator = await env.start();
-  await env.leading(orchestrator);
-  await env.putDag({
-    type: chain,
-    tasks: [
-      { id: 'a', type: 'echo', params: { greeting: '{{ inputs.greeting }}' } },
-      { id: 'b', type: 'echo', after: ['a'] },
-    ],
-  });
-});
-
-afterAll(async () => {
-  await env.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+useLeadingOrchestrator(env, { dags: [greetingChain(chain)] });
 
 type Item = { index: number; status: number; experiment?: { id: string }; error?: Record<string, unknown> };
 type Answer = { created: number; existing: number; failed: number; items: Item[] };

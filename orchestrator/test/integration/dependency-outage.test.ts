@@ -1,5 +1,6 @@
 import type { Orchestrator } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { echoChain } from './support/leading-orchestrator';
 import { TcpProxy } from './support/tcp-proxy';
 
 /*
@@ -7,19 +8,9 @@ import { TcpProxy } from './support/tcp-proxy';
  * "go down" for it alone. /readyz must say which one is down; work in progress must survive.
  */
 const env = new OrchestratorEnv('outage');
-const target = (url: string) => new URL(url);
-const mysql = new TcpProxy(
-  target(env.config.mysql.url).hostname,
-  Number(target(env.config.mysql.url).port || 3306),
-);
-const neo4j = new TcpProxy(
-  target(env.config.neo4j.url).hostname,
-  Number(target(env.config.neo4j.url).port || 7687),
-);
-const rabbitmq = new TcpProxy(
-  target(env.config.rabbitmq.url).hostname,
-  Number(target(env.config.rabbitmq.url).port || 5672),
-);
+const mysql = TcpProxy.inFrontOf(env.config.mysql.url, 3306);
+const neo4j = TcpProxy.inFrontOf(env.config.neo4j.url, 7687);
+const rabbitmq = TcpProxy.inFrontOf(env.config.rabbitmq.url, 5672);
 let orchestrator: Orchestrator;
 const chain = env.type('chain');
 
@@ -34,14 +25,7 @@ beforeAll(async () => {
     },
   });
   await env.leading(orchestrator);
-  await env.putDag({
-    type: chain,
-    tasks: [
-      { id: 'a', type: 'echo' },
-      { id: 'b', type: 'echo', after: ['a'] },
-      { id: 'c', type: 'echo', after: ['b'] },
-    ],
-  });
+  await env.putDag(echoChain(chain, ['a', 'b', 'c']));
 });
 
 afterAll(async () => {

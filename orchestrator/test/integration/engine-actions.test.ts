@@ -1,39 +1,32 @@
 import type { TaskView } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { useLeadingOrchestrator } from './support/leading-orchestrator';
 
 const env = new OrchestratorEnv('actions');
 const chain = env.type('chain');
 const diamond = env.type('diamond');
 
-beforeAll(async () => {
-  const orchestrator = await env.start();
-  await env.leading(orchestrator);
-  await env.putDag({
-    type: chain,
-    tasks: [
-      { id: 'a', type: 'echo', params: { n: 1 } },
-      { id: 'b', type: 'echo', after: ['a'], params: { n: '{{tasks.a.outputs.n}}' } },
-      { id: 'c', type: 'echo', after: ['b'] },
-    ],
-  });
-  await env.putDag({
-    type: diamond,
-    tasks: [
-      { id: 'a', type: 'echo' },
-      { id: 'b', type: 'echo', after: ['a'] },
-      { id: 'c', type: 'echo', after: ['a'] },
-      { id: 'd', type: 'echo', after: ['b', 'c'] },
-    ],
-  });
-});
-
-afterAll(async () => {
-  await env.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-  env.cluster.behave(() => ({ kind: 'complete' }));
+useLeadingOrchestrator(env, {
+  dags: [
+    {
+      type: chain,
+      tasks: [
+        { id: 'a', type: 'echo', params: { n: 1 } },
+        { id: 'b', type: 'echo', after: ['a'], params: { n: '{{tasks.a.outputs.n}}' } },
+        { id: 'c', type: 'echo', after: ['b'] },
+      ],
+    },
+    {
+      type: diamond,
+      tasks: [
+        { id: 'a', type: 'echo' },
+        { id: 'b', type: 'echo', after: ['a'] },
+        { id: 'c', type: 'echo', after: ['a'] },
+        { id: 'd', type: 'echo', after: ['b', 'c'] },
+      ],
+    },
+  ],
+  completeTasks: true,
 });
 
 function task(view: { tasks: TaskView[] }, taskId: string): TaskView {

@@ -1,37 +1,30 @@
 import type { TaskView } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { useLeadingOrchestrator } from './support/leading-orchestrator';
 
 const env = new OrchestratorEnv('exec');
 const diamondType = env.type('diamond');
 
-beforeAll(async () => {
-  const orchestrator = await env.start();
-  await env.leading(orchestrator);
-  await env.putDag({
-    type: diamondType,
-    tasks: [
-      { id: 'a', type: 'echo', params: { message: '{{inputs.msg}}' } },
-      { id: 'b', type: 'echo', after: ['a'], params: { from: '{{tasks.a.outputs.message}}' } },
-      { id: 'c', type: 'echo', after: ['a'], params: { n: 3 }, retry: { maxAttempts: 2, backoffMs: 10 } },
-      {
-        id: 'd',
-        type: 'echo',
-        after: ['b', 'c'],
-        params: { joined: '{{tasks.b.outputs.from}}+{{tasks.c.outputs.n}}' },
-        timeoutMs: 60000,
-        constraints: { labels: { site: 'local' } },
-      },
-    ],
-  });
-});
-
-afterAll(async () => {
-  await env.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-  env.cluster.behave(() => ({ kind: 'complete' }));
+useLeadingOrchestrator(env, {
+  dags: [
+    {
+      type: diamondType,
+      tasks: [
+        { id: 'a', type: 'echo', params: { message: '{{inputs.msg}}' } },
+        { id: 'b', type: 'echo', after: ['a'], params: { from: '{{tasks.a.outputs.message}}' } },
+        { id: 'c', type: 'echo', after: ['a'], params: { n: 3 }, retry: { maxAttempts: 2, backoffMs: 10 } },
+        {
+          id: 'd',
+          type: 'echo',
+          after: ['b', 'c'],
+          params: { joined: '{{tasks.b.outputs.from}}+{{tasks.c.outputs.n}}' },
+          timeoutMs: 60000,
+          constraints: { labels: { site: 'local' } },
+        },
+      ],
+    },
+  ],
+  completeTasks: true,
 });
 
 function task(view: { tasks: TaskView[] }, taskId: string): TaskView {

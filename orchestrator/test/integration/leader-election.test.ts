@@ -1,18 +1,18 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@wlm/commons';
 import { LeaderElection, MysqlStateStore } from '@wlm/orchestrator';
 import type { DeposedEvent, ElectedEvent, LeaderElectionOptions } from '@wlm/orchestrator';
+import { ChildScripts } from '@wlm/test-support';
+import type { ChildScript } from '@wlm/test-support';
 import { testDatabase } from './support/test-database';
 
 const logger = createLogger({ component: 'test', level: 'silent', pretty: false });
 const db = testDatabase('leader');
 let store: MysqlStateStore;
 const elections: LeaderElection[] = [];
-const children: ChildProcessWithoutNullStreams[] = [];
+const children = new ChildScripts();
 
 /** Within "a couple of seconds", as the HA design promises for a dead leader. */
 const TAKEOVER_MS = 2000;
@@ -26,7 +26,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(elections.splice(0).map((election) => election.resign()));
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  await children.killAll();
 });
 
 afterAll(async () => {
@@ -52,23 +52,11 @@ async function lockConnectionId(): Promise<number> {
 }
 
 /** Starts a candidate in a child process and waits until it leads. */
-async function spawnLeader(
-  candidateId: string,
-  sessionTimeoutSeconds?: number,
-): Promise<ChildProcessWithoutNullStreams> {
-  const args = [join(__dirname, 'support', 'leader-process.js'), db.url, candidateId];
+async function spawnLeader(candidateId: string, sessionTimeoutSeconds?: number): Promise<ChildScript> {
+  const args = [db.url, candidateId];
   if (sessionTimeoutSeconds !== undefined) args.push(String(sessionTimeoutSeconds));
-  const child = spawn(process.execPath, args);
-  children.push(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const start = Date.now();
-  while (!output.includes('elected')) {
-    if (Date.now() - start > 30_000 || child.exitCode !== null)
-      throw new Error(`the child never led: ${output}`);
-    await sleep(50);
-  }
+  const child = children.start(join(__dirname, 'support', 'leader-process.js'), args);
+  await child.untilPrinted('elected', 30_000);
   return child;
 }
 

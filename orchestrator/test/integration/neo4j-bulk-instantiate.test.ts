@@ -1,17 +1,10 @@
 import { ExperimentConflictError, StoreInputError } from '@wlm/orchestrator';
 import type { InstantiateRequest, Neo4jDagStore } from '@wlm/orchestrator';
-import { diamond, testGraph } from './neo4j-test-graph';
-import { storeForFile } from './support/store-for-file';
+import { diamond, graphStoreForFile } from './neo4j-test-graph';
 
 /** Neo4jDagStore's calls for many runs at once: instantiateMany, readyTasksOfRuns, firstIncompleteTasksOfRuns. */
-const graph = testGraph();
 let store: Neo4jDagStore;
-
-storeForFile(
-  () => graph.openStore(),
-  () => graph.cleanup(),
-  (opened) => (store = opened),
-);
+const graph = graphStoreForFile((opened) => (store = opened));
 
 describe('instantiateMany', () => {
   it('creates every run of the call, each as instantiate would, across several transactions', async () => {

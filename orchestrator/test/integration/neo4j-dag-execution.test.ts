@@ -1,18 +1,11 @@
 import { renderParams } from '@wlm/commons';
 import type { DagDefinition } from '@wlm/commons';
 import type { Neo4jDagStore, ReadyTask, TaskCompletion, TaskStateChange } from '@wlm/orchestrator';
-import { diamond, testGraph, wide } from './neo4j-test-graph';
-import { storeForFile } from './support/store-for-file';
+import { diamond, graphStoreForFile, wide } from './neo4j-test-graph';
 
 /** Neo4jDagStore execution state against the real Neo4j: ready sets, batches, forward-only states, recovery. */
-const graph = testGraph();
 let store: Neo4jDagStore;
-
-storeForFile(
-  () => graph.openStore(),
-  () => graph.cleanup(),
-  (opened) => (store = opened),
-);
+const graph = graphStoreForFile((opened) => (store = opened));
 
 /** Puts `definition` and instantiates run 1 of a fresh experiment from it; returns the experiment id. */
 async function experiment(definition: DagDefinition, inputs = { msg: 'hi' }): Promise<string> {

@@ -3,18 +3,11 @@ import type { DagDefinition } from '@wlm/commons';
 import { ExperimentConflictError, StoreInputError } from '@wlm/orchestrator';
 import type { Neo4jDagStore } from '@wlm/orchestrator';
 import { int } from 'neo4j-driver';
-import { diamond, testGraph } from './neo4j-test-graph';
-import { storeForFile } from './support/store-for-file';
+import { diamond, graphStoreForFile, testGraph } from './neo4j-test-graph';
 
 /** Neo4jDagStore against the real Neo4j: schema, master-DAG versions, instantiation, cleanup. */
-const graph = testGraph();
 let store: Neo4jDagStore;
-
-storeForFile(
-  () => graph.openStore(),
-  () => graph.cleanup(),
-  (opened) => (store = opened),
-);
+const graph = graphStoreForFile((opened) => (store = opened));
 
 describe('schema', () => {
   it('creates the composite uniqueness constraints and the indexes, and a second run is a no-op', async () => {

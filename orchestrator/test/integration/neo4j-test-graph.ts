@@ -4,6 +4,7 @@ import type { DagDefinition } from '@wlm/commons';
 import { Neo4jDagStore } from '@wlm/orchestrator';
 import { auth, driver as createDriver } from 'neo4j-driver';
 import type { Driver } from 'neo4j-driver';
+import { storeForFile } from './support/store-for-file';
 
 /**
  * Neo4j Community has one user database, so each test file works in a namespace of its own: every
@@ -63,6 +64,20 @@ export function testGraph(): TestGraph {
       }
     },
   };
+}
+
+/**
+ * The namespace and the Neo4jDagStore of a test file: the store is opened before its tests and handed
+ * to `use`, closed after them, and the namespace's nodes deleted.
+ */
+export function graphStoreForFile(use: (store: Neo4jDagStore) => void): TestGraph {
+  const graph = testGraph();
+  storeForFile(
+    () => graph.openStore(),
+    () => graph.cleanup(),
+    use,
+  );
+  return graph;
 }
 
 /** a → (b, c) → d, with params that use inputs and upstream outputs, and every optional field once. */

@@ -1,29 +1,12 @@
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { greetingChain, useLeadingOrchestrator } from './support/leading-orchestrator';
 
 /** `Prefer: respond-async`: answered once the experiment is stored, started afterwards. */
 const env = new OrchestratorEnv('async');
 const chain = env.type('chain');
 const PREFER = { prefer: 'respond-async' };
 
-beforeAll(async () => {
-  const orchestrator = await env.start();
-  await env.leading(orchestrator);
-  await env.putDag({
-    type: chain,
-    tasks: [
-      { id: 'a', type: 'echo', params: { greeting: '{{ inputs.greeting }}' } },
-      { id: 'b', type: 'echo', after: ['a'] },
-    ],
-  });
-});
-
-afterAll(async () => {
-  await env.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-});
+useLeadingOrchestrator(env, { dags: [greetingChain(chain)] });
 
 const submission = (key: string) => ({ type: chain, inputs: { greeting: key }, idempotencyKey: key });
 

@@ -1,5 +1,6 @@
 import type { Orchestrator } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { echoChain } from './support/leading-orchestrator';
 import { TcpProxy } from './support/tcp-proxy';
 
 /*
@@ -10,8 +11,7 @@ import { TcpProxy } from './support/tcp-proxy';
  * test runs.
  */
 const env = new OrchestratorEnv('silent');
-const target = new URL(env.config.mysql.url);
-const proxy = new TcpProxy(target.hostname, Number(target.port));
+const proxy = TcpProxy.inFrontOf(env.config.mysql.url, 3306);
 const LEASE_SECONDS = 3;
 const leader = { leaseSeconds: LEASE_SECONDS, handoverTimeoutMs: 500 };
 const chain = env.type('chain');
@@ -32,14 +32,7 @@ beforeAll(async () => {
   await env.leading(first);
   second = await env.start({ instanceId: 'heir', config: { ...env.config, leader } });
   env.use(second.url);
-  await env.putDag({
-    type: chain,
-    tasks: [
-      { id: 'a', type: 'echo' },
-      { id: 'b', type: 'echo', after: ['a'] },
-      { id: 'c', type: 'echo', after: ['b'] },
-    ],
-  });
+  await env.putDag(echoChain(chain, ['a', 'b', 'c']));
 });
 
 afterAll(async () => {

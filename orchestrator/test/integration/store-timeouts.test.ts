@@ -11,12 +11,8 @@ import { TcpProxy } from './support/tcp-proxy';
  * the server answers.
  */
 const env = new OrchestratorEnv('timeouts');
-const proxyTo = (url: string): TcpProxy => {
-  const target = new URL(url);
-  return new TcpProxy(target.hostname, Number(target.port));
-};
-const mysql = proxyTo(env.config.mysql.url);
-const neo4j = proxyTo(env.config.neo4j.url);
+const mysql = TcpProxy.inFrontOf(env.config.mysql.url, 3306);
+const neo4j = TcpProxy.inFrontOf(env.config.neo4j.url, 7687);
 const TIMEOUT_MS = 1000;
 
 beforeAll(async () => {

@@ -1,22 +1,11 @@
 import { MAX_CONTEXT_BYTES, MAX_JSON_DEPTH } from '@wlm/commons';
 import type { JsonValue } from '@wlm/commons';
 import { OrchestratorEnv } from './support/orchestrator-env';
+import { useLeadingOrchestrator } from './support/leading-orchestrator';
 
 const env = new OrchestratorEnv('limits');
 
-beforeAll(async () => {
-  const orchestrator = await env.start();
-  await env.leading(orchestrator);
-});
-
-afterAll(async () => {
-  await env.cleanup();
-});
-
-beforeEach(() => {
-  expect.hasAssertions();
-  env.cluster.behave(() => ({ kind: 'complete' }));
-});
+useLeadingOrchestrator(env, { completeTasks: true });
 
 /** `levels` objects nested in one another, a number at the bottom: `{ n: { n: 1 } }` is 2 levels. */
 function nested(levels: number, bottom: JsonValue = 1): JsonValue {

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { AmqpConnection, deleteTopology, loadConfig, workerIncidentSchema } from '@wlm/commons';
 import type { WlmTopology, WorkerIncidentInput } from '@wlm/commons';
 import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
-import { AMQP_URL } from '../support/fake-worker';
-import { isolatedTopology, testLogger, waitFor } from '../support/harness';
+import { AMQP_URL, ChildScripts, waitFor } from '@wlm/test-support';
+import type { ChildScript } from '@wlm/test-support';
+import { isolatedTopology, testLogger } from '../support/harness';
 
 /*
  * The admin mail is sent at least once: its reports are acknowledged only after the SMTP server
@@ -17,40 +16,24 @@ import { isolatedTopology, testLogger, waitFor } from '../support/harness';
 
 jest.setTimeout(60_000);
 
-interface Child {
-  readonly process: ChildProcessWithoutNullStreams;
-  output: string;
-  readonly exited: Promise<NodeJS.Signals | number | null>;
-}
-
 const mailDir = stackPaths(loadConfig()).mailDir;
 const workerId = `crash-mail-${process.pid}`;
 let topology: WlmTopology;
 let amqp: AmqpConnection;
-const children: Child[] = [];
+const children = new ChildScripts();
 
 const mails = (): StoredMail[] =>
   listMails(mailDir).filter((mail) => mail.subject === `[wlm] worker ${workerId} failed`);
 
-function start(mode: 'crash-after-mail' | 'normal'): Child {
-  const child = spawn(process.execPath, [
-    join(__dirname, '..', 'support', 'alert-consumer-process.js'),
+function start(mode: 'crash-after-mail' | 'normal'): ChildScript {
+  return children.start(join(__dirname, '..', 'support', 'alert-consumer-process.js'), [
     topology.namespace,
     mode,
   ]);
-  const record: Child = {
-    process: child,
-    output: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code))),
-  };
-  child.stdout.on('data', (chunk: Buffer) => (record.output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (record.output += chunk.toString()));
-  children.push(record);
-  return record;
 }
 
 /** The Message-IDs of the mails a child logged as sent. */
-function sentMessageIds(child: Child): string[] {
+function sentMessageIds(child: ChildScript): string[] {
   return child.output
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -70,7 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) child.process.kill('SIGKILL');
+  await children.killAll();
   deleteMails(
     mailDir,
     mails().map((mail) => mail.id),
@@ -93,14 +76,14 @@ it('a consumer killed between sending the mail and acking sends it once more, wi
     affectedTasks: [],
   };
   await amqp.publishMessage('', topology.queues.schedulerAlerts, workerIncidentSchema, report);
-  expect(await crashing.exited).toBe('SIGKILL');
+  expect(await crashing.exited).toEqual({ code: null, signal: 'SIGKILL' });
   expect(crashing.output).toContain('mailed');
   await waitFor('the first mail in the sink', () => mails().length === 1);
 
   const next = start('normal');
   await waitFor('the mail sent again', () => mails().length === 2);
-  next.process.kill('SIGTERM');
-  expect(await next.exited).toBe(0);
+  next.kill('SIGTERM');
+  expect(await next.exited).toEqual({ code: 0, signal: null });
 
   const expected = `<wlm.worker-failed.${workerId}.${Date.parse(report.detectedAt)}@localhost>`;
   expect(sentMessageIds(crashing)).toEqual([expected]);

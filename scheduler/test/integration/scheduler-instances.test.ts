@@ -1,15 +1,9 @@
-import type { WlmTopology } from '@wlm/commons';
 import type { SchedulerService } from '@wlm/scheduler';
+import { waitFor } from '@wlm/test-support';
 import { FakeWorker } from '../support/fake-worker';
-import {
-  BrokerProbe,
-  isolatedTopology,
-  keyOf,
-  startScheduler,
-  taskRequest,
-  waitFor,
-} from '../support/harness';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
+import type { BrokerProbe } from '../support/harness';
+import { keyOf, taskRequest } from '../support/harness';
+import { SchedulerTestBed } from '../support/test-bed';
 
 /*
  * Two scheduler instances on one namespace, each with its own Serf agent in one cluster, compete for
@@ -18,45 +12,31 @@ import { SerfAgents } from '../../../scripts/test/support/serf-agent';
 
 jest.setTimeout(120_000);
 
-const agents = new SerfAgents();
-const workers: FakeWorker[] = [];
-const schedulers: SchedulerService[] = [];
-let topology: WlmTopology;
+const bed = new SchedulerTestBed();
+const { agents, schedulers, topology, workers } = bed;
 let probe: BrokerProbe;
 
 beforeAll(async () => {
-  topology = isolatedTopology();
   const first = await agents.start({ name: `${topology.namespace}-s1` });
   const second = await agents.start({ name: `${topology.namespace}-s2`, join: [first.bindAddr] });
-  schedulers.push(
-    await startScheduler(topology, first.rpcAddr, { instanceId: 'sched-1' }),
-    await startScheduler(topology, second.rpcAddr, { instanceId: 'sched-2' }),
-  );
-  probe = await BrokerProbe.open(topology);
+  await bed.startScheduler(first, { instanceId: 'sched-1' });
+  await bed.startScheduler(second, { instanceId: 'sched-2' });
+  probe = await bed.openProbe();
   for (const [i, join] of [first.bindAddr, second.bindAddr, first.bindAddr].entries()) {
-    workers.push(
-      await FakeWorker.start({
-        id: `${topology.namespace}-w${i}`,
-        topology,
-        agents,
-        join,
-        slots: 4,
-        taskTypes: { echo: '1.0.0' },
-        behaviour: () => ({ kind: 'complete', delayMs: 5 }),
-      }),
-    );
+    await bed.startWorker({
+      id: `${topology.namespace}-w${i}`,
+      join,
+      slots: 4,
+      taskTypes: { echo: '1.0.0' },
+      behaviour: () => ({ kind: 'complete', delayMs: 5 }),
+    });
   }
   await waitFor('both schedulers to see the 3 workers', () =>
     schedulers.every((s) => s.status().workers === 3),
   );
 });
 
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await Promise.all(schedulers.map((s) => s.close()));
-  await agents.stopAll();
-  await probe?.cleanUp(workers.map((w) => w.id));
-});
+afterAll(() => bed.stop());
 
 describe('two scheduler instances', () => {
   it('place each of 200 requests exactly once', async () => {

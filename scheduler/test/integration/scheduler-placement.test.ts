@@ -1,19 +1,11 @@
 import { DEAD_LETTER_HEADERS, controlRoutingKey, encodeMessage, controlMessageSchema } from '@wlm/commons';
-import type { WlmTopology } from '@wlm/commons';
 import type { SchedulerService } from '@wlm/scheduler';
-import { FakeWorker } from '../support/fake-worker';
-import type { FakeWorkerOptions } from '../support/fake-worker';
-import {
-  BrokerProbe,
-  forceCloseConnections,
-  isolatedTopology,
-  keyOf,
-  startScheduler,
-  taskRequest,
-  waitFor,
-} from '../support/harness';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
-import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
+import { forceCloseConnections, waitFor } from '@wlm/test-support';
+import type { SerfAgent } from '@wlm/test-support';
+import type { FakeWorker, FakeWorkerOptions } from '../support/fake-worker';
+import type { BrokerProbe } from '../support/harness';
+import { keyOf, taskRequest } from '../support/harness';
+import { SchedulerTestBed } from '../support/test-bed';
 
 /*
  * The scheduler against real RabbitMQ and real Serf agents spawned here; the workers are the test
@@ -23,17 +15,14 @@ import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
 
 jest.setTimeout(90_000);
 
-const agents = new SerfAgents();
-const workers: FakeWorker[] = [];
-let topology: WlmTopology;
+const bed = new SchedulerTestBed();
+const { topology, workers } = bed;
 let probe: BrokerProbe;
 let schedulerAgent: SerfAgent;
 let scheduler: SchedulerService;
 
-async function worker(options: Omit<FakeWorkerOptions, 'topology' | 'agents' | 'join'>): Promise<FakeWorker> {
-  const started = await FakeWorker.start({ ...options, topology, agents, join: schedulerAgent.bindAddr });
-  workers.push(started);
-  return started;
+function worker(options: Omit<FakeWorkerOptions, 'topology' | 'agents' | 'join'>): Promise<FakeWorker> {
+  return bed.startWorker({ ...options, join: schedulerAgent.bindAddr });
 }
 
 /** Worker ids the scheduler has seen join. */
@@ -46,20 +35,14 @@ async function untilKnown(...expected: FakeWorker[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  topology = isolatedTopology();
-  schedulerAgent = await agents.start({ name: `${topology.namespace}-sched` });
-  scheduler = await startScheduler(topology, schedulerAgent.rpcAddr);
+  schedulerAgent = await bed.agents.start({ name: `${topology.namespace}-sched` });
+  scheduler = await bed.startScheduler(schedulerAgent);
   scheduler.on('worker:joined', (w) => knownIds.add(w.workerId));
   // After the scheduler: it declares the queues the probe reads.
-  probe = await BrokerProbe.open(topology);
+  probe = await bed.openProbe();
 });
 
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await scheduler?.close();
-  await agents.stopAll();
-  await probe?.cleanUp(workers.map((w) => w.id));
-});
+afterAll(() => bed.stop());
 
 const ns = (): string => topology.namespace;
 

@@ -1,10 +1,9 @@
-import type { TaskEventOf, WlmTopology } from '@wlm/commons';
-import type { SchedulerService } from '@wlm/scheduler';
-import { FakeWorker } from '../support/fake-worker';
-import type { Outcome } from '../support/fake-worker';
-import { BrokerProbe, isolatedTopology, startScheduler, taskRequest, waitFor } from '../support/harness';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
-import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
+import type { TaskEventOf } from '@wlm/commons';
+import { waitFor } from '@wlm/test-support';
+import type { FakeWorker, Outcome } from '../support/fake-worker';
+import type { BrokerProbe } from '../support/harness';
+import { taskRequest } from '../support/harness';
+import { SchedulerTestBed } from '../support/test-bed';
 
 /*
  * Retries against real RabbitMQ and Serf: a worker's retryable FAILED (carrying its request) comes
@@ -14,11 +13,9 @@ import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
 
 jest.setTimeout(90_000);
 
-const agents = new SerfAgents();
-let topology: WlmTopology;
+const bed = new SchedulerTestBed();
+const { topology } = bed;
 let probe: BrokerProbe;
-let schedulerAgent: SerfAgent;
-let scheduler: SchedulerService;
 let first: FakeWorker;
 let second: FakeWorker;
 
@@ -36,17 +33,14 @@ function behaviour(assignment: { taskId: string; attempt: number }): Outcome {
 }
 
 beforeAll(async () => {
-  topology = isolatedTopology();
-  schedulerAgent = await agents.start({ name: `${topology.namespace}-sched` });
-  scheduler = await startScheduler(topology, schedulerAgent.rpcAddr);
-  probe = await BrokerProbe.open(topology);
+  const schedulerAgent = await bed.agents.start({ name: `${topology.namespace}-sched` });
+  const scheduler = await bed.startScheduler(schedulerAgent);
+  probe = await bed.openProbe();
   const known = new Set<string>();
   scheduler.on('worker:joined', (worker) => known.add(worker.workerId));
   const start = (suffix: string): Promise<FakeWorker> =>
-    FakeWorker.start({
+    bed.startWorker({
       id: `${topology.namespace}-${suffix}`,
-      topology,
-      agents,
       join: schedulerAgent.bindAddr,
       slots: 2,
       taskTypes: { flaky: '1.0.0' },
@@ -56,12 +50,7 @@ beforeAll(async () => {
   await waitFor('both workers known', () => known.has(first.id) && known.has(second.id));
 });
 
-afterAll(async () => {
-  await Promise.all([first?.stop(), second?.stop()]);
-  await scheduler?.close();
-  await agents.stopAll();
-  await probe?.cleanUp([first, second].filter(Boolean).map((w) => w.id));
-});
+afterAll(() => bed.stop());
 
 const failedOf = (taskId: string): TaskEventOf<'FAILED'>[] =>
   probe.eventsOf('FAILED', (e) => e.taskId === taskId) as TaskEventOf<'FAILED'>[];

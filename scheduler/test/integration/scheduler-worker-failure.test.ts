@@ -4,9 +4,9 @@ import type { SchedulerService } from '@wlm/scheduler';
 import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
 import { FakeWorker } from '../support/fake-worker';
-import { BrokerProbe, isolatedTopology, startScheduler, taskRequest, waitFor } from '../support/harness';
-import { SerfAgents } from '../../../scripts/test/support/serf-agent';
-import type { SerfAgent } from '../../../scripts/test/support/serf-agent';
+import { BrokerProbe, isolatedTopology, startScheduler, taskRequest } from '../support/harness';
+import { SerfAgents, waitFor } from '@wlm/test-support';
+import type { SerfAgent } from '@wlm/test-support';
 
 /*
  * A worker dies for real: its Serf agent is SIGKILLed (no graceful leave, so the cluster has to

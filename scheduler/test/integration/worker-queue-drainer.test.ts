@@ -14,8 +14,8 @@ import {
 } from '@wlm/commons';
 import type { TaskAssignmentInput, WlmTopology } from '@wlm/commons';
 import { SchedulerMessages, WorkerQueueDrainer } from '@wlm/scheduler';
-import { AMQP_URL } from '../support/fake-worker';
-import { isolatedTopology, taskRequest, testLogger, waitFor } from '../support/harness';
+import { AMQP_URL, waitFor } from '@wlm/test-support';
+import { isolatedTopology, taskRequest, testLogger } from '../support/harness';
 
 /*
  * The drainer takes a lost worker's queue apart with `get`, outside any consumer: it must count those

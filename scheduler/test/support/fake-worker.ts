@@ -13,9 +13,8 @@ import {
   taskRequestSchema,
 } from '@wlm/commons';
 import type { TaskAssignment, TaskEventInput, WlmTopology } from '@wlm/commons';
-import type { SerfAgent, SerfAgents } from '../../../scripts/test/support/serf-agent';
-
-export const AMQP_URL = process.env['WLM_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+import { AMQP_URL } from '@wlm/test-support';
+import type { SerfAgent, SerfAgents } from '@wlm/test-support';
 
 /** What the fake worker does with one assignment. */
 export type Outcome =

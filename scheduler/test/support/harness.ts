@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
 import {
   WlmTopology,
-  createLogger,
   deleteTopology,
   encodeMessage,
   loadConfig,
@@ -17,18 +13,14 @@ import {
 import type { Logger, TaskEvent, TaskRequest, TaskRequestInput } from '@wlm/commons';
 import { SchedulerService } from '@wlm/scheduler';
 import type { SchedulerServiceOptions } from '@wlm/scheduler';
-import { AMQP_URL } from './fake-worker';
+import { AMQP_URL, createTestLogger, testNamespace } from '@wlm/test-support';
 
 /** Silent unless WLM_TEST_LOG_LEVEL asks for more (e.g. `debug`). */
-export const testLogger: Logger = createLogger({
-  component: 'scheduler-test',
-  level: (process.env['WLM_TEST_LOG_LEVEL'] as 'debug' | undefined) ?? 'silent',
-  pretty: false,
-});
+export const testLogger: Logger = createTestLogger('scheduler-test');
 
 /** A topology namespace of its own for one test file: `stest<random>`. */
 export function isolatedTopology(): WlmTopology {
-  return new WlmTopology(`stest${randomBytes(4).toString('hex')}`);
+  return new WlmTopology(testNamespace('stest'));
 }
 
 /** Starts a scheduler on `topology` talking to the Serf agent at `serfRpcAddr`. */
@@ -167,43 +159,7 @@ export class BrokerProbe {
   }
 }
 
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** `experimentId/taskId/attempt` of an event or request. */
 export function keyOf(item: { experimentId: string; taskId: string; attempt: number }): string {
   return `${item.experimentId}/${item.taskId}/${item.attempt}`;
-}
-
-const run = promisify(execFile);
-
-/**
- * Has the broker force-close (as `rabbitmqctl close_connection` does) every connection named
- * `connectionName` — only ours: other test files share the broker. Returns how many it closed.
- */
-export async function forceCloseConnections(connectionName: string): Promise<number> {
-  const { stdout } = await run('rabbitmqctl', [
-    'list_connections',
-    'pid',
-    'client_properties',
-    '-q',
-    '--no-table-headers',
-  ]);
-  const pids = stdout
-    .split('\n')
-    .filter((line) => line.includes(`{"connection_name","${connectionName}"}`))
-    .map((line) => line.split('\t')[0] ?? '');
-  for (const pid of pids)
-    await run('rabbitmqctl', ['close_connection', pid, 'wlm scheduler test: forced close']);
-  return pids.length;
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_CONTEXT_BYTES, MAX_JSON_DEPTH, MAX_RETRY_BACKOFF_MS, MAX_TASK_TIMEOUT_MS } from '@wlm/commons';
 import type { JsonValue } from '@wlm/commons';
-import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
+import { FaultSystem, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 
 /*
  * Faults in what the system is given rather than in its processes: a task type nobody serves next
@@ -16,10 +16,7 @@ const GPU_PLUGIN = join(__dirname, '..', 'fixtures', 'gpu-ledger-plugin.js');
 let system: FaultSystem;
 
 beforeAll(async () => {
-  system = await FaultSystem.start();
-  await system.cluster.startScheduler();
-  for (const name of ['w1', 'w2']) await system.cluster.startWorker({ name, tasks: LEDGER_PLUGIN, slots: 8 });
-  await system.startOrchestrator('o');
+  system = await FaultSystem.startWithLedgerWorkers();
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@wlm/commons';
 import { stackUp } from '../../src';
-import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
+import { FaultSystem, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 
 /*
  * Fault: the servers themselves restarted under load — RabbitMQ (its app stopped and started: every
@@ -20,10 +20,7 @@ const REPO = join(__dirname, '..', '..', '..');
 let system: FaultSystem;
 
 beforeAll(async () => {
-  system = await FaultSystem.start();
-  await system.cluster.startScheduler();
-  for (const name of ['w1', 'w2']) await system.cluster.startWorker({ name, tasks: LEDGER_PLUGIN, slots: 8 });
-  await system.startOrchestrator('o');
+  system = await FaultSystem.startWithLedgerWorkers();
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { FaultSystem, LEDGER_PLUGIN, REPEAT, expectOnlyCutShortRanTwice } from './support/fault-system';
-import { waitUntil } from '../support/wait';
+import { waitFor } from '@wlm/test-support';
 
 /*
  * Fault: a worker SIGKILLed while it runs tasks. Every experiment must complete on the other worker;
@@ -33,7 +33,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const type = await system.putDag(`single${round}`, { a: [] }, 3_000);
     const before = system.executions().length;
     const workload = await system.submit([[type, 3 * SLOTS]]);
-    await waitUntil(
+    await waitFor(
       'the victim to run a full load',
       () => system.executions().length - before >= SLOTS,
       60_000,
@@ -63,7 +63,7 @@ it.each(Array.from({ length: REPEAT }, (_, round) => round + 1))(
     const type = await system.putDag(`pair${round}`, { a: [], b: ['a'] }, 2_000);
     const before = system.executions().length;
     const workload = await system.submit([[type, 2 * SLOTS]]);
-    await waitUntil('both victims busy', () => system.executions().length - before >= 2 * SLOTS, 60_000);
+    await waitFor('both victims busy', () => system.executions().length - before >= 2 * SLOTS, 60_000);
     for (const victim of victims) system.cluster.worker(victim).kill('SIGKILL');
     const killedAt = Date.now();
     await system.cluster.startWorker({ name: `after${round}`, tasks: LEDGER_PLUGIN, slots: SLOTS });

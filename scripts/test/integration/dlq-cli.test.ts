@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
@@ -14,6 +13,7 @@ import {
   taskRequestSchema,
 } from '@wlm/commons';
 import type { ConsumerHandle, TaskRequestInput } from '@wlm/commons';
+import { taskRequest, testNamespace, waitFor } from '@wlm/test-support';
 
 /*
  * `wlm dlq` as an operator runs it, against dead letters real consumers made: one message that
@@ -24,7 +24,7 @@ jest.setTimeout(60_000);
 
 const cli = join(__dirname, '..', '..', 'dist', 'cli.js');
 const url = loadConfig().rabbitmq.url;
-const topology = new WlmTopology(`dlqcli-${randomBytes(4).toString('hex')}`);
+const topology = new WlmTopology(testNamespace('dlqcli-'));
 const logger = createLogger({ component: 'dlq-cli-test', level: 'silent', pretty: false });
 
 interface ListedDeadLetter {
@@ -51,25 +51,7 @@ function listed(): ListedDeadLetter[] {
 }
 
 function request(taskId: string): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId: 'exp-dlq-cli',
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: {},
-    priority: 3,
-    requestedAt: new Date().toISOString(),
-  };
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return taskRequest('exp-dlq-cli', taskId, { priority: 3 });
 }
 
 let amqp: AmqpConnection;

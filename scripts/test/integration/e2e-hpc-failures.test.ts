@@ -1,6 +1,6 @@
 import { HPC_RESOURCE, HpcSystem } from '../support/hpc-system';
 import { occupyTheNode, slurm, slurmJobsNamed } from '../support/slurm-client';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /*
  * A SLURM job under a whole wlm (orchestrator, scheduler, workers) when things go wrong: the

@@ -1,7 +1,7 @@
 import { HpcSystem } from '../support/hpc-system';
 import { scrape, total } from '../support/prometheus-scrape';
 import type { Sample } from '../support/prometheus-scrape';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /*
  * /metrics, /healthz and /readyz on every service, for real: an orchestrator, the `wlm scheduler`

@@ -8,7 +8,7 @@ import { NetnsLab } from '../../src';
 import type { LabHost } from '../../src';
 import { E2eCluster } from '../support/e2e-cluster';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /*
  * wlm across hosts: three hosts, each a network namespace with its own address on a bridge, each

@@ -1,5 +1,6 @@
 import { createLogger, loadConfig } from '@wlm/commons';
 import type { TaskRequestInput } from '@wlm/commons';
+import { taskRequest } from '@wlm/test-support';
 import { runMockOrchestrator } from '../../src';
 import { attemptKey } from '../support/e2e-broker';
 import { E2eCluster } from '../support/e2e-cluster';
@@ -16,17 +17,7 @@ let cluster: E2eCluster;
 let first: string;
 
 function echo(experimentId: string, taskId: string, priority: number, sleepMs = 0): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId,
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: sleepMs > 0 ? { sleepMs } : {},
-    priority,
-    requestedAt: new Date().toISOString(),
-  };
+  return taskRequest(experimentId, taskId, { priority, context: sleepMs > 0 ? { sleepMs } : {} });
 }
 
 beforeAll(async () => {

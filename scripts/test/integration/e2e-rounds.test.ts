@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TaskRequestInput } from '@wlm/commons';
 import { E2eCluster } from '../support/e2e-cluster';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 
 /*

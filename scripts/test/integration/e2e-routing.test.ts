@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskRequestInput } from '@wlm/commons';
+import { taskRequest as request } from '@wlm/test-support';
 import { E2eCluster } from '../support/e2e-cluster';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 
@@ -16,21 +17,6 @@ const UPGRADED_ECHO = join(__dirname, '..', 'fixtures', 'echo-next.js');
 let cluster: E2eCluster;
 let echoWorker: string;
 let shellWorker: string;
-
-function request(experimentId: string, taskId: string, extra: Partial<TaskRequestInput>): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId,
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: {},
-    priority: 5,
-    requestedAt: new Date().toISOString(),
-    ...extra,
-  };
-}
 
 beforeAll(async () => {
   ensureBuilt(['scripts']);

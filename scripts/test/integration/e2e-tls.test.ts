@@ -5,9 +5,8 @@ import { freePort } from '@wlm/commons';
 import { stringify as toYaml } from 'yaml';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { CliProcess } from '../support/cli-process';
-import { SerfAgent } from '../support/serf-agent';
+import { SerfAgent, eventually } from '@wlm/test-support';
 import { TlsServers } from '../support/tls/tls-servers';
-import { eventually } from '../support/wait';
 
 /*
  * TLS to every server, configured only through the config file: a RabbitMQ, a MariaDB and a Neo4j of

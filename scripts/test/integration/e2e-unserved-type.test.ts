@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { TaskRequestInput } from '@wlm/commons';
+import { eventually, taskRequest } from '@wlm/test-support';
 import { E2eCluster } from '../support/e2e-cluster';
-import { eventually } from '../support/wait';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 
 /*
@@ -26,18 +26,7 @@ function request(
   taskId: string,
   extra: Partial<TaskRequestInput> = {},
 ): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId,
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: { taskId },
-    priority: 5,
-    requestedAt: new Date().toISOString(),
-    ...extra,
-  };
+  return taskRequest(experimentId, taskId, { context: { taskId }, ...extra });
 }
 
 function gpuRequests(experimentId: string, count: number, priority: number): TaskRequestInput[] {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '@wlm/commons';
 import { E2eCluster } from '../support/e2e-cluster';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /*
  * A real `wlm worker` is SIGKILLed while it runs a task: the task must finish on the other worker, and

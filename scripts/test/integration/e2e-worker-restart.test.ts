@@ -1,6 +1,6 @@
 import { E2eCluster } from '../support/e2e-cluster';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /*
  * A worker SIGKILLed and started again under the same --name, as a supervisor (systemd, Kubernetes)

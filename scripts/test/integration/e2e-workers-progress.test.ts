@@ -1,6 +1,6 @@
 import { taskLogsResponseSchema, workersResponseSchema } from '@wlm/commons';
 import { WlmSystem } from '../support/wlm-system';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /*
  * What the console shows, through the API of a real orchestrator beside a real `wlm scheduler` and

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TaskRequestInput } from '@wlm/commons';
+import { eventually, taskRequest } from '@wlm/test-support';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { E2eCluster } from '../support/e2e-cluster';
-import { eventually } from '../support/wait';
 
 /*
  * `wlm plugin new` end to end: scaffold a plugin package in a checkout (a scratch one that shares
@@ -38,17 +38,7 @@ function request(
   taskId: string,
   context: TaskRequestInput['context'],
 ): TaskRequestInput {
-  return {
-    v: 1,
-    experimentId,
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: NAME,
-    context,
-    priority: 5,
-    requestedAt: new Date().toISOString(),
-  };
+  return taskRequest(experimentId, taskId, { taskType: NAME, context });
 }
 
 beforeAll(() => {

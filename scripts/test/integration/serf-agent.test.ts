@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { SerfRpcClient, serfAgentConfig } from '@wlm/commons';
-import { SerfAgent, SerfAgents, installationKeys } from '../support/serf-agent';
-import { eventually } from '../support/wait';
+import { SerfAgent, SerfAgents, eventually, installationKeys } from '@wlm/test-support';
 
 /*
  * The tests' one Serf-agent launcher, against real `serf agent` processes: configured as wlm

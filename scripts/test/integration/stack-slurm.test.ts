@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '@wlm/commons';
 import { stackComputeResource, stackPaths, stackStatus } from '@wlm/scripts';
-import { eventually } from '../support/wait';
+import { eventually } from '@wlm/test-support';
 
-// Runs against the SLURM cluster the integration project's globalSetup (test-support/ensure-stack.js)
+// Runs against the SLURM cluster the integration project's globalSetup (test/support/ensure-stack.js)
 // brought up with the rest of the stack. Jest ignores `testTimeout` inside a project entry.
 jest.setTimeout(90_000);
 

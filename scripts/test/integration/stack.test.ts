@@ -10,7 +10,7 @@ import { createConnection } from 'mysql2/promise';
 import neo4j from 'neo4j-driver';
 import nodemailer from 'nodemailer';
 
-// Runs against the stack the integration project's globalSetup (test-support/ensure-stack.js) brought up.
+// Runs against the stack the integration project's globalSetup (test/support/ensure-stack.js) brought up.
 // Jest ignores `testTimeout` inside a project entry of jest.config.js, so it is set here.
 jest.setTimeout(60_000);
 

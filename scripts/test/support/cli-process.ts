@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually } from './wait';
+import { eventually } from '@wlm/test-support';
 
 const REPO = join(__dirname, '..', '..', '..');
 const CLI = join(REPO, 'scripts', 'dist', 'cli.js');

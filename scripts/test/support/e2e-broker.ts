@@ -20,7 +20,7 @@ import type {
   TopologySpec,
   WlmTopology,
 } from '@wlm/commons';
-import { eventually } from './wait';
+import { eventually } from '@wlm/test-support';
 
 /** `experimentId/taskId/attempt`: the key every consumer is idempotent on. */
 export function attemptKey(item: { experimentId: string; taskId: string; attempt: number }): string {

@@ -5,7 +5,7 @@ import { deleteMails, listMails, stackPaths } from '../../src';
 import type { StoredMail } from '../../src';
 import { CliProcess } from './cli-process';
 import { E2eBroker } from './e2e-broker';
-import { SerfAgent, installationKeys } from './serf-agent';
+import { SerfAgent, installationKeys } from '@wlm/test-support';
 
 export interface WorkerSpec {
   /** Short name; the worker id is `<namespace>-<name>`. */

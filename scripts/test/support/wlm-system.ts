@@ -8,7 +8,7 @@ import { testDatabase } from '../../../orchestrator/test/integration/support/tes
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { E2eCluster } from './e2e-cluster';
 import type { WorkerSpec } from './e2e-cluster';
-import { eventually } from './wait';
+import { eventually } from '@wlm/test-support';
 
 export const SYSTEM_TOKEN = 'e2e-system-token-0123456789';
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');

@@ -6,8 +6,9 @@ import { Worker, pluginSpecifier } from '@wlm/workers';
 import type { WorkerOptions, WorkerTaskInfo } from '@wlm/workers';
 import { CliWorker } from '../support/cli-worker';
 import { ensureBuilt } from '../support/ensure-built';
-import { SeedAgent, eventually } from '../support/seed-agent';
-import { AMQP_URL, TestBroker, testLogger } from '../support/test-broker';
+import { AMQP_URL, eventually } from '@wlm/test-support';
+import { SeedAgent } from '../support/seed-agent';
+import { TestBroker, testLogger } from '../support/test-broker';
 
 /*
  * The worker runtime against the real RabbitMQ of `wlm stack` and real Serf agents. The test plays

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SerfRpcClient, decodeAdvertisementTags, incarnationOf } from '@wlm/commons';
 import type { SerfMember, WorkerAdvertisement } from '@wlm/commons';
-import { SerfAgent } from '../../../scripts/test/support/serf-agent';
+import { SerfAgent } from '@wlm/test-support';
 
 /**
  * A `serf agent` of the test's own (the shared test launcher, with the installation's keys): the
@@ -58,22 +57,5 @@ export class SeedAgent {
     } finally {
       await this.agent.stop();
     }
-  }
-}
-
-/** Polls `read` until `done` holds for its value; fails naming `what` and the last value. */
-export async function eventually<T>(
-  what: string,
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
-    await sleep(100);
   }
 }

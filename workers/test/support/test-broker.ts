@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import {
   AmqpConnection,
   controlMessageSchema,
@@ -12,12 +11,10 @@ import {
   taskEventSchema,
 } from '@wlm/commons';
 import type { TaskAssignment, TaskAssignmentInput, TaskEvent, TopologySpec, WlmTopology } from '@wlm/commons';
-import { eventually } from './seed-agent';
-
-export const AMQP_URL = process.env['WLM_RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+import { AMQP_URL, createTestLogger, eventually } from '@wlm/test-support';
 
 /** Silent unless WLM_TEST_LOG_LEVEL asks for more (e.g. `debug`). */
-export const testLogger = pino({ level: process.env['WLM_TEST_LOG_LEVEL'] ?? 'silent' });
+export const testLogger = createTestLogger('worker-test');
 
 /**
  * The test's side of the broker: it plays the scheduler (publishes assignments straight to worker

@@ -2,31 +2,13 @@
  * A consumer in a process of its own whose handler never finishes: it appends one line to
  * <handled-file> (synchronously), prints `handling`, and waits for the test to SIGKILL the process
  * mid-handling — so a test can show that a message which crashes its consumer every time is still
- * dead-lettered after `maxDeliveries`. Loads the TypeScript sources directly (transpiled by
- * @swc/core, as jest does). Prints `consuming` once subscribed. On SIGTERM it closes its connection,
- * so what it settled (a dead-lettered message's ack) reaches the broker, and exits 0.
+ * dead-lettered after `maxDeliveries`. Loads the TypeScript sources (through
+ * `@wlm/test-support/typescript-sources`). Prints `consuming` once subscribed. On SIGTERM it closes
+ * its connection, so what it settled (a dead-lettered message's ack) reaches the broker, and exits 0.
  * Usage: node crashing-consumer.js <amqp-url> <namespace> <max-deliveries> <handled-file>
  */
-const Module = require('node:module');
-const { appendFileSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { transformSync } = require('@swc/core');
-
-const root = join(__dirname, '..', '..', '..', '..');
-const packages = { '@wlm/commons': join(root, 'commons', 'src', 'index.ts') };
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  return resolve.call(this, packages[request] ?? request, ...rest);
-};
-Module._extensions['.ts'] = (module, filename) => {
-  const { code } = transformSync(readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
-    module: { type: 'commonjs' },
-  });
-  module._compile(code, filename);
-};
-
+const { appendFileSync } = require('node:fs');
+require('@wlm/test-support/typescript-sources');
 const { AmqpConnection, WlmTopology, createLogger, taskRequestSchema } = require('@wlm/commons');
 
 const [url, namespace, maxDeliveries, handledFile] = process.argv.slice(2);

@@ -15,6 +15,7 @@ import type {
   TaskRequest,
   WlmTopology,
 } from '@wlm/commons';
+import { waitFor } from '@wlm/test-support';
 
 /** What the fake worker does with one request. */
 export type Outcome =
@@ -116,12 +117,9 @@ export class FakeCluster {
     );
   }
 
-  async waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(25);
-    }
+  /** Polls until `condition` holds, failing naming `what` after `timeoutMs` (default 20 s). */
+  async waitFor(what: string, condition: () => boolean, timeoutMs?: number): Promise<void> {
+    await waitFor(what, condition, timeoutMs);
   }
 
   /** Closes the connection and deletes the namespace's queues and exchanges. */

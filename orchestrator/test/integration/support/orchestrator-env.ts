@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { WlmTopology, createLogger, loadConfig } from '@wlm/commons';
+import { WlmTopology, loadConfig } from '@wlm/commons';
 import type { Logger, WlmConfig } from '@wlm/commons';
 import { Orchestrator } from '@wlm/orchestrator';
 import type { ExperimentView, OrchestratorOptions } from '@wlm/orchestrator';
+import { createTestLogger, waitFor } from '@wlm/test-support';
 import { auth, driver as createDriver } from 'neo4j-driver';
 import { FakeCluster } from './fake-cluster';
 import { testDatabase } from './test-database';
@@ -47,11 +47,7 @@ export class OrchestratorEnv {
     this.db = testDatabase(label);
     this.topology = new WlmTopology(`t-${label}-${suffix}`);
     this.prefix = `t${suffix}${label}`.slice(0, 24);
-    this.logger = createLogger({
-      component: 'test',
-      level: (process.env['WLM_TEST_LOG_LEVEL'] as 'info' | undefined) ?? 'silent',
-      pretty: false,
-    });
+    this.logger = createTestLogger('test');
     this.config = loadConfig({
       env: { ...process.env, WLM_MYSQL_URL: this.db.url, WLM_API_TOKEN: TOKEN, WLM_LOG_LEVEL: 'silent' },
     });
@@ -161,12 +157,9 @@ export class OrchestratorEnv {
     return last;
   }
 
+  /** {@link waitFor} with this file's patience for a whole orchestrator: 30 s unless told. */
   async until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
+    await waitFor(what, condition, timeoutMs);
   }
 
   async stopOrchestrators(): Promise<void> {

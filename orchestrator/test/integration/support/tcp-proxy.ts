@@ -23,6 +23,12 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
+  /** A proxy (not yet up) in front of the server `url` names: its host and port, or `defaultPort`. */
+  static inFrontOf(url: string, defaultPort: number): TcpProxy {
+    const target = new URL(url);
+    return new TcpProxy(target.hostname, Number(target.port || defaultPort));
+  }
+
   /** Starts listening (on a free port the first time, on the same port afterwards). */
   async up(): Promise<void> {
     this.silent = false;

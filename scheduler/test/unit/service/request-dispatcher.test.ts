@@ -18,6 +18,7 @@ import type {
   TaskRequestInput,
   WorkerAdvertisement,
 } from '@wlm/commons';
+import { taskRequest } from '@wlm/test-support';
 import { CapacityIndex } from '../../../src/placement';
 import { requestKey } from '../../../src/registry';
 import type { WorkerRegistryEvents } from '../../../src/registry/registry-events';
@@ -152,18 +153,9 @@ function assignmentOf(request: TaskRequest, workerId: string): TaskAssignment {
 }
 
 function request(taskId: string, overrides: Partial<TaskRequestInput> = {}): TaskRequest {
-  return taskRequestSchema.parse({
-    v: 1,
-    experimentId: 'exp-1',
-    run: 1,
-    taskId,
-    attempt: 1,
-    taskType: 'echo',
-    context: {},
-    priority: 5,
-    requestedAt: new Date(Date.now() - 1_000).toISOString(),
-    ...overrides,
-  });
+  return taskRequestSchema.parse(
+    taskRequest('exp-1', taskId, { requestedAt: new Date(Date.now() - 1_000).toISOString(), ...overrides }),
+  );
 }
 
 /** How a delivery was settled: still held, acknowledged, or given back with an error. */

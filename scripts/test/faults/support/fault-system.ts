@@ -110,6 +110,24 @@ export class FaultSystem {
     return new FaultSystem(cluster, testDatabase('faults'), scratch);
   }
 
+  /**
+   * A system under load as most fault tests run it: a scheduler, workers `w1` and `w2` of the ledger
+   * plugin with 8 slots each, and orchestrator `o`. Stops what started if any of it fails to.
+   */
+  static async startWithLedgerWorkers(): Promise<FaultSystem> {
+    const system = await FaultSystem.start();
+    try {
+      await system.cluster.startScheduler();
+      for (const name of ['w1', 'w2'])
+        await system.cluster.startWorker({ name, tasks: LEDGER_PLUGIN, slots: 8 });
+      await system.startOrchestrator('o');
+      return system;
+    } catch (error) {
+      await system.stop();
+      throw error;
+    }
+  }
+
   /** Starts an orchestrator process; the API calls go to the newest one that listens. */
   async startOrchestrator(name: string): Promise<OrchestratorProcess> {
     const child = OrchestratorProcess.start(

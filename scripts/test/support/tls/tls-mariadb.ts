@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { TestCertificates } from './certificates';
 import { ServerProcess } from './server-process';
-import { waitUntil } from '../wait';
+import { waitFor } from '@wlm/test-support';
 
 export const TLS_DB_USER = 'wlm';
 export const TLS_DB_PASSWORD = 'wlm-tls-test-password';
@@ -56,7 +56,7 @@ export async function startTlsMariadb(
     join(dir, 'mariadbd.log'),
   );
   try {
-    await waitUntil(
+    await waitFor(
       'the TLS MariaDB to accept its socket',
       async () => {
         if (!server.running) throw new Error('mariadbd exited');

@@ -7,7 +7,7 @@ import { NEO4J_MAIN_CLASS } from '../../../src/stack/neo4j';
 import { stackPaths } from '../../../src/stack/paths';
 import type { TestCertificates } from './certificates';
 import { ServerProcess } from './server-process';
-import { waitUntil } from '../wait';
+import { waitFor } from '@wlm/test-support';
 import { portOpen } from '@wlm/commons';
 
 export const TLS_GRAPH_PASSWORD = 'wlm-tls-test-password';
@@ -62,7 +62,7 @@ export async function startTlsNeo4j(
     { cwd: dir },
   );
   try {
-    await waitUntil(
+    await waitFor(
       'the TLS Neo4j to listen',
       async () => {
         if (!server.running) throw new Error('neo4j exited');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connect } from 'amqplib';
 import type { TestCertificates } from './certificates';
 import { ServerProcess } from './server-process';
-import { waitUntil } from '../wait';
+import { waitFor } from '@wlm/test-support';
 
 export const TLS_MQ_USER = 'wlm';
 export const TLS_MQ_PASSWORD = 'wlm-tls-test-password';
@@ -78,7 +78,7 @@ export async function startTlsRabbitmq(
   const ca = readFileSync(certificates.ca);
   const url = `amqps://${TLS_MQ_USER}:${TLS_MQ_PASSWORD}@127.0.0.1:${ports.amqps}`;
   try {
-    await waitUntil(
+    await waitFor(
       'the TLS RabbitMQ to accept an amqps connection',
       async () => {
         if (!server.running) throw new Error('rabbitmq-server exited');

@@ -2,7 +2,7 @@ import { useResourceConfig } from '../../../../commons/test/integration/support/
 import { TaskAbort } from '@wlm/commons/plugin';
 import { PATH_OUTSIDE_ROOTS } from '@wlm/commons/remote';
 import { readFileSync } from 'node:fs';
-import { eventually } from '../../../../scripts/test/support/wait';
+import { eventually } from '@wlm/test-support';
 import { newTask, runToEnd, stackResource } from '../support/job-harness';
 
 /*

@@ -9,7 +9,7 @@ import {
   realpathSync,
   writeFileSync,
 } from 'node:fs';
-import { eventually, waitUntil } from '../../../../scripts/test/support/wait';
+import { eventually, waitFor } from '@wlm/test-support';
 import { slurm, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
 import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
 import type { RoundOptions, RoundOutcome } from '../support/job-harness';
@@ -108,7 +108,7 @@ async function roundsBehindTheLock(
   mkdirSync(jobs, { recursive: true });
   const holder = spawn('flock', ['-x', '-o', lock, 'sleep', '300'], { stdio: 'ignore' });
   try {
-    await waitUntil(
+    await waitFor(
       'the test holding the lock',
       () => spawnSync('flock', ['-n', lock, 'true']).status !== 0,
       10_000,
@@ -122,7 +122,7 @@ async function roundsBehindTheLock(
     });
     // Every round's shell waits on the lock (the holder, each shell and its `flock` have the file
     // open): not one has marked the record or submitted.
-    await waitUntil('every round waiting for the lock', () => openedBy(lock) >= 1 + 2 * rounds, 30_000);
+    await waitFor('every round waiting for the lock', () => openedBy(lock) >= 1 + 2 * rounds, 30_000);
     expect(existsSync(runFiles(task).record)).toBe(false);
     holder.kill();
     return await Promise.all(started);

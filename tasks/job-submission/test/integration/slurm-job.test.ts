@@ -1,7 +1,7 @@
 import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { TaskAbort } from '@wlm/commons/plugin';
 import { readFileSync } from 'node:fs';
-import { eventually } from '../../../../scripts/test/support/wait';
+import { eventually } from '@wlm/test-support';
 import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
 import {
   occupyTheNode,

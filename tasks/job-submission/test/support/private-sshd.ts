@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, loadConfig, portOpen } from '@wlm/commons';
 import { stackPaths } from '@wlm/scripts';
-import { eventually } from '../../../../scripts/test/support/wait';
+import { eventually } from '@wlm/test-support';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 

@@ -9,8 +9,8 @@ const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const repoRoot = join(__dirname, '..', '..');
-const distIndex = join(__dirname, '..', 'dist', 'index.js');
+const repoRoot = join(__dirname, '..', '..', '..');
+const distIndex = join(repoRoot, 'scripts', 'dist', 'index.js');
 const commonsDistIndex = join(repoRoot, 'commons', 'dist', 'index.js');
 
 function buildIfMissing() {

@@ -32,9 +32,10 @@ const STOP_GRACE_MS = 5_000;
 const OUTPUT_LIMIT = 16_384;
 
 /**
- * The one launcher of `serf agent` processes for every package's tests: an agent of the test's own
- * on free ports (never the stack's agent, so other test files' members never mix in), configured as
- * wlm configures the agents it starts — timings and keys in a `-config-file`.
+ * The one launcher of `serf agent` processes for every package's tests and for the benchmarks: an
+ * agent of the caller's own on free ports (never the stack's agent, so other test files' members
+ * never mix in), configured as wlm configures the agents it starts — timings and keys in a
+ * `-config-file`.
  *
  * @example
  * const seed = await SerfAgent.start({ name: `${namespace}-seed` });
