@@ -5,3 +5,4 @@ export { PluginLoader } from './plugin-loader';
 export type { LoadedPlugin, PluginLoadFailure, PluginLoadResult, PluginLoaderOptions } from './plugin-loader';
 export type { TaskOutcome, TaskOutputs } from './task-outcome';
 export type { TaskProgress } from './run-in-process';
+export type { TaskSettings } from './ipc-messages';

@@ -1,9 +1,8 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { TaskAbort } from '@wlm/commons/plugin';
 import { PATH_OUTSIDE_ROOTS } from '@wlm/commons/remote';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
-import { newTask, runToEnd, stackResource } from '../support/job-harness';
+import { newTask, runToEnd, stackResource, useJobResources } from '../support/job-harness';
 
 /*
  * The `local` batch adapter on a resource without a batch system: the job is a detached process on
@@ -15,7 +14,7 @@ jest.setTimeout(60_000);
 let resources: { restore(): Promise<void> };
 
 beforeAll(() => {
-  resources = useResourceConfig({
+  resources = useJobResources({
     plain: stackResource({ batchSystem: 'local', defaultQueue: undefined, env: {} }),
   });
 });

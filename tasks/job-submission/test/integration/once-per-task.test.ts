@@ -1,4 +1,3 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -11,7 +10,14 @@ import {
 } from 'node:fs';
 import { eventually, waitUntil } from '../../../../scripts/test/support/wait';
 import { slurm, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
-import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
+import {
+  cancelBetweenRounds,
+  newTask,
+  runRound,
+  runToEnd,
+  stackResource,
+  useJobResources,
+} from '../support/job-harness';
 import type { RoundOptions, RoundOutcome } from '../support/job-harness';
 
 /*
@@ -27,7 +33,7 @@ const workRoot = stackResource().workRoot;
 let resources: { restore(): Promise<void> };
 
 beforeAll(() => {
-  resources = useResourceConfig({
+  resources = useJobResources({
     hpc: stackResource({ limits: { maxNodes: 1 } }),
     plain: stackResource({ batchSystem: 'local', defaultQueue: undefined, env: {} }),
   });

@@ -1,8 +1,14 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { TaskAbort } from '@wlm/commons/plugin';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
-import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
+import {
+  cancelBetweenRounds,
+  newTask,
+  runRound,
+  runToEnd,
+  stackResource,
+  useJobResources,
+} from '../support/job-harness';
 import {
   occupyTheNode,
   slurm,
@@ -20,7 +26,7 @@ jest.setTimeout(240_000);
 let resources: { restore(): Promise<void> };
 
 beforeAll(() => {
-  resources = useResourceConfig({ hpc: stackResource({ limits: { maxNodes: 1 } }) });
+  resources = useJobResources({ hpc: stackResource({ limits: { maxNodes: 1 } }) });
 });
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { sharedSshPool } from '@wlm/commons/remote';
-import { newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
+import { newTask, runRound, runToEnd, stackResource, useJobResources } from '../support/job-harness';
 import { slurm, slurmJobState, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
 import { PrivateSshd } from '../support/private-sshd';
 
@@ -16,7 +15,7 @@ let resources: { restore(): Promise<void> };
 
 beforeAll(async () => {
   sshd = await PrivateSshd.start();
-  resources = useResourceConfig({
+  resources = useJobResources({
     flaky: stackResource({
       port: sshd.port,
       hostKey: PrivateSshd.hostKey(),
