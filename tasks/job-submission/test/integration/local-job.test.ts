@@ -2,7 +2,7 @@ import { TaskAbort } from '@wlm/commons/plugin';
 import { PATH_OUTSIDE_ROOTS } from '@wlm/commons/remote';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
-import { newTask, runToEnd, stackResource, useJobResources } from '../support/job-harness';
+import { newTask, runToEnd, useJobResources } from '../support/job-harness';
 
 /*
  * The `local` batch adapter on a resource without a batch system: the job is a detached process on
@@ -11,17 +11,7 @@ import { newTask, runToEnd, stackResource, useJobResources } from '../support/jo
 
 jest.setTimeout(60_000);
 
-let resources: { restore(): Promise<void> };
-
-beforeAll(() => {
-  resources = useJobResources({
-    plain: stackResource({ batchSystem: 'local', defaultQueue: undefined, env: {} }),
-  });
-});
-
-afterAll(async () => {
-  await resources.restore();
-});
+useJobResources(() => ({ plain: { batchSystem: 'local', defaultQueue: undefined, env: {} } }));
 
 const quick = { pollMs: 200, maxPollMs: 500 };
 

@@ -30,18 +30,10 @@ import type { RoundOptions, RoundOutcome } from '../support/job-harness';
 jest.setTimeout(120_000);
 
 const workRoot = stackResource().workRoot;
-let resources: { restore(): Promise<void> };
-
-beforeAll(() => {
-  resources = useJobResources({
-    hpc: stackResource({ limits: { maxNodes: 1 } }),
-    plain: stackResource({ batchSystem: 'local', defaultQueue: undefined, env: {} }),
-  });
-});
-
-afterAll(async () => {
-  await resources.restore();
-});
+useJobResources(() => ({
+  hpc: { limits: { maxNodes: 1 } },
+  plain: { batchSystem: 'local', defaultQueue: undefined, env: {} },
+}));
 
 const quick = { pollMs: 200, maxPollMs: 1000, roundMs: 1000 };
 

@@ -1,14 +1,7 @@
 import { TaskAbort } from '@wlm/commons/plugin';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../../../scripts/test/support/wait';
-import {
-  cancelBetweenRounds,
-  newTask,
-  runRound,
-  runToEnd,
-  stackResource,
-  useJobResources,
-} from '../support/job-harness';
+import { cancelBetweenRounds, newTask, runRound, runToEnd, useJobResources } from '../support/job-harness';
 import {
   occupyTheNode,
   slurm,
@@ -23,15 +16,7 @@ import {
 
 jest.setTimeout(240_000);
 
-let resources: { restore(): Promise<void> };
-
-beforeAll(() => {
-  resources = useJobResources({ hpc: stackResource({ limits: { maxNodes: 1 } }) });
-});
-
-afterAll(async () => {
-  await resources.restore();
-});
+useJobResources(() => ({ hpc: { limits: { maxNodes: 1 } } }));
 
 const quick = { pollMs: 200, maxPollMs: 1000 };
 

@@ -27,13 +27,24 @@ export function stackResource(overrides: Partial<ComputeResourceInput> = {}): Co
 let configured = new ComputeResources();
 
 /**
- * Makes `resources` the compute resources of every round's context from now on; `restore` closes
- * the shared SSH pool the rounds connected through.
+ * The compute resources of every round's context in this test file, as a worker's config would give
+ * them: each the stack's SSH + SLURM resource with some settings replaced. Set before the file's tests
+ * (after the `beforeAll` hooks declared above the call, so `resources` may use what they made); the
+ * shared SSH pool is closed after them.
  */
-export function useJobResources(resources: Record<string, ComputeResourceInput>): ResourceConfig {
-  const config = useResourceConfig(resources);
-  configured = config.resources;
-  return config;
+export function useJobResources(resources: () => Record<string, Partial<ComputeResourceInput>>): void {
+  let config: ResourceConfig | undefined;
+  beforeAll(() => {
+    const overrides = Object.entries(resources());
+    config = useResourceConfig(
+      Object.fromEntries(overrides.map(([name, own]) => [name, stackResource(own)])),
+    );
+    configured = config.resources;
+  });
+  afterAll(async () => {
+    configured = new ComputeResources();
+    await config?.restore();
+  });
 }
 
 /** A task of its own experiment: `experimentId` unique per call. */
