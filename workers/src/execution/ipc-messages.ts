@@ -36,6 +36,9 @@ export const taskSettingsSchema = z.strictObject({
   localRoots: z.array(z.string().startsWith('/')),
 });
 
+/** The settings of tasks whose worker was given none: no compute resource, no local directory. */
+export const NO_TASK_SETTINGS: TaskSettings = { resources: {}, localRoots: [] };
+
 /**
  * Parent → child: run one task (one round of it), or — `purpose: 'cancel'` — call the plugin's
  * `cancel` for a task cancelled between rounds. The child runs one task at a time.

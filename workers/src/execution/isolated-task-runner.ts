@@ -2,6 +2,7 @@ import { inheritedEnvironment } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { TASK_FAILURE_CODES } from './failure-codes';
 import { resolveChildEntry } from './child-entry';
+import { NO_TASK_SETTINGS } from './ipc-messages';
 import type { TaskSettings } from './ipc-messages';
 import { runInProcess } from './run-in-process';
 import type { TaskProgress } from './run-in-process';
@@ -42,8 +43,6 @@ export interface IsolatedTaskRunnerOptions {
   /** The compiled child entry; defaults to the one built beside this module. */
   childEntry?: string;
 }
-
-const NO_TASK_SETTINGS: TaskSettings = { resources: {}, localRoots: [] };
 
 const SHUT_DOWN: TaskOutcome = {
   status: 'failed',

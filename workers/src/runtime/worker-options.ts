@@ -6,6 +6,7 @@ import {
   workerIdSchema,
 } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
+import { NO_TASK_SETTINGS } from '../execution';
 import type { TaskSettings } from '../execution';
 
 /**
@@ -167,7 +168,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     cancelGraceMs: nonNegative('cancelGraceMs', options.cancelGraceMs, 5_000),
     pluginResolvePaths: options.pluginResolvePaths,
     taskEnvironment: { ...(options.taskEnvironment ?? inheritedEnvironment()) },
-    taskSettings: options.taskSettings ?? { resources: {}, localRoots: [] },
+    taskSettings: options.taskSettings ?? NO_TASK_SETTINGS,
   };
 }
 
