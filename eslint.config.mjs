@@ -23,7 +23,9 @@ export default tseslint.config(
   },
   {
     // A task process loads its plugin's imports: commons' root entry would bring the broker and Serf
-    // clients into every one of them.
+    // clients into every one of them. And a plugin reads no configuration: the worker hands each task
+    // the settings it may use (ctx.resources, ctx.localRoots), so neither the config loader nor the
+    // environment (WLM_CONFIG, WLM_*) is a plugin's to read.
     files: ['tasks/*/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -34,8 +36,22 @@ export default tseslint.config(
               name: '@wlm/commons',
               message: 'Import the plugin SDK, @wlm/commons/plugin (and @wlm/commons/remote for SSH work).',
             },
+            {
+              name: '@wlm/commons/config',
+              message: "A plugin reads no config: use the task's context (ctx.resources, ctx.localRoots).",
+            },
           ],
           patterns: throughIndex,
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message:
+            "A plugin reads no configuration from the environment: use the task's context (ctx.resources, " +
+            'ctx.localRoots), and inheritedEnvironment() for the environment of a command it runs.',
         },
       ],
     },

@@ -1,7 +1,8 @@
 /**
  * `@wlm/commons/plugin-host` — what loads task plugins: resolving a task type or path to a module,
- * importing it and finding its plugin export. The worker (and its task processes) and the tools
- * that check plugins use it; plugin authors use `@wlm/commons/plugin`.
+ * importing it and finding its plugin export, and the schema of the compute resources a task
+ * process is handed. The worker (and its task processes) and the tools that check plugins use it;
+ * plugin authors use `@wlm/commons/plugin`.
  *
  * @example
  * ```ts
@@ -14,3 +15,5 @@ export { importPlugin, loadErrorMessage, pluginSpecifier, resolvePluginModule } 
 export { pluginFromModule } from './plugin/is-task-plugin';
 export { PluginModuleError } from './errors/plugin-module-error';
 export { messageOf } from './errors/message-of';
+// The module itself, not `remote/index`: that would load the SSH client into every task process.
+export { computeResourcesSchema } from './remote/compute-resource';

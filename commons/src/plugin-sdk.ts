@@ -2,7 +2,8 @@
  * `@wlm/commons/plugin` — the plugin SDK: everything a task plugin imports, and nothing a worker
  * service needs besides. A task process loads this entry (and the plugin's own imports), never the
  * broker client, the Serf client or the stores; a plugin that works on compute resources over SSH
- * adds `@wlm/commons/remote`.
+ * adds `@wlm/commons/remote`. A plugin reads no configuration of its own: the worker hands each task
+ * what it may use in its context (`ctx.resources`, `ctx.localRoots`).
  *
  * A plugin package (`@wlm/task-<type>`, or any package a worker is told to load) exports its plugin
  * twice: as the named export `plugin` and as the default export. Workers look for `plugin` first.
@@ -33,6 +34,8 @@
 // other modules (and their dependencies) into every task process.
 export { definePlugin } from './plugin/task-plugin';
 export type { TaskContext, TaskPlugin } from './plugin/task-plugin';
+export { ComputeResources } from './plugin/compute-resources';
+export type { ComputeResource, ComputeResourcesConfig } from './remote/compute-resource';
 export { isTaskPlugin, taskPluginProblems } from './plugin/is-task-plugin';
 export { TaskFailure, isTaskFailure } from './errors/task-failure';
 export type { TaskFailureOptions } from './errors/task-failure';

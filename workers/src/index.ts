@@ -49,6 +49,7 @@ export type {
   TaskOutputs,
   TaskProgress,
   TaskRunRequest,
+  TaskSettings,
 } from './execution';
 export { MAX_WORKER_SLOTS, Worker, compileWorkerOptions } from './runtime';
 export { createWorkerMetrics } from './metrics';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { computeResourceSchema } from '../remote/compute-resource';
+import { computeResourcesSchema } from '../remote/compute-resource';
 import { apiTokensSchema } from './api-tokens';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -176,15 +176,8 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
-  /** Compute resources (HPC hosts reached over SSH) by the name experiments refer to them with. */
-  resources: z
-    .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/), computeResourceSchema, {
-      error: (issue) =>
-        issue.code === 'invalid_key'
-          ? 'expected a resource name of lowercase letters, digits, "_" and "-", such as "hpc" or "cluster-2"'
-          : undefined,
-    })
-    .default({}),
+  /** Compute resources (HPC hosts reached over SSH) by name; the remote side owns their schema. */
+  resources: computeResourcesSchema,
 });
 
 /** Validated configuration, every default filled in. */

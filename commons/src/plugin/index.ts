@@ -11,6 +11,7 @@ export { taskFailureOf } from './task-failure-of';
 export { TaskAbort, isTaskCancelled, taskAbortKind } from './task-abort';
 export type { TaskAbortKind } from './task-abort';
 export type { TaskContext, TaskPlugin } from './task-plugin';
+export { ComputeResources } from './compute-resources';
 export { isTaskPlugin, taskPluginProblems, pluginFromModule } from './is-task-plugin';
 export { INHERITED_VARIABLES, inheritedEnvironment, isInheritedVariable } from './inherited-environment';
 export { importPlugin, loadErrorMessage, pluginSpecifier, resolvePluginModule } from './plugin-module';

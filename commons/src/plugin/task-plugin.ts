@@ -1,6 +1,7 @@
 import type { Logger } from '../logging';
 import type { JsonValue } from '../wire';
 import type { z } from 'zod';
+import type { ComputeResources } from './compute-resources';
 
 /** What a plugin's `run` knows about the task it is running. */
 export interface TaskContext<Input> {
@@ -23,6 +24,16 @@ export interface TaskContext<Input> {
   readonly params: Input;
   /** A scratch directory for this task, when the worker provides one. */
   readonly workDir?: string;
+  /**
+   * The compute resources of the worker running the task (its `resources` config), by name:
+   * `ctx.resources.get('hpc')`. Plugins get their settings here, never from the worker's config.
+   */
+  readonly resources: ComputeResources;
+  /**
+   * Absolute directories of the worker's own disk that tasks may read and write (its
+   * `staging.localRoots`); empty unless the worker's operator names some.
+   */
+  readonly localRoots: readonly string[];
   /** Scoped to this task (experimentId, taskId, attempt); lines end up in the worker's log. */
   readonly logger: Logger;
   /** Reports progress to the worker; cheap, but meant for human-scale steps, not per item. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { WlmConfig } from '../config/config-schema';
 import { ComputeResourceError } from './ssh-errors';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
@@ -113,21 +112,37 @@ export type ComputeResourceInput = z.input<typeof computeResourceSchema>;
 export type ComputeResource = z.infer<typeof computeResourceSchema> & { readonly name: string };
 
 /**
- * The named resource from `config.resources`.
+ * The `resources` section of the wlm config: compute resources by the name experiments refer to
+ * them with. The config schema composes it; the worker hands the validated section to its tasks.
+ */
+export const computeResourcesSchema = z
+  .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/), computeResourceSchema, {
+    error: (issue) =>
+      issue.code === 'invalid_key'
+        ? 'expected a resource name of lowercase letters, digits, "_" and "-", such as "hpc" or "cluster-2"'
+        : undefined,
+  })
+  .default({});
+
+/** The `resources` section validated: each resource's settings, defaults filled in, by name. */
+export type ComputeResourcesConfig = z.infer<typeof computeResourcesSchema>;
+
+/**
+ * The resource named `name` in a validated `resources` section.
  *
  * @throws {@link ComputeResourceError} `RESOURCE_UNKNOWN` naming the configured resources.
  */
-export function computeResource(config: Pick<WlmConfig, 'resources'>, name: string): ComputeResource {
-  const settings = Object.hasOwn(config.resources, name) ? config.resources[name] : undefined;
+export function computeResource(resources: ComputeResourcesConfig, name: string): ComputeResource {
+  const settings = Object.hasOwn(resources, name) ? resources[name] : undefined;
   if (settings === undefined) {
-    const names = Object.keys(config.resources).sort();
+    const names = Object.keys(resources).sort();
     const configured =
       names.length === 0 ? 'no compute resource is configured' : `configured: ${names.join(', ')}`;
     throw new ComputeResourceError(
       'RESOURCE_UNKNOWN',
       name,
       `unknown compute resource "${name}" (${configured}); ` +
-        `add it under "resources.${name}" in the wlm config file ($WLM_CONFIG)`,
+        `add it under "resources.${name}" in the worker's config file ($WLM_CONFIG)`,
     );
   }
   return { ...settings, name };

@@ -5,18 +5,18 @@
  *
  * @example
  * ```ts
- * import { computeResource, sharedSshPool, shellQuote } from '@wlm/commons/remote';
- * const resource = computeResource(config, 'hpc'); // config.resources.hpc
+ * import { sharedSshPool, shellQuote } from '@wlm/commons/remote';
+ * // In a plugin's run(ctx, signal): the worker's `resources.hpc`, handed to the task by the worker.
+ * const resource = ctx.resources.get('hpc');
  * const ssh = await sharedSshPool().connect(resource, signal);
  * await ssh.run(`mkdir -p ${shellQuote(`${resource.workRoot}/exp-42`)}`, { signal });
  * const sftp = await ssh.sftp();
  * ```
  */
-export { computeResource, computeResourceSchema } from './compute-resource';
-export type { ComputeResource, ComputeResourceInput } from './compute-resource';
+export { computeResource, computeResourceSchema, computeResourcesSchema } from './compute-resource';
+export type { ComputeResource, ComputeResourceInput, ComputeResourcesConfig } from './compute-resource';
 export { shellQuote } from './remote-shell';
 export { runDirectory } from './run-directory';
-export { resourceForTask } from './resource-for-task';
 export type { CommandResult, ExecOptions, RemoteShell } from './remote-shell';
 export { SshPool, sharedSshPool } from './ssh-pool';
 export type { SshConnection, SshPoolOptions } from './ssh-pool';

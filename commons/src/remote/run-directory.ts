@@ -1,5 +1,3 @@
-import type { TaskContext } from '../plugin/task-plugin';
-
 /**
  * `<workRoot>/<experimentId>/<run>`: where every task of one run of an experiment works on a
  * compute resource. env-setup creates it, data-staging resolves relative remote paths in it, and
@@ -7,7 +5,8 @@ import type { TaskContext } from '../plugin/task-plugin';
  */
 export function runDirectory(
   workRoot: string,
-  ctx: Pick<TaskContext<unknown>, 'experimentId' | 'run'>,
+  // A task's context fits; the shape is spelled out so that remote/ depends on nothing of plugin/.
+  ctx: { readonly experimentId: string; readonly run: number },
 ): string {
   return `${workRoot.replace(/\/+$/, '')}/${ctx.experimentId}/${ctx.run}`;
 }

@@ -62,7 +62,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
  *
  * @example
  * ```ts
- * const ssh = await sharedSshPool().connect(computeResource(config, 'hpc'), signal);
+ * const ssh = await sharedSshPool().connect(ctx.resources.get('hpc'), signal);
  * const jobId = (await ssh.run(`sbatch --parsable ${shellQuote(script)}`, { signal })).trim();
  * ```
  */

@@ -138,12 +138,7 @@ function runWorkerService(worker: Worker): Promise<FinalServiceState> {
 
 async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const config = loadConfig();
-  const tasksSee = taskEnvironment(config, options.taskEnv ?? []);
-  try {
-    await serveUntilStopped(options, config, tasksSee.env);
-  } finally {
-    tasksSee.remove();
-  }
+  await serveUntilStopped(options, config, taskEnvironment(config, options.taskEnv ?? []));
 }
 
 async function serveUntilStopped(
@@ -165,6 +160,7 @@ async function serveUntilStopped(
     serf: serfOptions(options, config),
     drainTimeoutMs: options.drainTimeout * 1000,
     taskEnvironment: taskEnv,
+    taskSettings: { resources: config.resources, localRoots: config.staging.localRoots },
     logger,
   });
   // Signals are answered from the start on: one during the start drains the worker once it runs.
@@ -264,8 +260,9 @@ export function workerCommand(): Command {
       '\nStops on SIGTERM/SIGINT: the first drains (running tasks finish; after --drain-timeout they are\n' +
         'handed back to the queue), the second hands running tasks back at once.\n' +
         '\nTask processes get an explicit environment: PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE,\n' +
-        'LC_*, TZ and TMPDIR, the --task-env variables, the passphrase variables of compute resources\n' +
-        'and a config file of the compute resources only; never the wlm settings (broker, database, tokens).',
+        'LC_*, TZ and TMPDIR, the --task-env variables and the passphrase variables of compute resources;\n' +
+        'each task is handed the compute resources and staging.localRoots, never the other wlm settings\n' +
+        '(broker, database, tokens).',
     )
     .action((options: WorkerCommandOptions) => runWorker(options));
 }

@@ -51,6 +51,8 @@ export { plugin as default } from './${name}-plugin';
 `,
     [`src/${name}-plugin.ts`]: `import { setTimeout as sleep } from 'node:timers/promises';
 // The plugin SDK: all a task process needs of wlm (the root entry also holds the services' clients).
+// A plugin reads no config or environment of its own: what the worker lets tasks use comes in the
+// context, e.g. ctx.resources.get(name) for a compute resource (reached with @wlm/commons/remote).
 import { TaskFailure, definePlugin } from '@wlm/commons/plugin';
 import { z } from 'zod';
 
@@ -106,7 +108,7 @@ export const plugin = definePlugin({
 });
 `,
     [`test/unit/${name}-plugin.test.ts`]: `import pino from 'pino';
-import { TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
+import { ComputeResources, TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
 import type { TaskContext } from '@wlm/commons/plugin';
 import ${camel(name)}, { ${codePrefix}_FAILURES, plugin } from '@wlm/task-${name}';
 
@@ -119,6 +121,9 @@ function context(params: unknown, progress: TaskContext<Params>['progress'] = ()
     taskId: 'a',
     attempt: 1,
     params: plugin.inputSchema.parse(params),
+    // What the worker hands every task from its config: here no compute resource, no local root.
+    resources: new ComputeResources(),
+    localRoots: [],
     logger: pino({ level: 'silent' }),
     progress,
   };

@@ -81,18 +81,20 @@ describe('end to end: secure by default', () => {
     expect(secretsIn(command.stdout)).toEqual([]);
     expect(lines.filter((line) => line.startsWith('WLM_'))).toEqual([]);
 
-    // The task process itself: the inherited variables, the operator's --task-env, and a config
-    // file of the compute resources only.
-    const { env } = done.tasks.find((task) => task.taskId === 'process')?.outputs as {
+    // The task process itself: the inherited variables and the operator's --task-env, no wlm
+    // setting; its context holds the compute resources and the staging roots, nothing else.
+    const { env, ...settings } = done.tasks.find((task) => task.taskId === 'process')?.outputs as {
       env: Record<string, string>;
+      resources: { name: string }[];
+      localRoots: string[];
     };
     expect(env['SITE_NAME']).toBe('bigred');
     expect(secretsIn(JSON.stringify(env))).toEqual([]);
-    expect(Object.keys(env).filter((name) => name.startsWith('WLM_'))).toEqual(['WLM_CONFIG']);
-    const taskConfig = readFileSync(env['WLM_CONFIG'] ?? '', 'utf8');
-    expect(Object.keys(JSON.parse(taskConfig) as object).sort()).toEqual(['log', 'resources', 'staging']);
-    expect(secretsIn(taskConfig)).toEqual([]);
-    expect(taskConfig).not.toContain(loadConfig().rabbitmq.url);
+    expect(Object.keys(env).filter((name) => name.startsWith('WLM_'))).toEqual([]);
+    expect(settings.resources.map((resource) => resource.name)).toEqual([HPC_RESOURCE]);
+    expect(settings.localRoots).toEqual([system.scratch]);
+    expect(secretsIn(JSON.stringify(settings))).toEqual([]);
+    expect(JSON.stringify(settings)).not.toContain(loadConfig().rabbitmq.url);
   });
 
   it('refuses at submit an hpc-job whose results directory climbs out with ..', async () => {

@@ -1,13 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { definePlugin, taskFailureOf } from '@wlm/commons/plugin';
-import {
-  normalizedPath,
-  resourceForTask,
-  resourceRoots,
-  runDirectory,
-  sharedSshPool,
-} from '@wlm/commons/remote';
-import { loadConfig } from '@wlm/commons/config';
+import { normalizedPath, resourceRoots, runDirectory, sharedSshPool } from '@wlm/commons/remote';
 import type { Logger, TaskContext } from '@wlm/commons/plugin';
 import type { ComputeResource, PathRoots } from '@wlm/commons/remote';
 import { formatBytes } from './disk-space';
@@ -35,13 +28,13 @@ export const plugin = definePlugin({
   outputSchema: dataStagingOutputsSchema,
   async run(ctx, signal): Promise<DataStagingOutputs> {
     const { params } = ctx;
-    const resource = resourceForTask(params.resource);
-    const storage = params.storage === undefined ? undefined : resourceForTask(params.storage);
+    const resource = ctx.resources.get(params.resource);
+    const storage = params.storage === undefined ? undefined : ctx.resources.get(params.storage);
     try {
       const remote = await remoteSide(resource, runDirectory(resource.workRoot, ctx), signal);
       const other =
         storage === undefined
-          ? new LocalSide(localRoots())
+          ? new LocalSide(localRoots(ctx.localRoots))
           : await remoteSide(storage, storage.workRoot, signal);
       const [source, destination] = params.direction === 'in' ? [other, remote] : [remote, other];
       const planned = await planStaging({ files: params.files, source, destination, signal });
@@ -121,10 +114,6 @@ function progressReports(
   };
 }
 
-/**
- * The file's text when it is small enough and valid UTF-8, read on the worker's side (the source
- * when staging in, the copy when staging out — equal by checksum).
- */
 /** The compute or storage resource's side of a transfer; relative paths start at `baseDir`. */
 async function remoteSide(
   resource: ComputeResource,
@@ -135,14 +124,9 @@ async function remoteSide(
   return new RemoteSide(ssh, await ssh.sftp(), baseDir, resourceRoots(resource));
 }
 
-/** The worker's `staging.localRoots`: where this plugin may read and write on the worker's disk. */
-function localRoots(): PathRoots {
-  try {
-    const { localRoots: dirs } = loadConfig().staging;
-    return { dirs: dirs.map(normalizedPath), setting: 'staging.localRoots', grant: 'staging.localRoots' };
-  } catch (error) {
-    throw taskFailureOf(error);
-  }
+/** The worker's `staging.localRoots` (`ctx.localRoots`): where this plugin may read and write on its disk. */
+function localRoots(dirs: readonly string[]): PathRoots {
+  return { dirs: dirs.map(normalizedPath), setting: 'staging.localRoots', grant: 'staging.localRoots' };
 }
 
 /** A small file's text, read on the side that is not the compute resource (where it came from or went). */

@@ -4,7 +4,6 @@ import {
   checkInsideRoots,
   normalizedPath,
   resourceRoots,
-  resourceForTask,
   runDirectory,
   sharedSshPool,
   shellQuote,
@@ -42,7 +41,7 @@ export const plugin = definePlugin({
   outputSchema: envSetupOutputsSchema,
   async run(ctx, signal): Promise<EnvSetupOutputs> {
     const { params } = ctx;
-    const resource = resourceForTask(params.resource);
+    const resource = ctx.resources.get(params.resource);
     const paths = runPaths(workDirOf(params.workDir, resource) ?? runDirectory(resource.workRoot, ctx));
     try {
       const ssh = await sharedSshPool().connect(resource, signal);

@@ -8,7 +8,6 @@ import {
 import {
   checkInsideRoots,
   normalizedPath,
-  resourceForTask,
   resourceRoots,
   runDirectory,
   sharedSshPool,
@@ -125,7 +124,7 @@ interface JobTarget {
 }
 
 function resolveTarget(ctx: TaskContext<JobSubmissionParams>): JobTarget {
-  const resource = resourceForTask(ctx.params.resource);
+  const resource = ctx.resources.get(ctx.params.resource);
   checkLimits(ctx.params, resource);
   const batch = batchSystemFor(resource);
   const runDir = runDirectory(resource.workRoot, ctx);

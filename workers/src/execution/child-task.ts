@@ -1,4 +1,4 @@
-import { isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
+import { ComputeResources, isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
 import { importPlugin, loadErrorMessage, messageOf } from '@wlm/commons/plugin-host';
 import type { Logger, TaskContext, TaskContinuation, TaskPlugin } from '@wlm/commons/plugin';
 import { describeIssues } from '@wlm/commons/wire';
@@ -120,6 +120,8 @@ function contextFor(start: StartMessage, params: unknown, logger: Logger): TaskC
     ...(start.checkpoint === undefined ? {} : { checkpoint: start.checkpoint }),
     params,
     ...(start.workDir === undefined ? {} : { workDir: start.workDir }),
+    resources: new ComputeResources(start.settings.resources),
+    localRoots: start.settings.localRoots,
     logger,
     progress(message: string, percent?: number): void {
       // Clamped rather than rejected: a sloppy percentage is no reason to fail a task.

@@ -5,3 +5,5 @@ export { PluginLoader } from './plugin-loader';
 export type { LoadedPlugin, PluginLoadFailure, PluginLoadResult, PluginLoaderOptions } from './plugin-loader';
 export type { TaskOutcome, TaskOutputs } from './task-outcome';
 export type { TaskProgress } from './run-in-process';
+export { NO_TASK_SETTINGS } from './ipc-messages';
+export type { TaskSettings } from './ipc-messages';

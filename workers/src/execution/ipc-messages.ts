@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { computeResourcesSchema } from '@wlm/commons/plugin-host';
 import { MAX_ERROR_CODE_LENGTH, WIRE_TEXT_LIMITS } from '@wlm/commons/wire';
 
 /**
@@ -25,6 +26,20 @@ export const probeMessageSchema = z.object({
 });
 
 /**
+ * What a task sees of its worker's config, handed to the task process with every task and given to
+ * the plugin in its context: the compute resources (`resources`) and the directories of the
+ * worker's own disk tasks may use (`staging.localRoots`). Nothing else of the worker's settings —
+ * broker, database, tokens — ever reaches a task process.
+ */
+export const taskSettingsSchema = z.strictObject({
+  resources: computeResourcesSchema,
+  localRoots: z.array(z.string().startsWith('/')),
+});
+
+/** The settings of tasks whose worker was given none: no compute resource, no local directory. */
+export const NO_TASK_SETTINGS: TaskSettings = { resources: {}, localRoots: [] };
+
+/**
  * Parent → child: run one task (one round of it), or — `purpose: 'cancel'` — call the plugin's
  * `cancel` for a task cancelled between rounds. The child runs one task at a time.
  */
@@ -43,6 +58,7 @@ export const startMessageSchema = z.object({
   checkpoint: z.json().optional(),
   workDir: z.string().min(1).optional(),
   logLevel: z.string().min(1),
+  settings: taskSettingsSchema,
 });
 
 /** Parent → child: abort the running task's signal (cancel or timeout); `reason` becomes its reason. */
@@ -115,6 +131,7 @@ export const childMessageSchema = z.union([
   failureMessageSchema,
 ]);
 
+export type TaskSettings = z.infer<typeof taskSettingsSchema>;
 export type ProbeMessage = z.infer<typeof probeMessageSchema>;
 export type StartMessage = z.infer<typeof startMessageSchema>;
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;

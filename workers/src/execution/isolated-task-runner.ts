@@ -2,6 +2,8 @@ import { inheritedEnvironment } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
 import { TASK_FAILURE_CODES } from './failure-codes';
 import { resolveChildEntry } from './child-entry';
+import { NO_TASK_SETTINGS } from './ipc-messages';
+import type { TaskSettings } from './ipc-messages';
 import { runInProcess } from './run-in-process';
 import type { TaskProgress } from './run-in-process';
 import { outcomeOfExit } from './task-outcome';
@@ -33,6 +35,11 @@ export interface IsolatedTaskRunnerOptions {
    * (`inheritedEnvironment`: PATH, HOME, LANG, …), never its credentials.
    */
   taskEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * What tasks see of the worker's config: its compute resources and the directories of its disk
+   * they may use, handed to each task's context. Default: none of either.
+   */
+  taskSettings?: TaskSettings;
   /** The compiled child entry; defaults to the one built beside this module. */
   childEntry?: string;
 }
@@ -147,6 +154,7 @@ export class IsolatedTaskRunner {
         ...(request.checkpoint === undefined ? {} : { checkpoint: request.checkpoint }),
         ...(request.workDir === undefined ? {} : { workDir: request.workDir }),
         logLevel: taskLogLevel(logger),
+        settings: this.options.taskSettings ?? NO_TASK_SETTINGS,
       },
       {
         timeoutMs: request.timeoutMs ?? this.options.defaultTimeoutMs,

@@ -6,6 +6,8 @@ import {
   workerIdSchema,
 } from '@wlm/commons';
 import type { Logger } from '@wlm/commons';
+import { NO_TASK_SETTINGS } from '../execution';
+import type { TaskSettings } from '../execution';
 
 /**
  * How the worker takes part in the Serf cluster:
@@ -80,6 +82,11 @@ export interface WorkerOptions {
    * inherited variables of the worker's (`inheritedEnvironment`: PATH, HOME, LANG, …) and nothing else.
    */
   taskEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * What its tasks see of the worker's config, in their context: the compute resources (`resources`)
+   * and the directories of the worker's disk they may use (`staging.localRoots`). Default: none.
+   */
+  taskSettings?: TaskSettings;
 }
 
 /** {@link WorkerOptions} checked, with every default applied. */
@@ -103,6 +110,7 @@ export interface CompiledWorkerOptions {
   readonly cancelGraceMs: number;
   readonly pluginResolvePaths: readonly string[] | undefined;
   readonly taskEnvironment: Readonly<Record<string, string>>;
+  readonly taskSettings: TaskSettings;
 }
 
 /** More task processes than this on one machine is a typo, not a plan. */
@@ -160,6 +168,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     cancelGraceMs: nonNegative('cancelGraceMs', options.cancelGraceMs, 5_000),
     pluginResolvePaths: options.pluginResolvePaths,
     taskEnvironment: { ...(options.taskEnvironment ?? inheritedEnvironment()) },
+    taskSettings: options.taskSettings ?? NO_TASK_SETTINGS,
   };
 }
 

@@ -89,6 +89,7 @@ export async function startWorkerParts(
       cancelGraceMs: options.cancelGraceMs,
       maxIdleProcessesPerPlugin: options.slots,
       taskEnvironment: options.taskEnvironment,
+      taskSettings: options.taskSettings,
       ...(options.defaultTaskTimeoutMs === undefined
         ? {}
         : { defaultTimeoutMs: options.defaultTaskTimeoutMs }),

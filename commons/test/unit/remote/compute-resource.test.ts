@@ -135,7 +135,7 @@ describe('config.resources and computeResource', () => {
       ].join('\n'),
     );
     const config = loadConfig({ env: {}, file });
-    const hpc = computeResource(config, 'hpc');
+    const hpc = computeResource(config.resources, 'hpc');
     expect(hpc).toMatchObject({
       name: 'hpc',
       host: 'login.hpc.example.org',
@@ -148,18 +148,16 @@ describe('config.resources and computeResource', () => {
   });
 
   it('says which resource is unknown, which are configured and where to configure one', () => {
-    const config = {
-      resources: {
-        hpc: computeResourceSchema.parse(minimal),
-        'cluster-2': computeResourceSchema.parse(minimal),
-      },
+    const resources = {
+      hpc: computeResourceSchema.parse(minimal),
+      'cluster-2': computeResourceSchema.parse(minimal),
     };
-    expect(() => computeResource(config, 'gpu')).toThrow(
-      'unknown compute resource "gpu" (configured: cluster-2, hpc); add it under "resources.gpu" in the wlm config file ($WLM_CONFIG)',
+    expect(() => computeResource(resources, 'gpu')).toThrow(
+      'unknown compute resource "gpu" (configured: cluster-2, hpc); add it under "resources.gpu" in the worker\'s config file ($WLM_CONFIG)',
     );
     const error = (() => {
       try {
-        computeResource({ resources: {} }, 'toString');
+        computeResource({}, 'toString');
       } catch (caught) {
         return caught;
       }

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ConfigError, configSchema } from '@wlm/commons';
 import { taskEnvironment } from '../../../src/cli/task-environment';
 
@@ -22,36 +21,25 @@ const WORKER_ENV = {
 };
 
 describe('taskEnvironment (wlm worker)', () => {
-  it('gives tasks the inherited and declared variables, resource passphrases, and a config of the resources only', () => {
+  it('gives tasks the inherited and declared variables and resource passphrases, no wlm setting', () => {
     const config = configSchema.parse({
       rabbitmq: { url: 'amqp://wlm:broker-secret@mq:5672' },
       api: { tokens: ['api-secret-token'] },
       resources: { hpc: RESOURCE },
     });
-    const tasks = taskEnvironment(config, ['SITE'], WORKER_ENV);
-    try {
-      const { WLM_CONFIG: file, ...rest } = tasks.env;
-      expect(rest).toEqual({
-        PATH: '/usr/bin:/bin',
-        HOME: '/home/w',
-        SITE: 'bigred',
-        HPC_KEY_PASSPHRASE: 'key-passphrase',
-      });
-      expect(file).toBeDefined();
-      const written = readFileSync(file ?? '', 'utf8');
-      expect(Object.keys(JSON.parse(written) as object).sort()).toEqual(['log', 'resources', 'staging']);
-      expect(written).not.toMatch(/secret/);
-      expect(statSync(file ?? '').mode & 0o777).toBe(0o600);
-      tasks.remove();
-      expect(existsSync(file ?? '')).toBe(false);
-    } finally {
-      tasks.remove();
-    }
+    expect(taskEnvironment(config, ['SITE'], WORKER_ENV)).toEqual({
+      PATH: '/usr/bin:/bin',
+      HOME: '/home/w',
+      SITE: 'bigred',
+      HPC_KEY_PASSPHRASE: 'key-passphrase',
+    });
   });
 
-  it('writes no config file when no compute resource is configured', () => {
-    const tasks = taskEnvironment(configSchema.parse({}), [], WORKER_ENV);
-    expect(tasks.env).toEqual({ PATH: '/usr/bin:/bin', HOME: '/home/w' });
+  it('gives only the inherited variables when nothing is declared and no resource has a passphrase', () => {
+    expect(taskEnvironment(configSchema.parse({}), [], WORKER_ENV)).toEqual({
+      PATH: '/usr/bin:/bin',
+      HOME: '/home/w',
+    });
   });
 
   it.each(['WLM_CONFIG', 'WLM_MYSQL_URL', 'WLM_API_TOKEN'])(

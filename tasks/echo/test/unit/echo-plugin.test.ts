@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
+import { ComputeResources, TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
 import type { TaskContext } from '@wlm/commons/plugin';
 import echo, { ECHO_INJECTED_FAILURE, plugin } from '@wlm/task-echo';
 
@@ -10,6 +10,8 @@ function context(params: unknown, attempt = 1): TaskContext<ReturnType<typeof pl
     taskId: 'a',
     attempt,
     params: plugin.inputSchema.parse(params),
+    resources: new ComputeResources(),
+    localRoots: [],
     logger: pino({ level: 'silent' }),
     progress: () => undefined,
   };

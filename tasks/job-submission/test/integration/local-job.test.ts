@@ -1,9 +1,8 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { TaskAbort } from '@wlm/commons/plugin';
 import { PATH_OUTSIDE_ROOTS } from '@wlm/commons/remote';
 import { readFileSync } from 'node:fs';
 import { eventually } from '@wlm/test-support';
-import { newTask, runToEnd, stackResource } from '../support/job-harness';
+import { newTask, runToEnd, useJobResources } from '../support/job-harness';
 
 /*
  * The `local` batch adapter on a resource without a batch system: the job is a detached process on
@@ -12,17 +11,7 @@ import { newTask, runToEnd, stackResource } from '../support/job-harness';
 
 jest.setTimeout(60_000);
 
-let resources: { restore(): Promise<void> };
-
-beforeAll(() => {
-  resources = useResourceConfig({
-    plain: stackResource({ batchSystem: 'local', defaultQueue: undefined, env: {} }),
-  });
-});
-
-afterAll(async () => {
-  await resources.restore();
-});
+useJobResources(() => ({ plain: { batchSystem: 'local', defaultQueue: undefined, env: {} } }));
 
 const quick = { pollMs: 200, maxPollMs: 500 };
 

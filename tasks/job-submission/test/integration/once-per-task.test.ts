@@ -1,4 +1,3 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -11,7 +10,14 @@ import {
 } from 'node:fs';
 import { eventually, waitFor } from '@wlm/test-support';
 import { slurm, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
-import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
+import {
+  cancelBetweenRounds,
+  newTask,
+  runRound,
+  runToEnd,
+  stackResource,
+  useJobResources,
+} from '../support/job-harness';
 import type { RoundOptions, RoundOutcome } from '../support/job-harness';
 
 /*
@@ -24,18 +30,10 @@ import type { RoundOptions, RoundOutcome } from '../support/job-harness';
 jest.setTimeout(120_000);
 
 const workRoot = stackResource().workRoot;
-let resources: { restore(): Promise<void> };
-
-beforeAll(() => {
-  resources = useResourceConfig({
-    hpc: stackResource({ limits: { maxNodes: 1 } }),
-    plain: stackResource({ batchSystem: 'local', defaultQueue: undefined, env: {} }),
-  });
-});
-
-afterAll(async () => {
-  await resources.restore();
-});
+useJobResources(() => ({
+  hpc: { limits: { maxNodes: 1 } },
+  plain: { batchSystem: 'local', defaultQueue: undefined, env: {} },
+}));
 
 const quick = { pollMs: 200, maxPollMs: 1000, roundMs: 1000 };
 

@@ -1,8 +1,7 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { TaskAbort } from '@wlm/commons/plugin';
 import { readFileSync } from 'node:fs';
 import { eventually } from '@wlm/test-support';
-import { cancelBetweenRounds, newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
+import { cancelBetweenRounds, newTask, runRound, runToEnd, useJobResources } from '../support/job-harness';
 import {
   occupyTheNode,
   slurm,
@@ -17,15 +16,7 @@ import {
 
 jest.setTimeout(240_000);
 
-let resources: { restore(): Promise<void> };
-
-beforeAll(() => {
-  resources = useResourceConfig({ hpc: stackResource({ limits: { maxNodes: 1 } }) });
-});
-
-afterAll(async () => {
-  await resources.restore();
-});
+useJobResources(() => ({ hpc: { limits: { maxNodes: 1 } } }));
 
 const quick = { pollMs: 200, maxPollMs: 1000 };
 

@@ -1,6 +1,5 @@
-import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import { sharedSshPool } from '@wlm/commons/remote';
-import { newTask, runRound, runToEnd, stackResource } from '../support/job-harness';
+import { newTask, runRound, runToEnd, useJobResources } from '../support/job-harness';
 import { slurm, slurmJobState, slurmJobsNamed } from '../../../../scripts/test/support/slurm-client';
 import { PrivateSshd } from '../support/private-sshd';
 
@@ -12,22 +11,22 @@ import { PrivateSshd } from '../support/private-sshd';
 jest.setTimeout(120_000);
 
 let sshd: PrivateSshd;
-let resources: { restore(): Promise<void> };
 
 beforeAll(async () => {
   sshd = await PrivateSshd.start();
-  resources = useResourceConfig({
-    flaky: stackResource({
-      port: sshd.port,
-      hostKey: PrivateSshd.hostKey(),
-      knownHostsFile: undefined,
-      connection: { maxAttempts: 2, backoffMs: 100, maxBackoffMs: 200, connectTimeoutMs: 3000 },
-    }),
-  });
 });
 
+// After the hook above, which starts the sshd this resource names.
+useJobResources(() => ({
+  flaky: {
+    port: sshd.port,
+    hostKey: PrivateSshd.hostKey(),
+    knownHostsFile: undefined,
+    connection: { maxAttempts: 2, backoffMs: 100, maxBackoffMs: 200, connectTimeoutMs: 3000 },
+  },
+}));
+
 afterAll(async () => {
-  await resources?.restore();
   await sshd?.stop();
 });
 

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
+import { ComputeResources, isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
 import { createLogger, loadConfig } from '@wlm/commons';
 import type { JsonValue, TaskContext, TaskContinuation, TaskFailure } from '@wlm/commons/plugin';
 import type { ComputeResourceInput } from '@wlm/commons/remote';
 import { stackComputeResource } from '@wlm/scripts';
 import { plugin } from '@wlm/task-job-submission';
+import { useResourceConfig } from '../../../../commons/test/integration/support/resource-config';
+import type { ResourceConfig } from '../../../../commons/test/integration/support/resource-config';
 import type { JobSubmissionParams } from '@wlm/task-job-submission';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
@@ -19,6 +21,30 @@ export type RoundOutcome =
 /** The stack's SSH + SLURM compute resource, with settings replaced. */
 export function stackResource(overrides: Partial<ComputeResourceInput> = {}): ComputeResourceInput {
   return { ...stackComputeResource(loadConfig(), REPO_ROOT), ...overrides };
+}
+
+/** The compute resources the rounds' contexts hold, as the worker's config would give them. */
+let configured = new ComputeResources();
+
+/**
+ * The compute resources of every round's context in this test file, as a worker's config would give
+ * them: each the stack's SSH + SLURM resource with some settings replaced. Set before the file's tests
+ * (after the `beforeAll` hooks declared above the call, so `resources` may use what they made); the
+ * shared SSH pool is closed after them.
+ */
+export function useJobResources(resources: () => Record<string, Partial<ComputeResourceInput>>): void {
+  let config: ResourceConfig | undefined;
+  beforeAll(() => {
+    const overrides = Object.entries(resources());
+    config = useResourceConfig(
+      Object.fromEntries(overrides.map(([name, own]) => [name, stackResource(own)])),
+    );
+    configured = config.resources;
+  });
+  afterAll(async () => {
+    configured = new ComputeResources();
+    await config?.restore();
+  });
 }
 
 /** A task of its own experiment: `experimentId` unique per call. */
@@ -44,6 +70,8 @@ function context(params: JobSubmissionParams, options: RoundOptions): TaskContex
     run: options.run ?? 1,
     params,
     ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+    resources: configured,
+    localRoots: [],
     logger: createLogger({ component: 'test', level: 'silent', pretty: false }),
     progress: (message) => options.progress?.push(message),
   };

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
+import { ComputeResources, TaskFailure, isTaskPlugin } from '@wlm/commons/plugin';
 import type { TaskContext } from '@wlm/commons/plugin';
 import shell, { SHELL_FAILURE_CODES, plugin } from '@wlm/task-shell';
 import type { ShellParams } from '@wlm/task-shell';
@@ -18,6 +18,8 @@ function context(
     attempt: 1,
     params: plugin.inputSchema.parse(params),
     ...(workDir === undefined ? {} : { workDir }),
+    resources: new ComputeResources(),
+    localRoots: [],
     logger: pino({ level: 'silent' }),
     progress: () => undefined,
   };

@@ -10,12 +10,15 @@ import { captureLogger } from '../../support/test-logger';
 jest.setTimeout(60_000);
 
 // What a task process must never load: the broker client, the Serf client (commons' serf module and
-// its msgpack codec), and commons' root entry, which would bring both.
+// its msgpack codec), the metrics registry, commons' root entry, which would bring them all, and the
+// config loader (a task gets its settings from the worker, in its context).
 const SERVICE_MODULES: readonly RegExp[] = [
   /\/node_modules\/amqplib\//,
   /\/node_modules\/@msgpack\//,
+  /\/node_modules\/prom-client\//,
   /\/commons\/dist\/amqp\//,
   /\/commons\/dist\/serf\//,
+  /\/commons\/dist\/config\//,
   /\/commons\/dist\/index\.js$/,
 ];
 const SSH_CLIENT = /\/node_modules\/ssh2\//;
@@ -78,7 +81,7 @@ describe('what a task process loads', () => {
   }
 
   it.each(PLUGINS)(
-    '$type: the plugin SDK and the plugin, never the broker or Serf clients',
+    '$type: the plugin SDK and the plugin, never the broker or Serf clients nor the config loader',
     async ({ type, params, status, remote }) => {
       const { outcome, files } = await modulesOfTask(type, params);
       expect(outcome.status).toBe(status);

@@ -21,10 +21,9 @@ export interface RunContext<P> {
 }
 
 /**
- * Runs task plugins in-process against the local stack's sshd, as a worker's task process would: a
- * config file holding one compute resource named `name` is put in `WLM_CONFIG` (restored by
- * {@link close}), and each experiment id made by {@link newExperiment} gets its run directories
- * removed from the resource at the end.
+ * Runs task plugins in-process against the local stack's sshd, as a worker's task process would:
+ * each context holds one compute resource named `name` (and the `others`), and each experiment id
+ * made by {@link newExperiment} gets its run directories removed from the resource at the end.
  */
 export class PluginHarness {
   readonly resource: ComputeResource;
@@ -42,7 +41,6 @@ export class PluginHarness {
     allowedRoots: readonly string[] = [],
     localRoots: readonly string[] = [tmpdir()],
   ) {
-    // Before WLM_CONFIG changes: the stack's SSH files are found through the current config.
     this.resource = stackSshResource(name, { allowedRoots: [...allowedRoots] });
     const settings = Object.fromEntries(Object.entries(this.resource).filter(([key]) => key !== 'name'));
     const storage = { ...settings, allowedRoots: [tmpdir()] };
@@ -76,6 +74,8 @@ export class PluginHarness {
       attempt: 1,
       run,
       params: plugin.inputSchema.parse(params),
+      resources: this.config.resources,
+      localRoots: this.config.localRoots,
       logger: createLogger({ component: 'test', level: 'silent', pretty: false }),
       progress: (message, percent) => progress.push({ message, percent }),
     };
