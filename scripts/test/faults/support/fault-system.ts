@@ -7,7 +7,7 @@ import { TOKEN } from '../../../../orchestrator/test/integration/support/orchest
 import { testDatabase } from '../../../../orchestrator/test/integration/support/test-database';
 import { ensureBuilt } from '../../../../workers/test/support/ensure-built';
 import { E2eCluster } from '../../support/e2e-cluster';
-import { eventually } from '../../support/wait';
+import { eventually } from '@wlm/test-support';
 
 /** The task type that records its executions (scripts/test/fixtures/ledger-plugin.js). */
 export const LEDGER_PLUGIN = join(__dirname, '..', '..', 'fixtures', 'ledger-plugin.js');
