@@ -22,26 +22,25 @@ export default tseslint.config(
     },
   },
   {
-    // A task process loads its plugin's imports: commons' root entry would bring the broker and Serf
-    // clients into every one of them. And a plugin reads no configuration: the worker hands each task
-    // the settings it may use (ctx.resources, ctx.localRoots), so neither the config loader nor the
-    // environment (WLM_CONFIG, WLM_*) is a plugin's to read.
+    // A task process loads its plugin's imports, so a plugin imports the plugin SDK and, for SSH
+    // work, the remote entry: any other entry of commons would bring the broker or Serf clients, the
+    // stores' models or the config loader into every task process. And a plugin reads no
+    // configuration: the worker hands each task the settings it may use (ctx.resources,
+    // ctx.localRoots), so neither the config loader nor the environment (WLM_CONFIG, WLM_*) is a
+    // plugin's to read.
     files: ['tasks/*/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
+          patterns: [
+            ...throughIndex,
             {
-              name: '@wlm/commons',
-              message: 'Import the plugin SDK, @wlm/commons/plugin (and @wlm/commons/remote for SSH work).',
-            },
-            {
-              name: '@wlm/commons/config',
-              message: "A plugin reads no config: use the task's context (ctx.resources, ctx.localRoots).",
+              group: ['@wlm/commons/*', '!@wlm/commons/plugin', '!@wlm/commons/remote'],
+              message:
+                "Import the plugin SDK, @wlm/commons/plugin (and @wlm/commons/remote for SSH work); a plugin reads no config: use the task's context (ctx.resources, ctx.localRoots).",
             },
           ],
-          patterns: throughIndex,
         },
       ],
       'no-restricted-properties': [

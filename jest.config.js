@@ -5,13 +5,11 @@
  */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 const moduleNameMapper = {
-  '^@wlm/commons$': '<rootDir>/commons/src/index.ts',
-  // The subpath exports of commons (its package.json `exports`), each to its entry module.
+  // The entries of commons (its package.json `exports`): the plugin SDK and host are modules, every
+  // other entry is the index of the folder of its name.
   '^@wlm/commons/plugin$': '<rootDir>/commons/src/plugin-sdk.ts',
   '^@wlm/commons/plugin-host$': '<rootDir>/commons/src/plugin-host.ts',
-  '^@wlm/commons/remote$': '<rootDir>/commons/src/remote/index.ts',
-  '^@wlm/commons/wire$': '<rootDir>/commons/src/wire/index.ts',
-  '^@wlm/commons/config$': '<rootDir>/commons/src/config/index.ts',
+  '^@wlm/commons/([a-z-]+)$': '<rootDir>/commons/src/$1/index.ts',
   '^@wlm/scripts$': '<rootDir>/scripts/src/index.ts',
   '^@wlm/test-support$': '<rootDir>/scripts/test-support/src/index.ts',
   '^@wlm/orchestrator$': '<rootDir>/orchestrator/src/index.ts',

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
-import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons';
+import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
 import type { NetnsLab } from '@wlm/scripts';
 import { SerfAgent } from '@wlm/test-support';
 

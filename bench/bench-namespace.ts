@@ -7,8 +7,8 @@ import { connect } from 'amqplib';
 import { createPool } from 'mysql2/promise';
 import type { Pool } from 'mysql2/promise';
 import { auth, driver as neo4jDriver } from 'neo4j-driver';
-import { WlmTopology, deleteTopology } from '@wlm/commons';
-import type { WlmConfig } from '@wlm/commons';
+import { WlmTopology, deleteTopology } from '@wlm/commons/amqp';
+import type { WlmConfig } from '@wlm/commons/config';
 
 export class BenchNamespace {
   readonly topology: WlmTopology;

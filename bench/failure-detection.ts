@@ -12,8 +12,11 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AmqpConnection, createLogger, loadConfig, taskEventSchema, taskRequestSchema } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { AmqpConnection } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import { taskEventSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { NetnsLab } from '@wlm/scripts';
 import { BenchCluster } from './bench-cluster';
 

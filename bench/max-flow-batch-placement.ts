@@ -1,4 +1,4 @@
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import { canRun } from '@wlm/scheduler';
 import type { PlacementRequest } from '@wlm/scheduler';
 import { priorityLevels } from './batch-placement';

@@ -6,14 +6,11 @@
  * burst are mostly queueing.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AmqpConnection,
-  createLogger,
-  mergeTopology,
-  taskEventSchema,
-  taskRequestSchema,
-} from '@wlm/commons';
-import type { TaskEvent, WlmTopology } from '@wlm/commons';
+import { AmqpConnection, mergeTopology } from '@wlm/commons/amqp';
+import { createLogger } from '@wlm/commons/logging';
+import { taskEventSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { taskRequest } from '@wlm/test-support';
 
 export interface PacedOptions {

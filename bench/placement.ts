@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import { CapacityIndex, GreedyPlacement, canRun } from '@wlm/scheduler';
 import type { PlacementRequest } from '@wlm/scheduler';
 import { placeGreedily } from './batch-placement';

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { RawPipeline } from './raw-amqp-hops';
 import type { PhaseReceipt, PipelineSettings } from './raw-amqp-hops';
 import { toJsonText } from './json-text';

@@ -18,7 +18,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
 import { runMockOrchestrator } from '@wlm/scripts';
 import type { RunSummary } from '@wlm/scripts';
 import { BenchCluster } from './bench-cluster';

@@ -8,7 +8,8 @@
  *
  * @example
  * ```ts
- * import { createLogger, loadConfig } from '@wlm/commons';
+ * import { loadConfig } from '@wlm/commons/config';
+ * import { createLogger } from '@wlm/commons/logging';
  * import { Orchestrator } from '@wlm/orchestrator';
  *
  * const config = loadConfig();

@@ -5,7 +5,8 @@
  * the built package without the CLI.
  */
 import { parseArgs } from 'node:util';
-import { createLogger, loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
 import { runOrchestrator } from './run-orchestrator';
 
 async function main(): Promise<void> {

@@ -3,15 +3,12 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { AmqpConnection, DeadLetterQueue, ServiceLifecycle, WlmTopology } from '@wlm/commons';
-import type {
-  CloseStep,
-  DependencyProbe,
-  Logger,
-  ServiceLifecycleView,
-  ServiceState,
-  WlmConfig,
-} from '@wlm/commons';
+import { AmqpConnection, DeadLetterQueue, WlmTopology } from '@wlm/commons/amqp';
+import { ServiceLifecycle } from '@wlm/commons/lifecycle';
+import type { WlmConfig } from '@wlm/commons/config';
+import type { CloseStep, ServiceLifecycleView, ServiceState } from '@wlm/commons/lifecycle';
+import type { Logger } from '@wlm/commons/logging';
+import type { DependencyProbe } from '@wlm/commons/metrics';
 import { createApp } from './api/app';
 import { ChangeFeed } from './api/change-feed';
 import { checkExposure } from './api/exposure-check';

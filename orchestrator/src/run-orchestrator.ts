@@ -1,4 +1,4 @@
-import { runService } from '@wlm/commons';
+import { runService } from '@wlm/commons/lifecycle';
 import { Orchestrator } from './orchestrator';
 import type { OrchestratorOptions } from './orchestrator';
 

@@ -4,7 +4,8 @@
  *
  * @example
  * ```ts
- * import { loadConfig, createLogger } from '@wlm/commons';
+ * import { loadConfig } from '@wlm/commons/config';
+ * import { createLogger } from '@wlm/commons/logging';
  * import { SchedulerService } from '@wlm/scheduler';
  * const config = loadConfig();
  * const logger = createLogger({ component: 'scheduler', level: config.log.level });

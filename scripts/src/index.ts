@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { loadConfig } from '@wlm/commons';
+ * import { loadConfig } from '@wlm/commons/config';
  * import { stackComputeResource, stackUp, stackStatus, stackPaths } from '@wlm/scripts';
  * const config = loadConfig();
  * await stackUp({ config, onProgress: (e) => process.stderr.write(`${e.component}: ${e.message}\n`) });

@@ -37,7 +37,7 @@
  */
 export { IsolatedTaskRunner, PluginLoader, TASK_FAILURE_CODES } from './execution';
 // Plugin resolution belongs to commons (the orchestrator resolves plugins too); re-exported for callers of the worker API.
-export { pluginSpecifier } from '@wlm/commons';
+export { pluginSpecifier } from '@wlm/commons/plugin-host';
 export type {
   IsolatedTaskRunnerOptions,
   LoadedPlugin,

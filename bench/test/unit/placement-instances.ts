@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import { CapacityIndex, GreedyPlacement, canRun } from '@wlm/scheduler';
 import type { PlacementRequest } from '@wlm/scheduler';
 import { placeGreedily } from '../../batch-placement';

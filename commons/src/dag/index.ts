@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { DagGraph, parseDagDefinition, readyTasks, renderParams } from '@wlm/commons';
+ * import { DagGraph, parseDagDefinition, readyTasks, renderParams } from '@wlm/commons/dag';
  *
  * const graph = DagGraph.from(parseDagDefinition(yamlText)); // throws DagValidationError
  * const executed = new Set<string>();

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { SerfRpcClient } from '@wlm/commons';
+ * import { SerfRpcClient } from '@wlm/commons/serf';
  * const serf = await SerfRpcClient.connect({ addr: config.serf.rpcAddr, authKey: config.serf.rpcAuthKey, logger });
  * const alive = await serf.membersFiltered({ status: 'alive', tags: { role: 'worker' } });
  * const stream = await serf.stream(['member-join', 'member-leave', 'member-failed', 'member-update']);

@@ -1,5 +1,8 @@
-import { DEAD_LETTER_HEADERS, WlmError, encodeMessage, taskRequestSchema } from '@wlm/commons';
-import type { AmqpConnection, TaskRequest, TaskRequestInput, WlmTopology } from '@wlm/commons';
+import { DEAD_LETTER_HEADERS } from '@wlm/commons/amqp';
+import { WlmError } from '@wlm/commons/errors';
+import { encodeMessage, taskRequestSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { TaskRequest, TaskRequestInput } from '@wlm/commons/wire';
 import type { GetMessage } from 'amqplib';
 import { taskRequest, waitFor } from '@wlm/test-support';
 import { BrokerProbe, connectForTest, isolatedTopology } from './amqp-test-support';

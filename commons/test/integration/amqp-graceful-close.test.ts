@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AmqpPublishError } from '@wlm/commons';
-import type { WlmTopology } from '@wlm/commons';
+import { AmqpPublishError } from '@wlm/commons/errors';
+import type { WlmTopology } from '@wlm/commons/amqp';
 import { waitFor } from '@wlm/test-support';
 import { BrokerProbe, connectForTest, deferred, isolatedTopology } from './amqp-test-support';
 

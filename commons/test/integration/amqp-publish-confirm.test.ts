@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AmqpPublishError, AmqpUnavailableError } from '@wlm/commons';
-import type { AmqpConnection, WlmTopology } from '@wlm/commons';
+import { AmqpPublishError, AmqpUnavailableError } from '@wlm/commons/errors';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
 import { waitFor } from '@wlm/test-support';
 import { BrokerProbe, connectForTest, isolatedTopology } from './amqp-test-support';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AmqpConnection, WlmTopology } from '@wlm/commons';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
 import { forceCloseConnections, waitFor } from '@wlm/test-support';
 import { BrokerProbe, connectForTest, isolatedTopology } from './amqp-test-support';
 

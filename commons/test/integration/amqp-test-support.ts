@@ -1,7 +1,7 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
-import { AmqpConnection, WlmTopology, deleteTopology } from '@wlm/commons';
-import type { AmqpConnectionOptions, TopologySpec } from '@wlm/commons';
+import { AmqpConnection, WlmTopology, deleteTopology } from '@wlm/commons/amqp';
+import type { AmqpConnectionOptions, TopologySpec } from '@wlm/commons/amqp';
 import { AMQP_URL, createTestLogger, testNamespace, waitFor } from '@wlm/test-support';
 
 /** Silent unless WLM_TEST_LOG_LEVEL asks for more (e.g. `debug`). */

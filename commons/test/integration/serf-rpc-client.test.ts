@@ -1,5 +1,6 @@
-import { SerfRpcClient, SerfRpcError, SerfUnavailableError } from '@wlm/commons';
-import type { SerfEventStream, SerfMember, SerfStreamEvent } from '@wlm/commons';
+import { SerfRpcError, SerfUnavailableError } from '@wlm/commons/errors';
+import { SerfRpcClient } from '@wlm/commons/serf';
+import type { SerfEventStream, SerfMember, SerfStreamEvent } from '@wlm/commons/serf';
 import { SerfAgents, eventually } from '@wlm/test-support';
 import type { SerfAgent } from '@wlm/test-support';
 

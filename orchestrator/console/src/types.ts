@@ -1,5 +1,5 @@
 /** The API's answers as the console reads them (the orchestrator's and commons' types, type-only). */
-export type { TaskLogsResponse, WorkerEntry, WorkerIncidentEntry, WorkersResponse } from '@wlm/commons';
+export type { TaskLogsResponse, WorkerEntry, WorkerIncidentEntry, WorkersResponse } from '@wlm/commons/api';
 import type { ExperimentView } from '@wlm/orchestrator';
 export type { ExperimentView, TaskView } from '@wlm/orchestrator';
 
@@ -47,4 +47,4 @@ export interface AuditEntry {
   at: string;
 }
 
-export type { DeadLetterDetail, DeadLetterView } from '@wlm/commons';
+export type { DeadLetterDetail, DeadLetterView } from '@wlm/commons/amqp';

@@ -1,5 +1,8 @@
-import { serviceEndpoints } from '@wlm/commons';
-import type { ApiToken, DeadLetterQueue, Logger, ServiceEndpointsOptions } from '@wlm/commons';
+import { serviceEndpoints } from '@wlm/commons/metrics';
+import type { DeadLetterQueue } from '@wlm/commons/amqp';
+import type { ApiToken } from '@wlm/commons/config';
+import type { Logger } from '@wlm/commons/logging';
+import type { ServiceEndpointsOptions } from '@wlm/commons/metrics';
 import express from 'express';
 import type { Express } from 'express';
 import type { DagStore } from '../domain/dag-store';

@@ -1,4 +1,4 @@
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 import type { Engine } from '../engine/engine';
 import type { SubmitRequest } from '../engine/submit-request';
 import { errorAnswer } from './error-handler';

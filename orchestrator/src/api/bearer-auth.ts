@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { scopeAllows } from '@wlm/commons';
-import type { ApiToken } from '@wlm/commons';
+import { scopeAllows } from '@wlm/commons/config';
+import type { ApiToken } from '@wlm/commons/config';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ApiError } from './api-error';
 import { scopeFor } from './route-scopes';

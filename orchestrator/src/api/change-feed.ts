@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 import type { Experiment } from '../domain/records';
 import type { StateStore } from '../domain/state-store';
 

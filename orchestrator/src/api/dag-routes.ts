@@ -1,4 +1,4 @@
-import { parseDagDefinition } from '@wlm/commons';
+import { parseDagDefinition } from '@wlm/commons/dag';
 import express from 'express';
 import type { Router } from 'express';
 import type { DagStore, MasterDag, MasterDagSummary } from '../domain/dag-store';

@@ -1,4 +1,4 @@
-import type { DeadLetterQueue } from '@wlm/commons';
+import type { DeadLetterQueue } from '@wlm/commons/amqp';
 import express from 'express';
 import type { Request, Router } from 'express';
 import { badRequest } from './api-error';

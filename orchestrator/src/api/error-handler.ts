@@ -4,8 +4,8 @@ import {
   DeadLetterNotReplayableError,
   WlmError,
   isRetryableError,
-} from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+} from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DagNotFoundError } from '../errors/dag-not-found-error';
 import { ExperimentConflictError } from '../errors/experiment-conflict-error';

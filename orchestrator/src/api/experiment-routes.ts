@@ -1,5 +1,6 @@
-import { TASK_LOG_TAIL } from '@wlm/commons';
-import type { Logger, TaskLogsResponse } from '@wlm/commons';
+import { TASK_LOG_TAIL } from '@wlm/commons/wire';
+import type { TaskLogsResponse } from '@wlm/commons/api';
+import type { Logger } from '@wlm/commons/logging';
 import express from 'express';
 import type { Request, Router } from 'express';
 import type { DagStore } from '../domain/dag-store';

@@ -1,4 +1,5 @@
-import type { DagGraph, TaskProgressReport } from '@wlm/commons';
+import type { TaskProgressReport } from '@wlm/commons/api';
+import type { DagGraph } from '@wlm/commons/dag';
 import type { ConcreteDag, DagStore } from '../domain/dag-store';
 import type { TaskState } from '../domain/task-state';
 import type { JsonObject } from '../domain/json';

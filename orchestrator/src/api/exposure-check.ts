@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
-import { ConfigError, DEFAULT_API_TOKEN } from '@wlm/commons';
-import type { ApiToken } from '@wlm/commons';
+import { DEFAULT_API_TOKEN } from '@wlm/commons/config';
+import { ConfigError } from '@wlm/commons/errors';
+import type { ApiToken } from '@wlm/commons/config';
 
 /** Whether `host` is this machine's loopback only: `localhost`, 127.0.0.0/8 or `::1`. */
 export function isLoopbackHost(host: string): boolean {

@@ -1,4 +1,4 @@
-import { formatIssuePath, jsonValueSchema } from '@wlm/commons';
+import { formatIssuePath, jsonValueSchema } from '@wlm/commons/wire';
 import { z } from 'zod';
 import { EXPERIMENT_STATES } from '../domain/experiment-state';
 import { badRequest } from './api-error';

@@ -1,4 +1,4 @@
-import type { ApiScope } from '@wlm/commons';
+import type { ApiScope } from '@wlm/commons/config';
 
 /**
  * The scope each `/api` route needs — the one place to look, and to add to. Paths are relative to

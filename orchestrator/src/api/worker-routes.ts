@@ -1,4 +1,4 @@
-import type { WorkersResponse } from '@wlm/commons';
+import type { WorkersResponse } from '@wlm/commons/api';
 import express from 'express';
 import type { Router } from 'express';
 import type { StateStore } from '../domain/state-store';

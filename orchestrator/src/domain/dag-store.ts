@@ -1,4 +1,4 @@
-import type { DagDefinition, DagTaskConstraints, DagTaskRetry } from '@wlm/commons';
+import type { DagDefinition, DagTaskConstraints, DagTaskRetry } from '@wlm/commons/dag';
 import type { JsonObject } from './json';
 import type { TaskState } from './task-state';
 

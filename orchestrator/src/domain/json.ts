@@ -1,7 +1,7 @@
-import { isJsonObjectShape } from '@wlm/commons';
-import type { JsonObject } from '@wlm/commons';
+import { isJsonObjectShape } from '@wlm/commons/wire';
+import type { JsonObject } from '@wlm/commons/wire';
 
-export type { JsonObject, JsonValue } from '@wlm/commons';
+export type { JsonObject, JsonValue } from '@wlm/commons/wire';
 
 /**
  * True for a plain object (not an array, not null): the only top-level shape our JSON columns

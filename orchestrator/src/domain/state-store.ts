@@ -9,7 +9,7 @@ import type {
   RunningExperiment,
   TaskRun,
 } from './records';
-import type { WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
+import type { WorkerEntry, WorkerIncidentEntry } from '@wlm/commons/api';
 import type { Changes } from './changes';
 import type { TaskReport, TaskReportUpdate } from './task-report';
 import type { TaskState } from './task-state';

@@ -1,5 +1,6 @@
-import { DEFAULT_RETRY_POLICY, MAX_ATTEMPT, MAX_RETRY_ATTEMPTS } from '@wlm/commons';
-import type { DagDefinition, RetryPolicy } from '@wlm/commons';
+import { DEFAULT_RETRY_POLICY, MAX_ATTEMPT, MAX_RETRY_ATTEMPTS } from '@wlm/commons/wire';
+import type { DagDefinition } from '@wlm/commons/dag';
+import type { RetryPolicy } from '@wlm/commons/wire';
 import type { ReadyTask } from '../domain/dag-store';
 
 /**

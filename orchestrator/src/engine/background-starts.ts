@@ -1,4 +1,4 @@
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 import type { Experiment } from '../domain/records';
 import type { ExperimentDriver } from './experiment-driver';
 import { GroupCommit } from './group-commit';

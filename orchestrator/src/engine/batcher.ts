@@ -1,5 +1,5 @@
-import { isRetryableError } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { isRetryableError } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 
 /**
  * Processes a batch. Resolves with the items that failed on their own (each with its error); the

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { AmqpConnection, Logger, WlmTopology } from '@wlm/commons';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
 import type { DagStore } from '../domain/dag-store';
 import type { StateStore } from '../domain/state-store';
 import { DagCatalog } from './dag-catalog';

@@ -1,4 +1,5 @@
-import { DagGraph, RecentMap } from '@wlm/commons';
+import { RecentMap } from '@wlm/commons/collections';
+import { DagGraph } from '@wlm/commons/dag';
 import type { DagStore, MasterDag } from '../domain/dag-store';
 import { DagNotFoundError } from '../errors/dag-not-found-error';
 import { largestRetryBudget } from './attempts';

@@ -1,5 +1,6 @@
-import { isRetryableError } from '@wlm/commons';
-import type { Logger, TaskRequestInput } from '@wlm/commons';
+import { isRetryableError } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import type { DagStore, ReadyTask, TaskStateChange } from '../domain/dag-store';
 import type { AuditEventInput, StateStore, TaskRunUpdate } from '../domain/state-store';
 import { dispatchAttempt } from './attempts';

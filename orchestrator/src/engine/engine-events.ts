@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { TaskEvent, TaskRequestInput } from '@wlm/commons';
+import type { TaskEvent, TaskRequestInput } from '@wlm/commons/wire';
 
 /** What the engine reports as it works, e.g. to the metrics. */
 export interface EngineEvents {

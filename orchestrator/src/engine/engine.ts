@@ -1,4 +1,5 @@
-import { DagValidationError, pluginProblems } from '@wlm/commons';
+import { pluginProblems } from '@wlm/commons/dag';
+import { DagValidationError } from '@wlm/commons/errors';
 import type { MasterDag } from '../domain/dag-store';
 import type { ExperimentState } from '../domain/experiment-state';
 import type { Experiment } from '../domain/records';
@@ -11,7 +12,7 @@ import { BackgroundStarts } from './background-starts';
 import { submitMany } from './submissions';
 import type { SubmitOutcome } from './submissions';
 import type { SubmitRequest, SubmitResult } from './submit-request';
-import type { DagDefinition } from '@wlm/commons';
+import type { DagDefinition } from '@wlm/commons/dag';
 
 /** Two submission groups at once: one's round trips overlap the next one's. */
 const SUBMISSION_GROUPS_IN_FLIGHT = 2;

@@ -1,4 +1,5 @@
-import type { Logger, TaskEvent, TaskEventOf } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskEvent, TaskEventOf } from '@wlm/commons/wire';
 import type { DagStore, ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
 import type { StateStore } from '../domain/state-store';

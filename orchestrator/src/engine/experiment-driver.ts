@@ -1,5 +1,6 @@
-import { WIRE_TEXT_LIMITS, isRetryableError } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { isRetryableError } from '@wlm/commons/errors';
+import { WIRE_TEXT_LIMITS } from '@wlm/commons/wire';
+import type { Logger } from '@wlm/commons/logging';
 import type { DagStore, InstantiateRequest, ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
 import type { StateStore } from '../domain/state-store';

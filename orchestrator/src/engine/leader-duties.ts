@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { taskEventSchema } from '@wlm/commons';
-import type { AmqpConnection, ConsumerHandle, Logger, TaskEvent, WlmTopology } from '@wlm/commons';
+import { taskEventSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { Batcher } from './batcher';
 import type { Engine } from './engine';
 import type { EventProcessor } from './event-processor';

@@ -1,5 +1,6 @@
-import { cancelTaskSchema, controlRoutingKey, taskRequestSchema } from '@wlm/commons';
-import type { AmqpConnection, CancelTaskInput, TaskRequestInput, WlmTopology } from '@wlm/commons';
+import { cancelTaskSchema, controlRoutingKey, taskRequestSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { CancelTaskInput, TaskRequestInput } from '@wlm/commons/wire';
 
 /** What the engine sends to the scheduler and the workers. */
 export interface EngineMessaging {

@@ -1,5 +1,7 @@
-import { PluginModuleError, importPlugin, pluginSpecifier, resolvePluginModule } from '@wlm/commons';
-import type { Logger, TaskPlugin } from '@wlm/commons';
+import { PluginModuleError } from '@wlm/commons/errors';
+import { importPlugin, pluginSpecifier, resolvePluginModule } from '@wlm/commons/plugin-host';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskPlugin } from '@wlm/commons/plugin';
 
 /**
  * The task plugins this orchestrator can load (`@wlm/task-<type>` packages it resolves), so that a

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WlmError } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 import type { DagStore, ReadyTask } from '../domain/dag-store';
 import type { Experiment } from '../domain/records';
 import type { StateStore } from '../domain/state-store';

@@ -1,5 +1,5 @@
-import { paramsLimitProblems, smallestRendering, templateReferences } from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+import { paramsLimitProblems, smallestRendering, templateReferences } from '@wlm/commons/dag';
+import type { DagDefinition } from '@wlm/commons/dag';
 import type { JsonObject } from '../domain/json';
 
 /** An experiment input a DAG refers to, with the first place that uses it. */

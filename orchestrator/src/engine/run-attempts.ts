@@ -1,4 +1,4 @@
-import { RecentMap } from '@wlm/commons';
+import { RecentMap } from '@wlm/commons/collections';
 import type { DagStore } from '../domain/dag-store';
 
 /** How many runs' first attempts to remember; older entries are read again when needed. */

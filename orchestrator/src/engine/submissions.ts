@@ -1,4 +1,4 @@
-import { inputShapeProblems } from '@wlm/commons';
+import { inputShapeProblems } from '@wlm/commons/dag';
 import type { Experiment } from '../domain/records';
 import { ExperimentInputError } from '../errors/experiment-input-error';
 import { ExperimentInputLimitError } from '../errors/experiment-input-limit-error';

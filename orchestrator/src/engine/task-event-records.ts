@@ -1,4 +1,4 @@
-import type { TaskEvent, TaskEventOf } from '@wlm/commons';
+import type { TaskEvent, TaskEventOf } from '@wlm/commons/wire';
 import type { TaskCompletion, TaskStateChange } from '../domain/dag-store';
 import { isJsonObject } from '../domain/json';
 import type { JsonObject } from '../domain/json';

@@ -1,5 +1,6 @@
-import { MessageValidationError, paramsLimitProblems, renderParams } from '@wlm/commons';
-import type { TaskRequestInput } from '@wlm/commons';
+import { paramsLimitProblems, renderParams } from '@wlm/commons/dag';
+import { MessageValidationError } from '@wlm/commons/errors';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import type { ReadyTask } from '../domain/dag-store';
 import { retryPolicyFor } from './attempts';
 

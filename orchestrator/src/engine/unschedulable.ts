@@ -1,5 +1,5 @@
-import { PROTOCOL_FAILURE_CODES } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { PROTOCOL_FAILURE_CODES } from '@wlm/commons/wire';
+import type { TaskEvent } from '@wlm/commons/wire';
 import type { TaskRun } from '../domain/records';
 
 export function isUnschedulable(event: TaskEvent): boolean {

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** No master DAG is stored for this experiment type (or not this version). The API answers 404. */
 export class DagNotFoundError extends WlmError {

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /**
  * A submission does not give the inputs its DAG refers to (`{{inputs.<name>}}`). Rejected before

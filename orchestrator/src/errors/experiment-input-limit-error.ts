@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /**
  * A submission's inputs would render some task's params past a limit of the wire (too deep, too

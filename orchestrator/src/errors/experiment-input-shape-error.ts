@@ -1,5 +1,5 @@
-import { WlmError } from '@wlm/commons';
-import type { InputShapeProblem } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import type { InputShapeProblem } from '@wlm/commons/dag';
 
 /**
  * A submission's inputs do not fit the shapes the DAG declares for them (or, undeclared, the default

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** No experiment has this id. The API answers 404. */
 export class ExperimentNotFoundError extends WlmError {

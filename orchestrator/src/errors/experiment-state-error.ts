@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 import type { ExperimentState } from '../domain/experiment-state';
 
 /**

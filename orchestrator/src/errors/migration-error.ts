@@ -1,5 +1,5 @@
-import { WlmError } from '@wlm/commons';
-import type { WlmErrorOptions } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import type { WlmErrorOptions } from '@wlm/commons/errors';
 
 /** The schema could not be brought up to date; the orchestrator must not start on it. */
 export class MigrationError extends WlmError {

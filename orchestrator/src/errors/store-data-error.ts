@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /**
  * A row read from the database does not have the shape this orchestrator expects: the schema was

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** A caller handed the state store a value it cannot store (a programming error, never retryable). */
 export class StoreInputError extends WlmError {

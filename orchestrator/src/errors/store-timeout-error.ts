@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** Which store did not answer. */
 export type TimedOutStore = 'mysql' | 'neo4j';

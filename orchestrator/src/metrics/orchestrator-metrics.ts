@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { registerAmqpMetrics } from '@wlm/commons';
-import type { AmqpConnection, Logger, WlmTopology } from '@wlm/commons';
+import { registerAmqpMetrics } from '@wlm/commons/metrics';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
 import type { StateStore } from '../domain/state-store';
 import type { EngineEventEmitter } from '../engine/engine-events';
 

@@ -1,5 +1,5 @@
-import { WlmError } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 
 /**
  * Whether a store still takes calls, and its one close: the first `close` releases the store's

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { apiTokensSchema } from '@wlm/commons';
+import { apiTokensSchema } from '@wlm/commons/config';
 import { OrchestratorEnv } from './support/orchestrator-env';
 import { useLeadingOrchestrator } from './support/leading-orchestrator';
 

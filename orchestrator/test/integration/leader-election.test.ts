@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import { LeaderElection, MysqlStateStore } from '@wlm/orchestrator';
 import type { DeposedEvent, ElectedEvent, LeaderElectionOptions } from '@wlm/orchestrator';
 import { ChildScripts } from '@wlm/test-support';

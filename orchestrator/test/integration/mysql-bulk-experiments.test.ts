@@ -1,4 +1,4 @@
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import { ExperimentConflictError, MysqlStateStore, StoreInputError } from '@wlm/orchestrator';
 import type { CreateOutcome } from '@wlm/orchestrator';
 import { newExperiment } from './support/store-fixtures';

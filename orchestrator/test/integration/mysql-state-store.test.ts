@@ -1,4 +1,4 @@
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import { ExperimentConflictError, MigrationError, MysqlStateStore, StoreInputError } from '@wlm/orchestrator';
 import { newExperiment, runningExperiment, withoutAuditTable } from './support/store-fixtures';
 import { testDatabase } from './support/test-database';

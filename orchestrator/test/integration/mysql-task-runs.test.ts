@@ -1,4 +1,4 @@
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import { MysqlStateStore } from '@wlm/orchestrator';
 import type { AuditEventInput, TaskRunUpdate } from '@wlm/orchestrator';
 import { runningExperiment, withoutAuditTable } from './support/store-fixtures';

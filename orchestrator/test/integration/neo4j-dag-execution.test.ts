@@ -1,5 +1,5 @@
-import { renderParams } from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+import { renderParams } from '@wlm/commons/dag';
+import type { DagDefinition } from '@wlm/commons/dag';
 import type { Neo4jDagStore, ReadyTask, TaskCompletion, TaskStateChange } from '@wlm/orchestrator';
 import { diamond, graphStoreForFile, wide } from './neo4j-test-graph';
 

@@ -1,5 +1,5 @@
-import { DagValidationError } from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+import { DagValidationError } from '@wlm/commons/errors';
+import type { DagDefinition } from '@wlm/commons/dag';
 import { ExperimentConflictError, StoreInputError } from '@wlm/orchestrator';
 import type { Neo4jDagStore } from '@wlm/orchestrator';
 import { int } from 'neo4j-driver';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger, loadConfig } from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import type { DagDefinition } from '@wlm/commons/dag';
 import { Neo4jDagStore } from '@wlm/orchestrator';
 import { auth, driver as createDriver } from 'neo4j-driver';
 import type { Driver } from 'neo4j-driver';

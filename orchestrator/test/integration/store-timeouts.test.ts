@@ -1,4 +1,4 @@
-import { isRetryableError } from '@wlm/commons';
+import { isRetryableError } from '@wlm/commons/errors';
 import { MysqlStateStore, Neo4jDagStore, StoreTimeoutError } from '@wlm/orchestrator';
 import { OrchestratorEnv } from './support/orchestrator-env';
 import { newExperiment } from './support/store-fixtures';

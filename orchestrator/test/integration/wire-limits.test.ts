@@ -1,5 +1,5 @@
-import { MAX_CONTEXT_BYTES, MAX_JSON_DEPTH } from '@wlm/commons';
-import type { JsonValue } from '@wlm/commons';
+import { MAX_CONTEXT_BYTES, MAX_JSON_DEPTH } from '@wlm/commons/wire';
+import type { JsonValue } from '@wlm/commons/wire';
 import { OrchestratorEnv } from './support/orchestrator-env';
 import { useLeadingOrchestrator } from './support/leading-orchestrator';
 

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseDagDefinition, pluginProblems, topologicalOrder } from '@wlm/commons';
-import type { PluginSchemas } from '@wlm/commons';
+import { parseDagDefinition, pluginProblems, topologicalOrder } from '@wlm/commons/dag';
+import type { PluginSchemas } from '@wlm/commons/dag';
 import { plugin as dataStaging } from '@wlm/task-data-staging';
 import { plugin as echo } from '@wlm/task-echo';
 import { plugin as envSetup } from '@wlm/task-env-setup';

@@ -1,7 +1,8 @@
 import { createTransport } from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import type { Logger, WlmConfig } from '@wlm/commons';
+import type { WlmConfig } from '@wlm/commons/config';
+import type { Logger } from '@wlm/commons/logging';
 import { MailSendError } from '../errors';
 import type { AdminMail } from './incident-mail';
 

@@ -1,4 +1,4 @@
-import type { WorkerIncident } from '@wlm/commons';
+import type { WorkerIncident } from '@wlm/commons/wire';
 
 /**
  * What to do with one incident report:

@@ -1,4 +1,4 @@
-import type { IncidentTask, WorkerIncident } from '@wlm/commons';
+import type { IncidentTask, WorkerIncident } from '@wlm/commons/wire';
 
 /** An admin mail, before addressing. */
 export interface AdminMail {

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { workerIncidentSchema } from '@wlm/commons';
-import type { AmqpConnection, ConsumerHandle, Logger, WlmTopology, WorkerIncident } from '@wlm/commons';
+import { workerIncidentSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { WorkerIncident } from '@wlm/commons/wire';
 import type { AdminMailer } from './admin-mailer';
 import { IncidentBook } from './incident-book';
 import { failureMail, recoveryMail } from './incident-mail';

@@ -1,5 +1,6 @@
-import { MAX_INCIDENT_TASKS, workerIncidentSchema } from '@wlm/commons';
-import type { AmqpConnection, IncidentTask, WlmTopology, WorkerIncident } from '@wlm/commons';
+import { MAX_INCIDENT_TASKS, workerIncidentSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { IncidentTask, WorkerIncident } from '@wlm/commons/wire';
 
 export interface IncidentReport {
   readonly type: WorkerIncident['type'];

@@ -1,5 +1,7 @@
-import { taskTypeWaitingSchema } from '@wlm/commons';
-import type { AmqpConnection, ConsumerHandle, Logger, TaskTypeWaiting, WlmTopology } from '@wlm/commons';
+import { taskTypeWaitingSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskTypeWaiting } from '@wlm/commons/wire';
 import type { AdminMailer } from './admin-mailer';
 import type { AdminMail } from './incident-mail';
 import { MailRateLimiter } from './mail-rate-limiter';

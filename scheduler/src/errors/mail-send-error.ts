@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /**
  * The SMTP server did not take an admin mail. Retryable: the incident report that asked for it is

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /**
  * Why a held message goes back to its queue: the scheduler is draining. Retryable, so the consumer

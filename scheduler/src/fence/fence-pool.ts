@@ -1,4 +1,5 @@
-import { ServerTlsError, isTlsRefusal, parseMysqlUrl } from '@wlm/commons';
+import { parseMysqlUrl } from '@wlm/commons/config';
+import { ServerTlsError, isTlsRefusal } from '@wlm/commons/errors';
 import { createConnection, createPool } from 'mysql2/promise';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 

@@ -1,5 +1,5 @@
-import { WlmError } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { openFencePool } from './fence-pool';
 

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { registerAmqpMetrics } from '@wlm/commons';
-import type { AmqpConnection, WlmTopology } from '@wlm/commons';
+import { registerAmqpMetrics } from '@wlm/commons/metrics';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
 import type { SchedulerServiceEvents } from '../service/service-events';
 import type { SchedulerStatus } from '../service/scheduler-service';
 

@@ -1,4 +1,4 @@
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import { SlotBuckets } from './slot-buckets';
 import type { SlotNode } from './slot-buckets';
 

@@ -1,5 +1,5 @@
-import { satisfiesMinVersion } from '@wlm/commons';
-import type { WorkerAdvertisement } from '@wlm/commons';
+import { satisfiesMinVersion } from '@wlm/commons/advertisement';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import type { PlacementRequest } from './placement-request';
 
 /**

@@ -1,4 +1,4 @@
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import type { CapacityIndex } from './capacity-index';
 import { canRun } from './constraints';
 import type { PlacementRequest } from './placement-request';

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger, SerfRpcClient } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
+import type { SerfRpcClient } from '@wlm/commons/serf';
 
 /** The Serf query the probe sends. Agents acknowledge it themselves: no handler runs for it. */
 export const LIVENESS_QUERY = 'wlm-liveness';

@@ -1,4 +1,4 @@
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 import type { MemberReading } from './worker-view';
 
 /**

@@ -1,5 +1,6 @@
-import { ADVERTISEMENT_TAGS, WORKER_DIED_EVENT, WORKER_UP_EVENT } from '@wlm/commons';
-import type { Logger, SerfEventStream, SerfMember, SerfRpcClient } from '@wlm/commons';
+import { ADVERTISEMENT_TAGS, WORKER_DIED_EVENT, WORKER_UP_EVENT } from '@wlm/commons/advertisement';
+import type { Logger } from '@wlm/commons/logging';
+import type { SerfEventStream, SerfMember, SerfRpcClient } from '@wlm/commons/serf';
 
 /**
  * How a member reading reached the registry; only some may bring a failed worker back. `reread` is

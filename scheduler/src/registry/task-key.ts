@@ -1,5 +1,5 @@
-import { attemptKey } from '@wlm/commons';
-import type { AttemptIdentity } from '@wlm/commons';
+import { attemptKey } from '@wlm/commons/wire';
+import type { AttemptIdentity } from '@wlm/commons/wire';
 
 /** A request: an attempt, and for a task that runs in rounds, which round of it. */
 export interface TaskRequestRef extends AttemptIdentity {

@@ -1,5 +1,6 @@
-import { attemptKey } from '@wlm/commons';
-import type { TaskEvent, WorkerAdvertisement } from '@wlm/commons';
+import { attemptKey } from '@wlm/commons/wire';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { CapacityIndex } from '../placement';
 import { ReservationLedger } from './reservation-ledger';
 import type { ReservationLedgerOptions } from './reservation-ledger';

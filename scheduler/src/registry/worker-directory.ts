@@ -1,4 +1,4 @@
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 import type { Pool } from 'mysql2/promise';
 import { openFencePool } from '../fence/fence-pool';
 import type { WorkerRegistry } from './worker-registry';

@@ -1,4 +1,6 @@
-import type { Logger, SerfRpcClient, WlmTopology } from '@wlm/commons';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { SerfRpcClient } from '@wlm/commons/serf';
 import type { LivenessProbeOptions } from './liveness-probe';
 import type { ReservationLedgerOptions } from './reservation-ledger';
 import type { WorkerView } from './worker-view';

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { incarnationOf } from '@wlm/commons';
-import type { Logger, SerfMember, TaskEvent } from '@wlm/commons';
+import { incarnationOf } from '@wlm/commons/advertisement';
+import type { Logger } from '@wlm/commons/logging';
+import type { SerfMember } from '@wlm/commons/serf';
+import type { TaskEvent } from '@wlm/commons/wire';
 import type { CapacityIndex } from '../placement';
 import { LivenessProbe } from './liveness-probe';
 import { MemberWarnings } from './member-warnings';

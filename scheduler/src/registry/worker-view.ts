@@ -1,5 +1,7 @@
-import { decodeAdvertisementTags } from '@wlm/commons';
-import type { SerfMember, WlmTopology, WorkerAdvertisement } from '@wlm/commons';
+import { decodeAdvertisementTags } from '@wlm/commons/advertisement';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { SerfMember } from '@wlm/commons/serf';
 
 /** A worker as the registry knows it: its Serf member and its decoded advertisement. */
 export interface WorkerView {

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { declareTopology } from '@wlm/commons/amqp';
+import { AmqpPublishError } from '@wlm/commons/errors';
 import {
-  AmqpPublishError,
-  declareTopology,
   taskAssignmentSchema,
   taskEventRoutingKey,
   taskEventSchema,
   attemptIdentityOf,
-} from '@wlm/commons';
-import type {
-  AmqpConnection,
-  Logger,
-  TaskAssignment,
-  TaskEventInput,
-  TaskRequest,
-  WlmTopology,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskAssignment, TaskEventInput, TaskRequest } from '@wlm/commons/wire';
 import type { PlacementFence, PlacementKey } from '../fence';
 
 /** What placing a request came to. */

@@ -1,12 +1,7 @@
-import { controlMessageSchema } from '@wlm/commons';
-import type {
-  AmqpConnection,
-  ConsumerHandle,
-  ControlMessage,
-  Logger,
-  TopologySpec,
-  WlmTopology,
-} from '@wlm/commons';
+import { controlMessageSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, TopologySpec, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { ControlMessage } from '@wlm/commons/wire';
 import type { RequestDispatcher } from './request-dispatcher';
 
 export interface CancelHandlerOptions {

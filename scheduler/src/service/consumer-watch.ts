@@ -1,4 +1,5 @@
-import type { AmqpConnection, Logger, WlmTopology } from '@wlm/commons';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
 import type { WorkerRegistry } from '../registry';
 
 export interface ConsumerWatchOptions {

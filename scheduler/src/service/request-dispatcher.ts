@@ -1,13 +1,11 @@
 import type { EventEmitter } from 'node:events';
-import { RecentSet, cancelApplies, queueDeadline, attemptKey } from '@wlm/commons';
-import type {
-  AmqpConnection,
-  CancelTask,
-  Logger,
-  TaskRequest,
-  WlmTopology,
-  RecentCancels,
-} from '@wlm/commons';
+import { RecentSet } from '@wlm/commons/collections';
+import { cancelApplies } from '@wlm/commons/control';
+import { queueDeadline, attemptKey } from '@wlm/commons/wire';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import type { RecentCancels } from '@wlm/commons/control';
+import type { Logger } from '@wlm/commons/logging';
+import type { CancelTask, TaskRequest } from '@wlm/commons/wire';
 import { handedBack, publishFailed, shuttingDown } from '../errors';
 import { GreedyPlacement } from '../placement';
 import type { CapacityIndex } from '../placement';

@@ -1,6 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import { attemptIdentityOf, queueDeadline, taskRequestSchema } from '@wlm/commons';
-import type { AmqpConnection, ConsumerHandle, Logger, TaskRequest, WlmTopology } from '@wlm/commons';
+import { attemptIdentityOf, queueDeadline, taskRequestSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskRequest } from '@wlm/commons/wire';
 import { publishFailed, shuttingDown } from '../errors';
 import { requestKey } from '../registry';
 import type { SchedulerMessages } from './scheduler-messages';

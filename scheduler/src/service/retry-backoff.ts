@@ -1,5 +1,5 @@
-import { DEFAULT_RETRY_POLICY, MAX_EXCLUDED_WORKERS } from '@wlm/commons';
-import type { RetryPolicy, TaskRequest } from '@wlm/commons';
+import { DEFAULT_RETRY_POLICY, MAX_EXCLUDED_WORKERS } from '@wlm/commons/wire';
+import type { RetryPolicy, TaskRequest } from '@wlm/commons/wire';
 
 /** The longest a retry waits by default, however many attempts came before. */
 export const DEFAULT_MAX_BACKOFF_MS = 5 * 60_000;

@@ -9,9 +9,9 @@ import {
   taskEventSchema,
   taskRequestSchema,
   taskTypeWaitingSchema,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
 import type {
-  AmqpConnection,
   AttemptIdentity,
   SchedulerTimerInput,
   TaskAssignment,
@@ -20,8 +20,7 @@ import type {
   TaskEventOf,
   TaskRequest,
   TaskTypeWaiting,
-  WlmTopology,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
 import { timerDelay } from './timer-ladder';
 
 /** `errorCode`s of FAILED events the scheduler itself publishes: its part of the failure-code registry. */

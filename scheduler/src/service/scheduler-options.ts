@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Logger, WlmConfig } from '@wlm/commons';
+import type { WlmConfig } from '@wlm/commons/config';
+import type { Logger } from '@wlm/commons/logging';
 import type { MailRateLimiterOptions } from '../alerts';
 import type { ReservationLedgerOptions } from '../registry';
 import { DEFAULT_MAX_BACKOFF_MS } from './retry-backoff';

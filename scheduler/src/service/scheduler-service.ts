@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events';
-import {
-  AmqpConnection,
-  RecentCancels,
-  SerfRpcClient,
-  ServiceLifecycle,
-  WlmTopology,
-  connectionProbe,
-  withRetry,
-} from '@wlm/commons';
-import type { CloseStep, DependencyProbe, Logger, ServiceLifecycleView, ServiceState } from '@wlm/commons';
+import { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import { RecentCancels } from '@wlm/commons/control';
+import { withRetry } from '@wlm/commons/errors';
+import { ServiceLifecycle } from '@wlm/commons/lifecycle';
+import { connectionProbe } from '@wlm/commons/metrics';
+import { SerfRpcClient } from '@wlm/commons/serf';
+import type { CloseStep, ServiceLifecycleView, ServiceState } from '@wlm/commons/lifecycle';
+import type { Logger } from '@wlm/commons/logging';
+import type { DependencyProbe } from '@wlm/commons/metrics';
 import { AdminMailer, IncidentMailer, IncidentReporter, TypeWaitMailer } from '../alerts';
 import { PlacementFence } from '../fence';
 import { WorkerDirectory, WorkerRegistry } from '../registry';

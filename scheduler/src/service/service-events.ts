@@ -1,4 +1,5 @@
-import type { IncidentTask, ServiceState, TaskRequest } from '@wlm/commons';
+import type { ServiceState } from '@wlm/commons/lifecycle';
+import type { IncidentTask, TaskRequest } from '@wlm/commons/wire';
 import type { WorkerFailedInfo, WorkerRecoveredInfo, WorkerView } from '../registry';
 
 /** Typed events of a {@link SchedulerService}. */

@@ -1,14 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import { taskEventSchema, attemptKey } from '@wlm/commons';
-import type {
-  AmqpConnection,
-  ConsumerHandle,
-  Logger,
-  TaskEvent,
-  TaskEventOf,
-  TaskRequest,
-  WlmTopology,
-} from '@wlm/commons';
+import { taskEventSchema, attemptKey } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskEvent, TaskEventOf, TaskRequest } from '@wlm/commons/wire';
 import { publishFailed } from '../errors';
 import { requestKey } from '../registry';
 import type { WorkerRegistry } from '../registry';

@@ -1,6 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import { schedulerTimerSchema } from '@wlm/commons';
-import type { AmqpConnection, ConsumerHandle, Logger, SchedulerTimer, WlmTopology } from '@wlm/commons';
+import { schedulerTimerSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { SchedulerTimer } from '@wlm/commons/wire';
 import { publishFailed } from '../errors';
 import { requestKey } from '../registry';
 import type { RequestDispatcher } from './request-dispatcher';

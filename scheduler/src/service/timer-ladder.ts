@@ -1,4 +1,4 @@
-import { TIMER_DELAYS_MS } from '@wlm/commons';
+import { TIMER_DELAYS_MS } from '@wlm/commons/amqp';
 
 /**
  * A timer this close to its due time (or past it) is due: less than half the shortest delay, so

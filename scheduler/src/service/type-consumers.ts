@@ -1,5 +1,7 @@
-import { taskRequestSchema } from '@wlm/commons';
-import type { AmqpConnection, ConsumerHandle, Logger, TaskRequest, WlmTopology } from '@wlm/commons';
+import { taskRequestSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskRequest } from '@wlm/commons/wire';
 
 /** Registry events after which the set of task types some live worker runs may have changed. */
 const MEMBERSHIP_EVENTS = [

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { MAX_INCIDENT_TASKS } from '@wlm/commons';
-import type { IncidentTask, Logger } from '@wlm/commons';
+import { MAX_INCIDENT_TASKS } from '@wlm/commons/wire';
+import type { Logger } from '@wlm/commons/logging';
+import type { IncidentTask } from '@wlm/commons/wire';
 import type { IncidentReport, IncidentReporter } from '../alerts';
 import type { WorkerFailedInfo, WorkerRecoveredInfo, WorkerRegistry, WorkerView } from '../registry';
 import type { SchedulerServiceEvents } from './service-events';

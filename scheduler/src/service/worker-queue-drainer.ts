@@ -1,28 +1,25 @@
 import type { GetMessage } from 'amqplib';
 import {
-  attemptIdentityOf,
   countedDeliveries,
   DEFAULT_MAX_DELIVERIES,
-  MAX_INCIDENT_TASKS,
   REDELIVERY_LIMIT,
   copyHeaders,
   deadLetterHeaders,
   errorCodeOf,
-  isRetryableError,
   judgeDelivery,
-  parseMessage,
   reasonOf,
+} from '@wlm/commons/amqp';
+import { isRetryableError } from '@wlm/commons/errors';
+import {
+  attemptIdentityOf,
+  MAX_INCIDENT_TASKS,
+  parseMessage,
   taskAssignmentSchema,
   taskRequestSchema,
-} from '@wlm/commons';
-import type {
-  AmqpConnection,
-  DeadLetterDetails,
-  IncidentTask,
-  Logger,
-  TaskAssignment,
-  WlmTopology,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { AmqpConnection, DeadLetterDetails, WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { IncidentTask, TaskAssignment } from '@wlm/commons/wire';
 import { nextAttemptRequest } from './retry-backoff';
 import type { SchedulerMessages } from './scheduler-messages';
 

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
-import { AmqpConnection, deleteTopology, loadConfig, workerIncidentSchema } from '@wlm/commons';
-import type { WlmTopology, WorkerIncidentInput } from '@wlm/commons';
+import { AmqpConnection, deleteTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { workerIncidentSchema } from '@wlm/commons/wire';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { WorkerIncidentInput } from '@wlm/commons/wire';
 import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
 import { AMQP_URL, ChildScripts, waitFor } from '@wlm/test-support';

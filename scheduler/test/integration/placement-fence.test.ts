@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import { PlacementFence } from '@wlm/scheduler';
 import type { PlacementKey } from '@wlm/scheduler';
 import { createConnection } from 'mysql2/promise';

@@ -1,4 +1,5 @@
-import { DEAD_LETTER_HEADERS, controlRoutingKey, encodeMessage, controlMessageSchema } from '@wlm/commons';
+import { DEAD_LETTER_HEADERS } from '@wlm/commons/amqp';
+import { controlRoutingKey, encodeMessage, controlMessageSchema } from '@wlm/commons/wire';
 import type { SchedulerService } from '@wlm/scheduler';
 import { forceCloseConnections, waitFor } from '@wlm/test-support';
 import type { SerfAgent } from '@wlm/test-support';

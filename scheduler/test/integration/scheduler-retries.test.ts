@@ -1,4 +1,4 @@
-import type { TaskEventOf } from '@wlm/commons';
+import type { TaskEventOf } from '@wlm/commons/wire';
 import { waitFor } from '@wlm/test-support';
 import type { FakeWorker, Outcome } from '../support/fake-worker';
 import type { BrokerProbe } from '../support/harness';

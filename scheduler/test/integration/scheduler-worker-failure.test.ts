@@ -1,5 +1,6 @@
-import { loadConfig } from '@wlm/commons';
-import type { TaskEventOf, WlmTopology } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { TaskEventOf } from '@wlm/commons/wire';
 import type { SchedulerService } from '@wlm/scheduler';
 import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';

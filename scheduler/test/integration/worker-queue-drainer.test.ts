@@ -6,13 +6,11 @@ import {
   DELIVERY_HEADERS,
   REDELIVERY_LIMIT,
   deleteTopology,
-  encodeMessage,
   mergeTopology,
-  parseMessage,
-  taskAssignmentSchema,
-  taskRequestSchema,
-} from '@wlm/commons';
-import type { TaskAssignmentInput, WlmTopology } from '@wlm/commons';
+} from '@wlm/commons/amqp';
+import { encodeMessage, parseMessage, taskAssignmentSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { TaskAssignmentInput } from '@wlm/commons/wire';
 import { SchedulerMessages, WorkerQueueDrainer } from '@wlm/scheduler';
 import { AMQP_URL, waitFor } from '@wlm/test-support';
 import { isolatedTopology, taskRequest, testLogger } from '../support/harness';

@@ -10,7 +10,8 @@
 const { writeSync } = require('node:fs');
 require('@wlm/test-support/typescript-sources');
 const pino = require('pino');
-const { AmqpConnection, WlmTopology, loadConfig } = require('@wlm/commons');
+const { AmqpConnection, WlmTopology } = require('@wlm/commons/amqp');
+const { loadConfig } = require('@wlm/commons/config');
 const { AdminMailer, IncidentMailer } = require('@wlm/scheduler');
 
 const [namespace, mode] = process.argv.slice(2);

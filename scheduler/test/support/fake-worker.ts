@@ -1,18 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { encodeAdvertisementTags } from '@wlm/commons/advertisement';
+import { declareTopology } from '@wlm/commons/amqp';
+import { SerfRpcClient } from '@wlm/commons/serf';
 import {
-  SerfRpcClient,
-  declareTopology,
-  encodeAdvertisementTags,
   encodeMessage,
   parseMessage,
   taskAssignmentSchema,
   taskEventRoutingKey,
   taskEventSchema,
   taskRequestSchema,
-} from '@wlm/commons';
-import type { TaskAssignment, TaskEventInput, WlmTopology } from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { TaskAssignment, TaskEventInput } from '@wlm/commons/wire';
 import { AMQP_URL } from '@wlm/test-support';
 import type { SerfAgent, SerfAgents } from '@wlm/test-support';
 

@@ -1,16 +1,10 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
-import {
-  WlmTopology,
-  deleteTopology,
-  encodeMessage,
-  loadConfig,
-  mergeTopology,
-  parseMessage,
-  taskEventSchema,
-  taskRequestSchema,
-} from '@wlm/commons';
-import type { Logger, TaskEvent, TaskRequest, TaskRequestInput } from '@wlm/commons';
+import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { encodeMessage, parseMessage, taskEventSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskEvent, TaskRequest, TaskRequestInput } from '@wlm/commons/wire';
 import { SchedulerService } from '@wlm/scheduler';
 import type { SchedulerServiceOptions } from '@wlm/scheduler';
 import { AMQP_URL, createTestLogger, testNamespace } from '@wlm/test-support';

@@ -1,4 +1,4 @@
-import type { WlmTopology } from '@wlm/commons';
+import type { WlmTopology } from '@wlm/commons/amqp';
 import type { SchedulerService, SchedulerServiceOptions } from '@wlm/scheduler';
 import { SerfAgents } from '@wlm/test-support';
 import type { SerfAgent } from '@wlm/test-support';

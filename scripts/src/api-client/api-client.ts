@@ -1,5 +1,5 @@
-import { describeIssue } from '@wlm/commons';
-import type { WlmConfig } from '@wlm/commons';
+import { describeIssue } from '@wlm/commons/wire';
+import type { WlmConfig } from '@wlm/commons/config';
 import type { z } from 'zod';
 import { ApiAnswerInvalidError } from '../errors/api-answer-invalid-error';
 import { ApiRequestError } from '../errors/api-request-error';

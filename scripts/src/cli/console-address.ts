@@ -1,5 +1,5 @@
-import { DEFAULT_API_TOKEN } from '@wlm/commons';
-import type { WlmConfig } from '@wlm/commons';
+import { DEFAULT_API_TOKEN } from '@wlm/commons/config';
+import type { WlmConfig } from '@wlm/commons/config';
 import { ApiClient } from '../api-client/api-client';
 
 /** Where the web console is and how to sign in, without printing a token of the user's own. */

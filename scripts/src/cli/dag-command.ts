@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { ApiClient } from '../api-client/api-client';
 import { ApiRequestError } from '../errors/api-request-error';
 import { table } from './text-table';

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
-import { DeadLetterQueue, createLogger, loadConfig } from '@wlm/commons';
-import type { DeadLetterDetail, DeadLetterView } from '@wlm/commons';
+import { DeadLetterQueue } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import type { DeadLetterDetail, DeadLetterView } from '@wlm/commons/amqp';
 import { ConfirmationRequiredError } from '../errors/confirmation-required-error';
 import { table } from './text-table';
 import { parseNamespace } from './option-parsers';

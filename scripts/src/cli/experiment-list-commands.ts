@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { EXPERIMENT_STATES } from '@wlm/orchestrator';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { ApiClient } from '../api-client/api-client';

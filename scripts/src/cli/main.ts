@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 import { dagCommand } from './dag-command';
 import { dlqCommand } from './dlq-command';
 import { experimentActionCommand, statusCommand, submitCommand } from './experiment-commands';

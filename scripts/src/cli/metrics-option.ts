@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { configSchema, serveMetrics } from '@wlm/commons';
-import type { MetricsServer, ServiceEndpointsOptions } from '@wlm/commons';
+import { configSchema } from '@wlm/commons/config';
+import { serveMetrics } from '@wlm/commons/metrics';
+import type { MetricsServer, ServiceEndpointsOptions } from '@wlm/commons/metrics';
 
 /** A TCP port from 0 (any free one) to 65535. */
 export function parsePort(value: string): number {

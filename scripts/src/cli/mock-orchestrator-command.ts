@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { WlmTopology, createLogger, loadConfig } from '@wlm/commons';
-import type { LoggerOptions } from '@wlm/commons';
+import { WlmTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import type { LoggerOptions } from '@wlm/commons/logging';
 import { DAG_SHAPES, MAX_TASKS_PER_DAG } from '../mock-orchestrator/dag-generator';
 import type { DagShape } from '../mock-orchestrator/dag-generator';
 import { runMockOrchestrator } from '../mock-orchestrator/mock-orchestrator';

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, taskLogsResponseSchema, workersResponseSchema } from '@wlm/commons';
+import { taskLogsResponseSchema, workersResponseSchema } from '@wlm/commons/api';
+import { loadConfig } from '@wlm/commons/config';
 import { ApiClient } from '../api-client/api-client';
 import { describeLogs, formatWorkers } from './worker-format';
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { WlmTopology } from '@wlm/commons';
+import { WlmTopology } from '@wlm/commons/amqp';
 
 /** `--namespace`: a topology namespace, refused with the topology's own reason. */
 export function parseNamespace(value: string): string {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { createLogger, loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
 import { parsePort } from './metrics-option';
 import { parseNamespace } from './option-parsers';
 

@@ -1,5 +1,8 @@
 import { Command } from 'commander';
-import { createLogger, loadConfig, redactUrl, runService } from '@wlm/commons';
+import { redactUrl } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { runService } from '@wlm/commons/lifecycle';
+import { createLogger } from '@wlm/commons/logging';
 import { metricsPortOption, startMetricsServer } from './metrics-option';
 import { parseNamespace, wholeNumber } from './option-parsers';
 

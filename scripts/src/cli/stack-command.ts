@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { formatMails, formatStatus } from '../stack/format';
 import { clearMails, listMails } from '../stack/mail-store';
 import { stackPaths } from '../stack/paths';

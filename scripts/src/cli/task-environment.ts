@@ -1,5 +1,7 @@
-import { CONFIG_ENVIRONMENT, ConfigError, inheritedEnvironment } from '@wlm/commons';
-import type { WlmConfig } from '@wlm/commons';
+import { CONFIG_ENVIRONMENT } from '@wlm/commons/config';
+import { ConfigError } from '@wlm/commons/errors';
+import { inheritedEnvironment } from '@wlm/commons/plugin';
+import type { WlmConfig } from '@wlm/commons/config';
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

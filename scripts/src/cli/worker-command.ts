@@ -1,8 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, createLogger, loadConfig, runService, taskTypeSchema } from '@wlm/commons';
-import type { FinalServiceState, WlmConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { ConfigError } from '@wlm/commons/errors';
+import { runService } from '@wlm/commons/lifecycle';
+import { createLogger } from '@wlm/commons/logging';
+import { taskTypeSchema } from '@wlm/commons/wire';
+import type { WlmConfig } from '@wlm/commons/config';
+import type { FinalServiceState } from '@wlm/commons/lifecycle';
 import { MAX_WORKER_SLOTS, Worker, createWorkerMetrics, pluginSpecifier } from '@wlm/workers';
 import type { WorkerSerfOptions, WorkerStartInfo } from '@wlm/workers';
 import { taskEnvironment } from './task-environment';

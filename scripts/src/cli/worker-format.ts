@@ -1,4 +1,4 @@
-import type { TaskLogsResponse, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
+import type { TaskLogsResponse, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons/api';
 import { table } from './text-table';
 
 /** `12 s`, `5 min`, `3 h`, `2 d`: how long ago, for a table. */

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** The orchestrator answered, but not in the shape this CLI expects: most likely another version. */
 export class ApiAnswerInvalidError extends WlmError {

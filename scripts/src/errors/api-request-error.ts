@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** The orchestrator answered with an error: its `{ error: { code, message } }`, kept whole. */
 export class ApiRequestError extends WlmError {

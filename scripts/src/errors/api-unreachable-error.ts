@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** The orchestrator's API did not answer at all (nothing listens there, or the network is down). */
 export class ApiUnreachableError extends WlmError {

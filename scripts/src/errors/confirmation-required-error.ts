@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** A destructive command run without the flag that says the operator means it. */
 export class ConfirmationRequiredError extends WlmError {

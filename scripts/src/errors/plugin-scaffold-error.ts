@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 
 /** `wlm plugin new` cannot create the package: outside a wlm checkout, a bad name, or it exists. */
 export class PluginScaffoldError extends WlmError {

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 import type { ComponentName, ToolName } from '../stack/types';
 
 /**

@@ -1,4 +1,4 @@
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 import type { StackComponentError } from './stack-component-error';
 
 /** `stack up` finished with at least one component not running; `failures` names each one. */

@@ -1,5 +1,6 @@
-import { readyDependentsOf, rootTasks } from '@wlm/commons';
-import type { DagTask, TaskEvent, TaskEventOf } from '@wlm/commons';
+import { readyDependentsOf, rootTasks } from '@wlm/commons/dag';
+import type { DagTask } from '@wlm/commons/dag';
+import type { TaskEvent, TaskEventOf } from '@wlm/commons/wire';
 import { LatencyRecorder } from './latency-stats';
 import { RetryTally } from './retry-tally';
 import type { PlannedDag } from './run-plan';

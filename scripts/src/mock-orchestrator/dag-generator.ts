@@ -1,5 +1,6 @@
-import { validateDagDefinition } from '@wlm/commons';
-import type { DagDefinition, DagTaskRetry, JsonObject } from '@wlm/commons';
+import { validateDagDefinition } from '@wlm/commons/dag';
+import type { DagDefinition, DagTaskRetry } from '@wlm/commons/dag';
+import type { JsonObject } from '@wlm/commons/wire';
 import type { RandomSource } from './seeded-random';
 import { sampleDistinct } from './seeded-random';
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { AmqpConnection, WlmTopology, taskEventSchema, taskRequestSchema } from '@wlm/commons';
-import type { Logger, TaskEvent } from '@wlm/commons';
+import { AmqpConnection, WlmTopology } from '@wlm/commons/amqp';
+import { taskEventSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { Logger } from '@wlm/commons/logging';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { DagDriver } from './dag-driver';
 import type { TaskDispatch } from './dag-driver';
 import { mockOrchestratorTopology } from './mock-topology';

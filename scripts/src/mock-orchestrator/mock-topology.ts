@@ -1,4 +1,4 @@
-import type { QueueSpec, TopologySpec, WlmTopology } from '@wlm/commons';
+import type { QueueSpec, TopologySpec, WlmTopology } from '@wlm/commons/amqp';
 
 /** Unused this long, a run's event queue deletes itself, so a harness killed mid-run leaves no litter. */
 export const EVENTS_QUEUE_EXPIRES_MS = 60_000;

@@ -1,5 +1,6 @@
-import { DagGraph } from '@wlm/commons';
-import type { DagTaskRetry, JsonObject } from '@wlm/commons';
+import { DagGraph } from '@wlm/commons/dag';
+import type { DagTaskRetry } from '@wlm/commons/dag';
+import type { JsonObject } from '@wlm/commons/wire';
 import { generateDag } from './dag-generator';
 import type { DagShape } from './dag-generator';
 import { seededRandom } from './seeded-random';

@@ -1,5 +1,5 @@
-import { attemptKey } from '@wlm/commons';
-import type { TaskRequestInput } from '@wlm/commons';
+import { attemptKey } from '@wlm/commons/wire';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import type { TaskDispatch } from './dag-driver';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { taskTypeSchema } from '@wlm/commons';
+import { taskTypeSchema } from '@wlm/commons/wire';
 import { PluginScaffoldError } from '../errors/plugin-scaffold-error';
 import { pluginTemplates } from './plugin-templates';
 

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { WlmConfig } from '@wlm/commons';
+import type { WlmConfig } from '@wlm/commons/config';
 import { stackPaths } from './paths';
 import { SLURM_PARTITION } from './slurm-conf';
 

@@ -1,4 +1,4 @@
-import { withRetry } from '@wlm/commons';
+import { withRetry } from '@wlm/commons/errors';
 import neo4j from 'neo4j-driver';
 import type { Driver } from 'neo4j-driver';
 import { StackComponentError } from '../errors/stack-component-error';

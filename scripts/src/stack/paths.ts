@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { findProjectRoot, stackDirOf } from '@wlm/commons';
-import type { WlmConfig } from '@wlm/commons';
+import { findProjectRoot, stackDirOf } from '@wlm/commons/config';
+import type { WlmConfig } from '@wlm/commons/config';
 
 export { findProjectRoot };
 

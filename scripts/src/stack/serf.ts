@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { STACK_SERF_KEY_FILES, writeSerfAgentConfig } from '@wlm/commons';
-import type { SerfAgentSettings } from '@wlm/commons';
+import { STACK_SERF_KEY_FILES } from '@wlm/commons/config';
+import { writeSerfAgentConfig } from '@wlm/commons/serf';
+import type { SerfAgentSettings } from '@wlm/commons/serf';
 import { StackComponentError } from '../errors/stack-component-error';
 import { parseHostPort } from './address';
 import { ensureDebianPackage } from './debian';

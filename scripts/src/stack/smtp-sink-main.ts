@@ -4,7 +4,7 @@
  * Logs JSON lines to stderr, which the stack sends to `<stack dir>/logs/smtp.log`.
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import { createSmtpSink } from './smtp-sink';
 
 function main(): void {

@@ -1,7 +1,7 @@
 import { mkdirSync, openSync, closeSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { WlmError } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
 import { commandLineOf, readPidFile } from './process-supervisor';
 
 export interface StackLockOptions {

@@ -1,5 +1,5 @@
-import { loadConfig } from '@wlm/commons';
-import type { WlmConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import type { WlmConfig } from '@wlm/commons/config';
 import { StackComponentError } from '../errors/stack-component-error';
 import { StackError } from '../errors/stack-error';
 import { formatHostPort } from './address';

@@ -1,4 +1,4 @@
-import type { WlmConfig } from '@wlm/commons';
+import type { WlmConfig } from '@wlm/commons/config';
 import type { StackPaths } from './paths';
 
 /** Every component of the local stack, in the order `status` lists them. */

@@ -17,8 +17,18 @@ const { transformSync } = require('@swc/core');
 
 const repoRoot = join(__dirname, '..', '..', '..');
 
-/** `@wlm/<name>` → `<repo>/<name>/src/index.ts`, the layout of commons, orchestrator, scheduler and workers. */
+/**
+ * `@wlm/<name>` → `<repo>/<name>/src/index.ts` (orchestrator, scheduler, workers), and an entry of
+ * commons, `@wlm/commons/<entry>` → `<repo>/commons/src/<entry>/index.ts` (`plugin` and
+ * `plugin-host` are modules of their own).
+ */
 function sourceEntry(request) {
+  const commons = /^@wlm\/commons\/([a-z-]+)$/.exec(request);
+  if (commons !== null) {
+    const own = { plugin: 'plugin-sdk.ts', 'plugin-host': 'plugin-host.ts' }[commons[1]];
+    const entry = join(repoRoot, 'commons', 'src', ...(own === undefined ? [commons[1], 'index.ts'] : [own]));
+    return existsSync(entry) ? entry : undefined;
+  }
   const match = /^@wlm\/([a-z-]+)$/.exec(request);
   if (match === null) return undefined;
   const entry = join(repoRoot, match[1], 'src', 'index.ts');

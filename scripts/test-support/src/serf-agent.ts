@@ -1,5 +1,7 @@
-import { freePort, loadConfig, portOpen, writeSerfAgentConfig } from '@wlm/commons';
-import type { SerfAgentSettings, SerfRpcClientOptions } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { freePort, portOpen } from '@wlm/commons/net';
+import { writeSerfAgentConfig } from '@wlm/commons/serf';
+import type { SerfAgentSettings, SerfRpcClientOptions } from '@wlm/commons/serf';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import type { TaskRequestInput } from '@wlm/commons';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 
 /**
  * A valid task request as the orchestrator publishes it: the first attempt of run 1 of an `echo`

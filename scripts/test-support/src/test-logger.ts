@@ -1,5 +1,5 @@
-import { createLogger } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
+import type { Logger } from '@wlm/commons/logging';
 
 /**
  * A logger for the code a test runs, scoped to `component`: silent unless `WLM_TEST_LOG_LEVEL` asks

@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MAX_CONTEXT_BYTES, MAX_JSON_DEPTH, MAX_RETRY_BACKOFF_MS, MAX_TASK_TIMEOUT_MS } from '@wlm/commons';
-import type { JsonValue } from '@wlm/commons';
+import {
+  MAX_CONTEXT_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_RETRY_BACKOFF_MS,
+  MAX_TASK_TIMEOUT_MS,
+} from '@wlm/commons/wire';
+import type { JsonValue } from '@wlm/commons/wire';
 import { FaultSystem, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 
 /*

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { stackUp } from '../../src';
 import { FaultSystem, REPEAT, expectEveryTaskRanOnce } from './support/fault-system';
 

@@ -2,17 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
-import {
-  AmqpConnection,
-  REDELIVERY_LIMIT,
-  WlmError,
-  WlmTopology,
-  createLogger,
-  deleteTopology,
-  loadConfig,
-  taskRequestSchema,
-} from '@wlm/commons';
-import type { ConsumerHandle, TaskRequestInput } from '@wlm/commons';
+import { AmqpConnection, REDELIVERY_LIMIT, WlmTopology, deleteTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { WlmError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
+import { taskRequestSchema } from '@wlm/commons/wire';
+import type { ConsumerHandle } from '@wlm/commons/amqp';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import { taskRequest, testNamespace, waitFor } from '@wlm/test-support';
 
 /*

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseDagDefinition } from '@wlm/commons';
+import { parseDagDefinition } from '@wlm/commons/dag';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { HPC_RESOURCE, HpcSystem } from '../support/hpc-system';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDagDefinition } from '@wlm/commons';
+import { parseDagDefinition } from '@wlm/commons/dag';
 import { HPC_RESOURCE, HpcSystem } from '../support/hpc-system';
 
 /*

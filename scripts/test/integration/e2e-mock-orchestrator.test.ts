@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createLogger, loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
 import { runMockOrchestrator } from '../../src';
 import type { RunSummary } from '../../src';
 import { attemptKey } from '../support/e2e-broker';

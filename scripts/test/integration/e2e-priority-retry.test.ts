@@ -1,5 +1,6 @@
-import { createLogger, loadConfig } from '@wlm/commons';
-import type { TaskRequestInput } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import { taskRequest } from '@wlm/test-support';
 import { runMockOrchestrator } from '../../src';
 import { attemptKey } from '../support/e2e-broker';

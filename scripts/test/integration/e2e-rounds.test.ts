@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TaskRequestInput } from '@wlm/commons';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import { E2eCluster } from '../support/e2e-cluster';
 import { eventually } from '@wlm/test-support';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TaskRequestInput } from '@wlm/commons';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import { taskRequest as request } from '@wlm/test-support';
 import { E2eCluster } from '../support/e2e-cluster';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';

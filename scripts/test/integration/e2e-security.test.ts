@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, parseDagDefinition } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { parseDagDefinition } from '@wlm/commons/dag';
 import { HPC_RESOURCE, HpcSystem } from '../support/hpc-system';
 
 /*

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '@wlm/commons';
+import { freePort } from '@wlm/commons/net';
 import { stringify as toYaml } from 'yaml';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { CliProcess } from '../support/cli-process';

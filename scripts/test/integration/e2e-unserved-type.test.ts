@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { TaskRequestInput } from '@wlm/commons';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import { eventually, taskRequest } from '@wlm/test-support';
 import { E2eCluster } from '../support/e2e-cluster';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';

@@ -1,4 +1,4 @@
-import { taskLogsResponseSchema, workersResponseSchema } from '@wlm/commons';
+import { taskLogsResponseSchema, workersResponseSchema } from '@wlm/commons/api';
 import { WlmSystem } from '../support/wlm-system';
 import { eventually } from '@wlm/test-support';
 

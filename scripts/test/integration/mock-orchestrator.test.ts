@@ -4,17 +4,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import {
-  WlmTopology,
-  createLogger,
-  deleteTopology,
-  encodeMessage,
-  loadConfig,
-  taskEventRoutingKey,
-  taskEventSchema,
-  taskRequestSchema,
-} from '@wlm/commons';
-import type { TaskEventInput, TaskRequest } from '@wlm/commons';
+import { WlmTopology, deleteTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import { encodeMessage, taskEventRoutingKey, taskEventSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { TaskEventInput, TaskRequest } from '@wlm/commons/wire';
 import { runMockOrchestrator } from '../../src/mock-orchestrator/mock-orchestrator';
 import type { MockOrchestratorOptions } from '../../src/mock-orchestrator/mock-orchestrator';
 import type { ProgressSnapshot } from '../../src/mock-orchestrator/progress';

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { TaskRequestInput } from '@wlm/commons';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import { eventually, taskRequest } from '@wlm/test-support';
 import { ensureBuilt } from '../../../workers/test/support/ensure-built';
 import { E2eCluster } from '../support/e2e-cluster';

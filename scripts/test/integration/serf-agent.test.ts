@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { SerfRpcClient, serfAgentConfig } from '@wlm/commons';
+import { SerfRpcClient, serfAgentConfig } from '@wlm/commons/serf';
 import { SerfAgent, SerfAgents, eventually, installationKeys } from '@wlm/test-support';
 
 /*

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { freePort } from '@wlm/commons/net';
 import { stackComponents, stackDown, stackStatus, stackUp } from '@wlm/scripts';
 
 // Each case uses a stack dir of its own, so nothing here touches the shared stack's PID files.

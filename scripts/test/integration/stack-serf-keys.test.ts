@@ -4,15 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  SerfRpcClient,
-  createLogger,
-  freePort,
-  loadConfig,
-  portOpen,
-  writeSerfAgentConfig,
-} from '@wlm/commons';
-import type { SerfAgentSettings, WlmConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import { freePort, portOpen } from '@wlm/commons/net';
+import { SerfRpcClient, writeSerfAgentConfig } from '@wlm/commons/serf';
+import type { WlmConfig } from '@wlm/commons/config';
+import type { SerfAgentSettings } from '@wlm/commons/serf';
 import { stackPaths } from '../../src';
 import { serfComponent } from '../../src/stack/serf';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { COMPONENT_NAMES, deleteMails, listMails, stackPaths, stackStatus } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
 import { createConnection } from 'mysql2/promise';

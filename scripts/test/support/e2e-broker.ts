@@ -1,15 +1,14 @@
+import { AmqpConnection, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
 import {
-  AmqpConnection,
-  createLogger,
-  deleteTopology,
   controlMessageSchema,
   controlRoutingKey,
-  loadConfig,
-  mergeTopology,
   taskAssignmentSchema,
   taskEventSchema,
   taskRequestSchema,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { TopologySpec, WlmTopology } from '@wlm/commons/amqp';
 import type {
   CancelTaskInput,
   TaskEvent,
@@ -17,9 +16,7 @@ import type {
   TaskAssignmentInput,
   TaskEventState,
   TaskRequestInput,
-  TopologySpec,
-  WlmTopology,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
 import { eventually } from '@wlm/test-support';
 
 /** `experimentId/taskId/attempt`: the key every consumer is idempotent on. */

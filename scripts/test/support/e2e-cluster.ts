@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { WlmTopology, loadConfig } from '@wlm/commons';
-import type { SerfAgentSettings } from '@wlm/commons';
+import { WlmTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import type { SerfAgentSettings } from '@wlm/commons/serf';
 import { deleteMails, listMails, stackPaths } from '../../src';
 import type { StoredMail } from '../../src';
 import { CliProcess } from './cli-process';

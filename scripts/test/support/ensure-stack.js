@@ -24,7 +24,7 @@ function buildIfMissing() {
 
 module.exports = async function ensureStack() {
   buildIfMissing();
-  const { loadConfig } = require('@wlm/commons');
+  const { loadConfig } = require('@wlm/commons/config');
   const { stackUp, formatProgress } = require(distIndex);
   const started = Date.now();
   process.stderr.write('\nwlm stack: bringing the local stack up (first run: installs and downloads)\n');

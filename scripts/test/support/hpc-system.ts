@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { stackComputeResource } from '../../src';
 import type { WorkerSpec } from './e2e-cluster';

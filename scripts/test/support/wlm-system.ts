@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { createLogger, loadConfig } from '@wlm/commons';
-import type { WorkersResponse } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
+import type { WorkersResponse } from '@wlm/commons/api';
 import { Orchestrator } from '@wlm/orchestrator';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { testDatabase } from '../../../orchestrator/test/integration/support/test-database';

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { configSchema, readConfigFile } from '@wlm/commons';
+import { configSchema, readConfigFile } from '@wlm/commons/config';
 
 /** The example config files of docs/deployment.md are valid wlm configuration. */
 describe('deploy/config examples', () => {

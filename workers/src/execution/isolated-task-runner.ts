@@ -1,5 +1,5 @@
-import { inheritedEnvironment } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { inheritedEnvironment } from '@wlm/commons/plugin';
+import type { Logger } from '@wlm/commons/logging';
 import { TASK_FAILURE_CODES } from './failure-codes';
 import { resolveChildEntry } from './child-entry';
 import { NO_TASK_SETTINGS } from './ipc-messages';

@@ -1,4 +1,4 @@
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 
 type LevelMethod = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 const LEVEL_METHODS: ReadonlySet<string> = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);

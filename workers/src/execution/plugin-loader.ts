@@ -1,5 +1,5 @@
-import { inheritedEnvironment } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { inheritedEnvironment } from '@wlm/commons/plugin';
+import type { Logger } from '@wlm/commons/logging';
 import { resolveChildEntry } from './child-entry';
 import type { ProbeResultMessage } from './ipc-messages';
 import { TaskProcess } from './task-process';

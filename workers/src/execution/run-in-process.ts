@@ -1,5 +1,5 @@
-import { taskAbortKind } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { taskAbortKind } from '@wlm/commons/plugin';
+import type { Logger } from '@wlm/commons/logging';
 import { TASK_FAILURE_CODES } from './failure-codes';
 import type { CancelMessage, ChildMessage, StartMessage } from './ipc-messages';
 import { outcomeOfExit } from './task-outcome';

@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { TailBuffer } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { TailBuffer } from '@wlm/commons/text';
+import type { Logger } from '@wlm/commons/logging';
 import { childMessageSchema } from './ipc-messages';
 import type { ChildMessage, ParentMessage } from './ipc-messages';
 import { relayLogLine, relayStreamLine } from './log-relay';

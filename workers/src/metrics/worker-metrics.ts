@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { registerAmqpMetrics } from '@wlm/commons';
-import type { AmqpConnection } from '@wlm/commons';
+import { registerAmqpMetrics } from '@wlm/commons/metrics';
+import type { AmqpConnection } from '@wlm/commons/amqp';
 import type { WorkerEvents, WorkerTaskInfo } from '../runtime/worker-events';
 
 /** What the metrics read: the worker's load on each scrape, and its events as they happen. */

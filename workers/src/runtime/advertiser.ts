@@ -1,11 +1,13 @@
 import {
   ADVERTISEMENT_TAGS,
-  AdvertisementTooLargeError,
   SERF_TAGS_MAX_BYTES,
   encodeAdvertisementTags,
   serfTagsSize,
-} from '@wlm/commons';
-import type { Logger, SerfRpcClient, WorkerAdvertisement } from '@wlm/commons';
+} from '@wlm/commons/advertisement';
+import { AdvertisementTooLargeError } from '@wlm/commons/errors';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { Logger } from '@wlm/commons/logging';
+import type { SerfRpcClient } from '@wlm/commons/serf';
 
 export interface AdvertiserOptions {
   serf: SerfRpcClient;

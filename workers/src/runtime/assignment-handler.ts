@@ -1,10 +1,14 @@
 import type { EventEmitter } from 'node:events';
-import { MessageValidationError, WlmError, messageOf } from '@wlm/commons';
-import type { Delivery, LineTail, Logger, TaskAssignment, TaskEvent } from '@wlm/commons';
+import { MessageValidationError, WlmError, messageOf } from '@wlm/commons/errors';
+import type { Delivery } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { LineTail } from '@wlm/commons/text';
+import type { TaskAssignment, TaskEvent } from '@wlm/commons/wire';
 import { TASK_FAILURE_CODES } from '../execution';
 import type { LoadedPlugin, TaskOutcome, TaskOutputs, TaskRunRequest } from '../execution';
 import { ProgressRelay } from './progress-relay';
-import type { RecentCancels, RecentSet } from '@wlm/commons';
+import type { RecentSet } from '@wlm/commons/collections';
+import type { RecentCancels } from '@wlm/commons/control';
 import type { RunningTask, RunningTasks } from './running-tasks';
 import {
   cancelledEvent,

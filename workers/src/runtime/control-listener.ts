@@ -1,6 +1,8 @@
-import { controlMessageSchema } from '@wlm/commons';
-import type { AmqpConnection, ConsumerHandle, ControlMessage, Logger } from '@wlm/commons';
-import type { RecentCancels } from '@wlm/commons';
+import { controlMessageSchema } from '@wlm/commons/wire';
+import type { AmqpConnection, ConsumerHandle } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { ControlMessage } from '@wlm/commons/wire';
+import type { RecentCancels } from '@wlm/commons/control';
 import type { RunningTasks } from './running-tasks';
 
 export interface ControlListenerOptions {

@@ -1,4 +1,6 @@
-import { WORKER_DIED_EVENT, freePort, portOpen, writeSerfAgentConfig } from '@wlm/commons';
+import { WORKER_DIED_EVENT } from '@wlm/commons/advertisement';
+import { freePort, portOpen } from '@wlm/commons/net';
+import { writeSerfAgentConfig } from '@wlm/commons/serf';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -6,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TailBuffer, WlmError } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import { TailBuffer } from '@wlm/commons/text';
+import type { Logger } from '@wlm/commons/logging';
 
 export interface OwnSerfAgentOptions {
   /** The Serf node name: the worker id and its incarnation (`workerNodeName`). */

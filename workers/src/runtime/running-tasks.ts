@@ -1,5 +1,8 @@
-import { LineTail, TASK_LOG_TAIL, TaskAbort, cancelApplies } from '@wlm/commons';
-import type { CancelTask, TaskAssignment } from '@wlm/commons';
+import { cancelApplies } from '@wlm/commons/control';
+import { TaskAbort } from '@wlm/commons/plugin';
+import { LineTail } from '@wlm/commons/text';
+import { TASK_LOG_TAIL } from '@wlm/commons/wire';
+import type { CancelTask, TaskAssignment } from '@wlm/commons/wire';
 
 /** How the delivery of a run was settled: its terminal event published, or handed back to the queue. */
 export type RunSettlement = 'finished' | 'handed-back';

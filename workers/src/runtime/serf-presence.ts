@@ -1,15 +1,13 @@
 import { EventEmitter } from 'node:events';
 import {
   ADVERTISEMENT_TAGS,
-  ConfigError,
-  SerfRpcClient,
   WORKER_UP_EVENT,
-  WlmError,
   newIncarnation,
-  withRetry,
   workerNodeName,
-} from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+} from '@wlm/commons/advertisement';
+import { ConfigError, WlmError, withRetry } from '@wlm/commons/errors';
+import { SerfRpcClient } from '@wlm/commons/serf';
+import type { Logger } from '@wlm/commons/logging';
 import type { Advertiser } from './advertiser';
 import { OwnSerfAgent } from './own-serf-agent';
 import type { WorkerStartInfo } from './worker-events';

@@ -1,5 +1,10 @@
-import { MAX_ERROR_CODE_LENGTH, WIRE_TEXT_LIMITS, attemptIdentityOf, taskRequestSchema } from '@wlm/commons';
-import type { JsonValue, TaskAssignment, TaskEventOf, TaskRequest } from '@wlm/commons';
+import {
+  MAX_ERROR_CODE_LENGTH,
+  WIRE_TEXT_LIMITS,
+  attemptIdentityOf,
+  taskRequestSchema,
+} from '@wlm/commons/wire';
+import type { JsonValue, TaskAssignment, TaskEventOf, TaskRequest } from '@wlm/commons/wire';
 import { clip } from '../execution/error-message';
 import type { TaskProgress } from '../execution';
 

@@ -1,4 +1,5 @@
-import type { ServiceState, WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { ServiceState } from '@wlm/commons/lifecycle';
 import type { PluginLoadFailure } from '../execution';
 
 /** The task an event is about. */

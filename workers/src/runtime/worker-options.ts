@@ -1,11 +1,9 @@
-import {
-  ConfigError,
-  WlmTopology,
-  inheritedEnvironment,
-  workerAdvertisementSchema,
-  workerIdSchema,
-} from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { workerAdvertisementSchema } from '@wlm/commons/advertisement';
+import { WlmTopology } from '@wlm/commons/amqp';
+import { ConfigError } from '@wlm/commons/errors';
+import { inheritedEnvironment } from '@wlm/commons/plugin';
+import { workerIdSchema } from '@wlm/commons/wire';
+import type { Logger } from '@wlm/commons/logging';
 import { NO_TASK_SETTINGS } from '../execution';
 import type { TaskSettings } from '../execution';
 

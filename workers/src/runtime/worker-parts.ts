@@ -1,21 +1,19 @@
 import type { EventEmitter } from 'node:events';
-import {
-  AmqpConnection,
-  ConfigError,
-  encodeAdvertisementTags,
-  mergeTopology,
-  taskAssignmentSchema,
-  taskEventRoutingKey,
-  taskEventSchema,
-} from '@wlm/commons';
-import type { ConsumerHandle, TaskEvent, WorkerAdvertisement } from '@wlm/commons';
+import { encodeAdvertisementTags } from '@wlm/commons/advertisement';
+import { AmqpConnection, mergeTopology } from '@wlm/commons/amqp';
+import { ConfigError } from '@wlm/commons/errors';
+import { taskAssignmentSchema, taskEventRoutingKey, taskEventSchema } from '@wlm/commons/wire';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { ConsumerHandle } from '@wlm/commons/amqp';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { IsolatedTaskRunner, PluginLoader } from '../execution';
 import type { LoadedPlugin, PluginLoadResult } from '../execution';
 import { Advertiser } from './advertiser';
 import { AssignmentHandler } from './assignment-handler';
 import type { TaskEventPublisher } from './assignment-handler';
 import { ControlListener } from './control-listener';
-import { RecentCancels, RecentSet } from '@wlm/commons';
+import { RecentSet } from '@wlm/commons/collections';
+import { RecentCancels } from '@wlm/commons/control';
 import { RunningTasks } from './running-tasks';
 import { SerfPresence } from './serf-presence';
 import type { WorkerEvents, WorkerStartInfo } from './worker-events';

@@ -1,15 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServiceLifecycle, WlmError, connectionProbe } from '@wlm/commons';
-import type {
-  AmqpConnection,
-  CloseStep,
-  DependencyProbe,
-  Logger,
-  ServiceLifecycleView,
-  ServiceState,
-  WorkerAdvertisement,
-} from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import { ServiceLifecycle } from '@wlm/commons/lifecycle';
+import { connectionProbe } from '@wlm/commons/metrics';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { AmqpConnection } from '@wlm/commons/amqp';
+import type { CloseStep, ServiceLifecycleView, ServiceState } from '@wlm/commons/lifecycle';
+import type { Logger } from '@wlm/commons/logging';
+import type { DependencyProbe } from '@wlm/commons/metrics';
 import type { WorkerEvents, WorkerStartInfo } from './worker-events';
 import { compileWorkerOptions } from './worker-options';
 import type { CompiledWorkerOptions, WorkerOptions } from './worker-options';

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { WORKER_DIED_EVENT, WlmTopology, loadConfig } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { WORKER_DIED_EVENT } from '@wlm/commons/advertisement';
+import { WlmTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { Worker, pluginSpecifier } from '@wlm/workers';
 import type { WorkerOptions, WorkerTaskInfo } from '@wlm/workers';
 import { CliWorker } from '../support/cli-worker';

@@ -1,5 +1,7 @@
-import { SerfRpcClient, decodeAdvertisementTags, incarnationOf } from '@wlm/commons';
-import type { SerfMember, WorkerAdvertisement } from '@wlm/commons';
+import { decodeAdvertisementTags, incarnationOf } from '@wlm/commons/advertisement';
+import { SerfRpcClient } from '@wlm/commons/serf';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { SerfMember } from '@wlm/commons/serf';
 import { SerfAgent } from '@wlm/test-support';
 
 /**

@@ -1,16 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { AmqpConnection, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
 import {
-  AmqpConnection,
   controlMessageSchema,
   controlRoutingKey,
-  deleteTopology,
-  mergeTopology,
   taskAssignmentSchema,
   taskEventSchema,
-} from '@wlm/commons';
-import type { TaskAssignment, TaskAssignmentInput, TaskEvent, TopologySpec, WlmTopology } from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { TopologySpec, WlmTopology } from '@wlm/commons/amqp';
+import type { TaskAssignment, TaskAssignmentInput, TaskEvent } from '@wlm/commons/wire';
 import { AMQP_URL, createTestLogger, eventually } from '@wlm/test-support';
 
 /** Silent unless WLM_TEST_LOG_LEVEL asks for more (e.g. `debug`). */

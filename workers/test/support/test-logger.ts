@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 
 export interface CapturedLogger {
   logger: Logger;

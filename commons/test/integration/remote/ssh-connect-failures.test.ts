@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { utils } from 'ssh2';
-import { ComputeResourceError, SshError, SshPool, freePort } from '@wlm/commons';
-import type { ComputeResource } from '@wlm/commons';
+import { freePort } from '@wlm/commons/net';
+import { ComputeResourceError, SshError, SshPool } from '@wlm/commons/remote';
+import type { ComputeResource } from '@wlm/commons/remote';
 import { stackSshFiles, stackSshResource } from '../support/stack-sshd';
 import type { ResourceOverrides } from '../support/stack-sshd';
 

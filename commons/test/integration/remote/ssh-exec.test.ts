@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { RemoteCommandError, SshError, SshPool, shellQuote } from '@wlm/commons';
-import type { SshConnection } from '@wlm/commons';
+import { RemoteCommandError, SshError, SshPool, shellQuote } from '@wlm/commons/remote';
+import type { SshConnection } from '@wlm/commons/remote';
 import { stackSshResource } from '../support/stack-sshd';
 
 /** Commands on the stack's sshd through a pooled connection: exit codes, output, env, stdin, stopping. */

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SshError, SshPool, WlmError, sharedSshPool, shellQuote } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import { SshError, SshPool, sharedSshPool, shellQuote } from '@wlm/commons/remote';
 import { stackSshFiles, stackSshResource } from '../support/stack-sshd';
 
 /** Pooling, reconnecting and SFTP against the stack's sshd; files go to a folder of this test file's own. */

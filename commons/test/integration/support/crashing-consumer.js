@@ -9,7 +9,9 @@
  */
 const { appendFileSync } = require('node:fs');
 require('@wlm/test-support/typescript-sources');
-const { AmqpConnection, WlmTopology, createLogger, taskRequestSchema } = require('@wlm/commons');
+const { AmqpConnection, WlmTopology } = require('@wlm/commons/amqp');
+const { createLogger } = require('@wlm/commons/logging');
+const { taskRequestSchema } = require('@wlm/commons/wire');
 
 const [url, namespace, maxDeliveries, handledFile] = process.argv.slice(2);
 

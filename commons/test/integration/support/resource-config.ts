@@ -1,5 +1,6 @@
-import { ComputeResources, computeResourcesSchema, sharedSshPool } from '@wlm/commons';
-import type { ComputeResourceInput } from '@wlm/commons';
+import { ComputeResources } from '@wlm/commons/plugin';
+import { computeResourcesSchema, sharedSshPool } from '@wlm/commons/remote';
+import type { ComputeResourceInput } from '@wlm/commons/remote';
 
 /** What {@link useResourceConfig} hands plugins run in-process, and its undoing. */
 export interface ResourceConfig {

@@ -1,5 +1,6 @@
-import { computeResourceSchema, loadConfig } from '@wlm/commons';
-import type { ComputeResource, ComputeResourceInput } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { computeResourceSchema } from '@wlm/commons/remote';
+import type { ComputeResource, ComputeResourceInput } from '@wlm/commons/remote';
 import { userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 

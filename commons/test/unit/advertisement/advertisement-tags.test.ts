@@ -1,13 +1,12 @@
 import fc from 'fast-check';
 import {
-  AdvertisementTooLargeError,
-  MessageValidationError,
   SERF_TAGS_MAX_BYTES,
   decodeAdvertisementTags,
   encodeAdvertisementTags,
   serfTagsSize,
-} from '@wlm/commons';
-import type { WorkerAdvertisement } from '@wlm/commons';
+} from '@wlm/commons/advertisement';
+import { AdvertisementTooLargeError, MessageValidationError } from '@wlm/commons/errors';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 
 const advert: WorkerAdvertisement = {
   role: 'worker',

@@ -1,4 +1,5 @@
-import { MessageValidationError, isPluginVersion, satisfiesMinVersion } from '@wlm/commons';
+import { isPluginVersion, satisfiesMinVersion } from '@wlm/commons/advertisement';
+import { MessageValidationError } from '@wlm/commons/errors';
 
 describe('satisfiesMinVersion', () => {
   it.each([

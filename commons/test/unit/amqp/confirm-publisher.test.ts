@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ConfirmChannel, Options } from 'amqplib';
-import { AmqpPublishError, createLogger } from '@wlm/commons';
+import { AmqpPublishError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
 // The publisher is internal to the package; its logic is tested here against a scripted channel.
 import { ConfirmPublisher } from '../../../src/amqp/confirm-publisher';
 

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_HEADERS, DELIVERY_HEADERS } from '@wlm/commons';
+import { DEAD_LETTER_HEADERS, DELIVERY_HEADERS } from '@wlm/commons/amqp';
 import { deadLetterDetail, deadLetterView, replayHeaders } from '../../../src/amqp/dead-letter-view';
 
 const wlmDeadLetter = {

@@ -8,7 +8,7 @@ import {
   outagePauseMs,
   retryPauseMs,
   withoutDeliveryHeaders,
-} from '@wlm/commons';
+} from '@wlm/commons/amqp';
 
 const count = (n: unknown): Record<string, unknown> => ({ [DELIVERY_HEADERS.deliveries]: n });
 

@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConsumeMessage } from 'amqplib';
 import { z } from 'zod';
-import {
-  DEAD_LETTER_HEADERS,
-  DELIVERY_HEADERS,
-  REDELIVERY_LIMIT,
-  WlmError,
-  createLogger,
-} from '@wlm/commons';
-import type { PublishOptions } from '@wlm/commons';
+import { DEAD_LETTER_HEADERS, DELIVERY_HEADERS, REDELIVERY_LIMIT } from '@wlm/commons/amqp';
+import { WlmError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
+import type { PublishOptions } from '@wlm/commons/amqp';
 import { QueueConsumer } from '../../../src/amqp/queue-consumer';
 import type {
   ChannelSource,

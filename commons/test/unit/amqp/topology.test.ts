@@ -1,4 +1,4 @@
-import { MAX_PRIORITY, TIMER_DELAYS_MS, WlmTopology, mergeTopology, redactUrl } from '@wlm/commons';
+import { MAX_PRIORITY, TIMER_DELAYS_MS, WlmTopology, mergeTopology, redactUrl } from '@wlm/commons/amqp';
 
 describe('WlmTopology', () => {
   const topology = new WlmTopology();

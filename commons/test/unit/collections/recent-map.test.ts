@@ -1,4 +1,4 @@
-import { RecentMap, RecentSet } from '@wlm/commons';
+import { RecentMap, RecentSet } from '@wlm/commons/collections';
 
 describe('RecentMap', () => {
   it('forgets the oldest entries beyond its capacity', () => {

@@ -1,4 +1,5 @@
-import { ConfigError, apiTokensSchema, loadConfig, scopeAllows } from '@wlm/commons';
+import { apiTokensSchema, loadConfig, scopeAllows } from '@wlm/commons/config';
+import { ConfigError } from '@wlm/commons/errors';
 
 describe('api.tokens', () => {
   it('reads plain secrets as before: tokens named by position, with every scope', () => {

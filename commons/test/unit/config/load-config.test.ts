@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { ConfigError } from '@wlm/commons/errors';
 
 describe('loadConfig', () => {
   let dir: string;

@@ -1,5 +1,5 @@
-import type { CancelTask } from '@wlm/commons';
-import { RecentCancels, cancelApplies } from '@wlm/commons';
+import type { CancelTask } from '@wlm/commons/wire';
+import { RecentCancels, cancelApplies } from '@wlm/commons/control';
 
 function cancel(extra: Partial<CancelTask> = {}): CancelTask {
   return {

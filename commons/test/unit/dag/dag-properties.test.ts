@@ -8,7 +8,7 @@ import {
   topologicalOrder,
   upstreamOf,
   validateDagDefinition,
-} from '@wlm/commons';
+} from '@wlm/commons/dag';
 import { jsonErrorOffset } from '../../../src/dag/json-error-position';
 import { problemsOf } from './dag-test-support';
 import { randomDag } from './random-dag';

@@ -1,4 +1,4 @@
-import { DagValidationError } from '@wlm/commons';
+import { DagValidationError } from '@wlm/commons/errors';
 
 /** The problems a DagValidationError lists, or a failure when `run` does not throw one. */
 export function problemsOf(run: () => unknown): readonly string[] {

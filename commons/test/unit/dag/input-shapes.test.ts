@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DagValidationError, inputShapeProblems, parseDagDefinition } from '@wlm/commons';
-import type { DagDefinition, JsonValue } from '@wlm/commons';
+import { inputShapeProblems, parseDagDefinition } from '@wlm/commons/dag';
+import { DagValidationError } from '@wlm/commons/errors';
+import type { DagDefinition } from '@wlm/commons/dag';
+import type { JsonValue } from '@wlm/commons/wire';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 

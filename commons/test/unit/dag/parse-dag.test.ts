@@ -1,4 +1,4 @@
-import { parseDagDefinition } from '@wlm/commons';
+import { parseDagDefinition } from '@wlm/commons/dag';
 import { problemsOf } from './dag-test-support';
 
 describe('parseDagDefinition', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { declaredOutputKeys, parseDagDefinition, pluginProblems } from '@wlm/commons';
-import type { PluginSchemas } from '@wlm/commons';
+import { declaredOutputKeys, parseDagDefinition, pluginProblems } from '@wlm/commons/dag';
+import type { PluginSchemas } from '@wlm/commons/dag';
 
 const setup: PluginSchemas = {
   name: 'setup',

@@ -1,4 +1,5 @@
-import { TemplateResolutionError, WlmError, renderParams, templateReferences } from '@wlm/commons';
+import { renderParams, templateReferences } from '@wlm/commons/dag';
+import { TemplateResolutionError, WlmError } from '@wlm/commons/errors';
 
 const context = {
   inputs: { msg: 'hello', n: 3, flags: ['-v'], none: null },

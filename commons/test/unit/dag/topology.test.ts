@@ -1,6 +1,5 @@
 import {
   DagGraph,
-  DagValidationError,
   downstreamOf,
   isComplete,
   readyDependentsOf,
@@ -9,8 +8,9 @@ import {
   topologicalOrder,
   upstreamOf,
   validateDagDefinition,
-} from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+} from '@wlm/commons/dag';
+import { DagValidationError } from '@wlm/commons/errors';
+import type { DagDefinition } from '@wlm/commons/dag';
 import { diamond as diamondInput, problemsOf } from './dag-test-support';
 
 const diamond = validateDagDefinition(diamondInput);

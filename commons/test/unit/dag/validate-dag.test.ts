@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DagValidationError, WlmError, parseDagDefinition, validateDagDefinition } from '@wlm/commons';
+import { parseDagDefinition, validateDagDefinition } from '@wlm/commons/dag';
+import { DagValidationError, WlmError } from '@wlm/commons/errors';
 import { diamond, problemsOf } from './dag-test-support';
 
 /** The example of docs/dags.md, read from it: the example users copy must keep parsing. */

@@ -1,4 +1,10 @@
 import {
+  paramsLimitProblems,
+  parseDagDefinition,
+  smallestRendering,
+  validateDagDefinition,
+} from '@wlm/commons/dag';
+import {
   MAX_CONTEXT_BYTES,
   MAX_JSON_DEPTH,
   MAX_LABEL_KEY_LENGTH,
@@ -6,13 +12,9 @@ import {
   MAX_RETRY_BACKOFF_MS,
   MAX_TASK_TIMEOUT_MS,
   encodeMessage,
-  paramsLimitProblems,
-  parseDagDefinition,
-  smallestRendering,
   taskRequestSchema,
-  validateDagDefinition,
-} from '@wlm/commons';
-import type { JsonObject, JsonValue } from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { JsonObject, JsonValue } from '@wlm/commons/wire';
 import { validRequest } from '../wire/wire-fixtures';
 import { problemsOf } from './dag-test-support';
 

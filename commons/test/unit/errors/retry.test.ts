@@ -1,4 +1,4 @@
-import { WlmError, isRetryableError, withRetry } from '@wlm/commons';
+import { WlmError, isRetryableError, withRetry } from '@wlm/commons/errors';
 
 function errorWithCode(code: string): Error {
   return Object.assign(new Error(code), { code });

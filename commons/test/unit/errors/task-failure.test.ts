@@ -1,4 +1,4 @@
-import { TaskFailure, WlmError, isRetryableError, isTaskFailure } from '@wlm/commons';
+import { TaskFailure, WlmError, isRetryableError, isTaskFailure } from '@wlm/commons/errors';
 
 describe('TaskFailure', () => {
   it('carries a stable code and whether to retry', () => {

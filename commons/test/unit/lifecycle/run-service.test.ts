@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { runService } from '@wlm/commons';
-import type { EndingService, FinalServiceState, ServiceProcess } from '@wlm/commons';
+import { runService } from '@wlm/commons/lifecycle';
+import type { EndingService, FinalServiceState, ServiceProcess } from '@wlm/commons/lifecycle';
 
 /** A process stand-in: signals are emitted by the test, `exit` records its code. */
 class FakeProcess extends EventEmitter implements ServiceProcess {

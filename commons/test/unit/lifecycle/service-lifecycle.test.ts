@@ -1,6 +1,7 @@
 import pino from 'pino';
-import { ServiceLifecycle, WlmError } from '@wlm/commons';
-import type { CloseStep, ServiceState } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import { ServiceLifecycle } from '@wlm/commons/lifecycle';
+import type { CloseStep, ServiceState } from '@wlm/commons/lifecycle';
 import { isServiceTransition } from '../../../src/lifecycle/service-lifecycle';
 
 interface LogLine {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { onStopSignals } from '@wlm/commons';
-import type { SignalTarget } from '@wlm/commons';
+import { onStopSignals } from '@wlm/commons/lifecycle';
+import type { SignalTarget } from '@wlm/commons/lifecycle';
 
 /** A process stand-in: signals are emitted by the test, exit throws with its code. */
 class FakeProcess extends EventEmitter implements SignalTarget {

@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
-import { ConfigError, connectionProbe, serveMetrics } from '@wlm/commons';
-import type { ServiceEndpointsOptions, ServiceState } from '@wlm/commons';
+import { ConfigError } from '@wlm/commons/errors';
+import { connectionProbe, serveMetrics } from '@wlm/commons/metrics';
+import type { ServiceState } from '@wlm/commons/lifecycle';
+import type { ServiceEndpointsOptions } from '@wlm/commons/metrics';
 
 interface FakeService {
   lifecycle: ServiceState;

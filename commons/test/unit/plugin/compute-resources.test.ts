@@ -1,4 +1,4 @@
-import { ComputeResourceError, computeResourcesSchema } from '@wlm/commons';
+import { ComputeResourceError, computeResourcesSchema } from '@wlm/commons/remote';
 import { ComputeResources, TaskFailure } from '@wlm/commons/plugin';
 
 const settings = {

@@ -1,4 +1,4 @@
-import { inheritedEnvironment, isInheritedVariable } from '@wlm/commons';
+import { inheritedEnvironment, isInheritedVariable } from '@wlm/commons/plugin';
 
 describe('inheritedEnvironment', () => {
   it('keeps what programs need to find files and speak the locale, and nothing that authenticates', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { definePlugin, isTaskPlugin, pluginFromModule, taskPluginProblems } from '@wlm/commons';
+import { definePlugin, isTaskPlugin, taskPluginProblems } from '@wlm/commons/plugin';
+import { pluginFromModule } from '@wlm/commons/plugin-host';
 
 const plugin = definePlugin({
   name: 'greet',

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { loadConfig } from '@wlm/commons/config';
+import { ConfigError } from '@wlm/commons/errors';
 import {
   ComputeResourceError,
-  ConfigError,
   computeResource,
   computeResourceSchema,
-  loadConfig,
   shellQuote,
-} from '@wlm/commons';
+} from '@wlm/commons/remote';
 import { exportEnvironment } from '../../../src/remote/remote-shell';
 
 const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINRYNIbEoerwmm7xqgIJQPosZQulIyX3N9wkydsSQjxy';

@@ -1,12 +1,12 @@
+import { TaskFailure } from '@wlm/commons/errors';
 import {
   PATH_OUTSIDE_ROOTS,
-  TaskFailure,
   checkInsideRoots,
   isInsideRoot,
   normalizedPath,
   resourceRoots,
-} from '@wlm/commons';
-import type { ComputeResource } from '@wlm/commons';
+} from '@wlm/commons/remote';
+import type { ComputeResource } from '@wlm/commons/remote';
 
 const RESOURCE = {
   name: 'hpc',

@@ -1,4 +1,5 @@
-import { LineTail, TASK_LOG_TAIL, taskLogTailSchema } from '../../../src';
+import { LineTail } from '@wlm/commons/text';
+import { TASK_LOG_TAIL, taskLogTailSchema } from '@wlm/commons/wire';
 
 describe('LineTail', () => {
   it('keeps the last lines within the line count', () => {

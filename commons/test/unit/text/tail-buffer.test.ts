@@ -1,4 +1,4 @@
-import { TailBuffer } from '@wlm/commons';
+import { TailBuffer } from '@wlm/commons/text';
 
 describe('TailBuffer', () => {
   it('keeps everything while under its limit', () => {

@@ -1,4 +1,5 @@
-import { MessageValidationError, parseMessage, taskRequestSchema } from '@wlm/commons';
+import { MessageValidationError } from '@wlm/commons/errors';
+import { parseMessage, taskRequestSchema } from '@wlm/commons/wire';
 import { z } from 'zod';
 import { issuesOf, validRequest } from './wire-fixtures';
 

@@ -1,4 +1,4 @@
-import { cancelTaskSchema, controlMessageSchema, controlRoutingKey, parseMessage } from '@wlm/commons';
+import { cancelTaskSchema, controlMessageSchema, controlRoutingKey, parseMessage } from '@wlm/commons/wire';
 import { AT, issuesOf } from './wire-fixtures';
 
 describe('ControlMessage', () => {

@@ -3,7 +3,7 @@ import {
   defineFailureCodes,
   failureCodeInfo,
   registeredFailureCodes,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
 
 /*
  * The failure-code registry: each component extends it with its codes, and a code can have one owner

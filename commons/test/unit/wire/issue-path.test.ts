@@ -1,4 +1,4 @@
-import { describeIssue, describeIssues, formatIssuePath } from '@wlm/commons';
+import { describeIssue, describeIssues, formatIssuePath } from '@wlm/commons/wire';
 
 describe('formatIssuePath', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { isJsonObjectShape, jsonProblems } from '@wlm/commons';
+import { isJsonObjectShape, jsonProblems } from '@wlm/commons/wire';
 
 /** `levels` objects nested in one another: `{ n: { n: 1 } }` is 2 levels. */
 function nested(levels: number): unknown {

@@ -1,4 +1,4 @@
-import { parseMessage, taskAssignmentSchema, taskRequestSchema } from '@wlm/commons';
+import { parseMessage, taskAssignmentSchema, taskRequestSchema } from '@wlm/commons/wire';
 import { issuesOf, validAssignment, validRequest, without } from './wire-fixtures';
 
 describe('TaskAssignment', () => {

@@ -4,8 +4,8 @@ import {
   parseMessage,
   taskEventRoutingKey,
   taskEventSchema,
-} from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { eventBase, issuesOf, validRequest, without } from './wire-fixtures';
 
 describe('TaskEvent', () => {

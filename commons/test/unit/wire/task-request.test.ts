@@ -1,4 +1,5 @@
-import { MessageValidationError, encodeMessage, parseMessage, taskRequestSchema } from '@wlm/commons';
+import { MessageValidationError } from '@wlm/commons/errors';
+import { encodeMessage, parseMessage, taskRequestSchema } from '@wlm/commons/wire';
 import { issuesOf, validRequest, without } from './wire-fixtures';
 
 describe('TaskRequest', () => {

@@ -1,4 +1,4 @@
-import type { TaskAssignmentInput, TaskEventInput, TaskRequestInput } from '@wlm/commons';
+import type { TaskAssignmentInput, TaskEventInput, TaskRequestInput } from '@wlm/commons/wire';
 
 export const AT = '2025-01-02T03:04:05.678Z';
 

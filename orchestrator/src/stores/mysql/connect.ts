@@ -1,8 +1,8 @@
 import { createConnection, createPool } from 'mysql2/promise';
 import type { Connection, ConnectionOptions, Pool, RowDataPacket } from 'mysql2/promise';
-import { ServerTlsError, isTlsRefusal } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
-import type { MysqlServer, MysqlTarget } from '@wlm/commons';
+import { ServerTlsError, isTlsRefusal } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
+import type { MysqlServer, MysqlTarget } from '@wlm/commons/config';
 
 /**
  * Session settings every connection needs for the store to be correct: strict mode, so an oversized

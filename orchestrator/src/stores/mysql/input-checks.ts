@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH, formatIssuePath, isJsonObjectShape, jsonProblems } from '@wlm/commons';
+import { MAX_JSON_DEPTH, formatIssuePath, isJsonObjectShape, jsonProblems } from '@wlm/commons/wire';
 import { canTransitionExperiment, isExperimentState } from '../../domain/experiment-state';
 import type { ExperimentState } from '../../domain/experiment-state';
 import { AUDIT_EVENT_TYPES } from '../../domain/records';

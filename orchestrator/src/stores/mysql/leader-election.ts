@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError } from '@wlm/commons';
-import type { Logger } from '@wlm/commons';
+import { ConfigError } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 import type { Connection } from 'mysql2/promise';
 import { openConnection } from './connect';
 import { recordElection } from './leadership-queries';
 import { ORCHESTRATOR_ELECTION, leaderLockName } from './lock-names';
-import { parseMysqlUrl } from '@wlm/commons';
-import type { MysqlServer } from '@wlm/commons';
+import { parseMysqlUrl } from '@wlm/commons/config';
+import type { MysqlServer } from '@wlm/commons/config';
 import { RowReader } from './row-reader';
 import { selectRows } from './sql';
 

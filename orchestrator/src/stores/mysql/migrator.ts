@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '@wlm/commons';
+import type { Logger } from '@wlm/commons/logging';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { MigrationError } from '../../errors/migration-error';
 import type { Migration } from './migrations';

@@ -1,5 +1,8 @@
-import { parseMysqlUrl, withRetry } from '@wlm/commons';
-import type { Logger, RetryOptions, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
+import { parseMysqlUrl } from '@wlm/commons/config';
+import { withRetry } from '@wlm/commons/errors';
+import type { WorkerEntry, WorkerIncidentEntry } from '@wlm/commons/api';
+import type { RetryOptions } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { ExperimentState } from '../../domain/experiment-state';
 import type {

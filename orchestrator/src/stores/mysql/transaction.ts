@@ -1,5 +1,6 @@
-import { withRetry } from '@wlm/commons';
-import type { Logger, RetryOptions } from '@wlm/commons';
+import { withRetry } from '@wlm/commons/errors';
+import type { RetryOptions } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { onPooledConnection } from './pooled-connection';
 

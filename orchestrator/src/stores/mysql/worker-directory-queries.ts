@@ -1,5 +1,5 @@
-import { RECENT_INCIDENTS, workerEntrySchema, workerIncidentEntrySchema } from '@wlm/commons';
-import type { WorkerEntry, WorkerIncidentEntry } from '@wlm/commons';
+import { RECENT_INCIDENTS, workerEntrySchema, workerIncidentEntrySchema } from '@wlm/commons/api';
+import type { WorkerEntry, WorkerIncidentEntry } from '@wlm/commons/api';
 import type { z } from 'zod';
 import { StoreDataError } from '../../errors/store-data-error';
 import { RowReader } from './row-reader';

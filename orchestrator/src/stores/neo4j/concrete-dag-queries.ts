@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DagGraph } from '@wlm/commons';
+import { DagGraph } from '@wlm/commons/dag';
 import type { ManagedTransaction } from 'neo4j-driver';
-import type { DagDefinition } from '@wlm/commons';
+import type { DagDefinition } from '@wlm/commons/dag';
 import type { ConcreteDag, InstantiateOutcome, InstantiateRequest } from '../../domain/dag-store';
 import type { JsonObject } from '../../domain/json';
 import { isTaskState } from '../../domain/task-state';

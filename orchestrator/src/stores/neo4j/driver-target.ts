@@ -1,4 +1,6 @@
-import { ConfigError, ServerTlsError, probeTlsRefusal, readPemFile } from '@wlm/commons';
+import { readPemFile } from '@wlm/commons/config';
+import { ConfigError, ServerTlsError } from '@wlm/commons/errors';
+import { probeTlsRefusal } from '@wlm/commons/net';
 import type { Config } from 'neo4j-driver';
 
 /** What neo4j-driver is given for `neo4j.url` and `neo4j.caFile`. */

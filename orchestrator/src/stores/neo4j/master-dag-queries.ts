@@ -1,5 +1,6 @@
-import { DagGraph, DagValidationError, validateDagDefinition } from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+import { DagGraph, validateDagDefinition } from '@wlm/commons/dag';
+import { DagValidationError } from '@wlm/commons/errors';
+import type { DagDefinition } from '@wlm/commons/dag';
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { MasterDag, MasterDagSummary } from '../../domain/dag-store';
 import { StoreDataError } from '../../errors/store-data-error';

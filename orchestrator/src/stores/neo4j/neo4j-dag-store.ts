@@ -1,5 +1,8 @@
-import { validateDagDefinition, withRetry } from '@wlm/commons';
-import type { DagDefinition, Logger, RetryOptions } from '@wlm/commons';
+import { validateDagDefinition } from '@wlm/commons/dag';
+import { withRetry } from '@wlm/commons/errors';
+import type { DagDefinition } from '@wlm/commons/dag';
+import type { RetryOptions } from '@wlm/commons/errors';
+import type { Logger } from '@wlm/commons/logging';
 import { auth, bookmarkManager, driver as createDriver } from 'neo4j-driver';
 import type { BookmarkManager, Driver, ManagedTransaction, Session, SessionConfig } from 'neo4j-driver';
 import type {

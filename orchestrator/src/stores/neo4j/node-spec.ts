@@ -1,5 +1,5 @@
-import { templateReferences } from '@wlm/commons';
-import type { DagTask } from '@wlm/commons';
+import { templateReferences } from '@wlm/commons/dag';
+import type { DagTask } from '@wlm/commons/dag';
 import type { NodeSpec } from '../../domain/dag-store';
 import { isJsonObject } from '../../domain/json';
 import type { JsonObject } from '../../domain/json';

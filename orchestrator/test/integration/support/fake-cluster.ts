@@ -1,20 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AmqpConnection, deleteTopology } from '@wlm/commons/amqp';
 import {
-  AmqpConnection,
   controlMessageSchema,
-  deleteTopology,
   taskEventRoutingKey,
   taskEventSchema,
   taskRequestSchema,
-} from '@wlm/commons';
-import type {
-  ControlMessage,
-  JsonValue,
-  Logger,
-  TaskEventInput,
-  TaskRequest,
-  WlmTopology,
-} from '@wlm/commons';
+} from '@wlm/commons/wire';
+import type { WlmTopology } from '@wlm/commons/amqp';
+import type { Logger } from '@wlm/commons/logging';
+import type { ControlMessage, JsonValue, TaskEventInput, TaskRequest } from '@wlm/commons/wire';
 import { waitFor } from '@wlm/test-support';
 
 /** What the fake worker does with one request. */

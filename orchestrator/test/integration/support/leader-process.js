@@ -5,7 +5,7 @@
  */
 require('@wlm/test-support/typescript-sources');
 
-const { createLogger } = require('@wlm/commons');
+const { createLogger } = require('@wlm/commons/logging');
 const { LeaderElection } = require('@wlm/orchestrator');
 
 const [url, candidateId, sessionTimeout] = process.argv.slice(2);

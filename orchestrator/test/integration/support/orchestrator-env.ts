@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { WlmTopology, loadConfig } from '@wlm/commons';
-import type { Logger, WlmConfig } from '@wlm/commons';
+import { WlmTopology } from '@wlm/commons/amqp';
+import { loadConfig } from '@wlm/commons/config';
+import type { WlmConfig } from '@wlm/commons/config';
+import type { Logger } from '@wlm/commons/logging';
 import { Orchestrator } from '@wlm/orchestrator';
 import type { ExperimentView, OrchestratorOptions } from '@wlm/orchestrator';
 import { createTestLogger, waitFor } from '@wlm/test-support';

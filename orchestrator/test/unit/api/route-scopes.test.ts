@@ -1,4 +1,4 @@
-import { apiTokensSchema } from '@wlm/commons';
+import { apiTokensSchema } from '@wlm/commons/config';
 import { checkExposure, isLoopbackHost } from '../../../src/api/exposure-check';
 import { scopeFor } from '../../../src/api/route-scopes';
 

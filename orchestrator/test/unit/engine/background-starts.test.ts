@@ -1,4 +1,4 @@
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import type { Experiment } from '../../../src/domain/records';
 import { BackgroundStarts } from '../../../src/engine/background-starts';
 

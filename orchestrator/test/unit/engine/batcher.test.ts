@@ -1,4 +1,5 @@
-import { WlmError, createLogger } from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
 import { Batcher } from '../../../src/engine/batcher';
 
 const logger = createLogger({ component: 'test', level: 'silent', pretty: false });

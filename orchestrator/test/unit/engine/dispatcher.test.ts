@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { MessageValidationError, createLogger } from '@wlm/commons';
-import type { TaskRequestInput } from '@wlm/commons';
+import { MessageValidationError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
+import type { TaskRequestInput } from '@wlm/commons/wire';
 import type { ReadyTask, TaskStateChange } from '../../../src/domain/dag-store';
 import type { TaskRunBatch } from '../../../src/domain/state-store';
 import type { DispatchGroup } from '../../../src/engine/dispatcher';

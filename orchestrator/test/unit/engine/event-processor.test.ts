@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { PROTOCOL_FAILURE_CODES, createLogger } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
+import { PROTOCOL_FAILURE_CODES } from '@wlm/commons/wire';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { DagCatalog } from '../../../src/engine/dag-catalog';
 import type { DispatchGroup } from '../../../src/engine/dispatcher';
 import type { EngineEvents } from '../../../src/engine/engine-events';

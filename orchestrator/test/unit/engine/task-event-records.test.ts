@@ -1,5 +1,5 @@
-import { taskEventSchema } from '@wlm/commons';
-import type { TaskEventOf } from '@wlm/commons';
+import { taskEventSchema } from '@wlm/commons/wire';
+import type { TaskEventOf } from '@wlm/commons/wire';
 import { isRecorded, taskReportOf, taskWaitingAudit } from '../../../src/engine/task-event-records';
 
 const deferred = taskEventSchema.parse({

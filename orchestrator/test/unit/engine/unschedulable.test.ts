@@ -1,5 +1,5 @@
-import { taskEventSchema } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { taskEventSchema } from '@wlm/commons/wire';
+import type { TaskEvent } from '@wlm/commons/wire';
 import type { TaskRun } from '../../../src/domain/records';
 import { isRecorded, taskWaitingAudit } from '../../../src/engine/task-event-records';
 import type { WaitEvent } from '../../../src/engine/task-event-records';

@@ -1,4 +1,4 @@
-import { isRetryableError } from '@wlm/commons';
+import { isRetryableError } from '@wlm/commons/errors';
 import { StoreTimeoutError } from '../../../src/errors/store-timeout-error';
 import { withDeadline } from '../../../src/stores/deadline';
 

@@ -1,4 +1,4 @@
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import { StoreLifecycle } from '../../../src/stores/store-lifecycle';
 
 const logger = createLogger({ component: 'test', level: 'silent', pretty: false });

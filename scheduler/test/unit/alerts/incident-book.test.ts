@@ -1,4 +1,4 @@
-import type { WorkerIncident } from '@wlm/commons';
+import type { WorkerIncident } from '@wlm/commons/wire';
 import { IncidentBook } from '@wlm/scheduler';
 
 function report(

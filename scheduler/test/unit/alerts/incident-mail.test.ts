@@ -1,4 +1,4 @@
-import type { WorkerIncident } from '@wlm/commons';
+import type { WorkerIncident } from '@wlm/commons/wire';
 import { failureMail, recoveryMail } from '@wlm/scheduler';
 
 const base: WorkerIncident = {

@@ -1,5 +1,5 @@
 import { CapacityIndex, GreedyPlacement } from '@wlm/scheduler';
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import { worker } from './instances';
 
 function placementOver(workers: WorkerAdvertisement[], options = {}): GreedyPlacement {

@@ -1,4 +1,4 @@
-import type { WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 
 /** A worker's advertisement for the placement tests. */
 export function worker(

@@ -1,4 +1,5 @@
-import type { TaskEvent, WorkerAdvertisement } from '@wlm/commons';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { WorkerCapacity } from '@wlm/scheduler';
 
 /* Free slots as placement counts them, for the workers the registry says may be given work. */

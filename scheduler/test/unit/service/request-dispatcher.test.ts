@@ -1,23 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
-import {
-  RecentCancels,
-  WlmError,
-  attemptKey,
-  createLogger,
-  taskAssignmentSchema,
-  taskRequestSchema,
-} from '@wlm/commons';
-import type {
-  AmqpConnectionEvents,
-  ConsumerHandle,
-  Delivery,
-  MessageHandler,
-  TaskAssignment,
-  TaskRequest,
-  TaskRequestInput,
-  WorkerAdvertisement,
-} from '@wlm/commons';
+import { RecentCancels } from '@wlm/commons/control';
+import { WlmError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
+import { attemptKey, taskAssignmentSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { AmqpConnectionEvents, ConsumerHandle, Delivery, MessageHandler } from '@wlm/commons/amqp';
+import type { TaskAssignment, TaskRequest, TaskRequestInput } from '@wlm/commons/wire';
 import { taskRequest } from '@wlm/test-support';
 import { CapacityIndex } from '../../../src/placement';
 import { requestKey } from '../../../src/registry';

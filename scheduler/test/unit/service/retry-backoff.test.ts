@@ -1,5 +1,5 @@
-import { DEFAULT_RETRY_POLICY } from '@wlm/commons';
-import type { TaskRequest } from '@wlm/commons';
+import { DEFAULT_RETRY_POLICY } from '@wlm/commons/wire';
+import type { TaskRequest } from '@wlm/commons/wire';
 import {
   hasAttemptsLeft,
   nextAttemptRequest,

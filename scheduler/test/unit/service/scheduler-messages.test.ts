@@ -1,5 +1,5 @@
-import { failureCodeInfo, taskEventSchema } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { failureCodeInfo, taskEventSchema } from '@wlm/commons/wire';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { SCHEDULER_FAILURE_CODES, isFromWorker } from '../../../src/service/scheduler-messages';
 
 /*

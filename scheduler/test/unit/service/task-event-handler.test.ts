@@ -1,15 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
-import { WlmError, createLogger, taskEventSchema, taskRequestSchema } from '@wlm/commons';
-import type {
-  ConsumerHandle,
-  Delivery,
-  MessageHandler,
-  TaskEvent,
-  TaskEventOf,
-  TaskRequest,
-  TaskRequestInput,
-} from '@wlm/commons';
+import { WlmError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
+import { taskEventSchema, taskRequestSchema } from '@wlm/commons/wire';
+import type { ConsumerHandle, Delivery, MessageHandler } from '@wlm/commons/amqp';
+import type { TaskEvent, TaskEventOf, TaskRequest, TaskRequestInput } from '@wlm/commons/wire';
 import { SCHEDULER_FAILURE_CODES } from '../../../src/service/scheduler-messages';
 import type { SchedulerServiceEvents } from '../../../src/service/service-events';
 import { TaskEventHandler } from '../../../src/service/task-event-handler';

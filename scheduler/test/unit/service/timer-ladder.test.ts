@@ -1,4 +1,4 @@
-import { TIMER_DELAYS_MS } from '@wlm/commons';
+import { TIMER_DELAYS_MS } from '@wlm/commons/amqp';
 import { TIMER_SLACK_MS, isDue, timerDelay } from '../../../src/service/timer-ladder';
 
 describe('timer ladder', () => {

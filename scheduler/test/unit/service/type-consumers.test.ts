@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { createLogger } from '@wlm/commons';
-import type { ConsumerHandle } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
+import type { ConsumerHandle } from '@wlm/commons/amqp';
 import type { WorkerRegistryEvents } from '../../../src/registry/registry-events';
 import { TypeConsumers } from '../../../src/service/type-consumers';
 

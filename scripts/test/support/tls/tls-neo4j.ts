@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { ensureNeo4jPassword } from '../../../src/stack/neo4j-auth';
 import { neo4jJvmArgs, renderNeo4jConf } from '../../../src/stack/neo4j-conf';
 import { NEO4J_MAIN_CLASS } from '../../../src/stack/neo4j';
@@ -8,7 +8,7 @@ import { stackPaths } from '../../../src/stack/paths';
 import type { TestCertificates } from './certificates';
 import { ServerProcess } from './server-process';
 import { waitFor } from '@wlm/test-support';
-import { portOpen } from '@wlm/commons';
+import { portOpen } from '@wlm/commons/net';
 
 export const TLS_GRAPH_PASSWORD = 'wlm-tls-test-password';
 const HEAP = '384m';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@wlm/commons';
+import { freePort } from '@wlm/commons/net';
 import { makeTestCertificates } from './certificates';
 import type { TestCertificates } from './certificates';
 import type { ServerProcess } from './server-process';

@@ -1,4 +1,4 @@
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { consoleLines } from '../../../src/cli/console-address';
 
 describe('consoleLines', () => {

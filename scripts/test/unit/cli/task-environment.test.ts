@@ -1,4 +1,5 @@
-import { ConfigError, configSchema } from '@wlm/commons';
+import { configSchema } from '@wlm/commons/config';
+import { ConfigError } from '@wlm/commons/errors';
 import { taskEnvironment } from '../../../src/cli/task-environment';
 
 const RESOURCE = {

@@ -1,4 +1,4 @@
-import type { WorkerEntry } from '@wlm/commons';
+import type { WorkerEntry } from '@wlm/commons/api';
 import { describeLogs, formatWorkers, since } from '../../../src/cli/worker-format';
 
 const NOW = Date.parse('2026-12-03T08:00:00.000Z');

@@ -1,5 +1,5 @@
-import { DagGraph, validateDagDefinition } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { DagGraph, validateDagDefinition } from '@wlm/commons/dag';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { DagDriver, MAX_FAILURES_KEPT } from '../../../src/mock-orchestrator/dag-driver';
 import type { TaskDispatch } from '../../../src/mock-orchestrator/dag-driver';
 import { generateDag } from '../../../src/mock-orchestrator/dag-generator';

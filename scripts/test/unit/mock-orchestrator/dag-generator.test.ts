@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { DagGraph, rootTasks, validateDagDefinition } from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+import { DagGraph, rootTasks, validateDagDefinition } from '@wlm/commons/dag';
+import type { DagDefinition } from '@wlm/commons/dag';
 import { MAX_RANDOM_PARENTS, generateDag, taskIdOf } from '../../../src/mock-orchestrator/dag-generator';
 import { sampleDistinct, seededRandom } from '../../../src/mock-orchestrator/seeded-random';
 

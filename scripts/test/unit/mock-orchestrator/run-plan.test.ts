@@ -1,4 +1,4 @@
-import { taskRequestSchema } from '@wlm/commons';
+import { taskRequestSchema } from '@wlm/commons/wire';
 import type { TaskDispatch } from '../../../src/mock-orchestrator/dag-driver';
 import { PRIORITY_MIX, planRun } from '../../../src/mock-orchestrator/run-plan';
 import type { RunPlanOptions } from '../../../src/mock-orchestrator/run-plan';

@@ -1,5 +1,5 @@
-import { DagGraph } from '@wlm/commons';
-import type { TaskEvent } from '@wlm/commons';
+import { DagGraph } from '@wlm/commons/dag';
+import type { TaskEvent } from '@wlm/commons/wire';
 import { DagDriver } from '../../../src/mock-orchestrator/dag-driver';
 import { generateDag } from '../../../src/mock-orchestrator/dag-generator';
 import { ProgressMeter, formatProgressLine } from '../../../src/mock-orchestrator/progress';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
 import { stackComputeResource } from '../../../src/stack/compute-resource';
 import { stackPaths } from '../../../src/stack/paths';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDagDefinition, renderParams } from '@wlm/commons';
+import { parseDagDefinition, renderParams } from '@wlm/commons/dag';
 import { dataStagingParamsSchema, plugin } from '@wlm/task-data-staging';
 
 function issuesOf(params: unknown): string[] {

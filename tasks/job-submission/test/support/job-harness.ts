@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ComputeResources, isTaskContinuation, isTaskFailure } from '@wlm/commons/plugin';
-import { createLogger, loadConfig } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { createLogger } from '@wlm/commons/logging';
 import type { JsonValue, TaskContext, TaskContinuation, TaskFailure } from '@wlm/commons/plugin';
 import type { ComputeResourceInput } from '@wlm/commons/remote';
 import { stackComputeResource } from '@wlm/scripts';

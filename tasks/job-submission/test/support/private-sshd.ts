@@ -3,7 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, loadConfig, portOpen } from '@wlm/commons';
+import { loadConfig } from '@wlm/commons/config';
+import { freePort, portOpen } from '@wlm/commons/net';
 import { stackPaths } from '@wlm/scripts';
 import { eventually } from '@wlm/test-support';
 

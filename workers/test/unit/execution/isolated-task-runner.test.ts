@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TaskAbort } from '@wlm/commons';
+import { TaskAbort } from '@wlm/commons/plugin';
 import { TASK_FAILURE_CODES } from '../../../src/execution';
 import { IsolatedTaskRunner, PluginLoader } from '@wlm/workers';
 import type { PluginRef, TaskProgress, TaskRunRequest } from '@wlm/workers';

@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH } from '@wlm/commons';
+import { MAX_JSON_DEPTH } from '@wlm/commons/wire';
 import { findNonJson } from '../../../src/execution/json-check';
 
 /** `levels` objects nested in one another, parsed from text: `{"n":{"n":1}}` is 2 levels. */

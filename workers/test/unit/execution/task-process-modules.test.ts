@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inheritedEnvironment, pluginSpecifier } from '@wlm/commons';
+import { inheritedEnvironment } from '@wlm/commons/plugin';
+import { pluginSpecifier } from '@wlm/commons/plugin-host';
 import { IsolatedTaskRunner, PluginLoader } from '@wlm/workers';
 import type { LoadedPlugin, TaskOutcome } from '@wlm/workers';
 import { ensureBuilt } from '../../support/ensure-built';
@@ -10,8 +11,7 @@ import { captureLogger } from '../../support/test-logger';
 jest.setTimeout(60_000);
 
 // What a task process must never load: the broker client, the Serf client (commons' serf module and
-// its msgpack codec), the metrics registry, commons' root entry, which would bring them all, and the
-// config loader (a task gets its settings from the worker, in its context).
+// its msgpack codec), the metrics registry, the DAG model, and the config loader (a task gets its settings from the worker, in its context).
 const SERVICE_MODULES: readonly RegExp[] = [
   /\/node_modules\/amqplib\//,
   /\/node_modules\/@msgpack\//,
@@ -19,7 +19,7 @@ const SERVICE_MODULES: readonly RegExp[] = [
   /\/commons\/dist\/amqp\//,
   /\/commons\/dist\/serf\//,
   /\/commons\/dist\/config\//,
-  /\/commons\/dist\/index\.js$/,
+  /\/commons\/dist\/dag\//,
 ];
 const SSH_CLIENT = /\/node_modules\/ssh2\//;
 

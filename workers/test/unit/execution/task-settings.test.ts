@@ -1,4 +1,4 @@
-import { inheritedEnvironment } from '@wlm/commons';
+import { inheritedEnvironment } from '@wlm/commons/plugin';
 import { computeResourcesSchema } from '@wlm/commons/plugin-host';
 import { join } from 'node:path';
 import { IsolatedTaskRunner } from '@wlm/workers';

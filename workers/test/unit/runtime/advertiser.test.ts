@@ -1,6 +1,8 @@
 import pino from 'pino';
-import { AdvertisementTooLargeError, decodeAdvertisementTags } from '@wlm/commons';
-import type { SerfRpcClient, WorkerAdvertisement } from '@wlm/commons';
+import { decodeAdvertisementTags } from '@wlm/commons/advertisement';
+import { AdvertisementTooLargeError } from '@wlm/commons/errors';
+import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
+import type { SerfRpcClient } from '@wlm/commons/serf';
 import { Advertiser } from '../../../src/runtime/advertiser';
 
 const advertisement: WorkerAdvertisement = {

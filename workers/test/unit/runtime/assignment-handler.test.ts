@@ -1,15 +1,11 @@
 import { EventEmitter } from 'node:events';
-import {
-  MAX_JSON_DEPTH,
-  RecentCancels,
-  RecentSet,
-  WlmError,
-  createLogger,
-  encodeMessage,
-  taskAssignmentSchema,
-  taskEventSchema,
-} from '@wlm/commons';
-import type { Delivery, JsonValue, TaskAssignment, TaskEvent } from '@wlm/commons';
+import { RecentSet } from '@wlm/commons/collections';
+import { RecentCancels } from '@wlm/commons/control';
+import { WlmError } from '@wlm/commons/errors';
+import { createLogger } from '@wlm/commons/logging';
+import { MAX_JSON_DEPTH, encodeMessage, taskAssignmentSchema, taskEventSchema } from '@wlm/commons/wire';
+import type { Delivery } from '@wlm/commons/amqp';
+import type { JsonValue, TaskAssignment, TaskEvent } from '@wlm/commons/wire';
 import { TASK_FAILURE_CODES } from '../../../src/execution';
 import type { LoadedPlugin, TaskOutcome, TaskRunRequest } from '../../../src/execution';
 import { AssignmentHandler } from '../../../src/runtime/assignment-handler';

@@ -1,5 +1,5 @@
-import { taskAssignmentSchema, taskEventSchema } from '@wlm/commons';
-import type { TaskAssignment } from '@wlm/commons';
+import { taskAssignmentSchema, taskEventSchema } from '@wlm/commons/wire';
+import type { TaskAssignment } from '@wlm/commons/wire';
 import {
   cancelledEvent,
   deferredEvent,

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { ConfigError } from '@wlm/commons';
+import { ConfigError } from '@wlm/commons/errors';
 import { compileWorkerOptions } from '@wlm/workers';
 import type { WorkerOptions } from '@wlm/workers';
 

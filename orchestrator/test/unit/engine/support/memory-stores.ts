@@ -1,5 +1,5 @@
-import { dagDefinitionSchema } from '@wlm/commons';
-import type { DagDefinition } from '@wlm/commons';
+import { dagDefinitionSchema } from '@wlm/commons/dag';
+import type { DagDefinition } from '@wlm/commons/dag';
 import type {
   ConcreteDag,
   DagStore,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@wlm/commons';
+import { ConfigError } from '@wlm/commons/errors';
 import { neo4jDriverTarget } from '../../../../src/stores/neo4j/driver-target';
 
 describe('neo4jDriverTarget', () => {

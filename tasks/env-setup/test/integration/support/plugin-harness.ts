@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { sharedSshPool, shellQuote } from '@wlm/commons/remote';
-import { createLogger } from '@wlm/commons';
+import { createLogger } from '@wlm/commons/logging';
 import type { TaskContext, TaskPlugin } from '@wlm/commons/plugin';
 import type { ComputeResource, ComputeResourceInput, SshConnection } from '@wlm/commons/remote';
 import { useResourceConfig } from '../../../../../commons/test/integration/support/resource-config';
