@@ -13,6 +13,8 @@ import { connect } from 'amqplib';
 import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
 import type { NetnsLab } from '@wlm/scripts';
 import { SerfAgent } from '@wlm/test-support';
+import { residentBytes } from './service-memory';
+import type { MemorySample } from './service-memory';
 
 const CLI = join(__dirname, '..', '..', 'scripts', 'dist', 'cli.js');
 const START_TIMEOUT_MS = 60_000;
@@ -57,6 +59,11 @@ class Service {
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Its resident memory now, in bytes; `undefined` once it exited. */
+  residentBytes(): number | undefined {
+    return this.running && this.child.pid !== undefined ? residentBytes(this.child.pid) : undefined;
   }
 
   logged(msg: string, workerId?: string): boolean {
@@ -293,6 +300,16 @@ export class BenchCluster {
     } finally {
       await model.close();
     }
+  }
+
+  /** The resident memory of each running service, in bytes, by label (orchestrator, scheduler, w1, …). */
+  residentMemory(): MemorySample {
+    const sample: Record<string, number> = {};
+    for (const service of this.services) {
+      const bytes = service.residentBytes();
+      if (bytes !== undefined) sample[service.label] = bytes;
+    }
+    return sample;
   }
 
   /** Scheduler first, then workers, the Serf agent, and the namespace's queues and exchanges. Idempotent. */

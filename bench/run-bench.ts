@@ -26,6 +26,8 @@ import { perSecond, redisAnswers, runBullmqShape } from './bullmq-flows';
 import type { ShapeRun } from './bullmq-flows';
 import { benchReport, formatReport } from './bench-report';
 import { toJsonText } from './json-text';
+import { memoryFlatCost } from './service-memory';
+import type { MemoryFlatCost } from './service-memory';
 import { runRawPipeline } from './raw-amqp-pipeline';
 import type { RawPipelineResult } from './raw-amqp-pipeline';
 import { FULL_COUNTS, QUICK_COUNTS, benchShapes } from './shapes';
@@ -183,7 +185,14 @@ function flatCostOf(api: readonly ApiShapeRun[]) {
   };
 }
 
-/** A real orchestrator on the cluster's namespace, then every shape through its API. */
+/** Experiments created through the API so far, by the runs done. */
+const experimentsIn = (runs: readonly ApiShapeRun[]): number =>
+  runs.reduce((sum, run) => sum + run.experiments, 0);
+
+/**
+ * A real orchestrator on the cluster's namespace, then every shape through its API; with the chains,
+ * the flat-cost phases, and the services' memory after few experiments and after many.
+ */
 async function runApiPath(
   cluster: BenchCluster,
   space: BenchNamespace,
@@ -191,7 +200,7 @@ async function runApiPath(
   shapes: readonly Shape[],
   options: BenchOptions,
   signal: AbortSignal,
-): Promise<ApiShapeRun[]> {
+): Promise<{ runs: ApiShapeRun[]; memory: MemoryFlatCost | null }> {
   const port = await freePort('127.0.0.1', false);
   const apiUrl = `http://127.0.0.1:${port}`;
   say(`starting an orchestrator on ${apiUrl}`);
@@ -212,6 +221,7 @@ async function runApiPath(
     signal,
   };
   const runs: ApiShapeRun[] = [];
+  let memory: MemoryFlatCost | null = null;
   for (const shape of shapes) {
     say(`api ${shape.name}: ${shape.description}`);
     runs.push(await runApiShape(shape, apiOptions));
@@ -222,6 +232,7 @@ async function runApiPath(
     runs.push(await runApiShape(chain, { ...apiOptions, respondAsync: true }));
     say(`api ${chain.name}-batch: ${chain.description}, created with POST /api/experiments/batch`);
     runs.push(await runApiShape(chain, { ...apiOptions, batch: true }));
+    const few = { experiments: experimentsIn(runs), memory: cluster.residentMemory() };
     // Half of the best experiments/s the chains reached, for about PACED_SECONDS: where the
     // overhead target is stated, instead of under a burst where it is mostly queueing.
     const peak = Math.max(
@@ -240,8 +251,9 @@ async function runApiPath(
     runs.push(await runApiShape(seedShape(stored), { ...apiOptions, batch: true }));
     say(`api ${chain.name}-batch-stored: the chains again, with those stored`);
     runs.push(await runApiShape(chain, { ...apiOptions, batch: true, suffix: '-stored' }));
+    memory = memoryFlatCost(few.memory, cluster.residentMemory(), few.experiments, experimentsIn(runs));
   }
-  return runs;
+  return { runs, memory };
 }
 
 async function main(): Promise<void> {
@@ -295,6 +307,7 @@ async function main(): Promise<void> {
 
   const mock: (ShapeRun | { shape: string; skipped: string })[] = [];
   const api: ApiShapeRun[] = [];
+  let memory: MemoryFlatCost | null = null;
   if (runs('mock') || runs('api')) {
     const cluster = await BenchCluster.start({
       url: config.rabbitmq.url,
@@ -311,7 +324,11 @@ async function main(): Promise<void> {
       if (warmUp !== undefined) await runMockShape(cluster, { ...warmUp, experiments: 4 }, options, signal);
       for (const shape of runs('mock') ? shapes : [])
         mock.push(await runMockShape(cluster, shape, options, signal));
-      if (runs('api')) api.push(...(await runApiPath(cluster, space, db, shapes, options, signal)));
+      if (runs('api')) {
+        const apiPath = await runApiPath(cluster, space, db, shapes, options, signal);
+        api.push(...apiPath.runs);
+        memory = apiPath.memory;
+      }
     } finally {
       say('stopping the services, removing the namespace');
       await db.end();
@@ -341,14 +358,21 @@ async function main(): Promise<void> {
   const dir = join(__dirname, '..', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, options.quick ? 'bench-quick.json' : 'bench.json');
-  writeFileSync(file, toJsonText({ ...report, flatCost }));
+  writeFileSync(file, toJsonText({ ...report, flatCost: flatCost && { ...flatCost, memory } }));
   const flat =
     flatCost === null
       ? ''
       : `flat cost: chains ${flatCost.tasksPerSecondMany} tasks/s with ${flatCost.finishedStoredAfter} ` +
         `experiments stored, ${flatCost.tasksPerSecondFew} with ${flatCost.finishedStoredBefore}: ` +
         `${flatCost.ratio} (target ≥ ${flatCost.target})\n`;
-  process.stdout.write(`${formatReport(report)}\n${flat}written to ${file}\n`);
+  const grown =
+    memory === null || memory.worst === null
+      ? ''
+      : `memory: after ${memory.experimentsAfter} experiments against after ${memory.experimentsBefore}, ` +
+        `${Object.entries(memory.ratio)
+          .map(([service, ratio]) => `${service} ${ratio}`)
+          .join(', ')} (target ≤ ${memory.target})\n`;
+  process.stdout.write(`${formatReport(report)}\n${flat}${grown}written to ${file}\n`);
 }
 
 if (require.main === module) {
