@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import { CapacityIndex, GreedyPlacement, canRun } from '@wlm/scheduler';
 import type { PlacementRequest } from '@wlm/scheduler';
+import { seededRandom } from '@wlm/scripts';
 import { placeGreedily } from './batch-placement';
 import { MaxFlowBatchPlacement } from './max-flow-batch-placement';
 
@@ -29,18 +30,6 @@ const TASK_TYPES = [
 ];
 const SITES = ['bigred', 'iu', 'tacc', 'sdsc'];
 const VERSIONS = ['1.0.0', '1.1.0', '2.0.0'];
-
-/** mulberry32: a tiny seeded generator, so every run measures the same instances. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function pick<T>(next: () => number, items: readonly T[]): T {
   return items[Math.floor(next() * items.length)] as T;
@@ -119,7 +108,7 @@ function nsPerRequest(
 }
 
 function measurePerRequest(workerCount: number) {
-  const next = random(workerCount);
+  const next = seededRandom(workerCount);
   const workers = makeWorkers(workerCount, next, {
     typesPerWorker: () => 2 + Math.floor(next() * 3),
     slots: () => 8,
@@ -183,7 +172,7 @@ function timed<T>(run: () => T): { result: T; ms: number } {
 
 function burstFigures(tasks: number, workerCount: number, seeds: number[]) {
   return seeds.map((seed) => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     // Two task types per worker, all slots free, about as many slots as tasks: the regime where a
     // placement choice decides whether a later task still fits.
     const workers = makeWorkers(workerCount, next, {

@@ -41,6 +41,8 @@ export type { MockOrchestratorOptions } from './mock-orchestrator/mock-orchestra
 export type { RunSummary, RunOutcome, LatencyReport } from './mock-orchestrator/summary';
 export type { ProgressSnapshot } from './mock-orchestrator/progress';
 export { DAG_SHAPES } from './mock-orchestrator/dag-generator';
+export { seededRandom } from './mock-orchestrator/seeded-random';
+export type { RandomSource } from './mock-orchestrator/seeded-random';
 export type { DagShape } from './mock-orchestrator/dag-generator';
 export { NetnsLab } from './netns/netns-lab';
 export type { LabHost } from './netns/netns-lab';

@@ -170,10 +170,10 @@ export class Dispatcher {
   private async write(group: readonly Prepared[]): Promise<ItemOutcome<void>[]> {
     await Promise.all([
       this.states.recordTaskRuns({
-        taskRuns: group.map(({ request, run }) => queuedRun(request, run)),
+        taskRuns: group.map(({ request, run }) => queued(request, run)),
         auditEvents: group.map(dispatchedAudit),
       }),
-      this.dags.setTaskStates(group.map(({ request, run }) => queuedNode(request, run))),
+      this.dags.setTaskStates(group.map(({ request, run }) => queued(request, run))),
     ]);
     return group.map(() => ({ ok: true, result: undefined }));
   }
@@ -225,7 +225,8 @@ function unrunnableTask(
   };
 }
 
-function queuedRun(request: TaskRequestInput, run: number): TaskRunUpdate {
+/** The task QUEUED at `request`'s attempt: its task-run row (MySQL) and its node's state (Neo4j) alike. */
+function queued(request: TaskRequestInput, run: number): TaskRunUpdate & TaskStateChange {
   return {
     experimentId: request.experimentId,
     run,
@@ -244,15 +245,5 @@ function dispatchedAudit({ request, run, reason }: Prepared): AuditEventInput {
     actor: 'engine',
     details: { run, attempt: request.attempt, taskType: request.taskType, reason },
     dedupeKey: `dispatch:${request.experimentId}:${run}:${request.taskId}:${request.attempt}`,
-  };
-}
-
-function queuedNode(request: TaskRequestInput, run: number): TaskStateChange {
-  return {
-    experimentId: request.experimentId,
-    run,
-    taskId: request.taskId,
-    attempt: request.attempt,
-    state: 'QUEUED',
   };
 }

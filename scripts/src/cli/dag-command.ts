@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '@wlm/commons/config';
 import { ApiClient } from '../api-client/api-client';
 import { ApiRequestError } from '../errors/api-request-error';
-import { table } from './text-table';
+import { table } from '../format/text-table';
 import { wholeNumber } from './option-parsers';
 
 interface DagView {

@@ -4,7 +4,7 @@ import { loadConfig } from '@wlm/commons/config';
 import { createLogger } from '@wlm/commons/logging';
 import type { DeadLetterDetail, DeadLetterView } from '@wlm/commons/amqp';
 import { ConfirmationRequiredError } from '../errors/confirmation-required-error';
-import { table } from './text-table';
+import { table } from '../format/text-table';
 import { parseNamespace } from './option-parsers';
 
 interface NamespaceOption {

@@ -1,5 +1,5 @@
 import type { ExperimentView, TaskView } from '@wlm/orchestrator';
-import { table } from './text-table';
+import { table } from '../format/text-table';
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 

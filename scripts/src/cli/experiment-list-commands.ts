@@ -4,7 +4,7 @@ import { EXPERIMENT_STATES } from '@wlm/orchestrator';
 import type { ExperimentView } from '@wlm/orchestrator';
 import { ApiClient } from '../api-client/api-client';
 import { time } from './experiment-format';
-import { table } from './text-table';
+import { table } from '../format/text-table';
 import { wholeNumber } from './option-parsers';
 
 /*

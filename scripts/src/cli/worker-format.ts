@@ -1,5 +1,5 @@
 import type { TaskLogsResponse, WorkerEntry, WorkerIncidentEntry } from '@wlm/commons/api';
-import { table } from './text-table';
+import { table } from '../format/text-table';
 
 /** `12 s`, `5 min`, `3 h`, `2 d`: how long ago, for a table. */
 export function since(iso: string, now: number): string {

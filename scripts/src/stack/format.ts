@@ -1,16 +1,6 @@
+import { table } from '../format/text-table';
 import type { StoredMail } from './mail-store';
 import type { ComponentStatus, ProgressEvent } from './types';
-
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
 
 /**
  * `stack status` as text: one line per component, `name state address version owner`, where owner is
