@@ -34,7 +34,7 @@ export interface SchedulerSpec {
 }
 
 const START_TIMEOUT_MS = 30_000;
-const KNOWN_TIMEOUT_MS = 15_000;
+const KNOWN_TIMEOUT_MS = 30_000;
 
 /**
  * One test file's wlm installation of real processes: a namespace (`e2e<random>`), a Serf seed agent

@@ -7,6 +7,17 @@
  * its connection, so what it settled (a dead-lettered message's ack) reaches the broker, and exits 0.
  * Usage: node crashing-consumer.js <amqp-url> <namespace> <max-deliveries> <handled-file>
  */
+// Before anything else, even the requires (loading the TypeScript sources takes a while): the test
+// may stop this process before it ever consumes, when the message was dead-lettered already.
+/** Set once connected: what a SIGTERM closes before exiting. */
+let amqp;
+process.once('SIGTERM', () => {
+  (amqp === undefined ? Promise.resolve() : amqp.close()).then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+
 const { appendFileSync } = require('node:fs');
 require('@wlm/test-support/typescript-sources');
 const { AmqpConnection, WlmTopology } = require('@wlm/commons/amqp');
@@ -14,17 +25,6 @@ const { createLogger } = require('@wlm/commons/logging');
 const { taskRequestSchema } = require('@wlm/commons/wire');
 
 const [url, namespace, maxDeliveries, handledFile] = process.argv.slice(2);
-
-/** Set once connected: what a SIGTERM closes before exiting. */
-let amqp;
-
-// Installed first, so that a SIGTERM at any moment ends the process the same way.
-process.once('SIGTERM', () => {
-  (amqp === undefined ? Promise.resolve() : amqp.close()).then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-});
 
 async function main() {
   const topology = new WlmTopology(namespace);
