@@ -1,7 +1,6 @@
 import type { WlmTopology } from '@wlm/commons/amqp';
 import type { Logger } from '@wlm/commons/logging';
 import type { SerfRpcClient } from '@wlm/commons/serf';
-import type { LivenessProbeOptions } from './liveness-probe';
 import type { ReservationLedgerOptions } from './reservation-ledger';
 import type { WorkerView } from './worker-view';
 
@@ -31,8 +30,6 @@ export interface WorkerRegistryOptions {
   readonly failurePollMs?: number;
   /** How often time-based reservation changes reach the capacity index, in ms. */
   readonly sweepMs?: number;
-  /** The rounds that check workers' agents are reachable ({@link LivenessProbe}); `false` turns them off. */
-  readonly liveness?: Pick<LivenessProbeOptions, 'roundMs' | 'missesToFail'> | false;
   readonly now?: () => number;
 }
 

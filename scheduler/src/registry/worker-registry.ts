@@ -47,7 +47,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly feed: MembershipFeed;
-  private readonly probe: LivenessProbe | undefined;
+  private readonly probe: LivenessProbe;
   private sweepTimer: NodeJS.Timeout | undefined;
   private initialised = false;
   private closed = false;
@@ -76,23 +76,21 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
       { serf: options.serf, logger: this.log, failurePollMs: options.failurePollMs ?? 250 },
       sink,
     );
-    if (options.liveness !== false) {
-      this.probe = new LivenessProbe(
-        { serf: options.serf, logger: this.log, ...options.liveness },
-        {
-          targets: () => this.probeTargets(),
-          silent: (nodeName) => this.onSilent(nodeName),
-          heard: (nodeName) => this.onHeard(nodeName),
-        },
-      );
-    }
+    this.probe = new LivenessProbe(
+      { serf: options.serf, logger: this.log },
+      {
+        targets: () => this.probeTargets(),
+        silent: (nodeName) => this.onSilent(nodeName),
+        heard: (nodeName) => this.onHeard(nodeName),
+      },
+    );
   }
 
   /** Subscribes to the member events, reads the membership and starts the timers. */
   async start(): Promise<void> {
     await this.feed.start();
     this.initialised = true;
-    this.probe?.start();
+    this.probe.start();
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepMs ?? 500);
     this.sweepTimer.unref();
   }
@@ -102,7 +100,7 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
-    this.probe?.close();
+    this.probe.close();
     await this.feed.close();
   }
 
