@@ -161,50 +161,69 @@ describe('bounded redelivery', () => {
       }
       return false;
     };
-    let dead: GetMessage | false = false;
-    for (let spawned = 0; dead === false; spawned += 1) {
-      if (spawned > MAX_DELIVERIES + 1) throw new Error(`still not dead-lettered after ${spawned} consumers`);
+    // A consumer killed between republishing its counted copy and acking the original leaves two
+    // copies (at least once), so consumers are started until every copy is dead-lettered and the
+    // queue is empty, not only until the first dead letter.
+    const queue = topology.queues.schedulerRequests;
+    const deadCopies: GetMessage[] = [];
+    const maxConsumers = 2 * (MAX_DELIVERIES + 1);
+    for (let spawned = 0; ; spawned += 1) {
+      if (spawned >= maxConsumers)
+        throw new Error(
+          `copies still queued after ${spawned} consumers (${deadCopies.length} dead-lettered)`,
+        );
       const child = children.start(join(__dirname, 'support', 'crashing-consumer.js'), [
         AMQP_URL,
         topology.namespace,
         String(MAX_DELIVERIES),
         handledFile,
       ]);
-      // Either it starts handling the message and is killed, or it dead-letters it and lives on.
+      // Either it starts handling a copy and is killed, or it dead-letters one and lives on.
+      let deadLettered = false;
       await waitFor(
         `consumer ${spawned} to handle or dead-letter the message (${child.output})`,
         async () => {
           if (child.output.includes('handling')) return true;
-          dead = await poisonDeadLetter();
-          return dead !== false;
+          const dead = await poisonDeadLetter();
+          if (dead !== false) deadCopies.push(dead);
+          deadLettered = dead !== false;
+          return deadLettered;
         },
       );
-      if (dead === false) {
+      if (deadLettered) {
+        // Its ack of the dead-lettered copy must reach the broker, or the broker would rightly
+        // requeue it (a dead letter is at least once), so it is stopped cleanly, once it consumes, as
+        // a service is: the copy found may be one an earlier consumer's kill left behind,
+        // dead-lettered while this one still loads.
+        await child.untilPrinted('consuming', 30_000);
+      }
+      // A consumer handling a copy (even after dead-lettering another) never finishes: killed.
+      if (child.output.includes('handling')) {
         child.kill('SIGKILL');
         expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
       } else {
-        // Stopped cleanly: its ack of the dead-lettered message must reach the broker, or the broker
-        // would rightly requeue the message (a dead letter is at least once). The copy found may be
-        // one an earlier consumer's kill left behind, dead-lettered while this one still loads: it is
-        // stopped once it consumes, as a service is, not before its process is up.
-        await child.untilPrinted('consuming', 30_000);
         child.kill('SIGTERM');
         expect(await child.exited).toEqual({ code: 0, signal: null });
       }
+      // Only once the broker has seen the consumer gone has it requeued what that consumer held, so
+      // only then does an empty queue mean no copy is left.
+      await waitFor(
+        'the broker to drop the stopped consumer',
+        async () => (await probe.consumerCount(queue)) === 0,
+      );
+      if (deadCopies.length > 0 && (await probe.messageCount(queue)) === 0) break;
     }
-
     const handled = readFileSync(handledFile, 'utf8').trim().split('\n');
     // Every count from 1 to N handled, none beyond. A consumer killed after republishing its counted
     // copy but before its ack of the original reached the broker leaves both (at least once): each
     // is then counted on its own, so a count may be handled twice.
     expect(new Set(handled)).toEqual(new Set(['poison 1', 'poison 2', 'poison 3', 'poison 4']));
-    const headers = (dead as GetMessage).properties.headers ?? {};
+    const headers = deadCopies[0]!.properties.headers ?? {};
     expect(headers[DEAD_LETTER_HEADERS.errorCode]).toBe(REDELIVERY_LIMIT);
     expect(headers[DEAD_LETTER_HEADERS.error]).toMatch(
       /^delivered 4 times without being settled; the last delivery ended with its consumer gone/,
     );
     expect(headers[DEAD_LETTER_HEADERS.consumer]).toMatch(/^crashing-consumer on /);
-    expect(await probe.messageCount(topology.queues.schedulerRequests)).toBe(0);
     await publisher.close();
   });
 

@@ -59,6 +59,11 @@ export class BrokerProbe {
     return (await this.channel.checkQueue(queue)).messageCount;
   }
 
+  /** Consumers the broker still counts: 0 once it has seen a killed consumer's connection close and requeued what that consumer held. */
+  async consumerCount(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).consumerCount;
+  }
+
   async get(queue: string): Promise<GetMessage | false> {
     const message = await this.channel.get(queue, { noAck: true });
     return message;
