@@ -3,13 +3,14 @@
  * workers of the BenchCluster, no-op echo tasks. Experiments are created through the REST API by
  * concurrent clients (or in batches of `POST /api/experiments/batch`), their end is read from the
  * orchestrator's MySQL database, and the overhead from the task runs' start and end times there —
- * the `at` of the workers' RUNNING and COMPLETED events.
+ * the `at` of the workers' RUNNING and COMPLETED events — split by hop with the audit trail's
+ * `task.dispatched` (the orchestrator's request) and the scheduler's QUEUED (its placement).
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { perSecond } from './bullmq-flows';
 import type { ShapeRun } from './bullmq-flows';
-import { overheadOf } from './overhead';
-import type { TaskTimes } from './overhead';
+import { overheadByHopOf, overheadOf } from './overhead';
+import type { DispatchTimes, OverheadByHop, TaskTimes } from './overhead';
 import type { Shape } from './shapes';
 import { dagDocumentOf, taskCount } from './shapes';
 
@@ -47,6 +48,7 @@ export interface ApiPathOptions {
 }
 
 export interface ApiShapeRun extends ShapeRun {
+  readonly overheadByHopMs: OverheadByHop;
   readonly creation: {
     readonly mode: 'one by one' | 'batch' | 'paced';
     readonly clients: number;
@@ -133,6 +135,28 @@ async function finishedCount(db: Pool, type: string): Promise<{ finished: number
   return { finished: Number(rows[0]?.['finished'] ?? 0), failed: Number(rows[0]?.['failed'] ?? 0) };
 }
 
+/** When each task of the experiments of `type` was requested and placed, by `experiment/task`. */
+async function dispatchTimes(db: Pool, type: string): Promise<Map<string, DispatchTimes>> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT a.experiment_id, a.task_id, MAX(CASE WHEN a.type = 'task.dispatched' THEN a.at END) AS requested_at,
+       MAX(CASE WHEN a.type = 'task.transitioned' THEN a.at END) AS placed_at
+       FROM audit_events a JOIN experiments e ON e.id = a.experiment_id
+       WHERE e.type = ? AND a.to_state = 'QUEUED' GROUP BY a.experiment_id, a.task_id`,
+    [type],
+  );
+  const dispatches = new Map<string, DispatchTimes>();
+  for (const row of rows) {
+    const requested = row['requested_at'] as Date | null;
+    const placed = row['placed_at'] as Date | null;
+    if (requested === null || placed === null) continue;
+    dispatches.set(`${String(row['experiment_id'])}/${String(row['task_id'])}`, {
+      requestedAt: requested.getTime(),
+      placedAt: placed.getTime(),
+    });
+  }
+  return dispatches;
+}
+
 /** Stores the shape's DAG, creates its experiments, waits until they end (or the time limit). */
 export async function runApiShape(shape: Shape, options: ApiPathOptions): Promise<ApiShapeRun> {
   const mode = options.pacedRate !== undefined ? 'paced' : options.batch ? 'batch' : 'one by one';
@@ -181,6 +205,7 @@ export async function runApiShape(shape: Shape, options: ApiPathOptions): Promis
       endedAt: (run['ended_at'] as Date).getTime(),
     });
   }
+  const dispatches = await dispatchTimes(options.db, type);
   const lastEnd = ends.reduce((last, row) => Math.max(last, (row['ended_at'] as Date).getTime()), startedAt);
   const elapsedMs = lastEnd - startedAt;
   const experimentIds = ends.map((row) => String(row['id']));
@@ -194,6 +219,12 @@ export async function runApiShape(shape: Shape, options: ApiPathOptions): Promis
     tasksPerSecond: perSecond(runs.length, elapsedMs),
     experimentsPerSecond: perSecond(ends.length, elapsedMs),
     overheadMs: overheadOf(shape, experimentIds, (e, id) => times.get(`${e}/${id}`)),
+    overheadByHopMs: overheadByHopOf(
+      shape,
+      experimentIds,
+      (e, id) => times.get(`${e}/${id}`),
+      (e, id) => dispatches.get(`${e}/${id}`),
+    ),
     creation: {
       mode,
       clients: mode === 'one by one' ? options.clients : 1,

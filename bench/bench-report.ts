@@ -2,6 +2,7 @@
  * The figures of `npm run bench`: each system's tasks/s, experiments/s and overhead on each shape,
  * with its ratio to the floor and to BullMQ of the same run, and a table of them for people.
  */
+import { table } from '@wlm/scripts';
 import type { ApiShapeRun } from './api-path';
 import type { ShapeRun } from './bullmq-flows';
 import type { RawPipelineResult } from './raw-amqp-pipeline';
@@ -118,8 +119,19 @@ export function formatReport(report: BenchReport): string {
       ]);
     }
   }
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? '').length)));
-  return [header, ...rows]
-    .map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
-    .join('\n');
+  const hops = report.wlmApi.filter((run): run is Exclude<typeof run, Skipped> => !('skipped' in run));
+  const byHop = hops.map((run) => [
+    run.shape,
+    ...[run.overheadByHopMs.orchestrator, run.overheadByHopMs.scheduler, run.overheadByHopMs.worker].map(
+      (hop) => `${figure(hop.p50)} / ${figure(hop.p99)}`,
+    ),
+  ]);
+  const sections = [table([header, ...rows]).join('\n')];
+  if (byHop.length > 0) {
+    sections.push(
+      'wlm api overhead by hop, p50 / p99 ms (dependency end → request → placement → start):',
+      table([['shape', 'orchestrator', 'scheduler', 'worker'], ...byHop]).join('\n'),
+    );
+  }
+  return sections.join('\n\n');
 }

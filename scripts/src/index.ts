@@ -42,6 +42,7 @@ export type { RunSummary, RunOutcome, LatencyReport } from './mock-orchestrator/
 export type { ProgressSnapshot } from './mock-orchestrator/progress';
 export { DAG_SHAPES } from './mock-orchestrator/dag-generator';
 export { seededRandom } from './mock-orchestrator/seeded-random';
+export { table } from './format/text-table';
 export type { RandomSource } from './mock-orchestrator/seeded-random';
 export type { DagShape } from './mock-orchestrator/dag-generator';
 export { NetnsLab } from './netns/netns-lab';

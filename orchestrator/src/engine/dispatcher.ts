@@ -244,6 +244,8 @@ function dispatchedAudit({ request, run, reason }: Prepared): AuditEventInput {
     toState: 'QUEUED',
     actor: 'engine',
     details: { run, attempt: request.attempt, taskType: request.taskType, reason },
+    // When it was sent, not when this record (written after the broker's confirm) got in.
+    at: new Date(request.requestedAt),
     dedupeKey: `dispatch:${request.experimentId}:${run}:${request.taskId}:${request.attempt}`,
   };
 }
