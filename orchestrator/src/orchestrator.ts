@@ -168,6 +168,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       reconcileIntervalMs: this.options.reconciler?.intervalMs ?? config.orchestrator.reconcileIntervalMs,
       reconcileMaxPerPass: this.options.reconciler?.maxPerPass ?? config.orchestrator.reconcileMaxPerPass,
       handoverTimeoutMs: config.leader.handoverTimeoutMs,
+      batchesInFlight: config.leader.eventBatchesInFlight,
     });
     this.engineValue = engine;
     this.resources.duties = duties;

@@ -73,6 +73,11 @@ export const configSchema = z.strictObject({
       leaseSeconds: z.coerce.number().int().min(2).max(3600).default(10),
       /** How long a deposed leader waits for the event batch in hand before handing its events back. */
       handoverTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(3000),
+      /**
+       * Task-event batches the leader handles at once, never two with events of one experiment:
+       * their Neo4j and MySQL round trips overlap. 1 handles one batch after another.
+       */
+      eventBatchesInFlight: z.coerce.number().int().min(1).max(16).default(3),
     })
     .prefault({}),
   http: z

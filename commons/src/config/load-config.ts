@@ -24,6 +24,7 @@ export const CONFIG_ENVIRONMENT: Readonly<Record<string, { path: readonly [strin
     WLM_NEO4J_TIMEOUT_MS: { path: ['neo4j', 'timeoutMs'] },
     WLM_LEADER_LEASE_SECONDS: { path: ['leader', 'leaseSeconds'] },
     WLM_LEADER_HANDOVER_TIMEOUT_MS: { path: ['leader', 'handoverTimeoutMs'] },
+    WLM_LEADER_EVENT_BATCHES_IN_FLIGHT: { path: ['leader', 'eventBatchesInFlight'] },
     WLM_HTTP_HOST: { path: ['http', 'host'] },
     WLM_HTTP_PORT: { path: ['http', 'port'] },
     WLM_METRICS_SCHEDULER_PORT: { path: ['metrics', 'schedulerPort'] },

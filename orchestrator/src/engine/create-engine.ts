@@ -30,6 +30,8 @@ export interface EngineWiring {
   pluginResolvePaths?: readonly string[] | undefined;
   /** How long a deposed leader waits for the event batch in hand (see LeaderDuties). */
   handoverTimeoutMs?: number | undefined;
+  /** Task-event batches handled at once (see LeaderDuties). */
+  batchesInFlight?: number | undefined;
 }
 
 export interface EngineAssembly {
@@ -81,6 +83,7 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     ...(wiring.batchSize === undefined ? {} : { batchSize: wiring.batchSize }),
     ...(wiring.batchWaitMs === undefined ? {} : { batchWaitMs: wiring.batchWaitMs }),
     ...(wiring.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: wiring.handoverTimeoutMs }),
+    ...(wiring.batchesInFlight === undefined ? {} : { batchesInFlight: wiring.batchesInFlight }),
   });
   return { engine, catalog, duties, dispatcher, reconciler, events };
 }

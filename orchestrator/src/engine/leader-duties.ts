@@ -20,6 +20,8 @@ export interface LeaderDutiesOptions {
   batchSize?: number;
   /** How long an idle batcher waits for more events. Default 2 ms. */
   batchWaitMs?: number;
+  /** Event batches handled at once, never two with events of one experiment (`leader.eventBatchesInFlight`). Default 1. */
+  batchesInFlight?: number;
   /** Pause between tries to recover experiments whose recovery failed. Default 5 s. */
   recoveryRetryMs?: number;
   /**
@@ -44,8 +46,15 @@ export class LeaderDuties {
     this.batcher = new Batcher(options.processor.process, {
       maxSize: options.batchSize ?? 500,
       maxWaitMs: options.batchWaitMs ?? 2,
+      batchesInFlight: this.batchesInFlight,
+      // An experiment's events are handled in order, one batch at a time (docs/recovery.md).
+      keyOf: (event) => event.experimentId,
       logger: this.logger,
     });
+  }
+
+  private get batchesInFlight(): number {
+    return this.options.batchesInFlight ?? 1;
   }
 
   get consuming(): boolean {
@@ -66,8 +75,8 @@ export class LeaderDuties {
         { term, failed: failed.length, ms: Date.now() - started },
         'recovery done; consuming task events',
       );
-      // Twice the batch, so the next batch gathers while one is written.
-      const prefetch = 2 * (this.options.batchSize ?? 500);
+      // A batch more than those in flight, so the next one gathers while they are written.
+      const prefetch = (this.batchesInFlight + 1) * (this.options.batchSize ?? 500);
       const consumer = await this.untilDone('consuming task events', signal, () =>
         this.options.amqp.consume(
           this.options.topology.queues.orchestratorEvents,

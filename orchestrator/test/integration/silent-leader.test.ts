@@ -13,7 +13,7 @@ import { TcpProxy } from './support/tcp-proxy';
 const env = new OrchestratorEnv('silent');
 const proxy = TcpProxy.inFrontOf(env.config.mysql.url, 3306);
 const LEASE_SECONDS = 3;
-const leader = { leaseSeconds: LEASE_SECONDS, handoverTimeoutMs: 500 };
+const leader = { leaseSeconds: LEASE_SECONDS, handoverTimeoutMs: 500, eventBatchesInFlight: 3 };
 const chain = env.type('chain');
 let first: Orchestrator;
 let second: Orchestrator;
