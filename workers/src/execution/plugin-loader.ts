@@ -132,13 +132,12 @@ export class PluginLoader {
             else if (message.type === 'failure') fail(message.reason);
           },
           protocolError: fail,
+          exited: (exit) =>
+            fail(
+              `the module ended its process while loading (${describeExit(exit)})${stderrNote(proc.stderrTail())}`,
+            ),
         },
         logger,
-      );
-      void proc.exited.then((exit) =>
-        fail(
-          `the module ended its process while loading (${describeExit(exit)})${stderrNote(proc.stderrTail())}`,
-        ),
       );
       proc.send({
         type: 'probe',

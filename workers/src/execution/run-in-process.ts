@@ -139,16 +139,16 @@ export function runInProcess(
           }
         },
         protocolError: (problem) => finish(protocolFailure(problem)),
+        // Told through the listener, which `finish` detaches: the process outlives this run.
+        exited: (exit) =>
+          finish({
+            outcome: ending ?? outcomeOfExit(exit, proc.stderrTail(), options.memoryLimitMb),
+            reusable: false,
+          }),
         logLine: (line) => options.onLogLine?.(line),
       },
       options.logger,
     );
-    void proc.exited.then((exit) => {
-      finish({
-        outcome: ending ?? outcomeOfExit(exit, proc.stderrTail(), options.memoryLimitMb),
-        reusable: false,
-      });
-    });
 
     proc.tasksStarted += 1;
     proc.send(start);

@@ -31,6 +31,8 @@ export interface ProcessExit {
 export interface TaskProcessListener {
   message(message: ChildMessage): void;
   protocolError(problem: string): void;
+  /** The process ended while this listener was attached (or had ended before it was). */
+  exited(exit: ProcessExit): void;
   /** One line of the task's own log or output, formatted for its log tail. */
   logLine?(line: string): void;
 }
@@ -45,7 +47,12 @@ const PIPE_DRAIN_MS = 200;
  * explain a crash (V8 prints its out-of-memory report there).
  */
 export class TaskProcess {
-  /** Resolves once, when the process has exited (or failed to start); never rejects. */
+  /**
+   * Resolves once, when the process has exited (or failed to start); never rejects. A user of a
+   * pooled process learns of its exit through {@link TaskProcessListener.exited} instead: a reaction
+   * added to this promise stays until the process exits, which for a warm process is thousands of
+   * tasks later, and would keep each task's whole run in memory until then.
+   */
   readonly exited: Promise<ProcessExit>;
   /** Tasks started in this process; the pool retires processes after a number of them. */
   tasksStarted = 0;
@@ -53,7 +60,7 @@ export class TaskProcess {
   private readonly stderr = new TailBuffer(STDERR_TAIL_CHARS);
   private listener: TaskProcessListener | undefined;
   private logger: Logger;
-  private hasExited = false;
+  private exit: ProcessExit | undefined;
 
   constructor(private readonly options: TaskProcessOptions) {
     this.logger = options.logger;
@@ -76,13 +83,18 @@ export class TaskProcess {
   }
 
   get alive(): boolean {
-    return !this.hasExited && this.child.connected;
+    return this.exit === undefined && this.child.connected;
   }
 
-  /** Routes the process's messages to `listener` and its log lines to `logger` until `detach()`. */
+  /**
+   * Routes the process's messages, its exit and its log lines to `listener` and `logger` until
+   * `detach()`. A process that has already exited says so at once (on a microtask).
+   */
   attach(listener: TaskProcessListener, logger: Logger): void {
     this.listener = listener;
     this.logger = logger;
+    const exit = this.exit;
+    if (exit !== undefined) queueMicrotask(() => this.listener === listener && listener.exited(exit));
   }
 
   detach(): void {
@@ -119,7 +131,7 @@ export class TaskProcess {
   /** Ends the process and everything in its process group at once. */
   kill(): void {
     const pid = this.child.pid;
-    if (pid === undefined || this.hasExited) return;
+    if (pid === undefined || this.exit !== undefined) return;
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
@@ -148,9 +160,10 @@ export class TaskProcess {
   private watchExit(): Promise<ProcessExit> {
     return new Promise((resolve) => {
       const settle = (exit: ProcessExit): void => {
-        if (this.hasExited) return;
-        this.hasExited = true;
+        if (this.exit !== undefined) return;
+        this.exit = exit;
         resolve(exit);
+        this.listener?.exited(exit);
       };
       this.child.once('exit', (code, signal) => {
         const drained = setTimeout(() => settle({ code, signal }), PIPE_DRAIN_MS);

@@ -5,6 +5,7 @@ import { TaskAbort } from '@wlm/commons/plugin';
 import { TASK_FAILURE_CODES } from '../../../src/execution';
 import { IsolatedTaskRunner, PluginLoader } from '@wlm/workers';
 import type { PluginRef, TaskProgress, TaskRunRequest } from '@wlm/workers';
+import { collectGarbage } from '../../support/collect-garbage';
 import { ensureBuilt } from '../../support/ensure-built';
 import { captureLogger } from '../../support/test-logger';
 
@@ -22,6 +23,19 @@ function request(
   extra: Partial<TaskRunRequest> = {},
 ): TaskRunRequest {
   return { plugin, experimentId: 'exp-1', taskId: 'task-a', attempt: 1, run: 1, params, ...extra };
+}
+
+/**
+ * Runs the good fixture with callbacks watched through `runs`, in a function of its own so that
+ * nothing here keeps them; resolves with the pid of the process that ran it.
+ */
+async function runWatched(runner: IsolatedTaskRunner, runs: Array<WeakRef<object>>): Promise<number> {
+  const onProgress = (): void => undefined;
+  const cancel = new AbortController();
+  runs.push(new WeakRef(onProgress), new WeakRef(cancel.signal));
+  const outcome = await runner.run(request(fixture('good'), { value: 1 }, { onProgress }), cancel.signal);
+  if (outcome.status !== 'completed') throw new Error(`the run ended ${outcome.status}`);
+  return (outcome.outputs as { pid: number }).pid;
 }
 
 describe('IsolatedTaskRunner', () => {
@@ -179,6 +193,17 @@ describe('IsolatedTaskRunner', () => {
     const pid = (outcome: typeof first): unknown =>
       outcome.status === 'completed' && (outcome.outputs as { pid: number }).pid;
     expect(pid(second)).toBe(pid(first));
+  });
+
+  it('keeps nothing of a finished run while its process stays warm for the next task', async () => {
+    // A warm process serves thousands of tasks: whatever a run holds (its callbacks, its logger, its
+    // abort listener) must go when the run ends, not when the process does.
+    const runs: Array<WeakRef<object>> = [];
+    const pids = new Set<number>();
+    for (let i = 0; i < 5; i += 1) pids.add(await runWatched(runner, runs));
+    expect(pids.size).toBe(1);
+    await collectGarbage();
+    expect(runs.filter((run) => run.deref() !== undefined)).toHaveLength(0);
   });
 
   it('ends a round with the checkpoint, delay and message of the TaskContinuation it threw', async () => {
