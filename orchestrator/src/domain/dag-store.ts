@@ -83,6 +83,16 @@ export interface TaskStateChange extends TaskKey {
 }
 
 /** Tasks of one experiment run that just completed, whose dependents may have become ready. */
+/** What {@link DagStore.recordTaskEvents} did and found. */
+export interface RecordedTaskEvents {
+  /** Nodes this call executed (for audit: a retried commit may return none). */
+  executed: TaskKey[];
+  /** Nodes whose state this call changed. */
+  changed: TaskKey[];
+  /** The dependents of `dependentsOf`'s completions that are ready now. */
+  ready: ReadyTask[];
+}
+
 export interface RunCompletions {
   experimentId: string;
   run: number;
@@ -162,13 +172,16 @@ export interface DagStore {
   setTaskStates(changes: readonly TaskStateChange[]): Promise<TaskKey[]>;
   /**
    * A batch of task events in ONE transaction: `markExecuted` of the completions, then
-   * `setTaskStates` of the other changes (so a node executed here ignores them). One commit instead
-   * of two on the engine's hot path; the same rules and return values as the two calls.
+   * `setTaskStates` of the other changes (so a node executed here ignores them), then — when
+   * `dependentsOf` is given — {@link readyDependents} of those runs' completions, for the runs of
+   * many experiments, reading what this transaction wrote. One round trip instead of three on the
+   * engine's hot path; the same rules and return values as the separate calls.
    */
   recordTaskEvents(
     completions: readonly TaskCompletion[],
     changes: readonly TaskStateChange[],
-  ): Promise<{ executed: TaskKey[]; changed: TaskKey[] }>;
+    dependentsOf?: readonly RunCompletions[],
+  ): Promise<RecordedTaskEvents>;
   /** Tasks to dispatch now: not executed, not QUEUED or RUNNING, every predecessor executed. */
   readyTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
   /** {@link readyTasks} of many runs in one query. */
@@ -179,8 +192,6 @@ export interface DagStore {
     run: number,
     completedTaskIds: readonly string[],
   ): Promise<ReadyTask[]>;
-  /** {@link readyDependents} for the runs of many experiments at once: one query for an event batch. */
-  readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]>;
   /** Where a resumed run continues: like `readyTasks`, but QUEUED and RUNNING tasks are included. */
   firstIncompleteTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
   /** {@link firstIncompleteTasks} of many runs in one query. */

@@ -29,7 +29,7 @@ import { StepTimings } from './step-timings';
 /** What the event path reads and writes: the part of the engine's parts (`EngineParts`) it uses. */
 export interface EventProcessorParts {
   states: Pick<StateStore, 'getExperiments' | 'listTaskRuns' | 'recordTaskRuns' | 'recordTaskReports'>;
-  dags: Pick<DagStore, 'recordTaskEvents' | 'getConcreteDag' | 'readyDependentsOfRuns'>;
+  dags: Pick<DagStore, 'recordTaskEvents' | 'getConcreteDag'>;
   catalog: Pick<DagCatalog, 'version'>;
   runAttempts: Pick<RunAttempts, 'firstAttempt'>;
   logger: Logger;
@@ -49,6 +49,12 @@ interface ExperimentEvents {
   reports: TaskReportUpdate[];
 }
 
+/** A RUNNING experiment's tasks that completed in the batch: where its run may go on. */
+interface Completing {
+  experiment: Experiment;
+  completed: string[];
+}
+
 /** Store reads in flight at once for one batch (per-experiment reads and ready queries). */
 const READ_CONCURRENCY = 16;
 
@@ -56,11 +62,12 @@ const READ_CONCURRENCY = 16;
  * Handles a batch of task events — the leader's hot path:
  *
  * 1. MySQL: every task run and audit entry of the batch, one transaction; at the same time
- * 2. Neo4j: completions marked executed, other states recorded (forward only), one transaction;
+ * 2. Neo4j: completions marked executed, other states recorded (forward only), and the dependents
+ *    of the completions that became ready read, one transaction;
  * 3. experiments with a final task failure FAIL, those with a task cancelled by someone else are
  *    CANCELLED (their other tasks are cancelled either way); runs whose last sink completed are
  *    checked and COMPLETE;
- * 4. dependents that became ready are dispatched, for all experiments together;
+ * 4. the ready dependents of the others are dispatched, for all experiments together;
  * 5. only then the batch is acked (by the caller, when this resolves).
  *
  * Every step is idempotent, so a crash anywhere means the batch comes again and is redone; steps
@@ -84,15 +91,17 @@ export class EventProcessor {
       group.waiting.map((event) => taskWaitingAudit(event, group.experiment.run)),
     );
     const reports = groups.flatMap((group) => group.reports);
+    const completing = completingOf(groups);
+    let ready: ReadyTask[] = [];
     if (recorded.length > 0 || waiting.length > 0 || reports.length > 0) {
       // Independent stores: written side by side. Both are done before anything acts on them.
-      await Promise.all([
+      [, , ready] = await Promise.all([
         this.parts.states.recordTaskReports(reports),
         this.parts.states.recordTaskRuns({
           taskRuns: recorded.map(({ event, run }) => taskRunUpdate(event, run)),
           auditEvents: [...recorded.map(({ event, run }) => taskAuditEvent(event, run)), ...waiting],
         }),
-        this.recordInDags(recorded),
+        this.recordInDags(recorded, completing),
       ]);
       this.parts.events.emit(
         'events:applied',
@@ -100,9 +109,11 @@ export class EventProcessor {
       );
     }
     steps.done('write');
-    const changed = groups.filter((group) => group.events.length > 0);
-    const stopped = await this.stopExperiments(changed);
-    await this.advance(changed.filter((group) => !stopped.has(group.experiment.id)));
+    const stopped = await this.stopExperiments(groups.filter((group) => group.events.length > 0));
+    await this.advance(
+      completing.filter(({ experiment }) => !stopped.has(experiment.id)),
+      ready,
+    );
     steps.done('advance');
     this.parts.logger.debug(
       {
@@ -199,15 +210,31 @@ export class EventProcessor {
     });
   }
 
-  private async recordInDags(recorded: readonly { event: RecordedEvent; run: number }[]): Promise<void> {
+  /**
+   * Writes the batch to the DAGs and reads the dependents of `completing`'s completions that became
+   * ready. One transaction for the batch: each commit is a flush of Neo4j's log, each round trip
+   * is latency between a task's end and its dependents' start, and this is the hot path.
+   */
+  private async recordInDags(
+    recorded: readonly { event: RecordedEvent; run: number }[],
+    completing: readonly Completing[],
+  ): Promise<ReadyTask[]> {
     const completions = [];
     const changes = [];
     for (const { event, run } of recorded) {
       if (event.state === 'COMPLETED') completions.push(taskCompletion(event, run));
       else changes.push(taskStateChange(event, run));
     }
-    // One transaction for the batch: each commit is a flush of Neo4j's log, and this is the hot path.
-    await this.parts.dags.recordTaskEvents(completions, changes);
+    const { ready } = await this.parts.dags.recordTaskEvents(
+      completions,
+      changes,
+      completing.map(({ experiment, completed }) => ({
+        experimentId: experiment.id,
+        run: experiment.run,
+        completedTaskIds: completed,
+      })),
+    );
+    return ready;
   }
 
   /**
@@ -251,20 +278,12 @@ export class EventProcessor {
   }
 
   /**
-   * For RUNNING experiments with completions: dispatch the dependents that became ready, or
-   * complete the run when a sink completed and nothing is left. Every completion of the batch
-   * counts, not only the newly executed ones, so a batch redone after a crash dispatches what the
-   * crash may have kept from going out.
+   * For RUNNING experiments with completions: dispatch the dependents that became ready (`ready`,
+   * read with the batch's writes), or complete the run when a sink completed and nothing is left.
+   * Every completion of the batch counts, not only the newly executed ones, so a batch redone after
+   * a crash dispatches what the crash may have kept from going out.
    */
-  private async advance(groups: readonly ExperimentEvents[]): Promise<void> {
-    const running = groups
-      .map(({ experiment, events }) => ({
-        experiment,
-        completed: [
-          ...new Set(events.filter((event) => event.state === 'COMPLETED').map((event) => event.taskId)),
-        ],
-      }))
-      .filter(({ experiment, completed }) => experiment.state === 'RUNNING' && completed.length > 0);
+  private async advance(running: readonly Completing[], ready: readonly ReadyTask[]): Promise<void> {
     const sinkCompleted = await mapLimit(running, READ_CONCURRENCY, async ({ experiment, completed }) => {
       const { sinks } = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
       return completed.some((taskId) => sinks.has(taskId));
@@ -274,14 +293,6 @@ export class EventProcessor {
       running.filter((_, index) => sinkCompleted[index]).map(({ experiment }) => experiment),
     );
     const going = running.filter(({ experiment }) => !done.has(experiment.id));
-    // One query for the whole batch: a round trip per experiment is what a batch of many costs most.
-    const ready = await this.parts.dags.readyDependentsOfRuns(
-      going.map(({ experiment, completed }) => ({
-        experimentId: experiment.id,
-        run: experiment.run,
-        completedTaskIds: completed,
-      })),
-    );
     const byExperiment = new Map<string, ReadyTask[]>();
     for (const task of ready) {
       const list = byExperiment.get(task.experimentId);
@@ -297,4 +308,19 @@ export class EventProcessor {
       })),
     );
   }
+}
+
+/**
+ * The RUNNING experiments of the batch with completions, and which of their tasks completed. Their
+ * state is the one read with the batch: one stopped by this batch is left out later.
+ */
+function completingOf(groups: readonly ExperimentEvents[]): Completing[] {
+  return groups
+    .map(({ experiment, events }) => ({
+      experiment,
+      completed: [
+        ...new Set(events.filter((event) => event.state === 'COMPLETED').map((event) => event.taskId)),
+      ],
+    }))
+    .filter(({ experiment, completed }) => experiment.state === 'RUNNING' && completed.length > 0);
 }

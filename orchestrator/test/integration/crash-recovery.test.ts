@@ -27,8 +27,12 @@ beforeEach(() => {
   env.cluster.behave(() => ({ kind: 'complete' }));
 });
 
-async function leader(name: string, crashAt?: CrashPoint): Promise<OrchestratorProcess> {
-  const child = OrchestratorProcess.start(env, name, crashAt);
+async function leader(
+  name: string,
+  crashAt?: CrashPoint,
+  settings: NodeJS.ProcessEnv = {},
+): Promise<OrchestratorProcess> {
+  const child = OrchestratorProcess.start(env, name, crashAt, settings);
   processes.push(child);
   env.use(await child.listening());
   await env.until(`${name} to lead`, () => child.isLeader());
@@ -125,3 +129,36 @@ describe.each(['after-mysql-create', 'after-neo4j-instantiate'] as const)(
     });
   },
 );
+
+describe('a SIGKILL at before-event-ack with several event batches in flight', () => {
+  it('runs each task of every experiment once after recovery', async () => {
+    const overlapping = { WLM_LEADER_EVENT_BATCHES_IN_FLIGHT: '3' };
+    const type = env.type('inflightbeforeeventack');
+    const crashing = await leader('inflight-crashing', 'before-event-ack', overlapping);
+    await env.putDag({
+      type,
+      tasks: [
+        { id: 'a', type: 'echo' },
+        { id: 'b', type: 'echo', after: ['a'] },
+        { id: 'c', type: 'echo', after: ['b'] },
+      ],
+    });
+    const items = Array.from({ length: 30 }, (_, i) => ({
+      type,
+      inputs: {},
+      idempotencyKey: `inflight-${i}`,
+    }));
+    await env.request('/api/experiments/batch', { body: { items } }).catch(() => undefined);
+    // The first batch to reach its ack kills the leader, with the batches beside it half done.
+    expect(await crashing.exit()).toBe('SIGKILL');
+    const ids = (
+      await env.db.rows(`SELECT id FROM \`${env.db.name}\`.experiments WHERE type = ?`, [type])
+    ).map((row) => String(row['id']));
+    expect(ids).toHaveLength(30);
+
+    await leader('inflight-recovering', undefined, overlapping);
+    for (const id of ids) await env.waitForState(id, 'COMPLETED');
+    const ran = env.cluster.ran.filter((key) => ids.some((id) => key.startsWith(`${id}/`)));
+    expect(ran.sort()).toEqual(ids.flatMap((id) => ['a', 'b', 'c'].map((task) => `${id}/${task}/1`)).sort());
+  });
+});

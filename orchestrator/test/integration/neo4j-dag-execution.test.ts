@@ -103,27 +103,6 @@ describe('ready sets', () => {
     });
   });
 
-  it('answers for the runs of many experiments in one readyDependentsOfRuns call', async () => {
-    const first = await experiment(diamond(graph.type('runs-1')));
-    const second = await experiment(diamond(graph.type('runs-2')));
-    const third = await experiment(diamond(graph.type('runs-3')));
-    await store.markExecuted([done(first, 'a'), done(second, 'a'), done(second, 'b'), done(second, 'c')]);
-    const ready = await store.readyDependentsOfRuns([
-      { experimentId: first, run: 1, completedTaskIds: ['a'] },
-      { experimentId: second, run: 1, completedTaskIds: ['b', 'c'] },
-      // Nothing executed there: no dependent is ready.
-      { experimentId: third, run: 1, completedTaskIds: ['a'] },
-    ]);
-    expect(ready.map((task) => `${task.experimentId}/${task.taskId}`).sort()).toEqual(
-      [`${first}/b`, `${first}/c`, `${second}/d`].sort(),
-    );
-    expect(ready.find((task) => task.experimentId === second)?.upstreamOutputs).toEqual({ b: {}, c: {} });
-    expect(await store.readyDependentsOfRuns([])).toEqual([]);
-    await expect(
-      store.readyDependentsOfRuns([{ experimentId: first, run: 0, completedTaskIds: ['a'] }]),
-    ).rejects.toMatchObject({ field: 'runs[0].run' });
-  });
-
   it('ignores unknown and unexecuted ids in readyDependents', async () => {
     const id = await experiment(diamond(graph.type('dependents')));
     expect(await store.readyDependents(id, 1, ['a', 'nope'])).toEqual([]); // a is not executed yet
@@ -241,8 +220,38 @@ describe('recordTaskEvents', () => {
     });
     // Redelivered: nothing changes, nothing is reported.
     const again = await store.recordTaskEvents([done(id, 'a', { ok: false })], [state(id, 'b', 'QUEUED')]);
-    expect(again).toEqual({ executed: [], changed: [] });
+    expect(again).toEqual({ executed: [], changed: [], ready: [] });
     expect(await store.readyDependents(id, 1, ['a'])).toEqual([]);
+  });
+
+  it('reads the dependents its completions made ready, for the runs of many experiments, seeing its own writes', async () => {
+    const first = await experiment(diamond(graph.type('runs-1')));
+    const second = await experiment(diamond(graph.type('runs-2')));
+    const third = await experiment(diamond(graph.type('runs-3')));
+    await store.markExecuted([done(second, 'b')]);
+    const { ready } = await store.recordTaskEvents(
+      [done(first, 'a'), done(second, 'a'), done(second, 'c', { n: 1 })],
+      // Placed in the same call: no longer ready.
+      [state(first, 'c', 'QUEUED')],
+      [
+        { experimentId: first, run: 1, completedTaskIds: ['a'] },
+        // d waits for b (executed before) and c (executed by this call).
+        { experimentId: second, run: 1, completedTaskIds: ['c'] },
+        // Nothing executed there: no dependent is ready.
+        { experimentId: third, run: 1, completedTaskIds: ['a'] },
+      ],
+    );
+    expect(ready.map((task) => `${task.experimentId}/${task.taskId}`).sort()).toEqual(
+      [`${first}/b`, `${second}/d`].sort(),
+    );
+    expect(ready.find((task) => task.experimentId === second)?.upstreamOutputs).toEqual({
+      b: {},
+      c: { n: 1 },
+    });
+    expect(await store.recordTaskEvents([], [], [])).toEqual({ executed: [], changed: [], ready: [] });
+    await expect(
+      store.recordTaskEvents([], [], [{ experimentId: first, run: 0, completedTaskIds: ['a'] }]),
+    ).rejects.toMatchObject({ field: 'dependentsOf[0].run' });
   });
 
   it('rejects the whole call when one item is bad, writing none of it', async () => {

@@ -32,7 +32,7 @@ describe('loadConfig', () => {
       timeoutMs: 10_000,
     });
     expect(config.mysql.timeoutMs).toBe(10_000);
-    expect(config.leader).toEqual({ leaseSeconds: 10, handoverTimeoutMs: 3000, eventBatchesInFlight: 3 });
+    expect(config.leader).toEqual({ leaseSeconds: 10, handoverTimeoutMs: 3000, eventBatchesInFlight: 1 });
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.api.tokens).toEqual([{ name: 'token-1', secret: 'wlm-dev-token', scopes: ['admin'] }]);
     expect(config.serf.rpcAddr).toBe('127.0.0.1:7373');
@@ -59,12 +59,12 @@ describe('loadConfig', () => {
         WLM_NEO4J_TIMEOUT_MS: '3500',
         WLM_LEADER_LEASE_SECONDS: '4',
         WLM_LEADER_HANDOVER_TIMEOUT_MS: '500',
-        WLM_LEADER_EVENT_BATCHES_IN_FLIGHT: '1',
+        WLM_LEADER_EVENT_BATCHES_IN_FLIGHT: '4',
       },
     });
     expect(config.mysql.timeoutMs).toBe(2500);
     expect(config.neo4j.timeoutMs).toBe(3500);
-    expect(config.leader).toEqual({ leaseSeconds: 4, handoverTimeoutMs: 500, eventBatchesInFlight: 1 });
+    expect(config.leader).toEqual({ leaseSeconds: 4, handoverTimeoutMs: 500, eventBatchesInFlight: 4 });
     expect(configError(() => loadConfig({ env: { WLM_LEADER_EVENT_BATCHES_IN_FLIGHT: '0' } })).key).toBe(
       'leader.eventBatchesInFlight',
     );

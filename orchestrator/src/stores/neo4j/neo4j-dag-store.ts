@@ -14,6 +14,7 @@ import type {
   MasterDag,
   MasterDagSummary,
   ReadyTask,
+  RecordedTaskEvents,
   RunCompletions,
   TaskCompletion,
   TaskKey,
@@ -284,16 +285,21 @@ export class Neo4jDagStore implements DagStore {
   async recordTaskEvents(
     completions: readonly TaskCompletion[],
     changes: readonly TaskStateChange[],
-  ): Promise<{ executed: TaskKey[]; changed: TaskKey[] }> {
+    dependentsOf: readonly RunCompletions[] = [],
+  ): Promise<RecordedTaskEvents> {
     completions.forEach((completion, index) => checkCompletion(`completions[${index}]`, completion));
     changes.forEach((change, index) => checkStateChange(`changes[${index}]`, change));
+    const asked = checkedRunCompletions('dependentsOf', dependentsOf);
     const unique = dedupeByKey(completions, () => false);
     const folded = dedupeByKey(changes, stateChangeSupersedes);
-    if (unique.length === 0 && folded.length === 0) return { executed: [], changed: [] };
+    if (unique.length === 0 && folded.length === 0 && asked.length === 0)
+      return { executed: [], changed: [], ready: [] };
     return this.write('recordTaskEvents', async (tx) => ({
       // Completions first: a node they execute ignores any state change that follows.
       executed: unique.length === 0 ? [] : await updateExecuted(tx, unique),
       changed: folded.length === 0 ? [] : await updateTaskStates(tx, folded),
+      // Last, so that it sees this batch's completions and states.
+      ready: asked.length === 0 ? [] : await selectReadyDependents(tx, asked),
     }));
   }
 
@@ -330,16 +336,6 @@ export class Neo4jDagStore implements DagStore {
     return this.read('readyDependents', (tx) =>
       selectReadyDependents(tx, [{ experimentId, run, completedTaskIds }]),
     );
-  }
-
-  async readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]> {
-    runs.forEach((r, index) => {
-      checkRun(`runs[${index}]`, r.experimentId, r.run);
-      r.completedTaskIds.forEach((taskId, i) => checkText(`runs[${index}].completedTaskIds[${i}]`, taskId));
-    });
-    const asked = runs.filter((r) => r.completedTaskIds.length > 0);
-    if (asked.length === 0) return [];
-    return this.read('readyDependentsOfRuns', (tx) => selectReadyDependents(tx, asked));
   }
 
   /**
@@ -426,4 +422,13 @@ export class Neo4jDagStore implements DagStore {
   private transactionConfig(): { timeout: number } {
     return { timeout: this.timeoutMs };
   }
+}
+
+/** The runs that name completions, each checked; `field` names the argument in errors. */
+function checkedRunCompletions(field: string, runs: readonly RunCompletions[]): RunCompletions[] {
+  runs.forEach((r, index) => {
+    checkRun(`${field}[${index}]`, r.experimentId, r.run);
+    r.completedTaskIds.forEach((taskId, i) => checkText(`${field}[${index}].completedTaskIds[${i}]`, taskId));
+  });
+  return runs.filter((r) => r.completedTaskIds.length > 0);
 }

@@ -37,13 +37,20 @@ export class OrchestratorProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
   }
 
-  static start(env: OrchestratorPlace, name: string, crashAt?: CrashPoint): OrchestratorProcess {
+  /** `settings`: WLM_* variables of its own, on top of the test's. */
+  static start(
+    env: OrchestratorPlace,
+    name: string,
+    crashAt?: CrashPoint,
+    settings: NodeJS.ProcessEnv = {},
+  ): OrchestratorProcess {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx tsc --build)`);
     const variables: NodeJS.ProcessEnv = {
       ...process.env,
       WLM_MYSQL_URL: env.db.url,
       WLM_API_TOKEN: TOKEN,
       WLM_LOG_LEVEL: 'info',
+      ...settings,
     };
     delete variables['WLM_TEST_CRASH_AT'];
     if (crashAt !== undefined) variables['WLM_TEST_CRASH_AT'] = crashAt;

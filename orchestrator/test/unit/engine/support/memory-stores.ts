@@ -5,6 +5,7 @@ import type {
   DagStore,
   MasterDag,
   ReadyTask,
+  RecordedTaskEvents,
   RunCompletions,
   TaskCompletion,
   TaskKey,
@@ -50,7 +51,7 @@ export const PIPELINE: DagDefinition = dagDefinitionSchema.parse({
 /** The part of the DAG store the event path, the dispatcher and the catalog use. */
 export type DagStoreSlice = Pick<
   DagStore,
-  'recordTaskEvents' | 'getConcreteDag' | 'readyDependentsOfRuns' | 'setTaskStates' | 'getMasterDag'
+  'recordTaskEvents' | 'getConcreteDag' | 'setTaskStates' | 'getMasterDag'
 >;
 
 export class MemoryDags implements DagStoreSlice {
@@ -92,7 +93,8 @@ export class MemoryDags implements DagStoreSlice {
   async recordTaskEvents(
     completions: readonly TaskCompletion[],
     changes: readonly TaskStateChange[],
-  ): Promise<{ executed: TaskKey[]; changed: TaskKey[] }> {
+    dependentsOf: readonly RunCompletions[] = [],
+  ): Promise<RecordedTaskEvents> {
     if (this.failWrites !== undefined) throw this.failWrites;
     const executed: TaskKey[] = [];
     for (const completion of completions) {
@@ -106,7 +108,8 @@ export class MemoryDags implements DagStoreSlice {
       });
       executed.push(completion);
     }
-    return { executed, changed: await this.setTaskStates(changes) };
+    const changed = await this.setTaskStates(changes);
+    return { executed, changed, ready: this.readyDependents(dependentsOf) };
   }
 
   async setTaskStates(changes: readonly TaskStateChange[]): Promise<TaskKey[]> {
@@ -149,7 +152,7 @@ export class MemoryDags implements DagStoreSlice {
   }
 
   /** Dependents of the completions that are ready: not executed, not in flight, every predecessor executed. */
-  async readyDependentsOfRuns(runs: readonly RunCompletions[]): Promise<ReadyTask[]> {
+  private readyDependents(runs: readonly RunCompletions[]): ReadyTask[] {
     const ready: ReadyTask[] = [];
     for (const { experimentId, run, completedTaskIds } of runs) {
       const nodes = this.runs.get(runKey(experimentId, run)) ?? [];
