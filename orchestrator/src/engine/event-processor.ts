@@ -65,9 +65,9 @@ const READ_CONCURRENCY = 16;
  * 2. Neo4j: completions marked executed, other states recorded (forward only), and the dependents
  *    of the completions that became ready read, one transaction;
  * 3. experiments with a final task failure FAIL, those with a task cancelled by someone else are
- *    CANCELLED (their other tasks are cancelled either way); runs whose last sink completed are
- *    checked and COMPLETE;
- * 4. the ready dependents of the others are dispatched, for all experiments together;
+ *    CANCELLED (their other tasks are cancelled either way);
+ * 4. the others' ready dependents are dispatched, for all experiments together, while beside it
+ *    the runs whose sink completed are checked and COMPLETE if nothing is left;
  * 5. only then the batch is acked (by the caller, when this resolves).
  *
  * Every step is idempotent, so a crash anywhere means the batch comes again and is redone; steps
@@ -284,28 +284,36 @@ export class EventProcessor {
    * a crash dispatches what the crash may have kept from going out.
    */
   private async advance(running: readonly Completing[], ready: readonly ReadyTask[]): Promise<void> {
-    const sinkCompleted = await mapLimit(running, READ_CONCURRENCY, async ({ experiment, completed }) => {
-      const { sinks } = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
-      return completed.some((taskId) => sinks.has(taskId));
-    });
-    // One query and one transition for every experiment of the batch that may be done.
-    const done = await this.driver.completeManyIfDone(
-      running.filter((_, index) => sinkCompleted[index]).map(({ experiment }) => experiment),
-    );
-    const going = running.filter(({ experiment }) => !done.has(experiment.id));
     const byExperiment = new Map<string, ReadyTask[]>();
     for (const task of ready) {
       const list = byExperiment.get(task.experimentId);
       if (list === undefined) byExperiment.set(task.experimentId, [task]);
       else list.push(task);
     }
-    await this.driver.dispatch(
-      going.map(({ experiment }) => ({
-        experiment,
-        // Each experiment is asked about its current run only, so its tasks are of that run.
-        tasks: byExperiment.get(experiment.id) ?? [],
-        reason: 'ready' as const,
-      })),
+    // Side by side: an experiment with a ready task is not done, and one that is done has none, so
+    // neither step changes what the other does — and the dispatch, the latency path to the
+    // dependents' start, does not wait for the completions' round trips.
+    await Promise.all([
+      this.driver.dispatch(
+        running.map(({ experiment }) => ({
+          experiment,
+          // Each experiment is asked about its current run only, so its tasks are of that run.
+          tasks: byExperiment.get(experiment.id) ?? [],
+          reason: 'ready' as const,
+        })),
+      ),
+      this.completeIfDone(running),
+    ]);
+  }
+
+  /** One query and one transition for every experiment of the batch whose sink completed and may be done. */
+  private async completeIfDone(running: readonly Completing[]): Promise<void> {
+    const sinkCompleted = await mapLimit(running, READ_CONCURRENCY, async ({ experiment, completed }) => {
+      const { sinks } = await this.parts.catalog.version(experiment.type, experiment.dagVersion);
+      return completed.some((taskId) => sinks.has(taskId));
+    });
+    await this.driver.completeManyIfDone(
+      running.filter((_, index) => sinkCompleted[index]).map(({ experiment }) => experiment),
     );
   }
 }
