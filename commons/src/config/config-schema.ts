@@ -77,7 +77,7 @@ export const configSchema = z.strictObject({
        * Task-event batches the leader handles at once, never two with events of one experiment:
        * their Neo4j and MySQL round trips overlap. Worth raising where the stores' round trips, not
        * the CPU they share with the leader, bound a batch; on one 2-core host with every store, 3
-       * ran 10–35% slower than 1 (docs/performance.md), hence the default.
+       * ran slower than 1 on nearly every shape, by up to 36% (docs/performance.md), hence the default.
        */
       eventBatchesInFlight: z.coerce.number().int().min(1).max(16).default(1),
     })
