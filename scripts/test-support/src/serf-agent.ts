@@ -28,6 +28,8 @@ export interface SerfAgentOptions {
 
 const LOOPBACK = '127.0.0.1';
 const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** Starts of an agent on ports picked here, when another process took one of them first. */
+const PORT_ATTEMPTS = 3;
 /** How long a signal other than SIGKILL may take to end the agent before it is SIGKILLed. */
 const STOP_GRACE_MS = 5_000;
 /** The agent's output kept for failure messages: its last lines are what explain a failure. */
@@ -59,7 +61,24 @@ export class SerfAgent {
     private readonly agentProcess: AgentProcess,
   ) {}
 
+  /**
+   * Ports picked here are free when picked, but another process may take one before the agent binds
+   * it (the suite starts many agents side by side): an agent that exits on a port in use is started
+   * again on new ones. Ports the caller chose are not changed.
+   */
   static async start(options: SerfAgentOptions): Promise<SerfAgent> {
+    const picksPorts = options.bindPort === undefined || options.rpcPort === undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await SerfAgent.startOnce(options);
+      } catch (error) {
+        const portTaken = error instanceof Error && error.message.includes('address already in use');
+        if (!picksPorts || !portTaken || attempt >= PORT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: SerfAgentOptions): Promise<SerfAgent> {
     const bindHost = options.bindHost ?? LOOPBACK;
     const bindPort = options.bindPort ?? (await freePort(bindHost, true));
     const rpcPort = options.rpcPort ?? (await freePort(LOOPBACK, false));
