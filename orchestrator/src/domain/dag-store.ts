@@ -82,7 +82,6 @@ export interface TaskStateChange extends TaskKey {
   attempt: number;
 }
 
-/** Tasks of one experiment run that just completed, whose dependents may have become ready. */
 /** What {@link DagStore.recordTaskEvents} did and found. */
 export interface RecordedTaskEvents {
   /** Nodes this call executed (for audit: a retried commit may return none). */
@@ -93,6 +92,7 @@ export interface RecordedTaskEvents {
   ready: ReadyTask[];
 }
 
+/** Tasks of one experiment run that just completed, whose dependents may have become ready. */
 export interface RunCompletions {
   experimentId: string;
   run: number;

@@ -16,8 +16,8 @@ export interface BatcherOptions<T> {
   batchesInFlight?: number;
   /**
    * Items with the same key are never in two batches at once, and go in the order they came: a
-   * later one waits for its key's batch to end. Without it, with one batch in flight, that holds
-   * for every item.
+   * later one waits for its key's batch to end. Without it every item has the same key, so batches
+   * go one at a time whatever `batchesInFlight` says.
    */
   keyOf?: (item: T) => string;
   logger: Logger;
