@@ -1,4 +1,4 @@
-import type { Locator } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { ConsoleBrowser } from '../support/console-browser';
 import { SYSTEM_TOKEN, WlmSystem } from '../support/wlm-system';
 
@@ -14,6 +14,7 @@ jest.setTimeout(180_000);
 let system: WlmSystem;
 let browser: ConsoleBrowser;
 let diamond: string;
+let single: string;
 
 beforeAll(async () => {
   [system, browser] = await Promise.all([
@@ -36,6 +37,11 @@ beforeAll(async () => {
       { id: 'analyse-b', type: 'echo', after: ['prepare'], params: { sleepMs: 1200 } },
       { id: 'report', type: 'echo', after: ['analyse-a', 'analyse-b'], params: { sleepMs: 300 } },
     ],
+  });
+  single = system.type('single');
+  await system.putDag({
+    type: single,
+    tasks: [{ id: 'only', type: 'echo', params: { label: '{{inputs.label}}' } }],
   });
 });
 
@@ -73,6 +79,7 @@ describe('the web console', () => {
     await page.fill('#submit-priority', '7');
     await browser.shot('submit');
     await page.click('#submit-button');
+    await landOnExperiment(page);
     await page.locator('#dag .dag-node').first().waitFor();
     await page.locator('#dag .dag-node[data-state="RUNNING"]').first().waitFor({ timeout: 30_000 });
     await page.click('#dag .dag-node[data-task="analyse-a"]');
@@ -85,6 +92,33 @@ describe('the web console', () => {
     await expectText(page.locator('#task-log'), 'echo started');
     expect(await page.locator('#audit tbody tr').count()).toBeGreaterThan(8);
     await browser.shot('experiment');
+  });
+
+  it('keeps the inputs of the type chosen last when an earlier choice answers later', async () => {
+    const { page } = browser;
+    let answerSingle: () => void = () => undefined;
+    const singleAsked = new Promise<void>((asked) => {
+      void page.route(`**/api/dags/${single}`, async (route) => {
+        asked();
+        await new Promise<void>((release) => (answerSingle = release));
+        await route.continue();
+      });
+    });
+    await page.click('a.tab:has-text("Submit")');
+    await page.locator('#submit-type').waitFor();
+    await page.selectOption('#submit-type', single);
+    await singleAsked;
+    await page.selectOption('#submit-type', diamond);
+    await page.locator('#input-dataset').waitFor();
+    const lateAnswer = page.waitForResponse(`**/api/dags/${single}`);
+    answerSingle();
+    await (await lateAnswer).finished();
+    await page.unroute(`**/api/dags/${single}`);
+    // One more round trip, so the late answer has been handled when the form is read.
+    await page.evaluate(() => fetch('/healthz').then(() => undefined));
+    expect(
+      await page.locator('#submit-inputs input').evaluateAll((inputs) => inputs.map((i) => i.id)),
+    ).toEqual(['input-dataset', 'input-sleepMs']);
   });
 
   it('cancels a running experiment', async () => {
@@ -171,6 +205,20 @@ describe('the web console', () => {
     await browser.shot('workers');
   });
 });
+
+/** Waits for the submit form to land on the new experiment; says what the form shows when it does not. */
+async function landOnExperiment(page: Page): Promise<void> {
+  try {
+    await page.waitForURL((url) => url.hash.startsWith('#/experiments/'), { timeout: 30_000 });
+  } catch (error) {
+    const form = page.locator('#submit-form');
+    const invalid = await form.locator(':invalid').evaluateAll((fields) => fields.map((field) => field.id));
+    const shown = await form.innerText();
+    throw new Error(`the form stayed; invalid fields [${invalid.join(', ')}]; it shows:\n${shown}`, {
+      cause: error,
+    });
+  }
+}
 
 /** Waits until one of the elements `locator` finds shows `text` (a timeout fails the test). */
 async function expectText(locator: Locator, text: string): Promise<void> {

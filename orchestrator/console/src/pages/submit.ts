@@ -37,10 +37,15 @@ export async function submitPage(context: PageContext): Promise<void> {
   const error = h('p', { class: 'form-error', role: 'alert' });
   const fields = new Map<string, HTMLInputElement>();
 
+  // The type chosen last wins: a slower answer for a type chosen before it must not replace its
+  // fields (the form would then send, or refuse to send, inputs of another DAG).
+  let shown = 0;
   const showInputs = async (): Promise<void> => {
+    const asked = ++shown;
     fields.clear();
     if (typeSelect.value === '') return;
     const dag = await request<MasterDag>(`/api/dags/${encodeURIComponent(typeSelect.value)}`);
+    if (asked !== shown) return;
     const names = declaredInputs(dag);
     replace(
       inputs,
