@@ -7,16 +7,18 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
 import type { NetnsLab } from '@wlm/scripts';
 import { SerfAgent } from '@wlm/test-support';
 import { residentBytes } from './service-memory';
+import { BENCH_TASK_TYPE } from './shapes';
 import type { MemorySample } from './service-memory';
 
-const CLI = join(__dirname, '..', '..', 'scripts', 'dist', 'cli.js');
+/** The built CLI, found through the workspace's package so it resolves from `dist/` and from sources alike. */
+const CLI = join(dirname(require.resolve('@wlm/scripts/package.json')), 'dist', 'cli.js');
 const START_TIMEOUT_MS = 60_000;
 
 export interface BenchClusterOptions {
@@ -228,7 +230,15 @@ export class BenchCluster {
       const host = lab?.hosts[i % lab.hosts.length];
       return cli(
         workerId,
-        ['worker', '--name', workerId, '--tasks', 'echo', '--slots', String(this.options.slots)].concat([
+        [
+          'worker',
+          '--name',
+          workerId,
+          '--tasks',
+          BENCH_TASK_TYPE,
+          '--slots',
+          String(this.options.slots),
+        ].concat([
           '--namespace',
           this.namespace,
           '--join',
@@ -328,8 +338,10 @@ export class BenchCluster {
     const model = await connect(this.options.url);
     try {
       const channel = await model.createChannel();
+      // The scheduler declares the task type's request queue beside the core: it goes too.
       const spec = mergeTopology(
         this.topology.core(),
+        this.topology.requests(BENCH_TASK_TYPE),
         ...this.workerIds.map((id) => this.topology.worker(id)),
       );
       await deleteTopology(channel, spec);

@@ -7,8 +7,9 @@ import { connect } from 'amqplib';
 import { createPool } from 'mysql2/promise';
 import type { Pool } from 'mysql2/promise';
 import { auth, driver as neo4jDriver } from 'neo4j-driver';
-import { WlmTopology, deleteTopology } from '@wlm/commons/amqp';
+import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
 import type { WlmConfig } from '@wlm/commons/config';
+import { BENCH_TASK_TYPE } from './shapes';
 
 export class BenchNamespace {
   readonly topology: WlmTopology;
@@ -99,7 +100,10 @@ export class BenchNamespace {
     }
     const model = await connect(this.config.rabbitmq.url);
     try {
-      await deleteTopology(await model.createChannel(), this.topology.core());
+      await deleteTopology(
+        await model.createChannel(),
+        mergeTopology(this.topology.core(), this.topology.requests(BENCH_TASK_TYPE)),
+      );
     } finally {
       await model.close();
     }

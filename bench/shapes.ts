@@ -98,11 +98,14 @@ export function taskCount(shape: Shape): number {
   return shape.experiments * shape.tasks.length;
 }
 
+/** The one task type of every shape, and so the one that the bench's workers run: a no-op. */
+export const BENCH_TASK_TYPE = 'echo';
+
 /** What `PUT /api/dags/:type` takes: a master DAG as JSON. */
 export interface DagDocument {
   readonly type: string;
   readonly description: string;
-  readonly tasks: readonly { id: string; type: 'echo'; after?: string[] }[];
+  readonly tasks: readonly { id: string; type: typeof BENCH_TASK_TYPE; after?: string[] }[];
 }
 
 /** The shape as a wlm master DAG of no-op echo tasks. */
@@ -112,7 +115,7 @@ export function dagDocumentOf(shape: Shape, type: string): DagDocument {
     description: `npm run bench: ${shape.description}`,
     tasks: shape.tasks.map((task) => ({
       id: task.id,
-      type: 'echo',
+      type: BENCH_TASK_TYPE,
       ...(task.after.length > 0 ? { after: [...task.after] } : {}),
     })),
   };

@@ -27,3 +27,9 @@ export async function forceCloseConnections(connectionName: string): Promise<num
     await run('rabbitmqctl', ['close_connection', pid, 'wlm integration test: forced close']);
   return pids.length;
 }
+
+/** The names of the broker's queues that start with `prefix` (a namespace and its dot, say). */
+export async function queuesNamed(prefix: string): Promise<string[]> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', 'name', '-q', '--no-table-headers']);
+  return stdout.split('\n').filter((name) => name.startsWith(prefix));
+}

@@ -18,7 +18,7 @@
 export { SerfAgent, SerfAgents, installationKeys } from './serf-agent';
 export type { SerfAgentOptions } from './serf-agent';
 export { eventually, waitFor } from './wait';
-export { AMQP_URL, forceCloseConnections } from './amqp-broker';
+export { AMQP_URL, forceCloseConnections, queuesNamed } from './amqp-broker';
 export { createTestLogger } from './test-logger';
 export { testNamespace } from './test-namespace';
 export { ChildScript, ChildScripts } from './child-script';
