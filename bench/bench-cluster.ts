@@ -63,6 +63,11 @@ class Service {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Its process id while it runs. */
+  get pid(): number | undefined {
+    return this.running ? this.child.pid : undefined;
+  }
+
   /** Its resident memory now, in bytes; `undefined` once it exited. */
   residentBytes(): number | undefined {
     return this.running && this.child.pid !== undefined ? residentBytes(this.child.pid) : undefined;
@@ -320,6 +325,19 @@ export class BenchCluster {
       if (bytes !== undefined) sample[service.label] = bytes;
     }
     return sample;
+  }
+
+  /**
+   * What runs as `pid`: one of the services by its role (every worker is `workers`), a task process
+   * of a worker, or neither.
+   */
+  roleOf(pid: number, ppid: number): 'orchestrator' | 'scheduler' | 'workers' | 'task processes' | undefined {
+    for (const service of this.services) {
+      const worker = this.workerIds.includes(service.label);
+      if (service.pid === pid) return worker ? 'workers' : (service.label as 'orchestrator' | 'scheduler');
+      if (worker && service.pid === ppid) return 'task processes';
+    }
+    return undefined;
   }
 
   /** Scheduler first, then workers, the Serf agent, and the namespace's queues and exchanges. Idempotent. */

@@ -90,10 +90,12 @@ export function formatReport(report: BenchReport): string {
     'exp/s',
     'overhead p50/p99 ms',
     'created/s',
+    'CPU ms/task',
   ];
   const floor = report.floor?.msgsPerSecond;
   const rows: string[][] =
-    floor === undefined ? [] : [['floor', '3 hops', figure(floor), figure(floor), '1', '', '', '', '']];
+    floor === undefined ? [] : [['floor', '3 hops', figure(floor), figure(floor), '1', '', '', '', '', '']];
+  const cpuRows: string[][] = [];
   const systems = [
     ['bullmq', report.bullmq],
     ['wlm mock', report.wlmMock],
@@ -102,7 +104,7 @@ export function formatReport(report: BenchReport): string {
   for (const [name, runs] of systems) {
     for (const run of runs) {
       if ('skipped' in run) {
-        rows.push([name, run.shape, `skipped: ${run.skipped}`, '', '', '', '', '', '']);
+        rows.push([name, run.shape, `skipped: ${run.skipped}`, '', '', '', '', '', '', '']);
         continue;
       }
       const created = 'creation' in run ? figure((run as ApiShapeRun).creation.experimentsPerSecond) : '';
@@ -116,7 +118,12 @@ export function formatReport(report: BenchReport): string {
         figure(run.experimentsPerSecond),
         `${figure(run.overheadMs.p50)} / ${figure(run.overheadMs.p99)}`,
         created,
+        figure(run.cpu?.machineMs),
       ]);
+      if (run.cpu !== undefined) {
+        const byGroup = Object.entries(run.cpu.byGroupMs).map(([group, ms]) => `${group} ${figure(ms)}`);
+        cpuRows.push([name, run.shape, figure(run.cpu.machineMs), byGroup.join(', ')]);
+      }
     }
   }
   const hops = report.wlmApi.filter((run): run is Exclude<typeof run, Skipped> => !('skipped' in run));
@@ -131,6 +138,12 @@ export function formatReport(report: BenchReport): string {
     sections.push(
       'wlm api overhead by hop, p50 / p99 ms (dependency end → request → placement → start):',
       table([['shape', 'orchestrator', 'scheduler', 'worker'], ...byHop]).join('\n'),
+    );
+  }
+  if (cpuRows.length > 0) {
+    sections.push(
+      'CPU ms per task: the whole machine, and by process group (largest first):',
+      table([['system', 'shape', 'machine', 'by group'], ...cpuRows]).join('\n'),
     );
   }
   return sections.join('\n\n');

@@ -13,6 +13,7 @@ import type { FlowJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { overheadOf } from './overhead';
 import type { LatencyFigures, TaskTimes } from './overhead';
+import type { CpuPerTask } from './cpu-usage';
 import type { Shape } from './shapes';
 import { taskCount } from './shapes';
 
@@ -42,6 +43,8 @@ export interface ShapeRun {
   readonly tasksPerSecond: number;
   readonly experimentsPerSecond: number;
   readonly overheadMs: LatencyFigures;
+  /** What the run cost the machine's CPU per task, and by whom; set by the bench around the run. */
+  readonly cpu?: CpuPerTask;
 }
 
 /** Whether a Redis answers PING there; the reason when not. */

@@ -19,12 +19,13 @@ import { createLogger } from '@wlm/commons/logging';
 import { freePort } from '@wlm/commons/net';
 import { runMockOrchestrator } from '@wlm/scripts';
 import { runApiShape } from './api-path';
-import type { ApiShapeRun } from './api-path';
+import type { ApiPathOptions, ApiShapeRun } from './api-path';
 import { BenchCluster } from './bench-cluster';
 import { BenchNamespace } from './bench-namespace';
 import { perSecond, redisAnswers, runBullmqShape } from './bullmq-flows';
 import type { ShapeRun } from './bullmq-flows';
 import { benchReport, formatReport } from './bench-report';
+import { CpuMeter, cpuPerTask, serverGroupOf } from './cpu-usage';
 import { toJsonText } from './json-text';
 import { memoryFlatCost } from './service-memory';
 import type { MemoryFlatCost } from './service-memory';
@@ -104,6 +105,33 @@ function parseArgs(argv: readonly string[], redisUrl: string): BenchOptions | un
 }
 
 const say = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
+
+/** Runs one shape between two CPU snapshots and adds what it cost per task to its figures. */
+async function metered<T extends ShapeRun | { shape: string; skipped: string }>(
+  meter: CpuMeter,
+  run: () => Promise<T>,
+): Promise<T> {
+  const before = meter.snapshot();
+  const result = await run();
+  return 'skipped' in result
+    ? result
+    : { ...result, cpu: cpuPerTask(before, meter.snapshot(), result.completedTasks) };
+}
+
+/** The bench itself, and the stores by name; BullMQ's workers, forked per shape, once they exited. */
+const bullmqMeter = (): CpuMeter =>
+  new CpuMeter(
+    (proc, cmdline) => (proc.pid === process.pid ? 'bench' : serverGroupOf(proc, cmdline)),
+    'bullmq workers',
+  );
+
+/** wlm's services by role and their task processes, the bench (clients, mock orchestrator), the stores. */
+const wlmMeter = (cluster: BenchCluster): CpuMeter =>
+  new CpuMeter(
+    (proc, cmdline) =>
+      cluster.roleOf(proc.pid, proc.ppid) ??
+      (proc.pid === process.pid ? 'bench' : serverGroupOf(proc, cmdline)),
+  );
 
 async function runMockShape(
   cluster: BenchCluster,
@@ -220,18 +248,21 @@ async function runApiPath(
     onProgress: say,
     signal,
   };
+  const meter = wlmMeter(cluster);
+  const run = (shape: Shape, shapeOptions: ApiPathOptions): Promise<ApiShapeRun> =>
+    metered(meter, () => runApiShape(shape, shapeOptions));
   const runs: ApiShapeRun[] = [];
   let memory: MemoryFlatCost | null = null;
   for (const shape of shapes) {
     say(`api ${shape.name}: ${shape.description}`);
-    runs.push(await runApiShape(shape, apiOptions));
+    runs.push(await run(shape, apiOptions));
   }
   const chain = shapes.find((shape) => shape.name === 'chain4');
   if (chain !== undefined) {
     say(`api ${chain.name}-async: ${chain.description}, each answered once stored (Prefer: respond-async)`);
-    runs.push(await runApiShape(chain, { ...apiOptions, respondAsync: true }));
+    runs.push(await run(chain, { ...apiOptions, respondAsync: true }));
     say(`api ${chain.name}-batch: ${chain.description}, created with POST /api/experiments/batch`);
-    runs.push(await runApiShape(chain, { ...apiOptions, batch: true }));
+    runs.push(await run(chain, { ...apiOptions, batch: true }));
     const few = { experiments: experimentsIn(runs), memory: cluster.residentMemory() };
     // Half of the best experiments/s the chains reached, for about PACED_SECONDS: where the
     // overhead target is stated, instead of under a burst where it is mostly queueing.
@@ -243,14 +274,14 @@ async function runApiPath(
     say(
       `api ${chain.name}-paced: ${experiments} chains of 4, created one at a time at ${rate}/s (half of peak)`,
     );
-    runs.push(await runApiShape({ ...chain, experiments }, { ...apiOptions, pacedRate: rate }));
+    runs.push(await run({ ...chain, experiments }, { ...apiOptions, pacedRate: rate }));
 
     // Flat cost: the chains again, once many more finished experiments are stored.
     const stored = options.quick ? 1000 : 10_000;
     say(`api seed1-batch: ${stored} one-task experiments run to the end, to be stored`);
-    runs.push(await runApiShape(seedShape(stored), { ...apiOptions, batch: true }));
+    runs.push(await run(seedShape(stored), { ...apiOptions, batch: true }));
     say(`api ${chain.name}-batch-stored: the chains again, with those stored`);
-    runs.push(await runApiShape(chain, { ...apiOptions, batch: true, suffix: '-stored' }));
+    runs.push(await run(chain, { ...apiOptions, batch: true, suffix: '-stored' }));
     memory = memoryFlatCost(few.memory, cluster.residentMemory(), few.experiments, experimentsIn(runs));
   }
   return { runs, memory };
@@ -293,15 +324,17 @@ async function main(): Promise<void> {
   for (const shape of runs('bullmq') ? shapes : []) {
     say(`bullmq ${shape.name}: ${shape.description}`);
     bullmq.push(
-      await runBullmqShape(shape, {
-        ...options.redis,
-        queuePrefix: options.namespace,
-        workers: WORKERS,
-        concurrency: SLOTS,
-        timeoutMs: options.phaseTimeoutMs,
-        onProgress: say,
-        signal,
-      }),
+      await metered(bullmqMeter(), () =>
+        runBullmqShape(shape, {
+          ...options.redis,
+          queuePrefix: options.namespace,
+          workers: WORKERS,
+          concurrency: SLOTS,
+          timeoutMs: options.phaseTimeoutMs,
+          onProgress: say,
+          signal,
+        }),
+      ),
     );
   }
 
@@ -322,8 +355,9 @@ async function main(): Promise<void> {
       say('warm-up: the workers start their task processes');
       const warmUp = shapes.find((shape) => shape.name.startsWith('fan'));
       if (warmUp !== undefined) await runMockShape(cluster, { ...warmUp, experiments: 4 }, options, signal);
+      const meter = wlmMeter(cluster);
       for (const shape of runs('mock') ? shapes : [])
-        mock.push(await runMockShape(cluster, shape, options, signal));
+        mock.push(await metered(meter, () => runMockShape(cluster, shape, options, signal)));
       if (runs('api')) {
         const apiPath = await runApiPath(cluster, space, db, shapes, options, signal);
         api.push(...apiPath.runs);

@@ -1,0 +1,75 @@
+import { CpuMeter, cpuPerTask, machineBusyTicks, processTicks, serverGroupOf } from '../../cpu-usage';
+
+describe('machineBusyTicks', () => {
+  it('adds user, nice, system, irq, softirq and steal of the cpu line, not idle or iowait', () => {
+    const stat = 'cpu  100 2 30 5000 70 0 8 1 0 0\ncpu0 50 1 15 2500 35 0 4 0 0 0\n';
+    expect(machineBusyTicks(stat)).toBe(100 + 2 + 30 + 8 + 1);
+  });
+
+  it('names what is missing', () => {
+    expect(() => machineBusyTicks('intr 1 2 3\n')).toThrow('no "cpu" line');
+  });
+});
+
+describe('processTicks', () => {
+  it('reads the parent, the command and the user, system and exited children ticks', () => {
+    const stat = '4242 (node) S 17 4242 17 0 -1 4194560 900 0 0 0 150 25 40 5 20 0 11 0 9 0 0';
+    expect(processTicks(4242, stat)).toEqual({
+      pid: 4242,
+      ppid: 17,
+      comm: 'node',
+      ticks: 175,
+      exitedChildrenTicks: 45,
+    });
+  });
+
+  it('reads a command that holds spaces and parentheses', () => {
+    const stat = '7 (a (b) c) R 1 7 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0';
+    expect(processTicks(7, stat)).toMatchObject({ ppid: 1, comm: 'a (b) c', ticks: 7 });
+  });
+});
+
+describe('cpuPerTask', () => {
+  it('gives the machine and each group per task, largest first, without groups that spent nothing', () => {
+    const cost = cpuPerTask(
+      { machineBusyMs: 1_000, byGroupMs: { rabbitmq: 500, workers: 300, idle: 40 } },
+      { machineBusyMs: 5_000, byGroupMs: { rabbitmq: 2_500, workers: 1_300, idle: 40, late: 90 } },
+      1_000,
+    );
+    expect(cost.machineMs).toBe(4);
+    expect(Object.entries(cost.byGroupMs)).toEqual([
+      ['rabbitmq', 2],
+      ['workers', 1],
+    ]);
+  });
+});
+
+describe('serverGroupOf', () => {
+  const proc = (comm: string) => ({ pid: 1, ppid: 0, comm, ticks: 0, exitedChildrenTicks: 0 });
+  it('knows the stores and agents by command, Neo4j by its command line', () => {
+    expect(serverGroupOf(proc('beam.smp'), () => '')).toBe('rabbitmq');
+    expect(serverGroupOf(proc('mariadbd'), () => '')).toBe('mariadb');
+    expect(serverGroupOf(proc('java'), () => 'java\0-cp\0/opt/neo4j/lib/*')).toBe('neo4j');
+    expect(serverGroupOf(proc('java'), () => 'java\0-jar\0other.jar')).toBeUndefined();
+    expect(serverGroupOf(proc('node'), () => '')).toBeUndefined();
+  });
+});
+
+describe('CpuMeter', () => {
+  it("counts this process's own CPU time in its group, and it grows with work done", () => {
+    const meter = new CpuMeter((proc) => (proc.pid === process.pid ? 'self' : undefined));
+    const before = meter.snapshot();
+    // Spin until Node itself counts 100 ms of CPU, however long a loaded host takes to give them.
+    const start = process.cpuUsage();
+    const spentMs = (): number => {
+      const { user, system } = process.cpuUsage(start);
+      return (user + system) / 1000;
+    };
+    while (spentMs() < 100);
+    const after = meter.snapshot();
+    expect(Object.keys(after.byGroupMs)).toEqual(['self']);
+    // Ticks are 10 ms: the meter sees the same 100 ms within two of them.
+    expect((after.byGroupMs['self'] ?? 0) - (before.byGroupMs['self'] ?? 0)).toBeGreaterThanOrEqual(80);
+    expect(after.machineBusyMs).toBeGreaterThan(before.machineBusyMs);
+  });
+});
