@@ -8,7 +8,7 @@ import { isTaskState } from '../../domain/task-state';
 import { ExperimentConflictError } from '../../errors/experiment-conflict-error';
 import { StoreDataError } from '../../errors/store-data-error';
 import { StoreInputError } from '../../errors/store-input-error';
-import { integer, query } from './cypher';
+import { PINNED_PLAN, integer, query } from './cypher';
 import { jsonEqual } from './json-equal';
 import { selectMasterDag } from './master-dag-queries';
 import { buildNodeSpec, outputSources, readNodeSpec } from './node-spec';
@@ -21,6 +21,7 @@ import { buildNodeSpec, outputSources, readNodeSpec } from './node-spec';
  * each (experimentId, run) once, so no two rows of one call meet the same anchor.
  */
 const MERGE_CONCRETE_DAGS = `
+  ${PINNED_PLAN}
   UNWIND $dags AS dag
   MERGE (d:ConcreteDag {experimentId: dag.experimentId, run: dag.run})
   ON CREATE SET d.experimentType = dag.experimentType, d.version = dag.version, d.inputs = dag.inputs,
@@ -32,6 +33,7 @@ const MERGE_CONCRETE_DAGS = `
 
 /** MERGE on the unique key, so even a repeated creation (after a partial cleanup) adds no twin. */
 const MERGE_TASKS = `
+  ${PINNED_PLAN}
   UNWIND $tasks AS task
   MERGE (t:Task {experimentId: task.experimentId, run: task.run, taskId: task.taskId})
   ON CREATE SET t.taskType = task.taskType, t.context = task.context,
@@ -40,6 +42,7 @@ const MERGE_TASKS = `
 
 /** Both ends sought in the unique key's index: keys from UNWIND may otherwise lead the planner elsewhere. */
 const MERGE_EDGES = `
+  ${PINNED_PLAN}
   UNWIND $edges AS edge
   MATCH (from:Task {experimentId: edge.experimentId, run: edge.run, taskId: edge.from})
   USING INDEX from:Task(experimentId, run, taskId)

@@ -11,6 +11,17 @@ export function integer(value: number): Integer {
   return int(value);
 }
 
+/**
+ * Opens a statement whose plan statistics cannot improve, because an index hint or a MERGE on the
+ * unique key fixes how it finds its nodes. Neo4j replans a cached statement once the counts it was
+ * planned with have drifted, which they do every few seconds while experiments are being created,
+ * and planning costs far more than running: in a bench run the ready-task query spent 3.7 s compiling
+ * against 0.5 s executing over 253 calls (docs/performance.md). `replan=skip` keeps the cached plan.
+ * A statement without such a pin must not use it: its first plan, made on a near-empty graph, would
+ * stay.
+ */
+export const PINNED_PLAN = 'CYPHER replan=skip';
+
 /** Cypher's "no value": a property set to null is simply not stored. */
 export type CypherValue =
   string | number | boolean | null | Integer | CypherValue[] | { [key: string]: CypherValue };

@@ -1,7 +1,7 @@
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { TaskCompletion, TaskKey, TaskStateChange } from '../../domain/dag-store';
 import { TASK_STATE_RANK } from '../../domain/task-state';
-import { integer, query } from './cypher';
+import { PINNED_PLAN, integer, query } from './cypher';
 import type { CypherValue } from './cypher';
 import type { ValueReader } from './value-reader';
 
@@ -25,6 +25,7 @@ const FIND_TASK = `
 
 /** Executed for good: the first completion wins and later ones change nothing. */
 const MARK_EXECUTED = `
+  ${PINNED_PLAN}
   UNWIND $completions AS c
   ${FIND_TASK}
   SET t._lock = true
@@ -41,6 +42,7 @@ const MARK_EXECUTED = `
  * an executed node never changes.
  */
 const SET_TASK_STATES = `
+  ${PINNED_PLAN}
   UNWIND $changes AS c
   ${FIND_TASK}
   SET t._lock = true

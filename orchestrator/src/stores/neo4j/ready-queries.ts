@@ -2,7 +2,7 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import type { ReadyTask, RunCompletions } from '../../domain/dag-store';
 import type { JsonObject } from '../../domain/json';
 import { isTaskState } from '../../domain/task-state';
-import { integer, query } from './cypher';
+import { PINNED_PLAN, integer, query } from './cypher';
 import { readNodeSpec } from './node-spec';
 import type { ValueReader } from './value-reader';
 
@@ -39,6 +39,7 @@ const READY_PROJECTION = `
  * cheap as experiments accumulate.
  */
 const READY_TASKS = `
+  ${PINNED_PLAN}
   UNWIND $runs AS r
   MATCH (t:Task {experimentId: r.experimentId, run: r.run, isExecuted: false})
   USING INDEX t:Task(experimentId, run, isExecuted)
@@ -51,6 +52,7 @@ const READY_TASKS = `
  * key's index, hinted because keys that come from UNWIND may otherwise lead the planner elsewhere.
  */
 const READY_DEPENDENTS = `
+  ${PINNED_PLAN}
   UNWIND $runs AS r
   UNWIND r.completedTaskIds AS completedId
   MATCH (c:Task {experimentId: r.experimentId, run: r.run, taskId: completedId})
