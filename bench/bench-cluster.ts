@@ -70,7 +70,8 @@ class Service {
 
   /** Its resident memory now, in bytes; `undefined` once it exited. */
   residentBytes(): number | undefined {
-    return this.running && this.child.pid !== undefined ? residentBytes(this.child.pid) : undefined;
+    const pid = this.pid;
+    return pid === undefined ? undefined : residentBytes(pid);
   }
 
   logged(msg: string, workerId?: string): boolean {

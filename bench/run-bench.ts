@@ -321,10 +321,11 @@ async function main(): Promise<void> {
   }
 
   const bullmq: ShapeRun[] = [];
+  const bullmqCpu = bullmqMeter();
   for (const shape of runs('bullmq') ? shapes : []) {
     say(`bullmq ${shape.name}: ${shape.description}`);
     bullmq.push(
-      await metered(bullmqMeter(), () =>
+      await metered(bullmqCpu, () =>
         runBullmqShape(shape, {
           ...options.redis,
           queuePrefix: options.namespace,

@@ -3,6 +3,7 @@ import { createLogger } from '@wlm/commons/logging';
 import { runMockOrchestrator } from '@wlm/scripts';
 import { queuesNamed } from '@wlm/test-support';
 import { BenchCluster } from '../../bench-cluster';
+import { BENCH_TASK_TYPE } from '../../shapes';
 
 /*
  * The bench's cluster (the built `wlm scheduler` and `wlm worker`s on a namespace of its own) runs
@@ -38,7 +39,7 @@ it('runs tasks, and its stop deletes every queue of its namespace', async () => 
   expect(summary.outcome).toBe('completed');
   const prefix = `${cluster.namespace}.`;
   // The run declared the task type's request queue beside the core and the worker's own.
-  expect(await queuesNamed(prefix)).toContain(`${prefix}requests.echo`);
+  expect(await queuesNamed(prefix)).toContain(cluster.topology.requestQueue(BENCH_TASK_TYPE));
 
   await cluster.stop();
   expect(await queuesNamed(prefix)).toEqual([]);
