@@ -235,6 +235,9 @@ export class SerfRpcClient extends EventEmitter<SerfRpcClientEvents> {
           return;
         }
         const { Type, From, Payload } = record.data;
+        // An agent whose query hits its deadline closes its ack and response channels and may read
+        // them once more before it sends `done`: that record names no node (seen on a loaded host).
+        if (Type !== 'done' && From === '') return;
         if (Type === 'ack') acks.add(From);
         else if (Type === 'response') responses.set(From, Payload ?? new Uint8Array());
         else {

@@ -197,6 +197,32 @@ describe('SerfRpcClient against a fake agent', () => {
     });
   });
 
+  it('counts the acks and responses of named nodes only, not the nameless ones an agent sends at the deadline', async () => {
+    handler = (request, client) => {
+      if (ackSession(request, client)) return;
+      if (request.command === 'query') {
+        const header = { Seq: request.seq, Error: '' };
+        client.send(
+          header,
+          header,
+          { Type: 'ack', From: 'node-b', Payload: null },
+          header,
+          { Type: 'response', From: 'node-b', Payload: Uint8Array.from([1]) },
+          header,
+          { Type: 'ack', From: '', Payload: null },
+          header,
+          { Type: 'response', From: '', Payload: null },
+          header,
+          { Type: 'done', From: '', Payload: null },
+        );
+      }
+    };
+    const serf = await connect();
+    const result = await serf.query('ping', { nodes: ['node-b', 'node-c'], timeoutMs: 100 });
+    expect([...result.acks]).toEqual(['node-b']);
+    expect([...result.responses.keys()]).toEqual(['node-b']);
+  });
+
   it('drops records still in flight after stop, and stays in step', async () => {
     let streamSeq = 0;
     const userEvent = (lTime: number) => ({
