@@ -27,7 +27,7 @@ import type { ShapeRun } from './bullmq-flows';
 import { benchReport, formatReport } from './bench-report';
 import { CpuMeter, cpuPerTask, serverGroupOf } from './cpu-usage';
 import { toJsonText } from './json-text';
-import { memoryFlatCost } from './service-memory';
+import { memoryFlatCost, sampleMemoryDuring } from './service-memory';
 import type { MemoryFlatCost } from './service-memory';
 import { runRawPipeline } from './raw-amqp-pipeline';
 import type { RawPipelineResult } from './raw-amqp-pipeline';
@@ -261,9 +261,17 @@ async function runApiPath(
   if (chain !== undefined) {
     say(`api ${chain.name}-async: ${chain.description}, each answered once stored (Prefer: respond-async)`);
     runs.push(await run(chain, { ...apiOptions, respondAsync: true }));
+    // The batched chains run twice, with few and with many experiments finished: the services'
+    // memory over each is the flat cost's memory half.
+    const memoryDuring = (shape: Shape, shapeOptions: ApiPathOptions) =>
+      sampleMemoryDuring(
+        () => cluster.residentMemory(),
+        () => run(shape, shapeOptions),
+      );
     say(`api ${chain.name}-batch: ${chain.description}, created with POST /api/experiments/batch`);
-    runs.push(await run(chain, { ...apiOptions, batch: true }));
-    const few = { experiments: experimentsIn(runs), memory: cluster.residentMemory() };
+    const storedBefore = experimentsIn(runs);
+    const few = await memoryDuring(chain, { ...apiOptions, batch: true });
+    runs.push(few.result);
     // Half of the best experiments/s the chains reached, for about PACED_SECONDS: where the
     // overhead target is stated, instead of under a burst where it is mostly queueing.
     const peak = Math.max(
@@ -281,8 +289,10 @@ async function runApiPath(
     say(`api seed1-batch: ${stored} one-task experiments run to the end, to be stored`);
     runs.push(await run(seedShape(stored), { ...apiOptions, batch: true }));
     say(`api ${chain.name}-batch-stored: the chains again, with those stored`);
-    runs.push(await run(chain, { ...apiOptions, batch: true, suffix: '-stored' }));
-    memory = memoryFlatCost(few.memory, cluster.residentMemory(), few.experiments, experimentsIn(runs));
+    const storedAfter = experimentsIn(runs);
+    const many = await memoryDuring(chain, { ...apiOptions, batch: true, suffix: '-stored' });
+    runs.push(many.result);
+    memory = memoryFlatCost(few.memory, many.memory, storedBefore, storedAfter);
   }
   return { runs, memory };
 }
@@ -403,7 +413,7 @@ async function main(): Promise<void> {
   const grown =
     memory === null || memory.worst === null
       ? ''
-      : `memory: after ${memory.experimentsAfter} experiments against after ${memory.experimentsBefore}, ` +
+      : `memory: mean over the chains with ${memory.experimentsAfter} experiments stored against with ${memory.experimentsBefore}, ` +
         `${Object.entries(memory.ratio)
           .map(([service, ratio]) => `${service} ${ratio}`)
           .join(', ')} (target ≤ ${memory.target})\n`;
