@@ -86,6 +86,21 @@ export function serverGroupOf(proc: ProcessTicks, cmdline: () => string): string
   return undefined;
 }
 
+/**
+ * The processes of a wlm cluster: the stores and agents by command first — a worker's own Serf agent
+ * is its child, and would otherwise count as one of its task processes — then wlm's services by
+ * role (`roleOf`, which knows their pids), then the bench itself.
+ */
+export function wlmGroupOf(
+  roleOf: (pid: number, ppid: number) => string | undefined,
+  benchPid: number,
+): GroupOf {
+  return (proc, cmdline) =>
+    serverGroupOf(proc, cmdline) ??
+    roleOf(proc.pid, proc.ppid) ??
+    (proc.pid === benchPid ? 'bench' : undefined);
+}
+
 /** Takes {@link CpuSnapshot}s of this machine with the given grouping. Linux only. */
 export class CpuMeter {
   private readonly msPerTick: number;

@@ -25,7 +25,7 @@ import { BenchNamespace } from './bench-namespace';
 import { perSecond, redisAnswers, runBullmqShape } from './bullmq-flows';
 import type { ShapeRun } from './bullmq-flows';
 import { benchReport, formatReport } from './bench-report';
-import { CpuMeter, cpuPerTask, serverGroupOf } from './cpu-usage';
+import { CpuMeter, cpuPerTask, serverGroupOf, wlmGroupOf } from './cpu-usage';
 import { toJsonText } from './json-text';
 import { memoryFlatCost, sampleMemoryDuring } from './service-memory';
 import type { MemoryFlatCost } from './service-memory';
@@ -127,11 +127,7 @@ const bullmqMeter = (): CpuMeter =>
 
 /** wlm's services by role and their task processes, the bench (clients, mock orchestrator), the stores. */
 const wlmMeter = (cluster: BenchCluster): CpuMeter =>
-  new CpuMeter(
-    (proc, cmdline) =>
-      cluster.roleOf(proc.pid, proc.ppid) ??
-      (proc.pid === process.pid ? 'bench' : serverGroupOf(proc, cmdline)),
-  );
+  new CpuMeter(wlmGroupOf((pid, ppid) => cluster.roleOf(pid, ppid), process.pid));
 
 async function runMockShape(
   cluster: BenchCluster,

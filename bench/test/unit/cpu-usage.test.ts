@@ -1,4 +1,11 @@
-import { CpuMeter, cpuPerTask, machineBusyTicks, processTicks, serverGroupOf } from '../../cpu-usage';
+import {
+  CpuMeter,
+  cpuPerTask,
+  machineBusyTicks,
+  processTicks,
+  serverGroupOf,
+  wlmGroupOf,
+} from '../../cpu-usage';
 
 describe('machineBusyTicks', () => {
   it('adds user, nice, system, irq, softirq and steal of the cpu line, not idle or iowait', () => {
@@ -52,6 +59,33 @@ describe('serverGroupOf', () => {
     expect(serverGroupOf(proc('java'), () => 'java\0-cp\0/opt/neo4j/lib/*')).toBe('neo4j');
     expect(serverGroupOf(proc('java'), () => 'java\0-jar\0other.jar')).toBeUndefined();
     expect(serverGroupOf(proc('node'), () => '')).toBeUndefined();
+  });
+});
+
+describe('wlmGroupOf', () => {
+  const WORKER = 10;
+  const BENCH = 20;
+  const roleOf = (pid: number, ppid: number) =>
+    pid === WORKER ? 'workers' : ppid === WORKER ? 'task processes' : undefined;
+  const groupOf = wlmGroupOf(roleOf, BENCH);
+  const proc = (pid: number, ppid: number, comm: string) => ({
+    pid,
+    ppid,
+    comm,
+    ticks: 0,
+    exitedChildrenTicks: 0,
+  });
+
+  it("counts a worker's own Serf agent as Serf, not as one of its task processes", () => {
+    expect(groupOf(proc(11, WORKER, 'serf'), () => '')).toBe('serf');
+    expect(groupOf(proc(12, WORKER, 'node'), () => '')).toBe('task processes');
+  });
+
+  it('knows the services by role, then the bench, and leaves the rest out', () => {
+    expect(groupOf(proc(WORKER, 1, 'node'), () => '')).toBe('workers');
+    expect(groupOf(proc(BENCH, 1, 'node'), () => '')).toBe('bench');
+    expect(groupOf(proc(30, 1, 'beam.smp'), () => '')).toBe('rabbitmq');
+    expect(groupOf(proc(31, 1, 'node'), () => '')).toBeUndefined();
   });
 });
 
