@@ -18,10 +18,18 @@ export interface ProcessTicks {
   readonly exitedChildrenTicks: number;
 }
 
-/** CPU time spent up to a moment, in ms: the machine's busy time and each group's. */
+/** One counted process at a moment: its group and CPU ms, and where its exited children's go. */
+export interface CountedProcess {
+  readonly group: string | undefined;
+  readonly ms: number;
+  readonly exitedChildrenGroup: string | undefined;
+  readonly exitedChildrenMs: number;
+}
+
+/** CPU time spent up to a moment, in ms: the machine's busy time and each counted process's. */
 export interface CpuSnapshot {
   readonly machineBusyMs: number;
-  readonly byGroupMs: Readonly<Record<string, number>>;
+  readonly processes: ReadonlyMap<number, CountedProcess>;
 }
 
 /** What a phase cost the machine's CPU, per task it ran. */
@@ -60,11 +68,27 @@ export function processTicks(pid: number, stat: string): ProcessTicks {
   };
 }
 
-/** Per task between two snapshots; groups present in only one of them are left out. */
+/**
+ * Per task between two snapshots, process by process: one that started during the phase counts
+ * with all of its time; one that exited during it was waited for by its parent, whose exited
+ * children's time took in all of its time, so the part it had spent before the phase comes out.
+ */
 export function cpuPerTask(before: CpuSnapshot, after: CpuSnapshot, tasks: number): CpuPerTask {
   const perTask = (ms: number): number => (tasks > 0 ? Math.round((ms / tasks) * 100) / 100 : Number.NaN);
-  const byGroup = Object.entries(after.byGroupMs)
-    .map(([group, ms]) => [group, perTask(ms - (before.byGroupMs[group] ?? ms))] as const)
+  const spent = new Map<string, number>();
+  const add = (group: string | undefined, ms: number): void => {
+    if (group !== undefined) spent.set(group, (spent.get(group) ?? 0) + ms);
+  };
+  for (const [pid, now] of after.processes) {
+    const then = before.processes.get(pid);
+    add(now.group, now.ms - (then?.ms ?? 0));
+    add(now.exitedChildrenGroup, now.exitedChildrenMs - (then?.exitedChildrenMs ?? 0));
+  }
+  for (const [pid, then] of before.processes) {
+    if (!after.processes.has(pid)) add(then.group, -then.ms);
+  }
+  const byGroup = [...spent]
+    .map(([group, ms]) => [group, perTask(ms)] as const)
     .filter(([, ms]) => ms > 0)
     .sort(([, a], [, b]) => b - a);
   return {
@@ -101,23 +125,26 @@ export function wlmGroupOf(
     (proc.pid === benchPid ? 'bench' : undefined);
 }
 
+/** Where the time of a process's children that exited goes, or undefined for nowhere. */
+export type ExitedChildrenGroupOf = (proc: ProcessTicks) => string | undefined;
+
 /** Takes {@link CpuSnapshot}s of this machine with the given grouping. Linux only. */
 export class CpuMeter {
   private readonly msPerTick: number;
 
   /**
-   * @param exitedChildrenGroup where the time of this process's children that exited goes (forked
-   *   for one phase and gone at its end, they are in no snapshot themselves); nowhere when unset.
+   * @param exitedChildrenGroupOf where the time of a process's children that exited goes: forked
+   *   for one phase, or retired during it, they are in no later snapshot themselves.
    */
   constructor(
     private readonly groupOf: GroupOf,
-    private readonly exitedChildrenGroup?: string,
+    private readonly exitedChildrenGroupOf: ExitedChildrenGroupOf = () => undefined,
   ) {
     this.msPerTick = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
   }
 
   snapshot(): CpuSnapshot {
-    const byGroupMs: Record<string, number> = {};
+    const processes = new Map<number, CountedProcess>();
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const pid = Number(entry);
@@ -134,15 +161,19 @@ export class CpuMeter {
           return '';
         }
       };
-      const add = (group: string | undefined, ticks: number): void => {
-        if (group !== undefined) byGroupMs[group] = (byGroupMs[group] ?? 0) + ticks * this.msPerTick;
-      };
-      add(this.groupOf(proc, cmdline), proc.ticks);
-      if (pid === process.pid) add(this.exitedChildrenGroup, proc.exitedChildrenTicks);
+      const group = this.groupOf(proc, cmdline);
+      const exitedChildrenGroup = this.exitedChildrenGroupOf(proc);
+      if (group === undefined && exitedChildrenGroup === undefined) continue;
+      processes.set(pid, {
+        group,
+        ms: proc.ticks * this.msPerTick,
+        exitedChildrenGroup,
+        exitedChildrenMs: proc.exitedChildrenTicks * this.msPerTick,
+      });
     }
     return {
       machineBusyMs: machineBusyTicks(readFileSync('/proc/stat', 'utf8')) * this.msPerTick,
-      byGroupMs,
+      processes,
     };
   }
 }

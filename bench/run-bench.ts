@@ -122,12 +122,18 @@ async function metered<T extends ShapeRun | { shape: string; skipped: string }>(
 const bullmqMeter = (): CpuMeter =>
   new CpuMeter(
     (proc, cmdline) => (proc.pid === process.pid ? 'bench' : serverGroupOf(proc, cmdline)),
-    'bullmq workers',
+    (proc) => (proc.pid === process.pid ? 'bullmq workers' : undefined),
   );
 
 /** wlm's services by role and their task processes, the bench (clients, mock orchestrator), the stores. */
-const wlmMeter = (cluster: BenchCluster): CpuMeter =>
-  new CpuMeter(wlmGroupOf((pid, ppid) => cluster.roleOf(pid, ppid), process.pid));
+const wlmMeter = (cluster: BenchCluster): CpuMeter => {
+  const roleOf = (pid: number, ppid: number) => cluster.roleOf(pid, ppid);
+  // A worker retires task processes (idle, recycled) and waits for them: their time is its exited
+  // children's.
+  return new CpuMeter(wlmGroupOf(roleOf, process.pid), (proc) =>
+    roleOf(proc.pid, proc.ppid) === 'workers' ? 'task processes' : undefined,
+  );
+};
 
 async function runMockShape(
   cluster: BenchCluster,

@@ -37,10 +37,31 @@ describe('processTicks', () => {
 });
 
 describe('cpuPerTask', () => {
+  const counted = (group: string | undefined, ms: number, exitedChildren?: [string, number]) => ({
+    group,
+    ms,
+    exitedChildrenGroup: exitedChildren?.[0],
+    exitedChildrenMs: exitedChildren?.[1] ?? 0,
+  });
+  const snapshot = (machineBusyMs: number, processes: [number, ReturnType<typeof counted>][]) => ({
+    machineBusyMs,
+    processes: new Map(processes),
+  });
+
   it('gives the machine and each group per task, largest first, without groups that spent nothing', () => {
     const cost = cpuPerTask(
-      { machineBusyMs: 1_000, byGroupMs: { rabbitmq: 500, workers: 300, idle: 40 } },
-      { machineBusyMs: 5_000, byGroupMs: { rabbitmq: 2_500, workers: 1_300, idle: 40, late: 90 } },
+      snapshot(1_000, [
+        [1, counted('rabbitmq', 500)],
+        [2, counted('workers', 300)],
+        [3, counted('workers', 100)],
+        [4, counted('idle', 40)],
+      ]),
+      snapshot(5_000, [
+        [1, counted('rabbitmq', 2_500)],
+        [2, counted('workers', 800)],
+        [3, counted('workers', 600)],
+        [4, counted('idle', 40)],
+      ]),
       1_000,
     );
     expect(cost.machineMs).toBe(4);
@@ -48,6 +69,36 @@ describe('cpuPerTask', () => {
       ['rabbitmq', 2],
       ['workers', 1],
     ]);
+  });
+
+  it('counts a process started during the phase with all of its time', () => {
+    const cost = cpuPerTask(
+      snapshot(0, [[1, counted('workers', 100)]]),
+      snapshot(0, [
+        [1, counted('workers', 100)],
+        [2, counted('task processes', 700)],
+      ]),
+      100,
+    );
+    expect(cost.byGroupMs).toEqual({ 'task processes': 7 });
+  });
+
+  it("counts a process that exited during the phase by its parent's exited children, less its time before", () => {
+    const worker = (exitedMs: number) => counted('workers', 100, ['task processes', exitedMs]);
+    const cost = cpuPerTask(
+      // Process 2 had spent 5 s serving earlier phases, then 2 s more in this one before it exited.
+      snapshot(0, [
+        [1, worker(0)],
+        [2, counted('task processes', 5_000)],
+        [3, counted('task processes', 1_000)],
+      ]),
+      snapshot(0, [
+        [1, worker(7_000)],
+        [3, counted('task processes', 1_300)],
+      ]),
+      100,
+    );
+    expect(cost.byGroupMs).toEqual({ 'task processes': 23 });
   });
 });
 
@@ -101,9 +152,9 @@ describe('CpuMeter', () => {
     };
     while (spentMs() < 100);
     const after = meter.snapshot();
-    expect(Object.keys(after.byGroupMs)).toEqual(['self']);
+    expect([...after.processes.keys()]).toEqual([process.pid]);
     // Ticks are 10 ms: the meter sees the same 100 ms within two of them.
-    expect((after.byGroupMs['self'] ?? 0) - (before.byGroupMs['self'] ?? 0)).toBeGreaterThanOrEqual(80);
+    expect(cpuPerTask(before, after, 1).byGroupMs['self']).toBeGreaterThanOrEqual(80);
     expect(after.machineBusyMs).toBeGreaterThan(before.machineBusyMs);
   });
 });
