@@ -48,9 +48,10 @@ function withRatios(run: ShapeRun, floor: RawPipelineResult | null, bullmq: Shap
 }
 
 export function benchReport(input: BenchInput) {
-  // A variant of a shape (`chain4-batch`, `-paced`, `-batch-stored`) is compared with BullMQ on the shape itself.
+  // A variant of a shape (`chain4-async`, `-batch`, `-paced`, `-batch-stored`) is compared with
+  // BullMQ on the shape itself.
   const bullmqOf = (shape: string) =>
-    input.bullmq.find((run) => run.shape === shape.replace(/-(batch|paced)(-stored)?$/, ''));
+    input.bullmq.find((run) => run.shape === shape.replace(/-(async|batch|paced)(-stored)?$/, ''));
   const rated = <T extends ShapeRun>(run: T | Skipped): (T & Ratios) | Skipped =>
     'skipped' in run ? run : { ...run, ...withRatios(run, input.raw, bullmqOf(run.shape)) };
   return {
