@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import { WlmTopology, deleteTopology, mergeTopology } from '@wlm/commons/amqp';
+import { freePort } from '@wlm/commons/net';
 import type { NetnsLab } from '@wlm/scripts';
 import { SerfAgent } from '@wlm/test-support';
 import { residentBytes } from './service-memory';
@@ -280,15 +281,23 @@ export class BenchCluster {
   }
 
   /**
-   * Starts `wlm orchestrator` on the namespace with these settings (`WLM_*` variables: its own MySQL
-   * database, API port and token) and resolves once its API answers and it leads. Stopped with the
-   * rest, before the scheduler.
+   * Starts `wlm orchestrator` on the namespace, with its own MySQL database (`mysqlUrl`), its API on
+   * a free port with bearer `token`, and resolves with the API's URL once it answers and the
+   * orchestrator leads. Stopped with the rest, before the scheduler.
    */
-  async startOrchestrator(env: Record<string, string>, apiUrl: string, token: string): Promise<void> {
+  async startOrchestrator(mysqlUrl: string, token: string): Promise<string> {
+    const port = await freePort('127.0.0.1', false);
+    const apiUrl = `http://127.0.0.1:${port}`;
     const orchestrator = cli(
       'orchestrator',
       ['orchestrator', '--namespace', this.namespace, '--instance-id', `${this.namespace}-o1`],
-      { WLM_LOG_LEVEL: 'warn', WLM_RABBITMQ_URL: this.options.url, ...env },
+      {
+        WLM_LOG_LEVEL: 'warn',
+        WLM_RABBITMQ_URL: this.options.url,
+        WLM_MYSQL_URL: mysqlUrl,
+        WLM_HTTP_PORT: String(port),
+        WLM_API_TOKEN: token,
+      },
     );
     this.services.unshift(orchestrator);
     const leads = async (): Promise<boolean> => {
@@ -300,6 +309,7 @@ export class BenchCluster {
       }
     };
     await orchestrator.waitFor('a leading orchestrator', leads);
+    return apiUrl;
   }
 
   /**

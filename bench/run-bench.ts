@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { WlmTopology } from '@wlm/commons/amqp';
 import { loadConfig } from '@wlm/commons/config';
 import { createLogger } from '@wlm/commons/logging';
-import { freePort } from '@wlm/commons/net';
 import { runMockOrchestrator } from '@wlm/scripts';
 import { runApiShape } from './api-path';
 import type { ApiPathOptions, ApiShapeRun } from './api-path';
@@ -231,14 +230,9 @@ async function runApiPath(
   options: BenchOptions,
   signal: AbortSignal,
 ): Promise<{ runs: ApiShapeRun[]; memory: MemoryFlatCost | null }> {
-  const port = await freePort('127.0.0.1', false);
-  const apiUrl = `http://127.0.0.1:${port}`;
-  say(`starting an orchestrator on ${apiUrl}`);
-  await cluster.startOrchestrator(
-    { WLM_MYSQL_URL: space.mysqlUrl, WLM_HTTP_PORT: String(port), WLM_API_TOKEN: TOKEN },
-    apiUrl,
-    TOKEN,
-  );
+  say('starting an orchestrator');
+  const apiUrl = await cluster.startOrchestrator(space.mysqlUrl, TOKEN);
+  say(`orchestrator leads, its API on ${apiUrl}`);
   const apiOptions = {
     apiUrl,
     token: TOKEN,

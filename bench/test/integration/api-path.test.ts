@@ -1,6 +1,5 @@
 import type { Pool } from 'mysql2/promise';
 import { loadConfig } from '@wlm/commons/config';
-import { freePort } from '@wlm/commons/net';
 import { runApiShape } from '../../api-path';
 import type { ApiPathOptions } from '../../api-path';
 import { BenchCluster } from '../../bench-cluster';
@@ -30,13 +29,7 @@ afterAll(async () => {
 it('runs chains created one by one and in a batch, and reports their tasks, overhead by hop and progress', async () => {
   cluster = await BenchCluster.start({ url: config.rabbitmq.url, workers: 1, slots: 4 });
   space = new BenchNamespace(cluster.namespace, config);
-  const port = await freePort('127.0.0.1', false);
-  const apiUrl = `http://127.0.0.1:${port}`;
-  await cluster.startOrchestrator(
-    { WLM_MYSQL_URL: space.mysqlUrl, WLM_HTTP_PORT: String(port), WLM_API_TOKEN: TOKEN },
-    apiUrl,
-    TOKEN,
-  );
+  const apiUrl = await cluster.startOrchestrator(space.mysqlUrl, TOKEN);
   db = space.pool();
   const chains = { ...benchShapes(QUICK_COUNTS)[0]!, experiments: 3 };
   const progress: string[] = [];
