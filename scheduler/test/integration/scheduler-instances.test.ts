@@ -1,5 +1,5 @@
 import type { SchedulerService } from '@wlm/scheduler';
-import { waitFor } from '@wlm/test-support';
+import { eventually, waitFor } from '@wlm/test-support';
 import { FakeWorker } from '../support/fake-worker';
 import type { BrokerProbe } from '../support/harness';
 import { keyOf, taskRequest } from '../support/harness';
@@ -101,8 +101,12 @@ describe('two scheduler instances', () => {
       labels: { site: 'a' },
     });
     workers.push(elsewhere);
-    await waitFor('both schedulers to take later-type requests', () =>
-      schedulers.every((s) => s.status().requests.consumedTypes.includes('later-type')),
+    // Read as what each instance knows and consumes, so a timeout says which one is behind.
+    await eventually(
+      'both schedulers to take later-type requests',
+      () =>
+        schedulers.map((s) => ({ workers: s.status().workers, consumes: s.status().requests.consumedTypes })),
+      (views) => views.every((view) => view.consumes.includes('later-type')),
     );
     await probe.request(
       taskRequest('later-type', { taskId: 'handover', constraints: { labels: { site: 'b' } } }),

@@ -6,7 +6,7 @@ import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
 import { FakeWorker } from '../support/fake-worker';
 import { BrokerProbe, isolatedTopology, startScheduler, taskRequest } from '../support/harness';
-import { SerfAgents, waitFor } from '@wlm/test-support';
+import { SerfAgents, eventually, waitFor } from '@wlm/test-support';
 import type { SerfAgent } from '@wlm/test-support';
 
 /*
@@ -99,9 +99,11 @@ describe('worker failure', () => {
 
     const killedAt = Date.now();
     await victim.kill();
-    await waitFor(
+    // Read as the attempts the survivor got, so a timeout says which are missing.
+    await eventually(
       'every task running again on the survivor',
-      () => survivor?.received.filter((a) => a.attempt === 2).length === 3,
+      () => survivor?.received.map((a) => `${a.taskId}@${a.attempt}`).sort() ?? [],
+      (attempts) => attempts.filter((attempt) => attempt.endsWith('@2')).length === 3,
       30_000,
     );
     const rerunAt = Math.max(

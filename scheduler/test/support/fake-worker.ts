@@ -42,9 +42,19 @@ export interface FakeWorkerOptions {
  * A test harness standing in for the worker service (written in parallel): a real Serf agent of its
  * own advertising real tags, a real AMQP consumer of its queue (prefetch = slots) publishing real
  * events. Only the task execution is fake.
+ *
+ * Like the real worker, it recognises a copy of an assignment it already has (same assignment id:
+ * the fence's re-publish of an unconfirmed placement, or a broker redelivery) and settles the copy
+ * when the first run ends instead of running it again; copies are listed in `duplicates`, not in
+ * `received`.
  */
 export class FakeWorker {
+  /** Assignments run, each assignment id once. */
   readonly received: TaskAssignment[] = [];
+  /** Copies of assignments already received, acknowledged without running them again. */
+  readonly duplicates: TaskAssignment[] = [];
+  /** By assignment id: settles when the run of that assignment ends. */
+  private readonly runs = new Map<string, Promise<void>>();
   private busy = 0;
   private readonly holds: Array<() => void> = [];
   private advertising: Promise<void> = Promise.resolve();
@@ -131,6 +141,19 @@ export class FakeWorker {
 
   private async onMessage(message: ConsumeMessage): Promise<void> {
     const assignment = parseMessage(taskAssignmentSchema, message.content);
+    const firstRun = this.runs.get(assignment.assignmentId);
+    if (firstRun !== undefined) {
+      this.duplicates.push(assignment);
+      await firstRun;
+      if (!this.dead) this.consumer.ack(message);
+      return;
+    }
+    const run = this.run(assignment, message);
+    this.runs.set(assignment.assignmentId, run);
+    await run;
+  }
+
+  private async run(assignment: TaskAssignment, message: ConsumeMessage): Promise<void> {
     this.received.push(assignment);
     this.busy += 1;
     this.advertise();
