@@ -2,6 +2,7 @@ import { WlmError } from '@wlm/commons/errors';
 import type { Logger } from '@wlm/commons/logging';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { openFencePool } from './fence-pool';
+import { TickBatches } from './tick-batches';
 
 /**
  * Which placement of which attempt: the attempt's identity plus the round of a task that runs in
@@ -62,14 +63,14 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLE} (
   PRIMARY KEY (namespace, experiment_id, run, task_id, attempt, round)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 
-/** Claims handled by one statement at most; more wait for the next batch. */
+/** Claims, or confirms, handled by one statement at most; more wait for the next batch. */
 const MAX_BATCH = 500;
 
-interface Pending {
-  readonly claim: PlacementClaim;
-  readonly resolve: (outcome: ClaimOutcome) => void;
-  readonly reject: (error: unknown) => void;
-}
+/**
+ * Batches of claims, and of confirms, running at once: a batch that waits on its commit does not hold
+ * back the next one, and the two kinds together stay within the pool's connections.
+ */
+const BATCHES_IN_FLIGHT = 2;
 
 interface PlacementRow extends RowDataPacket {
   experiment_id: string;
@@ -90,12 +91,12 @@ interface PlacementRow extends RowDataPacket {
  * here, so only one assignment per attempt (and round) ever exists; below the fence a worker's queue
  * has one consumer, which drops a redelivered assignment id it runs or ran.
  *
- * Claims made in the same tick go to MySQL together (one INSERT IGNORE and one SELECT), so placing a
- * burst costs two round trips, not two per task.
+ * Claims made in the same tick go to MySQL together (one INSERT IGNORE and one SELECT), and so do
+ * confirms (one UPDATE), so placing a burst costs three round trips, not three per task.
  */
 export class PlacementFence {
-  private queue: Pending[] = [];
-  private flushing = false;
+  private readonly claims: TickBatches<PlacementClaim, ClaimOutcome>;
+  private readonly confirms: TickBatches<PlacementKey, void>;
   private closed = false;
 
   private constructor(
@@ -103,7 +104,11 @@ export class PlacementFence {
     private readonly namespace: string,
     private readonly timeoutMs: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const batching = { maxBatch: MAX_BATCH, inFlight: BATCHES_IN_FLIGHT };
+    this.claims = new TickBatches((batch) => this.claimBatchOrRefuse(batch), batching);
+    this.confirms = new TickBatches((batch) => this.confirmBatch(batch), batching);
+  }
 
   /** Opens the pool, creating the database and the table when missing. */
   static async open(options: PlacementFenceOptions): Promise<PlacementFence> {
@@ -118,50 +123,54 @@ export class PlacementFence {
     return new PlacementFence(pool, options.namespace, timeoutMs, options.logger.child({ module: 'fence' }));
   }
 
-  /** Claims one placement; batched with the other claims of the same tick. */
+  /**
+   * Claims one placement; batched with the other claims of the same tick. Rejects retryably when
+   * MySQL does not answer: the request goes back to its queue.
+   */
   claim(claim: PlacementClaim): Promise<ClaimOutcome> {
     if (this.closed) return Promise.reject(fenceUnavailable('the placement fence is closed'));
-    return new Promise<ClaimOutcome>((resolve, reject) => {
-      this.queue.push({ claim, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.claims.add(claim);
   }
 
-  /** Marks a placement whose assignment the broker confirmed: no copy of it is ever published again. */
-  async confirm(key: PlacementKey): Promise<void> {
-    await this.pool.execute({
-      sql:
-        `UPDATE ${TABLE} SET confirmed = TRUE WHERE namespace = ? AND experiment_id = ? AND run = ? ` +
-        'AND task_id = ? AND attempt = ? AND round = ?',
-      timeout: this.timeoutMs,
-      values: [this.namespace, key.experimentId, key.run, key.taskId, key.attempt, key.round],
-    });
+  /**
+   * Marks a placement whose assignment the broker confirmed: no copy of it is ever published again.
+   * Batched with the other confirms of the same tick.
+   */
+  confirm(key: PlacementKey): Promise<void> {
+    if (this.closed) return Promise.reject(fenceUnavailable('the placement fence is closed'));
+    return this.confirms.add(key);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Claims still queued get a retryable refusal: their requests go back to the queue.
-    for (const pending of this.queue.splice(0)) pending.reject(fenceUnavailable('the scheduler is closing'));
+    // Claims and confirms still waiting get a retryable refusal: their requests go back to the queue.
+    const closing = fenceUnavailable('the scheduler is closing');
+    this.claims.rejectWaiting(closing);
+    this.confirms.rejectWaiting(closing);
     await this.pool.end();
   }
 
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const outcomes = await this.claimBatch(batch.map((pending) => pending.claim));
-        batch.forEach((pending, index) => pending.resolve(outcomes[index] as ClaimOutcome));
-      } catch (error) {
-        this.log.warn({ err: error, claims: batch.length }, 'placement claims failed; requests go back');
-        const refusal = fenceUnavailable(`cannot claim placements: ${messageOf(error)}`, error);
-        for (const pending of batch) pending.reject(refusal);
-      }
+  private async confirmBatch(keys: readonly PlacementKey[]): Promise<void[]> {
+    await this.pool.query({
+      sql:
+        `UPDATE ${TABLE} SET confirmed = TRUE ` +
+        'WHERE namespace = ? AND (experiment_id, run, task_id, attempt, round) IN (?)',
+      timeout: this.timeoutMs,
+      values: [this.namespace, keys.map(keyTuple)],
+    });
+    return keys.map(() => undefined);
+  }
+
+  /** {@link claimBatch}, whose failure refuses every claim of the batch retryably. */
+  private async claimBatchOrRefuse(claims: readonly PlacementClaim[]): Promise<ClaimOutcome[]> {
+    try {
+      return await this.claimBatch(claims);
+    } catch (error) {
+      this.log.warn({ err: error, claims: claims.length }, 'placement claims failed; requests go back');
+      if (isFenceUnavailable(error)) throw error;
+      throw fenceUnavailable(`cannot claim placements: ${messageOf(error)}`, error);
     }
-    this.flushing = false;
   }
 
   private async claimBatch(claims: readonly PlacementClaim[]): Promise<ClaimOutcome[]> {
@@ -189,10 +198,7 @@ export class PlacementFence {
         `SELECT experiment_id, run, task_id, attempt, round, worker_id, assignment_id, confirmed FROM ${TABLE} ` +
         'WHERE namespace = ? AND (experiment_id, run, task_id, attempt, round) IN (?)',
       timeout: this.timeoutMs,
-      values: [
-        this.namespace,
-        claims.map((claim) => [claim.experimentId, claim.run, claim.taskId, claim.attempt, claim.round]),
-      ],
+      values: [this.namespace, claims.map(keyTuple)],
     });
     const byKey = new Map(found.map((row) => [rowKey(row), row]));
     return claims.map((claim) => {
@@ -204,6 +210,11 @@ export class PlacementFence {
       return row.confirmed ? { kind: 'placed', ...recorded } : { kind: 'unconfirmed', ...recorded };
     });
   }
+}
+
+/** The key's columns after `namespace`, in the primary key's order. */
+function keyTuple(key: PlacementKey): [string, number, string, number, number] {
+  return [key.experimentId, key.run, key.taskId, key.attempt, key.round];
 }
 
 function keyOf(key: PlacementKey): string {
@@ -224,9 +235,15 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const FENCE_UNAVAILABLE = 'PLACEMENT_FENCE_UNAVAILABLE' as const;
+
+function isFenceUnavailable(error: unknown): boolean {
+  return error instanceof WlmError && error.code === FENCE_UNAVAILABLE;
+}
+
 /** Retryable: the request goes back to its queue and is placed once the database answers again. */
 function fenceUnavailable(message: string, cause?: unknown): WlmError {
-  return new WlmError('PLACEMENT_FENCE_UNAVAILABLE', message, {
+  return new WlmError(FENCE_UNAVAILABLE, message, {
     retryable: true,
     ...(cause === undefined ? {} : { cause }),
   });

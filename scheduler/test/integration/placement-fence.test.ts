@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { createLogger } from '@wlm/commons/logging';
 import { PlacementFence } from '@wlm/scheduler';
-import type { PlacementKey } from '@wlm/scheduler';
+import type { ClaimOutcome, PlacementKey } from '@wlm/scheduler';
 import { createConnection } from 'mysql2/promise';
 
 /*
@@ -100,6 +101,44 @@ describe('PlacementFence', () => {
     for (const outcome of outcomes.filter((o) => o.kind !== 'ours')) {
       expect(outcome).toEqual({ kind: 'unconfirmed', workerId: `w${winner}`, assignmentId: `as-e${winner}` });
     }
+  });
+
+  it('lets one claim through when claims of one attempt come in successive batches that overlap', async () => {
+    const fence = await open();
+    const claims: Array<Promise<ClaimOutcome>> = [];
+    for (let i = 0; i < 12; i += 1) {
+      claims.push(fence.claim({ ...key('g'), workerId: `w${i}`, assignmentId: `as-g${i}` }));
+      // A tick apart: each claim starts a batch of its own while the ones before still run.
+      await setImmediate();
+    }
+    const outcomes = await Promise.all(claims);
+    expect(outcomes.filter((outcome) => outcome.kind === 'ours')).toHaveLength(1);
+    const winner = outcomes.findIndex((outcome) => outcome.kind === 'ours');
+    for (const outcome of outcomes.filter((o) => o.kind !== 'ours')) {
+      expect(outcome).toMatchObject({ workerId: `w${winner}`, assignmentId: `as-g${winner}` });
+    }
+  });
+
+  it('confirms a burst of placements together, each of them and nothing of another installation', async () => {
+    const fence = await open();
+    const other = await open('another-installation');
+    const keys = Array.from({ length: 40 }, (_, i) => key(`h${i}`));
+    await Promise.all(keys.map((k, i) => fence.claim({ ...k, workerId: 'w1', assignmentId: `as-h${i}` })));
+    await other.claim({ ...key('h0'), workerId: 'w2', assignmentId: 'as-other-h0' });
+    await Promise.all(keys.map((k) => fence.confirm(k)));
+    const again = await Promise.all(
+      keys.map((k) => fence.claim({ ...k, workerId: 'w9', assignmentId: `as-again-${k.taskId}` })),
+    );
+    again.forEach((outcome, i) =>
+      expect(outcome).toEqual({ kind: 'placed', workerId: 'w1', assignmentId: `as-h${i}` }),
+    );
+    await expect(
+      other.claim({ ...key('h0'), workerId: 'w3', assignmentId: 'as-other-again' }),
+    ).resolves.toEqual({
+      kind: 'unconfirmed',
+      workerId: 'w2',
+      assignmentId: 'as-other-h0',
+    });
   });
 
   it('refuses claims once closed, retryably, so the request goes back to its queue', async () => {
