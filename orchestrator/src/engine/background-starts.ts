@@ -1,8 +1,8 @@
 import type { Logger } from '@wlm/commons/logging';
 import type { Experiment } from '../domain/records';
 import type { ExperimentDriver } from './experiment-driver';
-import { GroupCommit } from './group-commit';
-import type { ItemOutcome } from './group-commit';
+import { GroupCommit } from '@wlm/commons/batching';
+import type { ItemOutcome } from '@wlm/commons/batching';
 
 export interface BackgroundStartsOptions {
   /** Experiments queued or being started at most; beyond it a submission starts its own (backpressure). */

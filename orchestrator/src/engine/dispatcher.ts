@@ -6,8 +6,8 @@ import type { AuditEventInput, StateStore, TaskRunUpdate } from '../domain/state
 import { dispatchAttempt } from './attempts';
 import type { DispatchReason } from './attempts';
 import { crashPoint } from './crash-point';
-import { GroupCommit } from './group-commit';
-import type { ItemOutcome } from './group-commit';
+import { GroupCommit } from '@wlm/commons/batching';
+import type { ItemOutcome } from '@wlm/commons/batching';
 import type { EngineEventEmitter } from './engine-events';
 import type { EngineMessaging } from './messaging';
 import { buildTaskRequest } from './task-request-builder';

@@ -7,7 +7,7 @@ import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import { ExperimentStateError } from '../errors/experiment-state-error';
 import { ExperimentDriver } from './experiment-driver';
 import type { EngineParts } from './experiment-driver';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '@wlm/commons/batching';
 import { BackgroundStarts } from './background-starts';
 import { submitMany } from './submissions';
 import type { SubmitOutcome } from './submissions';

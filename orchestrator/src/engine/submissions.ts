@@ -6,7 +6,7 @@ import { ExperimentInputShapeError } from '../errors/experiment-input-shape-erro
 import { ExperimentNotFoundError } from '../errors/experiment-not-found-error';
 import type { BackgroundStarts } from './background-starts';
 import { crashPoint } from './crash-point';
-import type { ItemOutcome } from './group-commit';
+import type { ItemOutcome } from '@wlm/commons/batching';
 import type { CatalogEntry } from './dag-catalog';
 import type { EngineParts, ExperimentDriver } from './experiment-driver';
 import { inputLimitProblems, missingInputs } from './required-inputs';

@@ -1,8 +1,9 @@
 import { WlmError } from '@wlm/commons/errors';
 import type { Logger } from '@wlm/commons/logging';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { GroupCommit } from '@wlm/commons/batching';
+import type { ItemOutcome } from '@wlm/commons/batching';
 import { openFencePool } from './fence-pool';
-import { TickBatches } from './tick-batches';
 
 /**
  * Which placement of which attempt: the attempt's identity plus the round of a task that runs in
@@ -63,14 +64,14 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLE} (
   PRIMARY KEY (namespace, experiment_id, run, task_id, attempt, round)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 
-/** Claims, or confirms, handled by one statement at most; more wait for the next batch. */
-const MAX_BATCH = 500;
+/** Claims, or confirms, handled by one statement at most; more wait for the next group. */
+const MAX_GROUP = 500;
 
 /**
- * Batches of claims, and of confirms, running at once: a batch that waits on its commit does not hold
+ * Groups of claims, and of confirms, written at once: a group that waits on its commit does not hold
  * back the next one, and the two kinds together stay within the pool's connections.
  */
-const BATCHES_IN_FLIGHT = 2;
+const GROUPS_IN_FLIGHT = 2;
 
 interface PlacementRow extends RowDataPacket {
   experiment_id: string;
@@ -91,12 +92,13 @@ interface PlacementRow extends RowDataPacket {
  * here, so only one assignment per attempt (and round) ever exists; below the fence a worker's queue
  * has one consumer, which drops a redelivered assignment id it runs or ran.
  *
- * Claims made in the same tick go to MySQL together (one INSERT IGNORE and one SELECT), and so do
- * confirms (one UPDATE), so placing a burst costs three round trips, not three per task.
+ * Claims that arrive while others are written go to MySQL together as the next group (one INSERT
+ * IGNORE and one SELECT), and so do confirms (one UPDATE), so placing a burst costs three round trips
+ * per group, not three per task.
  */
 export class PlacementFence {
-  private readonly claims: TickBatches<PlacementClaim, ClaimOutcome>;
-  private readonly confirms: TickBatches<PlacementKey, void>;
+  private readonly claims: GroupCommit<PlacementClaim, ClaimOutcome>;
+  private readonly confirms: GroupCommit<PlacementKey, void>;
   private closed = false;
 
   private constructor(
@@ -105,9 +107,9 @@ export class PlacementFence {
     private readonly timeoutMs: number,
     private readonly log: Logger,
   ) {
-    const batching = { maxBatch: MAX_BATCH, inFlight: BATCHES_IN_FLIGHT };
-    this.claims = new TickBatches((batch) => this.claimBatchOrRefuse(batch), batching);
-    this.confirms = new TickBatches((batch) => this.confirmBatch(batch), batching);
+    const grouping = { maxGroup: MAX_GROUP, groupsInFlight: GROUPS_IN_FLIGHT };
+    this.claims = new GroupCommit((group) => this.claimGroup(group), grouping);
+    this.confirms = new GroupCommit((group) => this.confirmGroup(group), grouping);
   }
 
   /** Opens the pool, creating the database and the table when missing. */
@@ -124,7 +126,7 @@ export class PlacementFence {
   }
 
   /**
-   * Claims one placement; batched with the other claims of the same tick. Rejects retryably when
+   * Claims one placement; grouped with the claims that arrive meanwhile. Rejects retryably when
    * MySQL does not answer: the request goes back to its queue.
    */
   claim(claim: PlacementClaim): Promise<ClaimOutcome> {
@@ -134,7 +136,7 @@ export class PlacementFence {
 
   /**
    * Marks a placement whose assignment the broker confirmed: no copy of it is ever published again.
-   * Batched with the other confirms of the same tick.
+   * Grouped with the confirms that arrive meanwhile.
    */
   confirm(key: PlacementKey): Promise<void> {
     if (this.closed) return Promise.reject(fenceUnavailable('the placement fence is closed'));
@@ -144,14 +146,13 @@ export class PlacementFence {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Claims and confirms still waiting get a retryable refusal: their requests go back to the queue.
-    const closing = fenceUnavailable('the scheduler is closing');
-    this.claims.rejectWaiting(closing);
-    this.confirms.rejectWaiting(closing);
+    // Claims and confirms still waiting get a retryable refusal (see the groups' writes): their
+    // requests go back to the queue.
     await this.pool.end();
   }
 
-  private async confirmBatch(keys: readonly PlacementKey[]): Promise<void[]> {
+  private async confirmGroup(keys: readonly PlacementKey[]): Promise<ItemOutcome<void>[]> {
+    if (this.closed) throw fenceUnavailable('the scheduler is closing');
     await this.pool.query({
       sql:
         `UPDATE ${TABLE} SET confirmed = TRUE ` +
@@ -159,13 +160,15 @@ export class PlacementFence {
       timeout: this.timeoutMs,
       values: [this.namespace, keys.map(keyTuple)],
     });
-    return keys.map(() => undefined);
+    return keys.map(() => ({ ok: true, result: undefined }));
   }
 
-  /** {@link claimBatch}, whose failure refuses every claim of the batch retryably. */
-  private async claimBatchOrRefuse(claims: readonly PlacementClaim[]): Promise<ClaimOutcome[]> {
+  /** {@link writeClaims}, whose failure refuses every claim of the group retryably. */
+  private async claimGroup(claims: readonly PlacementClaim[]): Promise<ItemOutcome<ClaimOutcome>[]> {
+    if (this.closed) throw fenceUnavailable('the scheduler is closing');
     try {
-      return await this.claimBatch(claims);
+      const outcomes = await this.writeClaims(claims);
+      return outcomes.map((result) => ({ ok: true, result }));
     } catch (error) {
       this.log.warn({ err: error, claims: claims.length }, 'placement claims failed; requests go back');
       if (isFenceUnavailable(error)) throw error;
@@ -173,7 +176,7 @@ export class PlacementFence {
     }
   }
 
-  private async claimBatch(claims: readonly PlacementClaim[]): Promise<ClaimOutcome[]> {
+  private async writeClaims(claims: readonly PlacementClaim[]): Promise<ClaimOutcome[]> {
     const now = new Date();
     const rows = claims.map((claim) => [
       this.namespace,

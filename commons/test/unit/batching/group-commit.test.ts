@@ -1,5 +1,5 @@
-import { GroupCommit } from '../../../src/engine/group-commit';
-import type { ItemOutcome } from '../../../src/engine/group-commit';
+import { GroupCommit } from '../../../src/batching';
+import type { ItemOutcome } from '../../../src/batching';
 
 /** A write whose groups the test releases one by one, recording what each held. */
 function controlledWrite() {

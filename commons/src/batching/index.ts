@@ -1,0 +1,2 @@
+export { GroupCommit } from './group-commit';
+export type { GroupCommitOptions, ItemOutcome } from './group-commit';
