@@ -1,5 +1,7 @@
+import { SerfRpcClient } from '@wlm/commons/serf';
 import type { SchedulerService } from '@wlm/scheduler';
 import { eventually, waitFor } from '@wlm/test-support';
+import type { SerfAgent } from '@wlm/test-support';
 import { FakeWorker } from '../support/fake-worker';
 import type { BrokerProbe } from '../support/harness';
 import { keyOf, taskRequest } from '../support/harness';
@@ -16,9 +18,26 @@ const bed = new SchedulerTestBed();
 const { agents, schedulers, topology, workers } = bed;
 let probe: BrokerProbe;
 
+let schedulerAgents: SerfAgent[] = [];
+
+/** The alive members each scheduler's agent lists, by agent. */
+async function aliveMembers(): Promise<Record<string, string[]>> {
+  const lists: Record<string, string[]> = {};
+  for (const agent of schedulerAgents) {
+    const client = await SerfRpcClient.connect(agent.rpcClientOptions());
+    try {
+      lists[agent.name] = (await client.members()).filter((m) => m.status === 'alive').map((m) => m.name);
+    } finally {
+      await client.close();
+    }
+  }
+  return lists;
+}
+
 beforeAll(async () => {
   const first = await agents.start({ name: `${topology.namespace}-s1` });
   const second = await agents.start({ name: `${topology.namespace}-s2`, join: [first.bindAddr] });
+  schedulerAgents = [first, second];
   await bed.startScheduler(first, { instanceId: 'sched-1' });
   await bed.startScheduler(second, { instanceId: 'sched-2' });
   probe = await bed.openProbe();
@@ -101,13 +120,18 @@ describe('two scheduler instances', () => {
       labels: { site: 'a' },
     });
     workers.push(elsewhere);
-    // Read as what each instance knows and consumes, so a timeout says which one is behind.
+    // Read as what each instance knows and consumes, so a timeout says which one is behind — and
+    // then what each instance's Serf agent lists, to tell a join its agent never heard of (gossip
+    // catches up at the next push-pull) from one the instance missed.
     await eventually(
       'both schedulers to take later-type requests',
       () =>
         schedulers.map((s) => ({ workers: s.status().workers, consumes: s.status().requests.consumedTypes })),
       (views) => views.every((view) => view.consumes.includes('later-type')),
-    );
+      45_000,
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}; the agents list ${JSON.stringify(await aliveMembers())}`);
+    });
     await probe.request(
       taskRequest('later-type', { taskId: 'handover', constraints: { labels: { site: 'b' } } }),
     );
