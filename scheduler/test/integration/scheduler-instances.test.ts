@@ -1,7 +1,7 @@
-import { SerfRpcClient } from '@wlm/commons/serf';
 import type { SchedulerService } from '@wlm/scheduler';
 import { eventually, waitFor } from '@wlm/test-support';
 import type { SerfAgent } from '@wlm/test-support';
+import { aliveMembersOf } from '../support/agent-members';
 import { FakeWorker } from '../support/fake-worker';
 import type { BrokerProbe } from '../support/harness';
 import { keyOf, taskRequest } from '../support/harness';
@@ -19,20 +19,6 @@ const { agents, schedulers, topology, workers } = bed;
 let probe: BrokerProbe;
 
 let schedulerAgents: SerfAgent[] = [];
-
-/** The alive members each scheduler's agent lists, by agent. */
-async function aliveMembers(): Promise<Record<string, string[]>> {
-  const lists: Record<string, string[]> = {};
-  for (const agent of schedulerAgents) {
-    const client = await SerfRpcClient.connect(agent.rpcClientOptions());
-    try {
-      lists[agent.name] = (await client.members()).filter((m) => m.status === 'alive').map((m) => m.name);
-    } finally {
-      await client.close();
-    }
-  }
-  return lists;
-}
 
 beforeAll(async () => {
   const first = await agents.start({ name: `${topology.namespace}-s1` });
@@ -120,9 +106,8 @@ describe('two scheduler instances', () => {
       labels: { site: 'a' },
     });
     workers.push(elsewhere);
-    // Read as what each instance knows and consumes, so a timeout says which one is behind — and
-    // then what each instance's Serf agent lists, to tell a join its agent never heard of (gossip
-    // catches up at the next push-pull) from one the instance missed.
+    // Read as what each instance knows and consumes, so a timeout says which one is behind, and what
+    // their agents list. A join whose gossip was lost reaches an agent with the next push-pull.
     await eventually(
       'both schedulers to take later-type requests',
       () =>
@@ -130,7 +115,9 @@ describe('two scheduler instances', () => {
       (views) => views.every((view) => view.consumes.includes('later-type')),
       45_000,
     ).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}; the agents list ${JSON.stringify(await aliveMembers())}`);
+      throw new Error(
+        `${String(error)}; the agents list ${JSON.stringify(await aliveMembersOf(schedulerAgents))}`,
+      );
     });
     await probe.request(
       taskRequest('later-type', { taskId: 'handover', constraints: { labels: { site: 'b' } } }),

@@ -4,6 +4,7 @@ import type { TaskEventOf } from '@wlm/commons/wire';
 import type { SchedulerService } from '@wlm/scheduler';
 import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
+import { aliveMembersOf } from '../support/agent-members';
 import { FakeWorker } from '../support/fake-worker';
 import { BrokerProbe, isolatedTopology, startScheduler, taskRequest } from '../support/harness';
 import { SerfAgents, eventually, waitFor } from '@wlm/test-support';
@@ -24,6 +25,7 @@ const mailDir = stackPaths(loadConfig()).mailDir;
 let topology: WlmTopology;
 let probe: BrokerProbe;
 let schedulerAgent: SerfAgent;
+let siblingAgent: SerfAgent;
 let scheduler: SchedulerService;
 let sibling: SchedulerService;
 let victim: FakeWorker;
@@ -37,7 +39,7 @@ const mailsAbout = (workerId: string): StoredMail[] =>
 beforeAll(async () => {
   topology = isolatedTopology();
   schedulerAgent = await agents.start({ name: `${topology.namespace}-sched` });
-  const siblingAgent = await agents.start({
+  siblingAgent = await agents.start({
     name: `${topology.namespace}-sched2`,
     join: [schedulerAgent.bindAddr],
   });
@@ -101,7 +103,15 @@ describe('worker failure', () => {
     await waitFor('one running', () => victim.received.length === 1);
 
     survivor = await FakeWorker.start({ ...common, id: `${topology.namespace}-survivor`, slots: 4 });
-    await waitFor('the survivor known to both instances', () => knownToBoth(survivor?.id ?? ''));
+    // A join whose gossip was lost reaches an agent with the next push-pull: hence the long wait.
+    await waitFor(
+      'the survivor known to both instances',
+      () => knownToBoth(survivor?.id ?? ''),
+      45_000,
+    ).catch(async (error: unknown) => {
+      const lists = await aliveMembersOf([schedulerAgent, siblingAgent]);
+      throw new Error(`${String(error)}; the agents list ${JSON.stringify(lists)}`);
+    });
 
     const killedAt = Date.now();
     await victim.kill();
