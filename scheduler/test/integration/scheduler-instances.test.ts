@@ -1,7 +1,7 @@
 import type { SchedulerService } from '@wlm/scheduler';
 import { eventually, waitFor } from '@wlm/test-support';
 import type { SerfAgent } from '@wlm/test-support';
-import { aliveMembersOf } from '../support/agent-members';
+import { withAgentMembers } from '../support/agent-members';
 import { FakeWorker } from '../support/fake-worker';
 import type { BrokerProbe } from '../support/harness';
 import { keyOf, taskRequest } from '../support/harness';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   }
   await waitFor('both schedulers to see the 3 workers', () =>
     schedulers.every((s) => s.status().workers === 3),
-  );
+  ).catch(withAgentMembers(schedulerAgents));
 });
 
 afterAll(() => bed.stop());
@@ -107,18 +107,13 @@ describe('two scheduler instances', () => {
     });
     workers.push(elsewhere);
     // Read as what each instance knows and consumes, so a timeout says which one is behind, and what
-    // their agents list. A join whose gossip was lost reaches an agent with the next push-pull.
+    // their agents list.
     await eventually(
       'both schedulers to take later-type requests',
       () =>
         schedulers.map((s) => ({ workers: s.status().workers, consumes: s.status().requests.consumedTypes })),
       (views) => views.every((view) => view.consumes.includes('later-type')),
-      45_000,
-    ).catch(async (error: unknown) => {
-      throw new Error(
-        `${String(error)}; the agents list ${JSON.stringify(await aliveMembersOf(schedulerAgents))}`,
-      );
-    });
+    ).catch(withAgentMembers(schedulerAgents));
     await probe.request(
       taskRequest('later-type', { taskId: 'handover', constraints: { labels: { site: 'b' } } }),
     );

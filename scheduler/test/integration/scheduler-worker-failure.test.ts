@@ -4,7 +4,7 @@ import type { TaskEventOf } from '@wlm/commons/wire';
 import type { SchedulerService } from '@wlm/scheduler';
 import { deleteMails, listMails, stackPaths } from '@wlm/scripts';
 import type { StoredMail } from '@wlm/scripts';
-import { aliveMembersOf } from '../support/agent-members';
+import { withAgentMembers } from '../support/agent-members';
 import { FakeWorker } from '../support/fake-worker';
 import { BrokerProbe, isolatedTopology, startScheduler, taskRequest } from '../support/harness';
 import { SerfAgents, eventually, waitFor } from '@wlm/test-support';
@@ -93,7 +93,9 @@ describe('worker failure', () => {
       prefetch: 1,
       behaviour: () => ({ kind: 'hold' }),
     });
-    await waitFor('the victim known to both instances', () => knownToBoth(victim.id));
+    await waitFor('the victim known to both instances', () => knownToBoth(victim.id)).catch(
+      withAgentMembers([schedulerAgent, siblingAgent]),
+    );
     const requests = await probe.request(
       taskRequest('job', { taskId: 'j1' }),
       taskRequest('job', { taskId: 'j2' }),
@@ -103,15 +105,9 @@ describe('worker failure', () => {
     await waitFor('one running', () => victim.received.length === 1);
 
     survivor = await FakeWorker.start({ ...common, id: `${topology.namespace}-survivor`, slots: 4 });
-    // A join whose gossip was lost reaches an agent with the next push-pull: hence the long wait.
-    await waitFor(
-      'the survivor known to both instances',
-      () => knownToBoth(survivor?.id ?? ''),
-      45_000,
-    ).catch(async (error: unknown) => {
-      const lists = await aliveMembersOf([schedulerAgent, siblingAgent]);
-      throw new Error(`${String(error)}; the agents list ${JSON.stringify(lists)}`);
-    });
+    await waitFor('the survivor known to both instances', () => knownToBoth(survivor?.id ?? '')).catch(
+      withAgentMembers([schedulerAgent, siblingAgent]),
+    );
 
     const killedAt = Date.now();
     await victim.kill();

@@ -18,3 +18,13 @@ export async function aliveMembersOf(agents: readonly SerfAgent[]): Promise<Reco
   }
   return lists;
 }
+
+/**
+ * A rejection handler for a wait on what schedulers know of workers: rethrows the timeout with what
+ * each of `agents` lists.
+ */
+export function withAgentMembers(agents: readonly SerfAgent[]): (error: unknown) => Promise<never> {
+  return async (error) => {
+    throw new Error(`${String(error)}; the agents list ${JSON.stringify(await aliveMembersOf(agents))}`);
+  };
+}

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { encodeAdvertisementTags } from '@wlm/commons/advertisement';
+import { encodeAdvertisementTags, exchangeWithControllers } from '@wlm/commons/advertisement';
 import { declareTopology } from '@wlm/commons/amqp';
 import { SerfRpcClient } from '@wlm/commons/serf';
 import {
@@ -45,14 +45,12 @@ export interface FakeWorkerOptions {
  *
  * Like the real worker, it recognises a copy of an assignment it already has (same assignment id:
  * the fence's re-publish of an unconfirmed placement, or a broker redelivery) and settles the copy
- * when the first run ends instead of running it again; copies are listed in `duplicates`, not in
- * `received`.
+ * when the first run ends instead of running it again. Like the real worker too, it exchanges state
+ * with every controller's agent once joined, so that each scheduler knows it at once.
  */
 export class FakeWorker {
   /** Assignments run, each assignment id once. */
   readonly received: TaskAssignment[] = [];
-  /** Copies of assignments already received, acknowledged without running them again. */
-  readonly duplicates: TaskAssignment[] = [];
   /** By assignment id: settles when the run of that assignment ends. */
   private readonly runs = new Map<string, Promise<void>>();
   private busy = 0;
@@ -77,12 +75,9 @@ export class FakeWorker {
     await declareTopology(consumer, options.topology.worker(options.id));
     const publisher = await model.createConfirmChannel();
     publisher.on('error', () => undefined);
-    const agent = await options.agents.start({
-      name: options.id,
-      join: [options.join],
-      tags: tagsOf(options, options.slots),
-    });
+    const agent = await options.agents.start({ name: options.id, tags: tagsOf(options, options.slots) });
     const serf = await SerfRpcClient.connect(agent.rpcClientOptions());
+    await joinAsWorkersDo(serf, options.join);
     const worker = new FakeWorker(options, agent, serf, model, consumer, publisher);
     await consumer.prefetch(options.prefetch ?? options.slots);
     await consumer.consume(options.topology.workerQueue(options.id), (message) => {
@@ -122,11 +117,11 @@ export class FakeWorker {
   async reviveAgent(): Promise<void> {
     this.agent = await this.options.agents.start({
       name: this.options.id,
-      join: [this.options.join],
       tags: tagsOf(this.options, this.options.slots),
       bindPort: this.agent.bindPort,
     });
     this.serf = await SerfRpcClient.connect(this.agent.rpcClientOptions());
+    await joinAsWorkersDo(this.serf, this.options.join);
   }
 
   /** Leaves the cluster gracefully and closes its connection. */
@@ -143,7 +138,6 @@ export class FakeWorker {
     const assignment = parseMessage(taskAssignmentSchema, message.content);
     const firstRun = this.runs.get(assignment.assignmentId);
     if (firstRun !== undefined) {
-      this.duplicates.push(assignment);
       await firstRun;
       if (!this.dead) this.consumer.ack(message);
       return;
@@ -216,6 +210,12 @@ export class FakeWorker {
       .then(() => (this.dead ? undefined : this.serf.tags({ set: tagsOf(this.options, free) })))
       .catch(() => undefined);
   }
+}
+
+/** Joins through `address` with the tags already set, then meets every controller, as the worker does. */
+async function joinAsWorkersDo(serf: SerfRpcClient, address: string): Promise<void> {
+  await serf.join([address]);
+  await exchangeWithControllers(serf, [address]);
 }
 
 function tagsOf(options: FakeWorkerOptions, freeSlots: number): Record<string, string> {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   ADVERTISEMENT_TAGS,
   WORKER_UP_EVENT,
+  exchangeWithControllers,
   newIncarnation,
   workerNodeName,
 } from '@wlm/commons/advertisement';
@@ -120,8 +121,9 @@ export class SerfPresence extends EventEmitter<SerfPresenceEvents> {
 
   /**
    * Joins the cluster through the configured addresses (own agent; the host's agent is in already),
-   * then tells the schedulers it is up ({@link WORKER_UP_EVENT}) so they need not wait for Serf's
-   * member-join.
+   * exchanges state with every controller's agent so that each scheduler knows the worker at once
+   * rather than whenever gossip reaches it ({@link exchangeWithControllers}), then tells the
+   * schedulers it is up ({@link WORKER_UP_EVENT}) so they need not wait for Serf's member-join.
    */
   async join(): Promise<void> {
     if (this.options.mode !== 'own-agent' || this.agent === undefined) return;
@@ -142,6 +144,11 @@ export class SerfPresence extends EventEmitter<SerfPresenceEvents> {
         { cause: error },
       );
     }
+    await exchangeWithControllers(this.client, addrs).then(
+      (met) => this.log.debug({ met }, 'exchanged state with the controllers'),
+      (error: unknown) =>
+        this.log.debug({ err: error }, 'could not reach every controller; gossip will tell them'),
+    );
     // Only a shortcut: Serf's member-join follows anyway.
     await this.client
       .event(WORKER_UP_EVENT, this.agent.nodeName)
