@@ -164,9 +164,14 @@ describe('SerfRpcClient with real serf agents', () => {
     const failed = nextEvent(streamA, memberEventFor('member-failed', c.name), 15_000, 'member-failed for C');
     const killedAt = Date.now();
     await c.kill('SIGKILL');
-    // A dead agent acknowledges nothing, long before Serf's suspicion of it runs out.
-    const afterKill = await clientA.query('wlm-it-ping', { nodes: [b.name, c.name], timeoutMs: 500 });
-    expect([...afterKill.acks]).toEqual([b.name]);
+    // A dead agent acknowledges nothing, long before Serf's suspicion of it runs out. A query travels
+    // by gossip (UDP), and on a loaded host B's ack may miss one 500 ms window: ask up to three times.
+    const acked = new Set<string>();
+    for (let round = 0; round < 3 && !acked.has(b.name); round += 1) {
+      const afterKill = await clientA.query('wlm-it-ping', { nodes: [b.name, c.name], timeoutMs: 500 });
+      for (const name of afterKill.acks) acked.add(name);
+    }
+    expect([...acked]).toEqual([b.name]);
     const inMembers = await eventually(
       'c to be failed',
       () => clientA.membersFiltered({ name: c.name }),
