@@ -4,8 +4,11 @@ import { ADVERTISEMENT_TAGS } from './advertisement-tags';
 /** A worker exchanges state with at most this many controllers' agents; gossip tells any others. */
 export const MAX_CONTROLLER_EXCHANGES = 16;
 
+/** What choosing the controllers reads of a member. */
+export type MemberAddress = Pick<SerfMember, 'addr' | 'port' | 'status' | 'tags'>;
+
 /** The `host:port` Serf's `join` takes for a member, bracketing an IPv6 address. */
-function gossipAddressOf(member: SerfMember): string {
+function gossipAddressOf(member: MemberAddress): string {
   return member.addr.includes(':') ? `[${member.addr}]:${member.port}` : `${member.addr}:${member.port}`;
 }
 
@@ -14,7 +17,10 @@ function gossipAddressOf(member: SerfMember): string {
  * worker's agent has not exchanged state with yet, by gossip address, at most
  * {@link MAX_CONTROLLER_EXCHANGES}.
  */
-export function controllersToMeet(members: readonly SerfMember[], joinedThrough: readonly string[]): string[] {
+export function controllersToMeet(
+  members: readonly MemberAddress[],
+  joinedThrough: readonly string[],
+): string[] {
   const met = new Set(joinedThrough);
   return members
     .filter((member) => member.status === 'alive' && member.tags[ADVERTISEMENT_TAGS.role] !== 'worker')
@@ -25,7 +31,8 @@ export function controllersToMeet(members: readonly SerfMember[], joinedThrough:
 
 /**
  * Makes a worker's agent, just joined through `joinedThrough`, exchange state directly with every
- * other controller's agent; resolves with the addresses it reached.
+ * other controller's agent; resolves with the addresses it asked the agent to join (Serf's `join`
+ * rejects only when it reached none of them).
  *
  * A join reaches the rest of the cluster by gossip, and in Serf's `local` profile a member passes
  * each message on to two others only. In a small cluster a scheduler's agent misses it now and then

@@ -17,11 +17,8 @@ export {
   decodeAdvertisementTags,
   encodeAdvertisementTags,
 } from './advertisement-tags';
-export {
-  MAX_CONTROLLER_EXCHANGES,
-  controllersToMeet,
-  exchangeWithControllers,
-} from './controller-exchange';
+export { MAX_CONTROLLER_EXCHANGES, controllersToMeet, exchangeWithControllers } from './controller-exchange';
+export type { MemberAddress } from './controller-exchange';
 export { isPluginVersion, satisfiesMinVersion } from './plugin-version';
 export { SERF_TAGS_MAX_BYTES, serfTagsSize } from './serf-tags-size';
 export { pluginVersionSchema, workerAdvertisementSchema } from './worker-advertisement';
