@@ -310,7 +310,7 @@ describe("on the host's Serf agent (--serf-rpc)", () => {
       );
       expect(member?.status).toBe('alive');
     } finally {
-      await host.stop();
+      await host.leave();
     }
   });
 });

@@ -53,6 +53,20 @@ export class SeedAgent {
       : decodeAdvertisementTags(member.tags);
   }
 
+  /**
+   * Leaves the cluster gracefully and waits for the agent to exit. A killed agent stays a gossip target
+   * of its peers for seconds, and a worker that joins then leaves in that time may have its own
+   * graceful leave gossiped to the dead agent only: the cluster would see that worker fail.
+   */
+  async leave(): Promise<void> {
+    try {
+      await this.client.leave();
+      await this.agent.exited;
+    } finally {
+      await this.agent.stop();
+    }
+  }
+
   async stop(): Promise<void> {
     try {
       await this.client.close();
