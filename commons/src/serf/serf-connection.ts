@@ -35,6 +35,8 @@ interface StreamSlot {
   acked: boolean;
   /** Replaced by a no-op on stop: records already in flight must still be read off the socket. */
   onRecord: (record: unknown) => void;
+  /** Told when the connection ends with the stream still open: no more records will come. */
+  onEnd: ((error: SerfUnavailableError) => void) | undefined;
 }
 
 /** Splits `host:port` (or `[v6]:port`) into its parts. */
@@ -131,19 +133,21 @@ export class SerfConnection {
   /**
    * Starts a request whose answer is a stream of records — `stream` (events; `filter` in Serf's
    * syntax, already validated) or `query` (acks and responses, then `done`). Resolves with its Seq
-   * once the agent acknowledged it; `onRecord` then receives every raw record.
+   * once the agent acknowledged it; `onRecord` then receives every raw record, and `onEnd` is told
+   * if the connection ends (closed or lost) while the stream is open.
    */
   async openStream<C extends 'stream' | 'query'>(
     command: C,
     body: SerfRequestBodies[C],
     onRecord: (record: unknown) => void,
     timeoutMs: number,
+    onEnd?: (error: SerfUnavailableError) => void,
   ): Promise<number> {
     let seq = 0;
     try {
       await this.send(command, body, timeoutMs, (assigned) => {
         seq = assigned;
-        this.streams.set(assigned, { acked: false, onRecord });
+        this.streams.set(assigned, { acked: false, onRecord, onEnd });
       });
       return seq;
     } catch (error) {
@@ -288,7 +292,9 @@ export class SerfConnection {
       if (!request.settled) request.reject(error);
     }
     this.pending.clear();
+    const open = [...this.streams.values()];
     this.streams.clear();
+    for (const stream of open) stream.onEnd?.(error);
     this.options.onClose(error);
   }
 

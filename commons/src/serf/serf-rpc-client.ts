@@ -221,12 +221,10 @@ export class SerfRpcClient extends EventEmitter<SerfRpcClientEvents> {
         clearTimeout(timer);
         if (seq !== undefined) connection.forgetStream(seq);
       };
-      // The agent ends every query with `done`; a connection lost first never sends it.
+      // The agent ends every query with `done`; one that never comes (the agent stuck) fails here.
       const timer = setTimeout(() => {
         end();
-        reject(
-          new SerfUnavailableError(this.options.addr, `query '${name}' never ended; the connection was lost`),
-        );
+        reject(new SerfUnavailableError(this.options.addr, `query '${name}' never ended`));
       }, options.timeoutMs + this.options.requestTimeoutMs);
       const onRecord = (raw: unknown): void => {
         const record = wireQueryRecordSchema.safeParse(raw);
@@ -245,7 +243,13 @@ export class SerfRpcClient extends EventEmitter<SerfRpcClientEvents> {
           resolve({ acks, responses });
         }
       };
-      connection.openStream('query', body, onRecord, this.options.requestTimeoutMs).then(
+      // A connection closed or lost first never sends `done`: the query fails at once, rather than
+      // hold the process up to its timer (a service stopping while its liveness probe asks).
+      const onEnd = (error: Error): void => {
+        end();
+        reject(error);
+      };
+      connection.openStream('query', body, onRecord, this.options.requestTimeoutMs, onEnd).then(
         (assigned) => {
           seq = assigned;
           if (ended) connection.forgetStream(assigned);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SerfRpcError, SerfUnavailableError } from '@wlm/commons/errors';
 import { SerfRpcClient } from '@wlm/commons/serf';
 import type { SerfEventStream, SerfMember, SerfStreamEvent } from '@wlm/commons/serf';
@@ -158,6 +159,22 @@ describe('SerfRpcClient with real serf agents', () => {
     expect([...onlyB.acks]).toEqual([b.name]);
     // The answer streams ended cleanly: the connection still reads plain answers in step.
     expect((await clientA.members()).map((m) => m.name).sort()).toEqual([a.name, b.name, c.name].sort());
+  });
+
+  it('fails a query still waiting for its end as soon as its client closes', async () => {
+    const closing = await connect(a.rpcAddr);
+    // B acks at once, but the agent sends the query's end only at its timeout, two minutes on.
+    const waiting = closing.query('wlm-it-ping', { nodes: [b.name], timeoutMs: 120_000 });
+    const failure = waiting.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // Long enough for the agent to take the query: it is then open, no longer a request in flight.
+    await sleep(1_000);
+    await closing.close();
+    const error = await failure;
+    expect(error).toBeInstanceOf(SerfUnavailableError);
+    expect((error as SerfUnavailableError).closed).toBe(true);
   });
 
   it('reports member-failed for a SIGKILLed agent C on A’s stream', async () => {
