@@ -39,8 +39,8 @@ export function controllersToMeet(
  * and hears of the worker at its next push-pull, 15–20 s later; meanwhile that scheduler gives the
  * worker nothing. One TCP exchange per controller makes each of them know the worker at once. The
  * join itself brought the whole membership, so the agent already knows where the controllers are.
- * A controller that cannot be reached learns by gossip all the same: a caller logs a rejection and
- * goes on.
+ * Each controller that cannot be reached costs up to Serf's TCP timeout (1 s in the `local` profile)
+ * and learns by gossip all the same: a caller logs a rejection and goes on.
  */
 export async function exchangeWithControllers(
   serf: SerfRpcClient,
