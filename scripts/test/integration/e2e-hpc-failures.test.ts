@@ -64,8 +64,13 @@ describe('end to end: SLURM jobs when things go wrong', () => {
       monitor: { pollMs: 500, maxPollMs: 2000, roundMs: 120_000 },
     });
     const job = await jobIn(id, ['RUNNING']);
-    // Its first round ended as soon as the job was submitted, and the experiment says so.
-    expect((await system.experiment(id)).tasks[0]?.waitingFor).toBe(`SLURM job ${job.id} submitted`);
+    // Its first round ended as soon as the job was submitted, and the experiment says so — once the
+    // orchestrator has that round's end, which SLURM may beat in starting the job.
+    await eventually(
+      'the experiment to show the job submitted',
+      async () => (await system.experiment(id)).tasks[0]?.waitingFor,
+      (waitingFor) => waitingFor === `SLURM job ${job.id} submitted`,
+    );
 
     await cancel(id);
     expect((await system.ended(id)).state).toBe('CANCELLED');
