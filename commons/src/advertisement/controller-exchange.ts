@@ -1,3 +1,4 @@
+import { formatHostPort } from '../net/host-port';
 import type { SerfMember, SerfRpcClient } from '../serf';
 import { ADVERTISEMENT_TAGS } from './advertisement-tags';
 
@@ -7,9 +8,9 @@ export const MAX_CONTROLLER_EXCHANGES = 16;
 /** What choosing the controllers reads of a member. */
 export type MemberAddress = Pick<SerfMember, 'addr' | 'port' | 'status' | 'tags'>;
 
-/** The `host:port` Serf's `join` takes for a member, bracketing an IPv6 address. */
+/** The `host:port` Serf's `join` takes for a member. */
 function gossipAddressOf(member: MemberAddress): string {
-  return member.addr.includes(':') ? `[${member.addr}]:${member.port}` : `${member.addr}:${member.port}`;
+  return formatHostPort({ host: member.addr, port: member.port });
 }
 
 /**

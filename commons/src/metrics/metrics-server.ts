@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../errors/config-error';
+import { formatHostPort } from '../net/host-port';
 import { serviceEndpoints } from './service-endpoints';
 import type { ServiceEndpointsOptions } from './service-endpoints';
 
@@ -36,16 +37,15 @@ export function serveMetrics(
       reject(
         new ConfigError(
           'metrics.port',
-          `cannot serve metrics on ${options.host}:${options.port}: ${why}; choose another port, 0 for a free one, or off`,
+          `cannot serve metrics on ${formatHostPort(options)}: ${why}; choose another port, 0 for a free one, or off`,
         ),
       );
     });
     server.listen(options.port, options.host, () => {
       const { address, port } = server.address() as AddressInfo;
-      const host = address.includes(':') ? `[${address}]` : address;
       let closing: Promise<void> | undefined;
       resolve({
-        url: `http://${host}:${port}/metrics`,
+        url: `http://${formatHostPort({ host: address, port })}/metrics`,
         port,
         close: () =>
           (closing ??= new Promise<void>((done) => {

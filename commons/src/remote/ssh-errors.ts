@@ -1,5 +1,6 @@
 import { WlmError } from '../errors/wlm-error';
 import type { WlmErrorCode } from '../errors/wlm-error';
+import { formatHostPort } from '../net/host-port';
 
 /** What can go wrong talking to a compute resource over SSH. */
 export type SshErrorCode = Extract<
@@ -31,8 +32,7 @@ export interface SshTarget {
 
 /** `user@host:port`, with an IPv6 host in brackets. */
 export function sshAddress(target: SshTarget): string {
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `${target.user}@${host}:${target.port}`;
+  return `${target.user}@${formatHostPort(target)}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { exchangeWithControllers } from '@wlm/commons/advertisement';
 import { SerfRpcClient } from '@wlm/commons/serf';
-import { SerfAgents, waitFor } from '@wlm/test-support';
+import { SerfAgents, aliveMemberNames, waitFor } from '@wlm/test-support';
 import type { SerfAgent } from '@wlm/test-support';
 
 /*
@@ -21,11 +21,6 @@ async function clientOf(agent: SerfAgent): Promise<SerfRpcClient> {
   return client;
 }
 
-async function aliveNames(agent: SerfAgent): Promise<string[]> {
-  const client = await clientOf(agent);
-  return (await client.members()).filter((m) => m.status === 'alive').map((m) => m.name);
-}
-
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close()));
   await agents.stopAll();
@@ -41,7 +36,7 @@ it('makes every controller’s agent know a joined worker at once, and skips the
   const otherWorker = await agents.start({ name: `${prefix}-w0`, tags: { r: 'worker', w: 'w0' } });
   for (const agent of [...others, otherWorker]) await (await clientOf(agent)).join([first.bindAddr]);
   await waitFor('every member to list the four', async () => {
-    const lists = await Promise.all([...controllers, otherWorker].map(aliveNames));
+    const lists = await Promise.all([...controllers, otherWorker].map(aliveMemberNames));
     return lists.every((names) => names.length === 4);
   });
 
@@ -52,5 +47,5 @@ it('makes every controller’s agent know a joined worker at once, and skips the
 
   expect(met.sort()).toEqual(others.map((agent) => agent.bindAddr).sort());
   // One read each, straight after: gossip alone would take a round or more, and now and then 15 s.
-  for (const controller of controllers) expect(await aliveNames(controller)).toContain(worker.name);
+  for (const controller of controllers) expect(await aliveMemberNames(controller)).toContain(worker.name);
 });

@@ -1,6 +1,7 @@
 import { decodeAdvertisementTags } from '@wlm/commons/advertisement';
 import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import type { WlmTopology } from '@wlm/commons/amqp';
+import { formatHostPort } from '@wlm/commons/net';
 import type { SerfMember } from '@wlm/commons/serf';
 
 /** A worker as the registry knows it: its Serf member and its decoded advertisement. */
@@ -40,9 +41,7 @@ export function readMember(member: SerfMember, topology: WlmTopology): MemberRea
     return { kind: 'invalid', error };
   }
   if (advertisement.queue !== expectedQueue) return { kind: 'foreign', queue: advertisement.queue };
-  const address = member.addr.includes(':')
-    ? `[${member.addr}]:${member.port}`
-    : `${member.addr}:${member.port}`;
+  const address = formatHostPort({ host: member.addr, port: member.port });
   return {
     kind: 'worker',
     worker: { workerId: advertisement.workerId, memberName: member.name, address, advertisement },

@@ -1,5 +1,6 @@
 import { describeIssue } from '@wlm/commons/wire';
 import type { WlmConfig } from '@wlm/commons/config';
+import { formatHostPort } from '@wlm/commons/net';
 import type { z } from 'zod';
 import { ApiAnswerInvalidError } from '../errors/api-answer-invalid-error';
 import { ApiRequestError } from '../errors/api-request-error';
@@ -35,9 +36,8 @@ export class ApiClient {
   static fromConfig(config: WlmConfig): ApiClient {
     // An orchestrator listening on every interface is reached on the loopback one.
     const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-    const hostPart = host.includes(':') ? `[${host}]` : host;
     const token = config.api.tokens[0]?.secret ?? '';
-    return new ApiClient(`http://${hostPart}:${config.http.port}`, token);
+    return new ApiClient(`http://${formatHostPort({ host, port: config.http.port })}`, token);
   }
 
   /**

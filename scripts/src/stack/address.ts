@@ -1,4 +1,6 @@
-import type { Endpoint, HostPort } from './types';
+import { formatHostPort } from '@wlm/commons/net';
+import type { HostPort } from '@wlm/commons/net';
+import type { Endpoint } from './types';
 
 /** Parses `host:port` as the config writes it (`127.0.0.1:7373`). */
 export function parseHostPort(value: string): HostPort {
@@ -16,10 +18,6 @@ export function hostPortOfUrl(url: string, defaultPort: number): HostPort {
   // URL keeps IPv6 hosts in brackets; sockets want them bare.
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
   return { host, port: parsed.port === '' ? defaultPort : Number(parsed.port) };
-}
-
-export function formatHostPort({ host, port }: HostPort): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** `host:port` for a TCP address, the path for a Unix socket. */

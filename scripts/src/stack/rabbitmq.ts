@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { formatHostPort } from '@wlm/commons/net';
 import { connect } from 'amqplib';
 import { StackComponentError } from '../errors/stack-component-error';
-import { formatHostPort, hostPortOfUrl } from './address';
+import { hostPortOfUrl } from './address';
 import { ensureDebianPackage } from './debian';
 import { findListenerPid } from './listener-pid';
 import { spawnDetached, writePidFile } from './process-supervisor';

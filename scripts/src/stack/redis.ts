@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { formatHostPort } from './address';
+import { formatHostPort } from '@wlm/commons/net';
 import { ensureDebianPackage } from './debian';
 import { launchServer } from './launch-server';
 import { componentLogFile, componentPidFile } from './paths';

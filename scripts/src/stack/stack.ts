@@ -1,8 +1,8 @@
 import { loadConfig } from '@wlm/commons/config';
 import type { WlmConfig } from '@wlm/commons/config';
+import { formatHostPort } from '@wlm/commons/net';
 import { StackComponentError } from '../errors/stack-component-error';
 import { StackError } from '../errors/stack-error';
-import { formatHostPort } from './address';
 import { mariadbComponent } from './mariadb';
 import { neo4jComponent } from './neo4j';
 import { stackPaths } from './paths';

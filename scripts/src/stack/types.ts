@@ -1,4 +1,5 @@
 import type { WlmConfig } from '@wlm/commons/config';
+import type { HostPort } from '@wlm/commons/net';
 import type { StackPaths } from './paths';
 
 /** Every component of the local stack, in the order `status` lists them. */
@@ -28,10 +29,8 @@ export const DEFAULT_COMPONENT_NAMES: readonly ComponentName[] = COMPONENT_NAMES
   (name) => !(OPTIONAL_COMPONENT_NAMES as readonly ComponentName[]).includes(name),
 );
 
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
+// Where a component answers over TCP: commons owns the type, beside the formatHostPort that writes it.
+export type { HostPort };
 
 /** A Unix domain socket, for daemons without a TCP port (munged). */
 export interface UnixSocket {

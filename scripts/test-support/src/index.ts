@@ -17,6 +17,7 @@
  */
 export { SerfAgent, SerfAgents, installationKeys } from './serf-agent';
 export type { SerfAgentOptions } from './serf-agent';
+export { aliveMemberNames, aliveMembersOf } from './serf-members';
 export { eventually, waitFor } from './wait';
 export { AMQP_URL, forceCloseConnections, queuesNamed } from './amqp-broker';
 export { createTestLogger } from './test-logger';

@@ -1,5 +1,5 @@
 import { WORKER_DIED_EVENT } from '@wlm/commons/advertisement';
-import { freePort, portOpen } from '@wlm/commons/net';
+import { formatHostPort, freePort, portOpen } from '@wlm/commons/net';
 import { writeSerfAgentConfig } from '@wlm/commons/serf';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -298,7 +298,7 @@ async function bindAddress(bind: string): Promise<string> {
   if (match !== null && !bind.endsWith(']')) return bind;
   const host = bind.replace(/^\[(.*)\]$/, '$1');
   const port = await freePort(host, true);
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return formatHostPort({ host, port });
 }
 
 class PortTakenError extends Error {

@@ -1,4 +1,4 @@
-import { formatHostPort, hostPortOfUrl, parseHostPort } from '../../../src/stack/address';
+import { hostPortOfUrl, parseHostPort } from '../../../src/stack/address';
 import { parseMysqlUrl } from '../../../src/stack/mariadb';
 import { serfAgentArgs } from '../../../src/stack/serf';
 
@@ -16,11 +16,6 @@ describe('addresses', () => {
     });
     expect(hostPortOfUrl('bolt://localhost', 7687)).toEqual({ host: 'localhost', port: 7687 });
     expect(hostPortOfUrl('bolt://[::1]:7688', 7687)).toEqual({ host: '::1', port: 7688 });
-  });
-
-  it('formats IPv6 hosts in brackets', () => {
-    expect(formatHostPort({ host: '::1', port: 1 })).toBe('[::1]:1');
-    expect(formatHostPort({ host: '127.0.0.1', port: 1 })).toBe('127.0.0.1:1');
   });
 });
 
