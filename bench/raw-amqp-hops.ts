@@ -157,7 +157,11 @@ export class RawPipeline {
   }
 
   private async connection(name: string): Promise<ChannelModel> {
-    const model = await connect(this.settings.url, { clientProperties: { connection_name: name } });
+    // Nagle's algorithm off, as wlm's own connections have it: the floor is what the broker gives.
+    const model = await connect(this.settings.url, {
+      noDelay: true,
+      clientProperties: { connection_name: name },
+    });
     model.on('error', (error: Error) => this.fail(error));
     this.models.push(model);
     return model;
