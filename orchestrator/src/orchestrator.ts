@@ -84,7 +84,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private constructor(private readonly options: OrchestratorOptions) {
     super();
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
-    this.logger = options.logger.child({ component: 'orchestrator', instance: this.instanceId });
+    this.logger = options.logger.child({ instance: this.instanceId });
     this.machine = new ServiceLifecycle({
       name: 'orchestrator',
       logger: this.logger,

@@ -64,6 +64,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(consoleRoutes());
 
   app.use(notFound);
-  app.use(errorHandler(deps.logger.child({ component: 'api' })));
+  app.use(errorHandler(deps.logger.child({ module: 'api' })));
   return app;
 }

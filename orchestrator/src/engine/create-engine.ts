@@ -47,7 +47,7 @@ export interface EngineAssembly {
 
 /** Builds the engine's parts around the stores and the broker. */
 export function createEngine(wiring: EngineWiring): EngineAssembly {
-  const logger = wiring.logger.child({ component: 'engine' });
+  const logger = wiring.logger.child({ module: 'engine' });
   const messaging = new AmqpMessaging(wiring.amqp, wiring.topology);
   const catalog = new DagCatalog(wiring.dags);
   const events = new EventEmitter<EngineEvents>();

@@ -42,7 +42,7 @@ export class LeaderDuties {
   private readonly logger: Logger;
 
   constructor(private readonly options: LeaderDutiesOptions) {
-    this.logger = options.logger.child({ component: 'leader-duties' });
+    this.logger = options.logger.child({ module: 'leader-duties' });
     this.batcher = new Batcher(options.processor.process, {
       maxSize: options.batchSize ?? 500,
       maxWaitMs: options.batchWaitMs ?? 2,

@@ -63,7 +63,7 @@ export class Reconciler {
   private readonly maxPerPass: number;
 
   constructor(private readonly options: ReconcilerOptions) {
-    this.logger = options.logger.child({ component: 'reconciler' });
+    this.logger = options.logger.child({ module: 'reconciler' });
     this.intervalMs = options.intervalMs ?? 30_000;
     this.maxPerPass = options.maxPerPass ?? 200;
   }

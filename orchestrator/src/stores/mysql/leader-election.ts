@@ -108,7 +108,7 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     this.candidateId = options.candidateId ?? `${hostname()}:${process.pid}`;
     this.lockName = leaderLockName(this.database, this.name);
     this.logger = options.logger.child({
-      component: 'leader-election',
+      module: 'leader-election',
       election: this.name,
       candidate: this.candidateId,
     });

@@ -124,7 +124,7 @@ export class MysqlStateStore implements StateStore {
   /** Connects, creates the database if missing, and migrates the schema before returning. */
   static async open(options: MysqlStateStoreOptions): Promise<MysqlStateStore> {
     const target = parseMysqlUrl(options.url);
-    const logger = options.logger.child({ component: 'mysql-state-store', database: target.database });
+    const logger = options.logger.child({ module: 'mysql-state-store', database: target.database });
     const retry: RetryOptions = {
       ...options.retry,
       onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'MySQL operation failed; retrying'),

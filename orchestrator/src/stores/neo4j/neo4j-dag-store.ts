@@ -127,7 +127,7 @@ export class Neo4jDagStore implements DagStore {
   /** Connects (retrying while the server is unreachable) and ensures the schema before returning. */
   static async open(options: Neo4jDagStoreOptions): Promise<Neo4jDagStore> {
     const database = options.database ?? 'neo4j';
-    const logger = options.logger.child({ component: 'neo4j-dag-store', database });
+    const logger = options.logger.child({ module: 'neo4j-dag-store', database });
     const timeoutMs = options.timeoutMs ?? 10_000;
     const target = neo4jDriverTarget(options.url, options.caFile);
     const driver = createDriver(target.url, auth.basic(options.user, options.password), {
