@@ -1,2 +1,2 @@
-export { PlacementFence } from './placement-fence';
+export { PlacementFence, placementsWhere } from './placement-fence';
 export type { ClaimOutcome, PlacementClaim, PlacementFenceOptions, PlacementKey } from './placement-fence';

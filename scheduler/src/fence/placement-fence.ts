@@ -153,12 +153,11 @@ export class PlacementFence {
 
   private async confirmGroup(keys: readonly PlacementKey[]): Promise<ItemOutcome<void>[]> {
     if (this.closed) throw fenceUnavailable('the scheduler is closing');
+    const where = placementsWhere(this.namespace, keys);
     await this.pool.query({
-      sql:
-        `UPDATE ${TABLE} SET confirmed = TRUE ` +
-        'WHERE namespace = ? AND (experiment_id, run, task_id, attempt, round) IN (?)',
+      sql: `UPDATE ${TABLE} SET confirmed = TRUE WHERE ${where.sql}`,
       timeout: this.timeoutMs,
-      values: [this.namespace, keys.map(keyTuple)],
+      values: where.values,
     });
     return keys.map(() => ({ ok: true, result: undefined }));
   }
@@ -196,12 +195,13 @@ export class PlacementFence {
       timeout: this.timeoutMs,
       values: [rows],
     });
+    const where = placementsWhere(this.namespace, claims);
     const [found] = await this.pool.query<PlacementRow[]>({
       sql:
         `SELECT experiment_id, run, task_id, attempt, round, worker_id, assignment_id, confirmed FROM ${TABLE} ` +
-        'WHERE namespace = ? AND (experiment_id, run, task_id, attempt, round) IN (?)',
+        `WHERE ${where.sql}`,
       timeout: this.timeoutMs,
-      values: [this.namespace, claims.map(keyTuple)],
+      values: where.values,
     });
     const byKey = new Map(found.map((row) => [rowKey(row), row]));
     return claims.map((claim) => {
@@ -215,9 +215,24 @@ export class PlacementFence {
   }
 }
 
-/** The key's columns after `namespace`, in the primary key's order. */
-function keyTuple(key: PlacementKey): [string, number, string, number, number] {
-  return [key.experimentId, key.run, key.taskId, key.attempt, key.round];
+/**
+ * The condition that picks the rows of `keys` in `namespace`, as one primary-key lookup per key. An
+ * OR of equalities rather than a row-constructor `IN`: MariaDB reads `(…) IN ((…))` with one tuple
+ * in an UPDATE as a range over the namespace alone, so a lone confirm went through every placement
+ * the namespace ever made.
+ */
+export function placementsWhere(
+  namespace: string,
+  keys: readonly PlacementKey[],
+): { sql: string; values: (string | number)[] } {
+  const one = '(experiment_id = ? AND run = ? AND task_id = ? AND attempt = ? AND round = ?)';
+  return {
+    sql: `namespace = ? AND (${keys.map(() => one).join(' OR ')})`,
+    values: [
+      namespace,
+      ...keys.flatMap((key) => [key.experimentId, key.run, key.taskId, key.attempt, key.round]),
+    ],
+  };
 }
 
 function keyOf(key: PlacementKey): string {

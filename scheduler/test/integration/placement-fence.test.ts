@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import { createLogger } from '@wlm/commons/logging';
-import { PlacementFence } from '@wlm/scheduler';
+import { PlacementFence, placementsWhere } from '@wlm/scheduler';
 import type { ClaimOutcome, PlacementKey } from '@wlm/scheduler';
 import { createConnection } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
 
 /*
  * The placement fence against the real MariaDB, in a database of this file's own: each attempt is
@@ -139,6 +140,33 @@ describe('PlacementFence', () => {
       workerId: 'w2',
       assignmentId: 'as-other-h0',
     });
+  });
+
+  it('reads and confirms placements by primary key, however many the namespace holds', async () => {
+    const fence = await open('many-placements');
+    const keys = Array.from({ length: 300 }, (_, i) => key(`m${i}`, { experimentId: `exp-m${i % 30}` }));
+    await Promise.all(keys.map((k, i) => fence.claim({ ...k, workerId: 'w1', assignmentId: `as-m${i}` })));
+    const admin = await createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database });
+    try {
+      await admin.query('ANALYZE TABLE attempt_placements');
+      // A lone key and a group, in the UPDATE of a confirm and the SELECT of a claim: the rows the
+      // plan reads are the keys', not the namespace's 300.
+      const plans: { statement: string; keys: number; rows: number }[] = [];
+      for (const asked of [keys.slice(7, 8), keys.slice(40, 43)]) {
+        const where = placementsWhere('many-placements', asked);
+        for (const statement of [
+          `UPDATE attempt_placements SET confirmed = TRUE WHERE ${where.sql}`,
+          `SELECT worker_id FROM attempt_placements WHERE ${where.sql}`,
+        ]) {
+          const [plan] = await admin.query<RowDataPacket[]>(`EXPLAIN ${statement}`, where.values);
+          plans.push({ statement, keys: asked.length, rows: Number(plan[0]?.['rows']) });
+        }
+      }
+      expect(plans).toHaveLength(4);
+      expect(plans.filter((plan) => !(plan.rows <= plan.keys))).toEqual([]);
+    } finally {
+      await admin.end();
+    }
   });
 
   it('refuses claims once closed, retryably, so the request goes back to its queue', async () => {
