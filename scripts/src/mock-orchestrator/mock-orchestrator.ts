@@ -58,7 +58,7 @@ const SILENCE_NOTICE_MS = 10_000;
 export async function runMockOrchestrator(options: MockOrchestratorOptions): Promise<RunSummary> {
   const runId = options.runId ?? `${process.pid}-${randomBytes(3).toString('hex')}`;
   const namespace = options.namespace ?? 'wlm';
-  const log = options.logger.child({ component: 'mock-orchestrator', runId });
+  const log = options.logger.child({ module: 'mock-orchestrator', runId });
   const driver = new DagDriver(planRun({ ...options, runId }));
   const topology = new WlmTopology(namespace);
   const { spec, eventsQueue } = mockOrchestratorTopology(topology, runId);
