@@ -8,7 +8,8 @@ import { runCommand } from './exec';
 import { livePid, readPidFile, commandLineOf } from './process-supervisor';
 import { componentLogFile, componentPidFile } from './paths';
 import { waitForPort } from './tcp-probe';
-import type { ComponentEnv, HostPort, Reporter, StackComponent } from './types';
+import type { HostPort } from '@wlm/commons/net';
+import type { ComponentEnv, Reporter, StackComponent } from './types';
 
 const MARIADBD = '/usr/sbin/mariadbd';
 const SOCKET = '/run/mysqld/mysqld.sock';

@@ -8,7 +8,8 @@ import { findListenerPid } from './listener-pid';
 import { spawnDetached, writePidFile } from './process-supervisor';
 import { componentLogFile, componentPidFile } from './paths';
 import { waitForPort } from './tcp-probe';
-import type { ComponentEnv, HostPort, Reporter, StackComponent } from './types';
+import type { HostPort } from '@wlm/commons/net';
+import type { ComponentEnv, Reporter, StackComponent } from './types';
 
 const RABBITMQ_CONF = '/etc/rabbitmq/rabbitmq.conf';
 const RABBITMQ_ENV_CONF = '/etc/rabbitmq/rabbitmq-env.conf';

@@ -4,7 +4,8 @@ import { formatHostPort } from '@wlm/commons/net';
 import { ensureDebianPackage } from './debian';
 import { launchServer } from './launch-server';
 import { componentLogFile, componentPidFile } from './paths';
-import type { ComponentEnv, HostPort, Reporter, StackComponent } from './types';
+import type { HostPort } from '@wlm/commons/net';
+import type { ComponentEnv, Reporter, StackComponent } from './types';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 

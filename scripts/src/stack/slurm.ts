@@ -15,7 +15,8 @@ import { livePid, removePidFile } from './process-supervisor';
 import { SLURM_ADDRESS, SLURMCTLD_PORT, SLURMD_PORT, renderSlurmConf } from './slurm-conf';
 import { nodeReadiness, parseNodeState } from './slurm-node';
 import { waitForPort } from './tcp-probe';
-import type { ComponentEnv, Endpoint, HostPort, OwnedProcess, Reporter, StackComponent } from './types';
+import type { HostPort } from '@wlm/commons/net';
+import type { ComponentEnv, Endpoint, OwnedProcess, Reporter, StackComponent } from './types';
 
 const SLURMCTLD = '/usr/sbin/slurmctld';
 const SLURMD = '/usr/sbin/slurmd';

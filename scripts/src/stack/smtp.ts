@@ -5,7 +5,8 @@ import { launchServer } from './launch-server';
 import { componentLogFile, componentPidFile } from './paths';
 import { versionFromGreeting } from './smtp-sink';
 import { readBanner } from './tcp-probe';
-import type { ComponentEnv, HostPort, Reporter, StackComponent } from './types';
+import type { HostPort } from '@wlm/commons/net';
+import type { ComponentEnv, Reporter, StackComponent } from './types';
 
 /**
  * The compiled sink entry. From `dist/stack` and from `src/stack` (tests run the sources) this is the

@@ -8,7 +8,8 @@ import { componentLogFile, componentPidFile } from './paths';
 import type { StackPaths } from './paths';
 import { renderKnownHosts, renderSshdConfig } from './sshd-config';
 import { readBanner } from './tcp-probe';
-import type { ComponentEnv, HostPort, Reporter, StackComponent } from './types';
+import type { HostPort } from '@wlm/commons/net';
+import type { ComponentEnv, Reporter, StackComponent } from './types';
 
 const SSHD = '/usr/sbin/sshd';
 

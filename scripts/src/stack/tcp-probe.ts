@@ -1,7 +1,8 @@
 import { createConnection } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { formatEndpoint } from './address';
-import type { Endpoint, HostPort, Reporter } from './types';
+import type { HostPort } from '@wlm/commons/net';
+import type { Endpoint, Reporter } from './types';
 
 /** True when something accepts a connection on `address` (TCP or Unix socket) within `timeoutMs`. */
 export function isPortOpen(address: Endpoint, timeoutMs = 1000): Promise<boolean> {

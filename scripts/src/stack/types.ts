@@ -29,9 +29,6 @@ export const DEFAULT_COMPONENT_NAMES: readonly ComponentName[] = COMPONENT_NAMES
   (name) => !(OPTIONAL_COMPONENT_NAMES as readonly ComponentName[]).includes(name),
 );
 
-// Where a component answers over TCP: commons owns the type, beside the formatHostPort that writes it.
-export type { HostPort };
-
 /** A Unix domain socket, for daemons without a TCP port (munged). */
 export interface UnixSocket {
   readonly path: string;
