@@ -51,7 +51,7 @@ export type {
   TaskRunRequest,
   TaskSettings,
 } from './execution';
-export { MAX_WORKER_SLOTS, Worker, compileWorkerOptions } from './runtime';
+export { DEFAULT_RUNNING_REPORT_DELAY_MS, MAX_WORKER_SLOTS, Worker, compileWorkerOptions } from './runtime';
 export { createWorkerMetrics } from './metrics';
 export type { WorkerMetricsSource } from './metrics';
 export type {

@@ -29,7 +29,8 @@
  *   with an `assignmentId` unique per placement.
  * - **task event** (`TaskEvent`, by `state`): QUEUED (the scheduler placed it), RUNNING, PROGRESS,
  *   COMPLETED, FAILED, DEFERRED (a round ended with a checkpoint), WAITING (no worker can take it yet),
- *   CANCELLED; `TERMINAL_TASK_EVENT_STATES` end an attempt.
+ *   CANCELLED; `TERMINAL_TASK_EVENT_STATES` end an attempt. A run shorter than its worker's RUNNING
+ *   delay sends no RUNNING; the event that ends it carries `startedAt` instead.
  * - **cancel** (`CancelTask`, a `ControlMessage`): stop one task, or every task of a run.
  * - **worker** (`workerId`): a process that runs tasks of the types its plugins serve; it has its own
  *   queue and tells the cluster about itself in a `WorkerAdvertisement` over Serf.

@@ -19,6 +19,13 @@ const eventBase = {
  */
 const logTail = { logTail: taskLogTailSchema.optional() };
 
+/**
+ * Worker, on the event that ends a run: when the run started, set when the worker sent no RUNNING
+ * for it — a run that ends within the worker's `runningReportDelayMs` reports its start here
+ * instead, so a short task costs one event rather than two. Absent when a RUNNING went out.
+ */
+const unreportedStart = { startedAt: timestampSchema.optional() };
+
 /** Scheduler: the task was placed on `workerId`'s queue (the task state QUEUED). */
 export const taskQueuedEventSchema = z.object({
   ...eventBase,
@@ -53,6 +60,7 @@ export const taskProgressEventSchema = z
 export const taskCompletedEventSchema = z.object({
   ...eventBase,
   ...logTail,
+  ...unreportedStart,
   state: z.literal('COMPLETED'),
   workerId: workerIdSchema,
   outputs: jsonValueSchema,
@@ -67,6 +75,7 @@ export const taskCompletedEventSchema = z.object({
 export const taskFailedEventSchema = z.object({
   ...eventBase,
   ...logTail,
+  ...unreportedStart,
   state: z.literal('FAILED'),
   workerId: workerIdSchema.optional(),
   reason: z.string().min(1).max(WIRE_TEXT_LIMITS.reasonChars),
@@ -91,6 +100,7 @@ export const taskFailedEventSchema = z.object({
 export const taskDeferredEventSchema = z.object({
   ...eventBase,
   ...logTail,
+  ...unreportedStart,
   state: z.literal('DEFERRED'),
   workerId: workerIdSchema,
   /** What the task waits for, for people: e.g. `SLURM job 42 is PENDING (Priority)`. */
@@ -117,6 +127,7 @@ export const taskWaitingEventSchema = z.object({
 export const taskCancelledEventSchema = z.object({
   ...eventBase,
   ...logTail,
+  ...unreportedStart,
   state: z.literal('CANCELLED'),
   workerId: workerIdSchema.optional(),
   reason: z.string().max(WIRE_TEXT_LIMITS.reasonChars).optional(),

@@ -14,7 +14,7 @@ import { mapLimit } from './map-limit';
 import {
   isFinalFailure,
   isRecorded,
-  taskAuditEvent,
+  taskAuditEvents,
   taskCompletion,
   taskReportOf,
   taskRunUpdate,
@@ -99,7 +99,7 @@ export class EventProcessor {
         this.parts.states.recordTaskReports(reports),
         this.parts.states.recordTaskRuns({
           taskRuns: recorded.map(({ event, run }) => taskRunUpdate(event, run)),
-          auditEvents: [...recorded.map(({ event, run }) => taskAuditEvent(event, run)), ...waiting],
+          auditEvents: [...recorded.flatMap(({ event, run }) => taskAuditEvents(event, run)), ...waiting],
         }),
         this.recordInDags(recorded, completing),
       ]);

@@ -1,3 +1,4 @@
+import { attemptIdentityOf } from '@wlm/commons/wire';
 import type { TaskEvent, TaskEventOf } from '@wlm/commons/wire';
 import type { TaskCompletion, TaskStateChange } from '../domain/dag-store';
 import { isJsonObject } from '../domain/json';
@@ -39,6 +40,8 @@ export function taskRunUpdate(event: RecordedEvent, run: number): TaskRunUpdate 
     state: event.state,
   };
   if (event.workerId !== undefined) update.workerId = event.workerId;
+  const startedAt = unreportedStartOf(event);
+  if (startedAt !== undefined) update.startedAt = startedAt;
   switch (event.state) {
     case 'RUNNING':
       update.startedAt = at;
@@ -62,11 +65,41 @@ export function taskRunUpdate(event: RecordedEvent, run: number): TaskRunUpdate 
 }
 
 /**
- * The audit entry of the event. Its dedupe key is the fact it reports, so a redelivered event adds
- * nothing; a final failure gets its own key because it may follow a retryable failure of the same
- * attempt (the scheduler's verdict after the worker's report).
+ * When a run that sent no RUNNING started, from the event that ended it (`startedAt` on the wire:
+ * the worker holds RUNNING back briefly and a shorter run reports its start this way).
  */
-export function taskAuditEvent(event: RecordedEvent, run: number): AuditEventInput {
+function unreportedStartOf(event: RecordedEvent): Date | undefined {
+  return 'startedAt' in event && event.startedAt !== undefined ? new Date(event.startedAt) : undefined;
+}
+
+/**
+ * The audit entries of the event: the transition it reports, preceded by the run's start when the
+ * event also says that (a run too short to send RUNNING), so the trail reads the same either way.
+ */
+export function taskAuditEvents(event: RecordedEvent, run: number): AuditEventInput[] {
+  const startedAt = unreportedStartOf(event);
+  const audit = taskAuditEvent(event, run);
+  if (startedAt === undefined || event.workerId === undefined) return [audit];
+  const started = taskAuditEvent(
+    {
+      ...attemptIdentityOf(event),
+      v: 1,
+      state: 'RUNNING',
+      workerId: event.workerId,
+      at: startedAt.toISOString(),
+    },
+    run,
+  );
+  return [started, audit];
+}
+
+/**
+ * The audit entry of the event. Its dedupe key is the fact it reports, so a redelivered event adds
+ * nothing, and a start told by a terminal event has the key a RUNNING would have had; a final
+ * failure gets its own key because it may follow a retryable failure of the same attempt (the
+ * scheduler's verdict after the worker's report).
+ */
+function taskAuditEvent(event: RecordedEvent, run: number): AuditEventInput {
   const final = isFinalFailure(event);
   const details: JsonObject = { run, attempt: event.attempt };
   if (event.workerId !== undefined) details['workerId'] = event.workerId;

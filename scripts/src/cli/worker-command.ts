@@ -8,7 +8,13 @@ import { createLogger } from '@wlm/commons/logging';
 import { taskTypeSchema } from '@wlm/commons/wire';
 import type { WlmConfig } from '@wlm/commons/config';
 import type { FinalServiceState } from '@wlm/commons/lifecycle';
-import { MAX_WORKER_SLOTS, Worker, createWorkerMetrics, pluginSpecifier } from '@wlm/workers';
+import {
+  DEFAULT_RUNNING_REPORT_DELAY_MS,
+  MAX_WORKER_SLOTS,
+  Worker,
+  createWorkerMetrics,
+  pluginSpecifier,
+} from '@wlm/workers';
 import type { WorkerSerfOptions, WorkerStartInfo } from '@wlm/workers';
 import { taskEnvironment } from './task-environment';
 import { metricsPortOption, startMetricsServer } from './metrics-option';
@@ -25,6 +31,7 @@ interface WorkerCommandOptions {
   serfAdvertise?: string;
   namespace: string;
   drainTimeout: number;
+  runningReportDelay: number;
   taskEnv?: string[];
   metricsPort?: number | 'off';
   json?: boolean;
@@ -164,6 +171,7 @@ async function serveUntilStopped(
     maxDeliveries: config.rabbitmq.maxDeliveries,
     serf: serfOptions(options, config),
     drainTimeoutMs: options.drainTimeout * 1000,
+    runningReportDelayMs: options.runningReportDelay,
     taskEnvironment: taskEnv,
     taskSettings: { resources: config.resources, localRoots: config.staging.localRoots },
     logger,
@@ -253,6 +261,13 @@ export function workerCommand(): Command {
     )
     .option('--namespace <ns>', 'AMQP namespace of the installation', 'wlm')
     .option('--drain-timeout <seconds>', 'how long a graceful stop waits for running tasks', parseSeconds, 30)
+    .option(
+      '--running-report-delay <ms>',
+      'how long a run waits before it reports RUNNING: a run that ends sooner reports its start with ' +
+        'its end, one event instead of two (0: report every start at once)',
+      wholeNumber({ min: 0, max: 60_000, of: '--running-report-delay' }),
+      DEFAULT_RUNNING_REPORT_DELAY_MS,
+    )
     .option(
       '--task-env <names>',
       "variables of the worker's environment that task processes also get (besides PATH, HOME, LANG, …)",

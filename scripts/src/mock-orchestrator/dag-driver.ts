@@ -138,6 +138,9 @@ export class DagDriver {
       return { outcome: 'duplicate', dispatch: [] };
     }
     const key = `${event.experimentId}/${event.taskId}`;
+    // A run that ended within the worker's RUNNING delay reports its start on its terminal event.
+    if ('startedAt' in event && event.startedAt !== undefined)
+      this.noteStart(run, event.taskId, event.startedAt);
     switch (event.state) {
       case 'COMPLETED':
         this.retries.observe(key, event.attempt);
@@ -149,13 +152,7 @@ export class DagDriver {
         this.fail(run, event.taskId, event.attempt, event.reason ?? 'cancelled', 'CANCELLED');
         return { outcome: 'failed', dispatch: [] };
       case 'RUNNING':
-        if (!run.started.has(event.taskId)) {
-          run.started.add(event.taskId);
-          // The worker's clock against ours: exact on one machine; clamped so skew cannot go negative.
-          const startedAt = Date.parse(event.at);
-          const publishedAt = run.publishedAt.get(event.taskId) ?? startedAt;
-          this.startLatency.record(run.plan.priority, Math.max(0, startedAt - publishedAt));
-        }
+        this.noteStart(run, event.taskId, event.at);
         this.retries.observe(key, event.attempt);
         return { outcome: 'progress', dispatch: [] };
       case 'QUEUED':
@@ -193,6 +190,16 @@ export class DagDriver {
 
   failures(): readonly FailureRecord[] {
     return this.failureRecords;
+  }
+
+  /** The task's first start, from its RUNNING or from the `startedAt` of the event that ended it. */
+  private noteStart(run: DagRun, taskId: string, at: string): void {
+    if (run.started.has(taskId)) return;
+    run.started.add(taskId);
+    // The worker's clock against ours: exact on one machine; clamped so skew cannot go negative.
+    const startedAt = Date.parse(at);
+    const publishedAt = run.publishedAt.get(taskId) ?? startedAt;
+    this.startLatency.record(run.plan.priority, Math.max(0, startedAt - publishedAt));
   }
 
   private onFailed(run: DagRun, event: TaskEventOf<'FAILED'>, key: string): EventStep {

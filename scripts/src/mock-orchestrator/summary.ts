@@ -27,7 +27,10 @@ export interface RunSummary extends DriverCounts {
   readonly latency: {
     /** From publishing a task's TaskRequest to receiving its COMPLETED. */
     readonly publishToCompleted: LatencyReport;
-    /** From publishing to the worker's first RUNNING (its `at`): the orchestration overhead. */
+    /**
+     * From publishing to the start of its first run (its RUNNING's `at`, or the `startedAt` of the
+     * event that ended a run too short to send one): the orchestration overhead.
+     */
     readonly publishToRunning: LatencyReport;
   };
   readonly failures: readonly FailureRecord[];

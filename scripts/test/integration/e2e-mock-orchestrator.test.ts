@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '@wlm/commons/config';
 import { createLogger } from '@wlm/commons/logging';
+import type { AttemptIdentity } from '@wlm/commons/wire';
 import { runMockOrchestrator } from '../../src';
 import type { RunSummary } from '../../src';
 import { attemptKey } from '../support/e2e-broker';
@@ -64,21 +65,23 @@ describe('end to end: the mock orchestrator against real services', () => {
       dagsCompleted: 10,
     });
 
-    const ofRun = (state: 'QUEUED' | 'RUNNING' | 'COMPLETED'): string[] =>
-      cluster.broker
-        .eventsOf(state)
-        .filter((event) => event.experimentId.startsWith('mock.two-schedulers.'))
-        .map(attemptKey);
-    for (const state of ['QUEUED', 'RUNNING', 'COMPLETED'] as const) {
-      const keys = ofRun(state);
+    const ofRun = (items: readonly AttemptIdentity[]): string[] =>
+      items.filter((item) => item.experimentId.startsWith('mock.two-schedulers.')).map(attemptKey);
+    const { broker } = cluster;
+    const reported = {
+      queued: ofRun(broker.eventsOf('QUEUED')),
+      started: ofRun(broker.starts()),
+      completed: ofRun(broker.eventsOf('COMPLETED')),
+    };
+    for (const [what, keys] of Object.entries(reported)) {
       // 100 distinct attempts, none twice: neither instance placed what the other had placed.
-      expect({ state, events: keys.length, attempts: new Set(keys).size }).toEqual({
-        state,
+      expect({ what, events: keys.length, attempts: new Set(keys).size }).toEqual({
+        what,
         events: 100,
         attempts: 100,
       });
     }
-    for (const key of ofRun('RUNNING')) expect(key.endsWith('/1')).toBe(true);
+    for (const key of reported.started) expect(key.endsWith('/1')).toBe(true);
     // Idle workers and a request held for more than 10 s: an instance's free-slot book stuck on
     // placements whose events its sibling consumed (the reservation-ledger bug this test found).
     const stuck = cluster.schedulers.flatMap((scheduler) =>

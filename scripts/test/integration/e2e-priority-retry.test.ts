@@ -46,9 +46,7 @@ describe('end to end: real scheduler and workers', () => {
     );
     await cluster.broker.completed(experimentId, 4, 30_000);
 
-    const running = cluster.broker
-      .eventsOf('RUNNING', experimentId)
-      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const running = cluster.broker.starts(experimentId).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     expect(running.map((event) => event.taskId)).toEqual(['blocker', 'p9', 'p5', 'p1']);
     for (const event of running) expect(event.workerId).toBe(first);
   });
@@ -85,7 +83,7 @@ describe('end to end: real scheduler and workers', () => {
       failures.map((event) => [`${event.experimentId}/${event.taskId}`, event.workerId]),
     );
     const retries = cluster.broker
-      .eventsOf('RUNNING')
+      .starts()
       .filter((event) => event.experimentId.startsWith('mock.') && event.attempt === 2);
     expect(retries).toHaveLength(6);
     for (const retry of retries) {

@@ -5,7 +5,8 @@ import { eventually } from '@wlm/test-support';
 /*
  * What the console shows, through the API of a real orchestrator beside a real `wlm scheduler` and
  * `wlm worker`s: the scheduler's worker directory (a worker SIGKILLed shows failed), a task's
- * progress while it runs, its log tail after it ended, and the change stream.
+ * progress while it runs, its log tail after it ended, the start of a run too short to report
+ * RUNNING, and the change stream.
  */
 
 jest.setTimeout(120_000);
@@ -17,7 +18,8 @@ beforeAll(async () => {
   system = await WlmSystem.start({
     label: 'workers',
     workers: [
-      { name: 'wa', tasks: 'echo', slots: 2, labels: 'site=lab' },
+      // Longer than a 10 ms echo takes on a loaded machine: its start travels on its COMPLETED.
+      { name: 'wa', tasks: 'echo', slots: 2, labels: 'site=lab', args: ['--running-report-delay', '3000'] },
       { name: 'wb', tasks: 'echo', slots: 1 },
     ],
   });
@@ -134,6 +136,29 @@ describe('progress and logs of a task', () => {
     const missing = await system.cli(['logs', id, 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('has no task "nope"');
+  });
+});
+
+describe('a run too short to report RUNNING', () => {
+  it('has its start recorded and audited as RUNNING from the COMPLETED that carried it', async () => {
+    expect.hasAssertions();
+    const id = await system.submit(echoType, { note: 'short' });
+    const done = await system.ended(id);
+    expect(done.state).toBe('COMPLETED');
+    // `second` sleeps 10 ms: it ended long before wa's 3 s delay, so no RUNNING went out for it.
+    const [run] = done.tasks.find((task) => task.taskId === 'second')?.runs ?? [];
+    expect(run).toMatchObject({ state: 'COMPLETED', workerId: system.cluster.workerId('wa') });
+    expect(run?.startedAt).not.toBeNull();
+    expect(Date.parse(run?.startedAt ?? '')).toBeLessThanOrEqual(Date.parse(run?.endedAt ?? ''));
+    const audit = await system.api<{
+      items: { type: string; taskId: string | null; toState: string | null; actor: string; at: string }[];
+    }>(`/api/experiments/${id}/audit`);
+    const second = audit.items.filter(
+      (item) => item.taskId === 'second' && item.type === 'task.transitioned',
+    );
+    expect(second.map((item) => item.toState)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED']);
+    expect(second[1]).toMatchObject({ actor: `worker:${system.cluster.workerId('wa')}` });
+    expect(Date.parse(second[1]?.at ?? '')).toBe(Date.parse(run?.startedAt ?? ''));
   });
 });
 

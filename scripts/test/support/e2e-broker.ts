@@ -2,6 +2,7 @@ import { AmqpConnection, deleteTopology, mergeTopology } from '@wlm/commons/amqp
 import { loadConfig } from '@wlm/commons/config';
 import { createLogger } from '@wlm/commons/logging';
 import {
+  attemptIdentityOf,
   controlMessageSchema,
   controlRoutingKey,
   taskAssignmentSchema,
@@ -10,6 +11,7 @@ import {
 } from '@wlm/commons/wire';
 import type { TopologySpec, WlmTopology } from '@wlm/commons/amqp';
 import type {
+  AttemptIdentity,
   CancelTaskInput,
   TaskEvent,
   TaskEventOf,
@@ -22,6 +24,12 @@ import { eventually } from '@wlm/test-support';
 /** `experimentId/taskId/attempt`: the key every consumer is idempotent on. */
 export function attemptKey(item: { experimentId: string; taskId: string; attempt: number }): string {
   return `${item.experimentId}/${item.taskId}/${item.attempt}`;
+}
+
+/** When and where a run started, as its worker reported it. */
+export interface RunStart extends AttemptIdentity {
+  workerId: string;
+  at: string;
 }
 
 /**
@@ -110,6 +118,22 @@ export class E2eBroker {
       (event): event is TaskEventOf<S> =>
         event.state === state && (experimentId === undefined || event.experimentId === experimentId),
     );
+  }
+
+  /**
+   * The start of each run a worker reported, optionally of one experiment, in arrival order: its
+   * RUNNING, or the `startedAt` of the event that ended a run too short to send one.
+   */
+  starts(experimentId?: string): RunStart[] {
+    const starts: RunStart[] = [];
+    for (const event of this.events) {
+      if (experimentId !== undefined && event.experimentId !== experimentId) continue;
+      const at = event.state === 'RUNNING' ? event.at : 'startedAt' in event ? event.startedAt : undefined;
+      const workerId = 'workerId' in event ? event.workerId : undefined;
+      if (at === undefined || workerId === undefined) continue;
+      starts.push({ ...attemptIdentityOf(event), workerId, at });
+    }
+    return starts;
   }
 
   /** Waits until `count` tasks of `experimentId` have a COMPLETED event; returns those events. */

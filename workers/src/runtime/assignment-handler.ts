@@ -10,6 +10,7 @@ import { ProgressRelay } from './progress-relay';
 import type { RecentSet } from '@wlm/commons/collections';
 import type { RecentCancels } from '@wlm/commons/control';
 import type { RunningTask, RunningTasks } from './running-tasks';
+import { RunningReport } from './running-report';
 import {
   cancelledEvent,
   completedEvent,
@@ -39,6 +40,8 @@ export interface AssignmentHandlerOptions {
   finished: RecentSet<string>;
   running: RunningTasks;
   progressIntervalMs: number;
+  /** How long RUNNING is held back, so that a run ending sooner sends one event (`RunningReport`). */
+  runningReportDelayMs: number;
   events: EventEmitter<WorkerEvents>;
   logger: Logger;
   /** Called whenever the number of running tasks changes. */
@@ -46,7 +49,8 @@ export interface AssignmentHandlerOptions {
 }
 
 /**
- * Handles one TaskAssignment from the worker's queue: RUNNING, the run in a task process with its
+ * Handles one TaskAssignment from the worker's queue: RUNNING (held back briefly, so that a short
+ * run reports its start on its terminal event instead), the run in a task process with its
  * progress relayed, then exactly one terminal event. The queue consumer acks the delivery when this
  * resolves — so only after the terminal event is confirmed — and requeues it when this throws a
  * retryable error, which is how unfinished work is handed back at shutdown.
@@ -133,16 +137,25 @@ export class AssignmentHandler {
     const task = this.options.running.add(assignment);
     this.options.onLoadChange();
     let settlement: 'finished' | 'handed-back' = 'handed-back';
+    // Not awaited: confirms are pipelined, and the channel keeps RUNNING ahead of the terminal event.
+    const report = new RunningReport(this.options.runningReportDelayMs, (startedAt) =>
+      this.publishQuietly(
+        runningEvent(assignment, workerId, startedAt),
+        log,
+        `${assignment.assignmentId}:running`,
+      ),
+    );
     try {
-      // Not awaited: confirms are pipelined, and the channel keeps RUNNING ahead of the terminal event.
-      this.publishQuietly(runningEvent(assignment, workerId), log, `${assignment.assignmentId}:running`);
       this.options.events.emit('task:started', info);
       log.info('task started');
-      const outcome = await this.execute(assignment, plugin, task, log);
+      const outcome = await this.execute(assignment, plugin, task, report, log);
+      // A run handed back says nothing: the worker that runs it next reports its own start.
+      const startedAt = report.settle();
       if (isHandBack(task, outcome)) throw this.handBack(info, log);
-      await this.finishWith(assignment, plugin, outcome, { info, log, logs: task.logs });
+      await this.finishWith(assignment, plugin, outcome, { info, log, logs: task.logs, startedAt });
       settlement = 'finished';
     } finally {
+      report.settle();
       this.options.running.end(assignment.assignmentId, settlement);
       this.options.onLoadChange();
     }
@@ -190,14 +203,16 @@ export class AssignmentHandler {
     assignment: TaskAssignment,
     plugin: LoadedPlugin,
     task: RunningTask,
+    report: RunningReport,
     log: Logger,
   ): Promise<TaskOutcome> {
-    const relay = new ProgressRelay(this.options.progressIntervalMs, (progress) =>
+    const relay = new ProgressRelay(this.options.progressIntervalMs, (progress) => {
+      report.sendNow();
       this.publishQuietly(
         withLogTail(progressEvent(assignment, this.options.workerId, progress), task.logs),
         log,
-      ),
-    );
+      );
+    });
     try {
       return await this.options.runner.run(
         {
@@ -216,11 +231,11 @@ export class AssignmentHandler {
     assignment: TaskAssignment,
     plugin: LoadedPlugin,
     outcome: TaskOutcome,
-    { info, log, logs }: { info: WorkerTaskInfo; log: Logger; logs: LineTail },
+    { info, log, logs, startedAt }: FinishContext,
   ): Promise<void> {
     const { workerId, events } = this.options;
     const finish = (event: TaskEvent): Promise<void> =>
-      this.finish(assignment, withLogTail(event, logs), log);
+      this.finish(assignment, withStart(withLogTail(event, logs), startedAt), log);
     switch (outcome.status) {
       case 'completed':
         try {
@@ -331,4 +346,17 @@ function taskInfo(assignment: TaskAssignment): WorkerTaskInfo {
 function withLogTail<E extends TaskEvent>(event: E, logs: LineTail): E {
   const text = logs.toString();
   return text === '' ? event : { ...event, logTail: text };
+}
+
+/** A terminal event carries the run's start when no RUNNING said it (`RunningReport.settle`). */
+function withStart<E extends TaskEvent>(event: E, startedAt: string | undefined): E {
+  return startedAt === undefined ? event : { ...event, startedAt };
+}
+
+interface FinishContext {
+  info: WorkerTaskInfo;
+  log: Logger;
+  logs: LineTail;
+  /** Set when no RUNNING went out for the run. */
+  startedAt: string | undefined;
 }

@@ -23,8 +23,13 @@ function base(assignment: TaskAssignment) {
   };
 }
 
-export function runningEvent(assignment: TaskAssignment, workerId: string): TaskEventOf<'RUNNING'> {
-  return { ...base(assignment), state: 'RUNNING', workerId };
+/** RUNNING, dated when the run started (it may go out a little later: `RunningReport`). */
+export function runningEvent(
+  assignment: TaskAssignment,
+  workerId: string,
+  startedAt: string,
+): TaskEventOf<'RUNNING'> {
+  return { ...base(assignment), at: startedAt, state: 'RUNNING', workerId };
 }
 
 export function progressEvent(

@@ -65,6 +65,12 @@ export interface WorkerOptions {
   advertiseIntervalMs?: number;
   /** Least time between two PROGRESS events of one task; the last report is always sent. Default 1,000. */
   progressIntervalMs?: number;
+  /**
+   * How long a run's RUNNING event is held back: a run that ends sooner reports its start on its
+   * terminal event instead (`startedAt`), one event rather than two; 0 sends RUNNING as each run
+   * starts. Default {@link DEFAULT_RUNNING_REPORT_DELAY_MS}.
+   */
+  runningReportDelayMs?: number;
   /** How long a cancel is remembered for assignments that arrive after it. Default 600,000. */
   cancelMemoryMs?: number;
   /** V8 heap cap of each task process, in MB. Default 512. */
@@ -102,6 +108,7 @@ export interface CompiledWorkerOptions {
   readonly drainTimeoutMs: number;
   readonly advertiseIntervalMs: number;
   readonly progressIntervalMs: number;
+  readonly runningReportDelayMs: number;
   readonly cancelMemoryMs: number;
   readonly taskMemoryLimitMb: number;
   readonly defaultTaskTimeoutMs: number | undefined;
@@ -110,6 +117,12 @@ export interface CompiledWorkerOptions {
   readonly taskEnvironment: Readonly<Record<string, string>>;
   readonly taskSettings: TaskSettings;
 }
+
+/**
+ * How long a run's RUNNING is held back by default: longer than a short task takes, far shorter than
+ * anyone watching a task would notice.
+ */
+export const DEFAULT_RUNNING_REPORT_DELAY_MS = 100;
 
 /** More task processes than this on one machine is a typo, not a plan. */
 export const MAX_WORKER_SLOTS = 1000;
@@ -160,6 +173,11 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     drainTimeoutMs: nonNegative('drainTimeoutMs', options.drainTimeoutMs, 30_000),
     advertiseIntervalMs: nonNegative('advertiseIntervalMs', options.advertiseIntervalMs, 250),
     progressIntervalMs: nonNegative('progressIntervalMs', options.progressIntervalMs, 1_000),
+    runningReportDelayMs: nonNegative(
+      'runningReportDelayMs',
+      options.runningReportDelayMs,
+      DEFAULT_RUNNING_REPORT_DELAY_MS,
+    ),
     cancelMemoryMs: nonNegative('cancelMemoryMs', options.cancelMemoryMs, 600_000),
     taskMemoryLimitMb: nonNegative('taskMemoryLimitMb', options.taskMemoryLimitMb, 512),
     defaultTaskTimeoutMs: options.defaultTaskTimeoutMs,

@@ -113,6 +113,7 @@ export async function startWorkerParts(
       finished: new RecentSet({ capacity: FINISHED_MEMORY }),
       running,
       progressIntervalMs: options.progressIntervalMs,
+      runningReportDelayMs: options.runningReportDelayMs,
       events,
       logger: log,
       onLoadChange,

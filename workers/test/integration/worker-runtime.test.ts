@@ -42,6 +42,8 @@ async function startWorker(name: string, extra: Partial<WorkerOptions> = {}): Pr
     logger: testLogger,
     advertiseIntervalMs: 100,
     progressIntervalMs: 100,
+    // RUNNING as each run starts, so the event sequences below are exact; the delay has its own tests.
+    runningReportDelayMs: 0,
     cancelGraceMs: 1_000,
     ...extra,
   });
@@ -240,6 +242,48 @@ describe('a worker', () => {
       () => seed.member(workerId),
       (member) => leftGracefully(member),
     );
+  });
+});
+
+describe('a worker that holds RUNNING back (runningReportDelayMs)', () => {
+  let worker: Worker;
+  let workerId: string;
+
+  beforeAll(async () => {
+    // Longer than a first run takes on a loaded machine, fork included: every quick run ends within it.
+    worker = await startWorker('wd', { runningReportDelayMs: 5_000 });
+    workerId = worker.info.workerId;
+  });
+
+  afterAll(async () => {
+    await worker.close();
+  });
+
+  it('reports a run that ends within the delay with one COMPLETED, which carries its start', async () => {
+    const assignment = broker.assignment(workerId, { context: { message: 'quick' } });
+    const assignedAt = Date.now();
+    await broker.assign(assignment);
+    const completed = await broker.waitForEvent(assignment.experimentId, 'COMPLETED');
+    expect(completed).toMatchObject({ workerId, outputs: { message: 'quick' } });
+    const startedAt = Date.parse((completed as { startedAt?: string }).startedAt ?? '');
+    expect(startedAt).toBeGreaterThanOrEqual(assignedAt - 1_000);
+    expect(startedAt).toBeLessThanOrEqual(Date.parse(completed.at));
+    // Proves an absence: no RUNNING follows once the delay is over.
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    expect(broker.eventsOf(assignment.experimentId).map((event) => event.state)).toEqual(['COMPLETED']);
+  });
+
+  it('sends RUNNING ahead of the first PROGRESS of a longer run, and then no start on its COMPLETED', async () => {
+    // echo reports progress after each quarter of its sleep, well within the delay.
+    const assignment = broker.assignment(workerId, { context: { sleepMs: 1_000 } });
+    await broker.assign(assignment);
+    const completed = await broker.waitForEvent(assignment.experimentId, 'COMPLETED');
+    const events = broker.eventsOf(assignment.experimentId);
+    expect(events[0]?.state).toBe('RUNNING');
+    expect(events[1]?.state).toBe('PROGRESS');
+    expect(Date.parse(events[0]?.at ?? '')).toBeLessThanOrEqual(Date.parse(events[1]?.at ?? ''));
+    expect(states(events)).toEqual(['RUNNING', 'COMPLETED']);
+    expect(completed).not.toHaveProperty('startedAt');
   });
 });
 

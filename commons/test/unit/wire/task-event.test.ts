@@ -58,6 +58,19 @@ describe('TaskEvent', () => {
     ]);
   });
 
+  it.each(['COMPLETED', 'FAILED', 'CANCELLED', 'DEFERRED'] as const)(
+    'lets a %s event carry the start of a run that sent no RUNNING, as a timestamp',
+    (state) => {
+      const event = { ...valid[state], startedAt: '2025-01-02T03:04:05.600Z' };
+      expect(parseMessage(taskEventSchema, encodeMessage(taskEventSchema, event as TaskEvent))).toEqual(
+        event,
+      );
+      expect(issuesOf(() => parseMessage(taskEventSchema, { ...valid[state], startedAt: 'soon' }))).toEqual([
+        expect.stringMatching(/^startedAt: /),
+      ]);
+    },
+  );
+
   it('rejects an unknown state, naming the discriminator', () => {
     const issues = issuesOf(() => parseMessage(taskEventSchema, { ...eventBase(), state: 'EXPLODED' }));
     expect(issues).toEqual([expect.stringMatching(/^state: .*RUNNING/)]);

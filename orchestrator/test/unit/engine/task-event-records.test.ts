@@ -1,6 +1,13 @@
 import { taskEventSchema } from '@wlm/commons/wire';
 import type { TaskEventOf } from '@wlm/commons/wire';
-import { isRecorded, taskReportOf, taskWaitingAudit } from '../../../src/engine/task-event-records';
+import {
+  isRecorded,
+  taskAuditEvents,
+  taskReportOf,
+  taskRunUpdate,
+  taskWaitingAudit,
+} from '../../../src/engine/task-event-records';
+import type { RecordedEvent } from '../../../src/engine/task-event-records';
 
 const deferred = taskEventSchema.parse({
   v: 1,
@@ -84,5 +91,52 @@ describe('what a worker reports besides the state', () => {
   it('has nothing to keep from an event that says neither', () => {
     const running = taskEventSchema.parse({ ...base, at, state: 'RUNNING' });
     expect(taskReportOf(running, 2)).toBeUndefined();
+  });
+});
+
+describe('a terminal event that carries the start of its run (no RUNNING went out)', () => {
+  const identity = { v: 1, experimentId: 'exp-1', run: 2, taskId: 'a', attempt: 1, workerId: 'w1' };
+  const startedAt = '2026-01-01T00:00:00.010Z';
+  const endedAt = '2026-01-01T00:00:00.030Z';
+  const completed = taskEventSchema.parse({
+    ...identity,
+    at: endedAt,
+    state: 'COMPLETED',
+    outputs: { ok: true },
+    startedAt,
+  }) as RecordedEvent;
+
+  it('records the start on the task run with the end', () => {
+    expect(taskRunUpdate(completed, 2)).toMatchObject({
+      state: 'COMPLETED',
+      workerId: 'w1',
+      startedAt: new Date(startedAt),
+      endedAt: new Date(endedAt),
+    });
+  });
+
+  it('audits the start as the RUNNING transition it would have been, then its own', () => {
+    const [started, ended, ...rest] = taskAuditEvents(completed, 2);
+    expect(rest).toEqual([]);
+    expect(started).toMatchObject({
+      type: 'task.transitioned',
+      toState: 'RUNNING',
+      actor: 'worker:w1',
+      at: new Date(startedAt),
+      dedupeKey: 'task:exp-1:2:a:1:RUNNING',
+    });
+    expect(ended).toMatchObject({ toState: 'COMPLETED', at: new Date(endedAt) });
+  });
+
+  it('audits one transition, and sets no start, for an event without one', () => {
+    const failed = taskEventSchema.parse({
+      ...identity,
+      at: endedAt,
+      state: 'FAILED',
+      reason: 'boom',
+      retryable: false,
+    }) as RecordedEvent;
+    expect(taskAuditEvents(failed, 2).map((audit) => audit.toState)).toEqual(['FAILED']);
+    expect(taskRunUpdate(failed, 2)).not.toHaveProperty('startedAt');
   });
 });

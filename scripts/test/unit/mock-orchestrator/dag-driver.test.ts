@@ -199,6 +199,15 @@ describe('DagDriver', () => {
     ]);
   });
 
+  it('takes the start of a run that sent no RUNNING from the event that ended it', () => {
+    const driver = new DagDriver([plan('e1', chain3)]);
+    driver.start(T0);
+    driver.onEvent({ ...ev.completed('e1', 't0'), startedAt: iso(T0 + 7) } as TaskEvent, T0 + 12);
+    expect(driver.startLatency.byPriority()).toEqual([
+      { priority: 5, count: 1, p50Ms: 7, p99Ms: 7, maxMs: 7 },
+    ]);
+  });
+
   it(`keeps the first ${MAX_FAILURES_KEPT} failure reasons only`, () => {
     const single = DagGraph.from(validateDagDefinition({ type: 'one', tasks: [{ id: 'a', type: 'echo' }] }));
     const plans = Array.from({ length: MAX_FAILURES_KEPT + 5 }, (_, i) => plan(`e${i}`, single));

@@ -137,7 +137,8 @@ interface Setup {
   readonly emitted: string[];
 }
 
-function setUp(): Setup {
+/** `runningReportDelayMs` 0 (RUNNING as each run starts) unless a test is about the delay. */
+function setUp(runningReportDelayMs = 0): Setup {
   const runner = new ScriptedRunner();
   const publisher = new Publisher();
   const cancels = new RecentCancels(60_000);
@@ -165,6 +166,7 @@ function setUp(): Setup {
     finished,
     running,
     progressIntervalMs: 1_000,
+    runningReportDelayMs,
     events,
     logger: createLogger({ component: 'test', level: 'silent', pretty: false }),
     onLoadChange: () => undefined,
@@ -371,5 +373,68 @@ describe('AssignmentHandler', () => {
     expect(await second).toEqual({ acked: true });
     expect(runner.runs).toHaveLength(1);
     expect(publisher.states()).toEqual(['RUNNING', 'COMPLETED']);
+  });
+
+  describe('with RUNNING held back (runningReportDelayMs)', () => {
+    it('sends a run that ends within the delay as its terminal event alone, which carries its start', async () => {
+      const { handler, runner, publisher, emitted } = setUp(60_000);
+      const assignment = assignmentOf();
+      const handled = settle(handler.handle(assignment, delivery));
+      await until('the run', () => runner.waiting === 1);
+      const beforeEnd = Date.now();
+      runner.finish({ status: 'completed', outputs: { echoed: 'hi' } });
+      expect(await handled).toEqual({ acked: true });
+      expect(publisher.states()).toEqual(['COMPLETED']);
+      const completed = publisher.confirmed[0]?.event;
+      if (completed?.state !== 'COMPLETED') throw new Error('no COMPLETED');
+      expect(completed.startedAt).toBeDefined();
+      expect(Date.parse(completed.startedAt ?? '')).toBeLessThanOrEqual(beforeEnd);
+      expect(Date.parse(completed.startedAt ?? '')).toBeLessThanOrEqual(Date.parse(completed.at));
+      expect(emitted).toEqual(['task:started', 'task:completed']);
+    });
+
+    it('sends RUNNING, dated at the start, once the delay is up; the terminal event then carries no start', async () => {
+      const { handler, runner, publisher } = setUp(30);
+      const startedBefore = Date.now();
+      const handled = settle(handler.handle(assignmentOf(), delivery));
+      await until('the run', () => runner.waiting === 1);
+      const deadline = Date.now() + 5_000;
+      while (publisher.states().length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(publisher.states()).toEqual(['RUNNING']);
+      const running = publisher.confirmed[0]?.event;
+      expect(Date.parse(running?.at ?? '')).toBeGreaterThanOrEqual(startedBefore);
+      // Dated when the run started, not when the delay ran out.
+      expect(Date.parse(running?.at ?? '')).toBeLessThan(Date.now() - 20);
+      runner.finish({ status: 'completed', outputs: null });
+      expect(await handled).toEqual({ acked: true });
+      expect(publisher.states()).toEqual(['RUNNING', 'COMPLETED']);
+      expect(publisher.confirmed[1]?.event).not.toHaveProperty('startedAt');
+    });
+
+    it('sends RUNNING at once when the run reports progress within the delay, ahead of the PROGRESS', async () => {
+      const { handler, runner, publisher } = setUp(60_000);
+      const handled = settle(handler.handle(assignmentOf(), delivery));
+      await until('the run', () => runner.waiting === 1);
+      runner.runs[0]?.onProgress?.({ message: 'staging', percent: 10 });
+      await until('the RUNNING and the PROGRESS', () => publisher.states().length === 2);
+      expect(publisher.states()).toEqual(['RUNNING', 'PROGRESS']);
+      runner.finish({ status: 'failed', code: 'BOOM', retryable: false, reason: 'boom' });
+      expect(await handled).toEqual({ acked: true });
+      expect(publisher.states()).toEqual(['RUNNING', 'PROGRESS', 'FAILED']);
+      expect(publisher.confirmed[2]?.event).not.toHaveProperty('startedAt');
+    });
+
+    it('says nothing of a run handed back within the delay: whoever runs it next reports the start', async () => {
+      const { handler, runner, publisher, running } = setUp(60_000);
+      const handled = settle(handler.handle(assignmentOf(), delivery));
+      await until('the run', () => runner.waiting === 1);
+      running.stopAll();
+      const outcome = await handled;
+      expect(isHandBack(outcome.acked ? undefined : outcome.error)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(publisher.confirmed).toEqual([]);
+    });
   });
 });
