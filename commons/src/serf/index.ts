@@ -20,6 +20,7 @@ export type {
   SerfRpcClientOptions,
   SerfRpcClientState,
 } from './serf-rpc-client-options';
+export { parseSerfAddr } from './serf-connection';
 export { SerfEventStream } from './serf-event-stream';
 export type { SerfEventStreamEvents } from './serf-event-stream';
 export { compileEventFilter } from './serf-events';

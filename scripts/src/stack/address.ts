@@ -2,16 +2,6 @@ import { formatHostPort } from '@wlm/commons/net';
 import type { HostPort } from '@wlm/commons/net';
 import type { Endpoint } from './types';
 
-/** Parses `host:port` as the config writes it (`127.0.0.1:7373`). */
-export function parseHostPort(value: string): HostPort {
-  const colon = value.lastIndexOf(':');
-  const port = Number(value.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new TypeError(`expected host:port, got ${value}`);
-  }
-  return { host: value.slice(0, colon), port };
-}
-
 /** Host and port of a server URL (`amqp://…@127.0.0.1:5672`), with the protocol's port when omitted. */
 export function hostPortOfUrl(url: string, defaultPort: number): HostPort {
   const parsed = new URL(url);

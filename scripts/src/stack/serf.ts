@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { STACK_SERF_KEY_FILES } from '@wlm/commons/config';
-import { writeSerfAgentConfig } from '@wlm/commons/serf';
+import { parseSerfAddr, writeSerfAgentConfig } from '@wlm/commons/serf';
 import type { SerfAgentSettings } from '@wlm/commons/serf';
 import { StackComponentError } from '../errors/stack-component-error';
-import { parseHostPort } from './address';
 import { ensureDebianPackage } from './debian';
 import { runCommand } from './exec';
 import { launchServer } from './launch-server';
@@ -60,7 +59,7 @@ export function ensureSerfKeys(
 export function serfComponent({ config, paths }: ComponentEnv): StackComponent {
   const logFile = componentLogFile(paths, 'serf');
   const pidFile = componentPidFile(paths, 'serf');
-  const address = parseHostPort(config.serf.rpcAddr);
+  const address = parseSerfAddr(config.serf.rpcAddr);
   return {
     name: 'serf',
     address,

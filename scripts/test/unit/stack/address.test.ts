@@ -1,14 +1,8 @@
-import { hostPortOfUrl, parseHostPort } from '../../../src/stack/address';
+import { hostPortOfUrl } from '../../../src/stack/address';
 import { parseMysqlUrl } from '../../../src/stack/mariadb';
 import { serfAgentArgs } from '../../../src/stack/serf';
 
 describe('addresses', () => {
-  it('parses host:port', () => {
-    expect(parseHostPort('127.0.0.1:7373')).toEqual({ host: '127.0.0.1', port: 7373 });
-    expect(() => parseHostPort('127.0.0.1')).toThrow(TypeError);
-    expect(() => parseHostPort('h:99999')).toThrow(TypeError);
-  });
-
   it('takes host and port from a server URL, with the default port when there is none', () => {
     expect(hostPortOfUrl('amqp://guest:guest@127.0.0.1:5672', 5672)).toEqual({
       host: '127.0.0.1',
