@@ -268,10 +268,14 @@ async function runApiPath(
     const storedBefore = experimentsIn(runs);
     const few = await memoryDuring(chain, { ...apiOptions, batch: true });
     runs.push(few.result);
-    // Half of the best experiments/s the chains reached, for about PACED_SECONDS: where the
-    // overhead target is stated, instead of under a burst where it is mostly queueing.
+    // Half of the best experiments/s the chains reached created one at a time, as this phase creates
+    // them, for about PACED_SECONDS: where the overhead target is stated, instead of under a burst
+    // where it is mostly queueing. Not the batch's: a batch costs far less per experiment, and half
+    // of its rate can be more than one-at-a-time creation sustains at all.
     const peak = Math.max(
-      ...runs.filter((run) => run.shape.startsWith('chain4')).map((run) => run.experimentsPerSecond),
+      ...runs
+        .filter((run) => run.shape === chain.name || run.shape === `${chain.name}-async`)
+        .map((run) => run.experimentsPerSecond),
     );
     const rate = Math.max(1, Math.round(peak / 2));
     const experiments = Math.min(chain.experiments, Math.max(10, Math.round(rate * PACED_SECONDS)));
