@@ -268,15 +268,12 @@ async function runApiPath(
     const storedBefore = experimentsIn(runs);
     const few = await memoryDuring(chain, { ...apiOptions, batch: true });
     runs.push(few.result);
-    // Half of the best experiments/s the chains reached created one at a time, as this phase creates
-    // them, for about PACED_SECONDS: where the overhead target is stated, instead of under a burst
-    // where it is mostly queueing. Not the batch's: a batch costs far less per experiment, and half
-    // of its rate can be more than one-at-a-time creation sustains at all.
-    const peak = Math.max(
-      ...runs
-        .filter((run) => run.shape === chain.name || run.shape === `${chain.name}-async`)
-        .map((run) => run.experimentsPerSecond),
-    );
+    // Half of the experiments/s the chains reached created as this phase creates them — one per POST,
+    // answered once started — for about PACED_SECONDS: where the overhead target is stated, instead
+    // of under a burst where it is mostly queueing. Not the batch's nor the async answers' rate: those
+    // let concurrent submissions share their store round trips, and half of either can be more than
+    // submissions arriving one at a time sustain at all.
+    const peak = runs.find((run) => run.shape === chain.name)?.experimentsPerSecond ?? 1;
     const rate = Math.max(1, Math.round(peak / 2));
     const experiments = Math.min(chain.experiments, Math.max(10, Math.round(rate * PACED_SECONDS)));
     say(
