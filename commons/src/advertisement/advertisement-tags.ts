@@ -21,6 +21,8 @@ export const ADVERTISEMENT_TAGS = {
   taskTypes: 't',
   /** `gpu=a100,site=bigred` */
   labels: 'l',
+  /** `1` while the worker stops for good; absent otherwise. */
+  departing: 'd',
 } as const;
 
 /** Bumped when the tag layout changes incompatibly; a scheduler rejects formats it does not know. */
@@ -85,6 +87,7 @@ const advertisementTagsSchema = z
     [T.freeSlots]: countTag,
     [T.taskTypes]: listTag('@', 'task type'),
     [T.labels]: listTag('=', 'label'),
+    [T.departing]: z.literal('1').optional(),
   })
   .transform((tags): WorkerAdvertisement => ({
     role: 'worker',
@@ -94,6 +97,7 @@ const advertisementTagsSchema = z
     freeSlots: tags[T.freeSlots],
     taskTypes: tags[T.taskTypes],
     labels: tags[T.labels],
+    ...(tags[T.departing] === undefined ? {} : { departing: true }),
   }))
   .pipe(workerAdvertisementSchema);
 
@@ -128,6 +132,7 @@ export function encodeAdvertisementTags(advertisement: WorkerAdvertisement): Rec
   if (taskTypes !== '') tags[T.taskTypes] = taskTypes;
   const labels = joinSorted(ad.labels, '=');
   if (labels !== '') tags[T.labels] = labels;
+  if (ad.departing === true) tags[T.departing] = '1';
   const size = serfTagsSize(tags);
   if (size > SERF_TAGS_MAX_BYTES)
     throw new AdvertisementTooLargeError(ad.workerId, size, SERF_TAGS_MAX_BYTES);

@@ -36,6 +36,12 @@ export const workerAdvertisementSchema = z
     /** Task type → version of the plugin serving it. */
     taskTypes: z.record(taskTypeSchema, pluginVersionSchema),
     labels: z.record(labelKeySchema, labelValueSchema),
+    /**
+     * Set while the worker stops for good: it takes no more work, and its member disappearing next
+     * is its departure, not a failure — even when its leave intent does not reach a scheduler's
+     * agent before that agent finds the member gone. Absent otherwise.
+     */
+    departing: z.literal(true).optional(),
   })
   .refine((ad) => ad.freeSlots <= ad.slots, { message: 'cannot exceed slots', path: ['freeSlots'] });
 

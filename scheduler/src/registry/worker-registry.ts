@@ -214,20 +214,13 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
         this.onAlive(worker, known, origin);
         break;
       case 'failed':
-        if (known === undefined || known.status === 'alive') this.fail(worker, known);
+        // Gone as it said it would be: its leave intent did not reach our agent first.
+        if (isDeparting(worker, known)) this.leave(worker, known);
+        else if (known === undefined || known.status === 'alive') this.fail(worker, known);
         break;
       case 'leaving':
       case 'left':
-        if (known === undefined)
-          this.known.set(worker.workerId, {
-            worker,
-            status: 'left',
-            failedAt: undefined,
-            diedByNotice: false,
-            silent: false,
-            unreachable: false,
-          });
-        else if (known.status === 'alive') this.depart(known);
+        this.leave(worker, known);
         break;
       default:
         break;
@@ -275,12 +268,17 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     return targets;
   }
 
-  /** Node `nodeName`'s agent missed the probe's rounds: a live worker there has failed. */
+  /**
+   * Node `nodeName`'s agent missed the probe's rounds: a live worker there has failed, or left if it
+   * announced its departure.
+   */
   private onSilent(nodeName: string): void {
     const known = this.byMemberName(nodeName);
     if (known === undefined) return;
     known.silent = true;
-    if (known.status === 'alive') this.fail(known.worker, known, { detector: 'liveness probe' });
+    if (known.status !== 'alive') return;
+    if (isDeparting(known.worker, known)) this.depart(known);
+    else this.fail(known.worker, known, { detector: 'liveness probe' });
   }
 
   /** The probe hears node `nodeName` again: a fresh read of its member decides whether it is back. */
@@ -363,6 +361,20 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
     this.emit('worker:failed', known?.worker ?? worker, { source, at: new Date(now) });
   }
 
+  /** The worker left: recorded as left when first seen so, a departure when it was alive. */
+  private leave(worker: WorkerView, known: Known | undefined): void {
+    if (known === undefined)
+      this.known.set(worker.workerId, {
+        worker,
+        status: 'left',
+        failedAt: undefined,
+        diedByNotice: false,
+        silent: false,
+        unreachable: false,
+      });
+    else if (known.status === 'alive') this.depart(known);
+  }
+
   private depart(known: Known): void {
     const { worker } = known;
     const wasAlive = known.status === 'alive';
@@ -388,6 +400,11 @@ export class WorkerRegistry extends EventEmitter<WorkerRegistryEvents> {
   private sweep(): void {
     if (this.slots.sweep()) this.emit('capacity');
   }
+}
+
+/** Whether the worker announced its departure, in this reading or the last one we kept. */
+function isDeparting(worker: WorkerView, known: Known | undefined): boolean {
+  return worker.advertisement.departing === true || known?.worker.advertisement.departing === true;
 }
 
 function sameAdvertisement(a: WorkerView | undefined, b: WorkerView): boolean {

@@ -180,6 +180,42 @@ describe('worker failure', () => {
   });
 });
 
+describe('a worker that announced its departure', () => {
+  it('is a departure when it vanishes without a leave: no failure, no mail', async () => {
+    const departer = await FakeWorker.start({
+      topology,
+      agents,
+      join: schedulerAgent.bindAddr,
+      id: `${topology.namespace}-departer`,
+      slots: 2,
+      taskTypes: { job: '1.0.0' },
+    });
+    extraWorkers.push(departer.id);
+    const seen = { joined: new Set<string>(), left: new Set<string>(), failed: new Set<string>() };
+    for (const [name, instance] of [
+      ['a', scheduler],
+      ['b', sibling],
+    ] as const) {
+      instance.on('worker:joined', (worker) => worker.workerId === departer.id && seen.joined.add(name));
+      instance.on('worker:left', (worker) => worker.workerId === departer.id && seen.left.add(name));
+      instance.on('worker:failed', (worker) => worker.workerId === departer.id && seen.failed.add(name));
+    }
+    await waitFor('the departer known to both instances', () => seen.joined.size === 2).catch(
+      withAgentMembers([schedulerAgent, siblingAgent]),
+    );
+    await departer.announceDeparture();
+    // No leave: both agents find the member gone and mark it failed, as when the intent is lost.
+    await departer.kill();
+    await waitFor('both instances to see the departer leave', () => seen.left.size === 2, 30_000).catch(
+      withAgentMembers([schedulerAgent, siblingAgent]),
+    );
+    expect([...seen.failed]).toEqual([]);
+    // A failure would have been mailed at once; give a mail time to arrive before saying none did.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(mailsAbout(departer.id)).toEqual([]);
+  });
+});
+
 describe('a worker whose queue loses its consumer', () => {
   let zombie: FakeWorker | undefined;
   let rescuer: FakeWorker | undefined;

@@ -100,6 +100,16 @@ export class FakeWorker {
   }
 
   /** SIGKILLs its Serf agent (peers must detect the failure) and drops its AMQP connection. */
+  /**
+   * Announces its departure as the real worker does before it leaves: 0 free slots and the
+   * departing mark in its tags, exchanged with every controller's agent. It does not leave: a test
+   * then kills it, as if the leave intent had not reached anyone.
+   */
+  async announceDeparture(): Promise<void> {
+    await this.serf.tags({ set: tagsOf(this.options, 0, { departing: true }) });
+    await exchangeWithControllers(this.serf, []);
+  }
+
   async kill(): Promise<void> {
     this.dead = true;
     await this.agent.kill('SIGKILL');
@@ -218,8 +228,13 @@ async function joinAsWorkersDo(serf: SerfRpcClient, address: string): Promise<vo
   await exchangeWithControllers(serf, [address]);
 }
 
-function tagsOf(options: FakeWorkerOptions, freeSlots: number): Record<string, string> {
+function tagsOf(
+  options: FakeWorkerOptions,
+  freeSlots: number,
+  { departing = false }: { departing?: boolean } = {},
+): Record<string, string> {
   return encodeAdvertisementTags({
+    ...(departing ? { departing: true } : {}),
     role: 'worker',
     workerId: options.id,
     queue: options.topology.workerQueue(options.id),

@@ -48,7 +48,8 @@ export class Advertiser {
   constructor(private readonly options: AdvertiserOptions) {
     this.advertisement = options.advertisement;
     this.log = options.logger;
-    const tags = encodeAdvertisementTags(this.advertisement);
+    // The departing form is the largest the tags get: checked now, not when the worker stops.
+    const tags = encodeAdvertisementTags({ ...this.advertisement, departing: true });
     const size = serfTagsSize({ ...options.foreignTags, ...tags });
     if (size > SERF_TAGS_MAX_BYTES) {
       throw new AdvertisementTooLargeError(this.advertisement.workerId, size, SERF_TAGS_MAX_BYTES);
@@ -81,6 +82,16 @@ export class Advertiser {
     this.timer = undefined;
     while (this.inFlight !== undefined) await this.inFlight;
     await this.track(this.push());
+  }
+
+  /**
+   * Stops updating, then sends 0 free slots with the departing mark, after any update in flight;
+   * rejects when the agent refuses.
+   */
+  async depart(): Promise<void> {
+    this.stopped = true;
+    this.advertisement = { ...this.advertisement, freeSlots: 0, departing: true };
+    await this.flush();
   }
 
   /** Stops updating; an update in flight still completes. */

@@ -156,13 +156,14 @@ export class SerfPresence extends EventEmitter<SerfPresenceEvents> {
   }
 
   /**
-   * Leaves the cluster: the own agent leaves gracefully (the scheduler sees member-leave, not a
-   * failure) and is stopped; on a shared agent our tags are removed and the agent stays.
+   * Leaves the cluster: the own agent announces the departure ({@link announceDeparture}), leaves
+   * gracefully (the scheduler sees member-leave, not a failure) and is stopped; on a shared agent
+   * our tags are removed and the agent stays.
    */
   async depart(advertiser: Advertiser | undefined): Promise<void> {
     this.departing = true;
-    await advertiser?.stop();
     if (this.agent === undefined) {
+      await advertiser?.stop();
       await advertiser
         ?.withdraw()
         .catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the tags from the agent'));
@@ -170,13 +171,37 @@ export class SerfPresence extends EventEmitter<SerfPresenceEvents> {
       return;
     }
     if (this.agent.running) {
+      await this.announceDeparture(advertiser);
       await this.client
         .leave()
         .catch((error: unknown) => this.log.warn({ err: error }, 'serf leave failed; stopping the agent'));
+    } else {
+      await advertiser?.stop();
     }
     await this.client.close();
     await this.agent.stop();
     this.log.info('left the Serf cluster');
+  }
+
+  /**
+   * Marks the advertisement departing and exchanges state directly with every controller's agent.
+   * Serf gossips a leave intent to a few members only; a scheduler whose agent misses it finds the
+   * member gone and would report a failure to the admin. With the mark, which each controller's
+   * agent has before the leave begins, that scheduler reads the disappearance as the departure it is.
+   */
+  private async announceDeparture(advertiser: Advertiser | undefined): Promise<void> {
+    if (advertiser === undefined) return;
+    try {
+      await advertiser.depart();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not mark the departure in the Serf tags; leaving all the same');
+      return;
+    }
+    await exchangeWithControllers(this.client, []).then(
+      (met) => this.log.debug({ met }, 'told the controllers of the departure'),
+      (error: unknown) =>
+        this.log.debug({ err: error }, 'could not reach every controller; the leave will tell them'),
+    );
   }
 
   /** Drops out at once after a failed start: no graceful leave, the agent is killed. */

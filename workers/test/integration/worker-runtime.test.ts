@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { WORKER_DIED_EVENT } from '@wlm/commons/advertisement';
+import { WORKER_DIED_EVENT, decodeAdvertisementTags } from '@wlm/commons/advertisement';
 import { WlmTopology } from '@wlm/commons/amqp';
 import { loadConfig } from '@wlm/commons/config';
 import type { TaskEvent } from '@wlm/commons/wire';
@@ -233,15 +233,18 @@ describe('a worker', () => {
     expect(await broker.ready(topology.workerQueue(workerId))).toBe(0);
   });
 
-  it('has acked every assignment when it stops', async () => {
+  it('has acked every assignment when it stops, and announced its departure before leaving', async () => {
     await worker.close();
     expect(worker.state).toBe('stopped');
     expect(await broker.ready(topology.workerQueue(workerId))).toBe(0);
-    await eventually(
+    const member = await eventually(
       'the graceful leave',
       () => seed.member(workerId),
       (member) => leftGracefully(member),
     );
+    // Exchanged with the seed, a controller's agent, before the leave: a scheduler there reads the
+    // member's disappearance as a departure even if the leave intent never reached it.
+    expect(decodeAdvertisementTags(member?.tags ?? {})).toMatchObject({ freeSlots: 0, departing: true });
   });
 });
 

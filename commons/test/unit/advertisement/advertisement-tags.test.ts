@@ -130,6 +130,14 @@ describe('decodeAdvertisementTags', () => {
     (tags) => expect(decodeAdvertisementTags(tags)).toBeUndefined(),
   );
 
+  it('round-trips the departing mark as d=1, and leaves it out of an advert that does not depart', () => {
+    const departing = encodeAdvertisementTags({ ...advert, freeSlots: 0, departing: true });
+    expect(departing).toEqual({ ...validTags, f: '0', d: '1' });
+    expect(decodeAdvertisementTags(departing)).toEqual({ ...advert, freeSlots: 0, departing: true });
+    expect(validTags).not.toHaveProperty('d');
+    expect(decodeAdvertisementTags(validTags)).not.toHaveProperty('departing');
+  });
+
   it('ignores tags it does not know', () => {
     expect(decodeAdvertisementTags({ ...validTags, metrics: '127.0.0.1:9100' })).toEqual(advert);
   });
@@ -145,6 +153,7 @@ describe('decodeAdvertisementTags', () => {
     [{ l: 'site' }, 'tag l (labels): expected name=value, got "site"'],
     [{ v: '2' }, 'tag v (format): expected format 1'],
     [{ w: '' }, 'workerId'],
+    [{ d: 'yes' }, 'tag d (departing)'],
   ])('names the problem in malformed worker tags %j', (override, problem) => {
     const error = decodeError({ ...validTags, ...override });
     expect(error.code).toBe('MESSAGE_INVALID');

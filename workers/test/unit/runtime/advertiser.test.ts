@@ -1,5 +1,10 @@
 import pino from 'pino';
-import { decodeAdvertisementTags } from '@wlm/commons/advertisement';
+import {
+  SERF_TAGS_MAX_BYTES,
+  decodeAdvertisementTags,
+  encodeAdvertisementTags,
+  serfTagsSize,
+} from '@wlm/commons/advertisement';
 import { AdvertisementTooLargeError } from '@wlm/commons/errors';
 import type { WorkerAdvertisement } from '@wlm/commons/advertisement';
 import type { SerfRpcClient } from '@wlm/commons/serf';
@@ -18,6 +23,7 @@ const advertisement: WorkerAdvertisement = {
 /** A stand-in agent whose `tags` calls take `latencyMs` and are recorded as the free slots they set. */
 function fakeSerf(latencyMs = 0) {
   const sent: number[] = [];
+  const adverts: WorkerAdvertisement[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const serf = {
@@ -27,10 +33,12 @@ function fakeSerf(latencyMs = 0) {
       await new Promise((resolve) => setTimeout(resolve, latencyMs));
       inFlight -= 1;
       const decoded = decodeAdvertisementTags(change.set ?? {});
-      if (decoded !== undefined) sent.push(decoded.freeSlots);
+      if (decoded === undefined) return;
+      sent.push(decoded.freeSlots);
+      adverts.push(decoded);
     },
   };
-  return { serf: serf as unknown as SerfRpcClient, sent, maxInFlight: () => maxInFlight };
+  return { serf: serf as unknown as SerfRpcClient, sent, adverts, maxInFlight: () => maxInFlight };
 }
 
 const logger = pino({ level: 'silent' });
@@ -67,6 +75,33 @@ describe('Advertiser', () => {
     await jest.advanceTimersByTimeAsync(5_000);
     expect(agent.sent).toEqual([1]);
     await advertiser.stop();
+  });
+
+  it('departs: after the update in flight, sends 0 free slots with the departing mark, and nothing later', async () => {
+    const agent = fakeSerf(50);
+    const advertiser = new Advertiser({ serf: agent.serf, advertisement, intervalMs: 100, logger });
+    advertiser.setFreeSlots(2);
+    await jest.advanceTimersByTimeAsync(10);
+    const departed = advertiser.depart();
+    advertiser.setFreeSlots(4);
+    await jest.advanceTimersByTimeAsync(2_000);
+    await departed;
+    expect(agent.adverts).toEqual([
+      { ...advertisement, freeSlots: 2 },
+      { ...advertisement, freeSlots: 0, departing: true },
+    ]);
+    expect(agent.maxInFlight()).toBe(1);
+  });
+
+  it('refuses an advertisement whose departing form, with the agent’s other tags, exceeds 512 bytes', () => {
+    const agent = fakeSerf();
+    const plain = encodeAdvertisementTags(advertisement);
+    // Room for the advertisement as it is, not for its departing mark.
+    const foreignTags = { other: 'x'.repeat(SERF_TAGS_MAX_BYTES - serfTagsSize(plain) - 9) };
+    expect(serfTagsSize({ ...plain, ...foreignTags })).toBeLessThanOrEqual(SERF_TAGS_MAX_BYTES);
+    expect(
+      () => new Advertiser({ serf: agent.serf, advertisement, intervalMs: 100, logger, foreignTags }),
+    ).toThrow(AdvertisementTooLargeError);
   });
 
   it('refuses an advertisement that, with the agent’s other tags, exceeds 512 bytes', () => {
