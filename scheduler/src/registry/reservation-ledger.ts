@@ -3,8 +3,13 @@
  * its `tags` RPC (~0.2 s), then Serf's gossip and event coalescing (~1 s), as measured.
  */
 const DEFAULT_SETTLE_MS = 1_500;
-/** How long after placement an advert is trusted to include an assignment whose RUNNING we never saw. */
-const DEFAULT_UNSEEN_MS = 5_000;
+/**
+ * How long after placement an advert is trusted to include an assignment whose RUNNING we never saw:
+ * the settle time, plus half a second for the worker to take the assignment from its queue. Not a
+ * rare case: a run shorter than the worker's RUNNING delay sends none, so beside a sibling instance
+ * that consumes half the terminal events, half of the short placements hold their slot this long.
+ */
+const DEFAULT_UNSEEN_MS = DEFAULT_SETTLE_MS + 500;
 /** After this long the latest advert is trusted whatever arrived, so a lost event cannot pin a slot forever. */
 const DEFAULT_MAX_AGE_MS = 30_000;
 
