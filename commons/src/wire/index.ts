@@ -122,6 +122,7 @@ export {
   taskFailedEventSchema,
   taskCancelledEventSchema,
   taskEventRoutingKey,
+  runStartOf,
   TERMINAL_TASK_EVENT_STATES,
 } from './task-event';
 export type { TaskEvent, TaskEventInput, TaskEventState, TaskEventOf } from './task-event';

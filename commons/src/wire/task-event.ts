@@ -164,6 +164,15 @@ export const TERMINAL_TASK_EVENT_STATES: ReadonlySet<TaskEventState> = new Set([
   'CANCELLED',
 ]);
 
+/**
+ * When the run an event is about started, as far as the event says: a RUNNING's `at`, or the
+ * `startedAt` of the event that ended a run too short to send a RUNNING. Undefined otherwise.
+ */
+export function runStartOf(event: TaskEvent): string | undefined {
+  if (event.state === 'RUNNING') return event.at;
+  return 'startedAt' in event ? event.startedAt : undefined;
+}
+
 /** `task.<state>` in lower case, e.g. `task.completed`, so consumers can bind to the states they need. */
 export function taskEventRoutingKey(event: Pick<TaskEvent, 'state'>): string {
   return `task.${event.state.toLowerCase()}`;

@@ -1,4 +1,4 @@
-import { attemptIdentityOf } from '@wlm/commons/wire';
+import { attemptIdentityOf, runStartOf } from '@wlm/commons/wire';
 import type { TaskEvent, TaskEventOf } from '@wlm/commons/wire';
 import type { TaskCompletion, TaskStateChange } from '../domain/dag-store';
 import { isJsonObject } from '../domain/json';
@@ -40,12 +40,9 @@ export function taskRunUpdate(event: RecordedEvent, run: number): TaskRunUpdate 
     state: event.state,
   };
   if (event.workerId !== undefined) update.workerId = event.workerId;
-  const startedAt = unreportedStartOf(event);
-  if (startedAt !== undefined) update.startedAt = startedAt;
+  const startedAt = runStartOf(event);
+  if (startedAt !== undefined) update.startedAt = new Date(startedAt);
   switch (event.state) {
-    case 'RUNNING':
-      update.startedAt = at;
-      break;
     case 'COMPLETED':
       update.outputs = outputsOf(event);
       update.endedAt = at;
@@ -59,17 +56,10 @@ export function taskRunUpdate(event: RecordedEvent, run: number): TaskRunUpdate 
       update.endedAt = at;
       break;
     case 'QUEUED':
+    case 'RUNNING':
       break;
   }
   return update;
-}
-
-/**
- * When a run that sent no RUNNING started, from the event that ended it (`startedAt` on the wire:
- * the worker holds RUNNING back briefly and a shorter run reports its start this way).
- */
-function unreportedStartOf(event: RecordedEvent): Date | undefined {
-  return 'startedAt' in event && event.startedAt !== undefined ? new Date(event.startedAt) : undefined;
 }
 
 /**
@@ -77,17 +67,11 @@ function unreportedStartOf(event: RecordedEvent): Date | undefined {
  * event also says that (a run too short to send RUNNING), so the trail reads the same either way.
  */
 export function taskAuditEvents(event: RecordedEvent, run: number): AuditEventInput[] {
-  const startedAt = unreportedStartOf(event);
   const audit = taskAuditEvent(event, run);
-  if (startedAt === undefined || event.workerId === undefined) return [audit];
+  const startedAt = runStartOf(event);
+  if (event.state === 'RUNNING' || startedAt === undefined || event.workerId === undefined) return [audit];
   const started = taskAuditEvent(
-    {
-      ...attemptIdentityOf(event),
-      v: 1,
-      state: 'RUNNING',
-      workerId: event.workerId,
-      at: startedAt.toISOString(),
-    },
+    { ...attemptIdentityOf(event), v: 1, state: 'RUNNING', workerId: event.workerId, at: startedAt },
     run,
   );
   return [started, audit];

@@ -1,4 +1,5 @@
 import { readyDependentsOf, rootTasks } from '@wlm/commons/dag';
+import { runStartOf } from '@wlm/commons/wire';
 import type { DagTask } from '@wlm/commons/dag';
 import type { TaskEvent, TaskEventOf } from '@wlm/commons/wire';
 import { LatencyRecorder } from './latency-stats';
@@ -138,9 +139,8 @@ export class DagDriver {
       return { outcome: 'duplicate', dispatch: [] };
     }
     const key = `${event.experimentId}/${event.taskId}`;
-    // A run that ended within the worker's RUNNING delay reports its start on its terminal event.
-    if ('startedAt' in event && event.startedAt !== undefined)
-      this.noteStart(run, event.taskId, event.startedAt);
+    const startedAt = runStartOf(event);
+    if (startedAt !== undefined) this.noteStart(run, event.taskId, startedAt);
     switch (event.state) {
       case 'COMPLETED':
         this.retries.observe(key, event.attempt);
@@ -152,9 +152,6 @@ export class DagDriver {
         this.fail(run, event.taskId, event.attempt, event.reason ?? 'cancelled', 'CANCELLED');
         return { outcome: 'failed', dispatch: [] };
       case 'RUNNING':
-        this.noteStart(run, event.taskId, event.at);
-        this.retries.observe(key, event.attempt);
-        return { outcome: 'progress', dispatch: [] };
       case 'QUEUED':
       case 'PROGRESS':
       case 'DEFERRED':

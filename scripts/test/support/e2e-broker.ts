@@ -5,6 +5,7 @@ import {
   attemptIdentityOf,
   controlMessageSchema,
   controlRoutingKey,
+  runStartOf,
   taskAssignmentSchema,
   taskEventSchema,
   taskRequestSchema,
@@ -128,7 +129,7 @@ export class E2eBroker {
     const starts: RunStart[] = [];
     for (const event of this.events) {
       if (experimentId !== undefined && event.experimentId !== experimentId) continue;
-      const at = event.state === 'RUNNING' ? event.at : 'startedAt' in event ? event.startedAt : undefined;
+      const at = runStartOf(event);
       const workerId = 'workerId' in event ? event.workerId : undefined;
       if (at === undefined || workerId === undefined) continue;
       starts.push({ ...attemptIdentityOf(event), workerId, at });

@@ -2,6 +2,7 @@ import {
   TERMINAL_TASK_EVENT_STATES,
   encodeMessage,
   parseMessage,
+  runStartOf,
   taskEventRoutingKey,
   taskEventSchema,
 } from '@wlm/commons/wire';
@@ -70,6 +71,16 @@ describe('TaskEvent', () => {
       ]);
     },
   );
+
+  it('reads when a run started from its RUNNING or from the startedAt of the event that ended it', () => {
+    const parse = (event: object): TaskEvent => parseMessage(taskEventSchema, event);
+    expect(runStartOf(parse(valid.RUNNING))).toBe(eventBase().at);
+    const startedAt = '2025-01-02T03:04:05.600Z';
+    expect(runStartOf(parse({ ...valid.COMPLETED, startedAt }))).toBe(startedAt);
+    expect(runStartOf(parse({ ...valid.FAILED, startedAt }))).toBe(startedAt);
+    expect(runStartOf(parse(valid.COMPLETED))).toBeUndefined();
+    expect(runStartOf(parse(valid.QUEUED))).toBeUndefined();
+  });
 
   it('rejects an unknown state, naming the discriminator', () => {
     const issues = issuesOf(() => parseMessage(taskEventSchema, { ...eventBase(), state: 'EXPLODED' }));
