@@ -105,4 +105,11 @@ export class RecentSet<K> {
   has(key: K, now = Date.now()): boolean {
     return this.keys.has(key, now);
   }
+
+  /** Forgets `key`; whether it was held (and not expired). */
+  delete(key: K, now = Date.now()): boolean {
+    const held = this.keys.has(key, now);
+    this.keys.delete(key);
+    return held;
+  }
 }

@@ -11,6 +11,7 @@ import { EventProcessor } from './event-processor';
 import type { EngineParts } from './experiment-driver';
 import { LeaderDuties } from './leader-duties';
 import { PluginCatalog } from './plugin-catalog';
+import { QueuedInDag } from './queued-in-dag';
 import { AmqpMessaging } from './messaging';
 import { Reconciler } from './reconciler';
 import { RunAttempts } from './run-attempts';
@@ -51,7 +52,8 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
   const messaging = new AmqpMessaging(wiring.amqp, wiring.topology);
   const catalog = new DagCatalog(wiring.dags);
   const events = new EventEmitter<EngineEvents>();
-  const dispatcher = new Dispatcher(wiring.states, wiring.dags, messaging, logger, events);
+  const queuedInDag = new QueuedInDag();
+  const dispatcher = new Dispatcher(wiring.states, wiring.dags, messaging, logger, events, queuedInDag);
   const parts: EngineParts = {
     states: wiring.states,
     dags: wiring.dags,
@@ -59,6 +61,7 @@ export function createEngine(wiring: EngineWiring): EngineAssembly {
     dispatcher,
     messaging,
     runAttempts: new RunAttempts(wiring.dags),
+    queuedInDag,
     plugins: new PluginCatalog(wiring.pluginResolvePaths ?? [process.cwd()], logger),
     logger,
     events,

@@ -10,6 +10,7 @@ import { GroupCommit } from '@wlm/commons/batching';
 import type { ItemOutcome } from '@wlm/commons/batching';
 import type { EngineEventEmitter } from './engine-events';
 import type { EngineMessaging } from './messaging';
+import type { QueuedInDag } from './queued-in-dag';
 import { buildTaskRequest } from './task-request-builder';
 
 /** Ready nodes of one experiment run, to be handed to the scheduler. */
@@ -78,6 +79,7 @@ export class Dispatcher {
     private readonly messaging: Pick<EngineMessaging, 'publishTaskRequest'>,
     private readonly logger: Logger,
     private readonly events: EngineEventEmitter,
+    private readonly queuedInDag: Pick<QueuedInDag, 'remember'>,
   ) {
     this.records = new GroupCommit((group) => this.write(group), {
       groupsInFlight: RECORD_GROUPS_IN_FLIGHT,
@@ -168,12 +170,10 @@ export class Dispatcher {
 
   /** One group of records: MySQL (task run QUEUED + `task.dispatched` audit) and Neo4j, in parallel. */
   private async write(group: readonly Prepared[]): Promise<ItemOutcome<void>[]> {
+    const changes = group.map(({ request, run }) => queued(request, run));
     await Promise.all([
-      this.states.recordTaskRuns({
-        taskRuns: group.map(({ request, run }) => queued(request, run)),
-        auditEvents: group.map(dispatchedAudit),
-      }),
-      this.dags.setTaskStates(group.map(({ request, run }) => queued(request, run))),
+      this.states.recordTaskRuns({ taskRuns: changes, auditEvents: group.map(dispatchedAudit) }),
+      this.dags.setTaskStates(changes).then(() => this.queuedInDag.remember(changes)),
     ]);
     return group.map(() => ({ ok: true, result: undefined }));
   }

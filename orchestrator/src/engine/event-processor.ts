@@ -11,6 +11,7 @@ import type { DagCatalog } from './dag-catalog';
 import type { EngineEventEmitter } from './engine-events';
 import type { ExperimentDriver } from './experiment-driver';
 import { mapLimit } from './map-limit';
+import type { QueuedInDag } from './queued-in-dag';
 import {
   isFinalFailure,
   isRecorded,
@@ -32,6 +33,7 @@ export interface EventProcessorParts {
   dags: Pick<DagStore, 'recordTaskEvents' | 'getConcreteDag'>;
   catalog: Pick<DagCatalog, 'version'>;
   runAttempts: Pick<RunAttempts, 'firstAttempt'>;
+  queuedInDag: Pick<QueuedInDag, 'take'>;
   logger: Logger;
   events: EngineEventEmitter;
 }
@@ -62,8 +64,9 @@ const READ_CONCURRENCY = 16;
  * Handles a batch of task events — the leader's hot path:
  *
  * 1. MySQL: every task run and audit entry of the batch, one transaction; at the same time
- * 2. Neo4j: completions marked executed, other states recorded (forward only), and the dependents
- *    of the completions that became ready read, one transaction;
+ * 2. Neo4j: completions marked executed, other states recorded (forward only; not a QUEUED this
+ *    process already committed there, {@link QueuedInDag}), and the dependents of the completions
+ *    that became ready read, one transaction;
  * 3. experiments with a final task failure FAIL, those with a task cancelled by someone else are
  *    CANCELLED (their other tasks are cancelled either way);
  * 4. the others' ready dependents are dispatched, for all experiments together, while beside it
@@ -223,7 +226,11 @@ export class EventProcessor {
     const changes = [];
     for (const { event, run } of recorded) {
       if (event.state === 'COMPLETED') completions.push(taskCompletion(event, run));
-      else changes.push(taskStateChange(event, run));
+      else {
+        const change = taskStateChange(event, run);
+        // The scheduler's QUEUED of an attempt this process recorded: already there (QueuedInDag).
+        if (!this.parts.queuedInDag.take(change)) changes.push(change);
+      }
     }
     const { ready } = await this.parts.dags.recordTaskEvents(
       completions,

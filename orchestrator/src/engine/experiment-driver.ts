@@ -10,6 +10,7 @@ import { crashPoint } from './crash-point';
 import type { DagCatalog } from './dag-catalog';
 import type { EngineEventEmitter } from './engine-events';
 import type { PluginCatalog } from './plugin-catalog';
+import type { QueuedInDag } from './queued-in-dag';
 import type { DispatchGroup, Dispatcher } from './dispatcher';
 import { mapLimit } from './map-limit';
 import type { EngineMessaging } from './messaging';
@@ -24,6 +25,7 @@ export interface EngineParts {
   dispatcher: Dispatcher;
   messaging: EngineMessaging;
   runAttempts: RunAttempts;
+  queuedInDag: QueuedInDag;
   plugins: PluginCatalog;
   logger: Logger;
   events: EngineEventEmitter;

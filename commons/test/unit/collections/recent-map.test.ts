@@ -74,4 +74,15 @@ describe('RecentSet', () => {
     expect(keys.has('a', 999)).toBe(true);
     expect(keys.has('a', 1_000)).toBe(false);
   });
+
+  it('deletes a key, saying whether it was held and not yet expired', () => {
+    const keys = new RecentSet<string>({ capacity: 10, ttlMs: 1_000 });
+    keys.add('a', 0);
+    keys.add('b', 0);
+    expect(keys.delete('a', 500)).toBe(true);
+    expect(keys.has('a', 500)).toBe(false);
+    expect(keys.delete('a', 500)).toBe(false);
+    expect(keys.delete('b', 1_000)).toBe(false);
+    expect(keys.size).toBe(0);
+  });
 });

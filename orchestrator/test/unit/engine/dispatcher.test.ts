@@ -8,6 +8,7 @@ import type { DispatchGroup } from '../../../src/engine/dispatcher';
 import { Dispatcher } from '../../../src/engine/dispatcher';
 import type { EngineEvents } from '../../../src/engine/engine-events';
 import type { EngineMessaging } from '../../../src/engine/messaging';
+import { QueuedInDag } from '../../../src/engine/queued-in-dag';
 import { MemoryDags, MemoryStates, PIPELINE, readyTask } from './support/memory-stores';
 import type { MemoryNode } from './support/memory-stores';
 
@@ -83,14 +84,16 @@ function setUp() {
   events.on('tasks:dispatched', (requests) =>
     announced.push(...requests.map((r) => `${r.taskId}#${r.attempt}`)),
   );
+  const queuedInDag = new QueuedInDag();
   const dispatcher = new Dispatcher(
     states,
     dags,
     broker,
     createLogger({ component: 'test', level: 'silent', pretty: false }),
     events,
+    queuedInDag,
   );
-  return { journal, states, dags, broker, dispatcher, announced };
+  return { journal, states, dags, broker, dispatcher, announced, queuedInDag };
 }
 
 /** A ready node of `exp-1` run 1 in the given state and attempt. */
@@ -148,6 +151,26 @@ describe('Dispatcher', () => {
     expect(states.runStates(EXP)).toEqual(['b#1 QUEUED']);
     expect([...states.audit.keys()]).toEqual([`dispatch:${EXP}:1:b:1`]);
     expect(dags.node(EXP, 1, 'b')).toMatchObject({ state: 'QUEUED', attempt: 1 });
+  });
+
+  it('remembers the QUEUED it committed in Neo4j, and nothing whose Neo4j write failed', async () => {
+    const { dags, dispatcher, queuedInDag } = setUp();
+    const change = (taskId: string) => ({
+      experimentId: EXP,
+      run: 1,
+      taskId,
+      attempt: 1,
+      state: 'QUEUED' as const,
+    });
+
+    await dispatcher.dispatch([group([node('a', 'PENDING', 0)])]);
+    await dispatcher.idle();
+    dags.failWrites = new Error('neo4j unavailable');
+    await dispatcher.dispatch([group([node('b', 'PENDING', 0)])]);
+    await dispatcher.idle();
+
+    expect(queuedInDag.take(change('a'))).toBe(true);
+    expect(queuedInDag.take(change('b'))).toBe(false);
   });
 
   it('picks each node’s attempt by why it is dispatched, and skips what is already in flight', async () => {

@@ -6,6 +6,7 @@ import { DagCatalog } from '../../../src/engine/dag-catalog';
 import type { DispatchGroup } from '../../../src/engine/dispatcher';
 import type { EngineEvents } from '../../../src/engine/engine-events';
 import { EventProcessor } from '../../../src/engine/event-processor';
+import { QueuedInDag } from '../../../src/engine/queued-in-dag';
 import type { EventSteps } from '../../../src/engine/event-processor';
 import type { FailureDetails } from '../../../src/engine/experiment-driver';
 import { RunAttempts } from '../../../src/engine/run-attempts';
@@ -85,18 +86,20 @@ function setUp(experiment: Partial<Experiment> = {}, firstAttempt = 0) {
   const events = new EventEmitter<EngineEvents>();
   const applied: string[] = [];
   events.on('events:applied', (batch) => applied.push(...batch.map(label)));
+  const queuedInDag = new QueuedInDag();
   const processor = new EventProcessor(
     {
       states,
       dags,
       catalog: new DagCatalog(dags),
       runAttempts: new RunAttempts(dags),
+      queuedInDag,
       logger: createLogger({ component: 'test', level: 'silent', pretty: false }),
       events,
     },
     steps,
   );
-  return { states, dags, steps, processor, applied };
+  return { states, dags, steps, processor, applied, queuedInDag };
 }
 
 const label = (event: TaskEvent): string => `${event.taskId}#${event.attempt} ${event.state}`;
@@ -142,6 +145,26 @@ describe('EventProcessor', () => {
     expect(steps.askedToComplete).toEqual([]);
     expect(steps.dispatched).toEqual(['exp-1/1 b#0 ready']);
     expect(steps.taken).toEqual([]);
+  });
+
+  it('leaves out of Neo4j a QUEUED this process committed there, and still records it, with its worker, in MySQL', async () => {
+    const { states, dags, processor, queuedInDag } = setUp();
+    const recordTaskEvents = jest.spyOn(dags, 'recordTaskEvents');
+    const neo4jChanges = () =>
+      recordTaskEvents.mock.calls.map(([, changes]) =>
+        changes.map((c) => `${c.taskId}#${c.attempt} ${c.state}`),
+      );
+    queuedInDag.remember([{ experimentId: EXP, run: 1, taskId: 'a', attempt: 1, state: 'QUEUED' }]);
+
+    await processor.process([queued('a'), queued('b', 2)]);
+
+    expect(neo4jChanges()).toEqual([['b#2 QUEUED']]);
+    expect(
+      [...states.taskRuns.values()].map((r) => `${r.taskId}#${r.attempt} ${r.state} ${r.workerId}`),
+    ).toEqual(['a#1 QUEUED w1', 'b#2 QUEUED w1']);
+    // Taken once: the same QUEUED again (a redelivery) is written, which changes nothing either.
+    await processor.process([queued('a')]);
+    expect(neo4jChanges()).toEqual([['b#2 QUEUED'], ['a#1 QUEUED']]);
   });
 
   it('completes the experiment when its sink completes, and dispatches nothing more', async () => {
