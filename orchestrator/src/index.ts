@@ -72,6 +72,7 @@ export type {
   InstantiateOutcome,
   InstantiateRequest,
   InstantiateResult,
+  InstantiatedRun,
   MasterDag,
   MasterDagSummary,
   ReadyTask,

@@ -64,8 +64,14 @@ export interface InstantiateResult {
   taskCount: number;
 }
 
+/** A run {@link DagStore.instantiateMany} instantiated (or found), with what it can run first. */
+export interface InstantiatedRun extends InstantiateResult {
+  /** Its ready tasks ({@link DagStore.readyTasks}), read in the transaction that instantiated it. */
+  ready: ReadyTask[];
+}
+
 /** What instantiating one run of many came to; the runs are independent of each other. */
-export type InstantiateOutcome = { ok: true; result: InstantiateResult } | { ok: false; error: Error };
+export type InstantiateOutcome<R = InstantiateResult> = { ok: true; result: R } | { ok: false; error: Error };
 
 /** A COMPLETED event to record: the task is executed and its dependents may become ready. */
 export interface TaskCompletion extends TaskKey {
@@ -161,8 +167,11 @@ export interface DagStore {
 
   /** Creates the concrete DAG of one run from a master-DAG version; a repeated call changes nothing. */
   instantiate(request: InstantiateRequest): Promise<InstantiateResult>;
-  /** {@link instantiate} for many runs in a few transactions; one outcome per request, in order. */
-  instantiateMany(requests: readonly InstantiateRequest[]): Promise<InstantiateOutcome[]>;
+  /**
+   * {@link instantiate} for many runs in a few transactions, each run's ready tasks read in the
+   * transaction that instantiated it; one outcome per request, in order.
+   */
+  instantiateMany(requests: readonly InstantiateRequest[]): Promise<InstantiateOutcome<InstantiatedRun>[]>;
   /**
    * Marks tasks executed (COMPLETED, with outputs) in one transaction; returns those this call
    * executed (for audit — a retried commit may return none, so look up dependents of every completion).
@@ -184,8 +193,6 @@ export interface DagStore {
   ): Promise<RecordedTaskEvents>;
   /** Tasks to dispatch now: not executed, not QUEUED or RUNNING, every predecessor executed. */
   readyTasks(experimentId: string, run: number): Promise<ReadyTask[]>;
-  /** {@link readyTasks} of many runs in one query. */
-  readyTasksOfRuns(runs: readonly { experimentId: string; run: number }[]): Promise<ReadyTask[]>;
   /** The dependents of just-completed tasks that became ready: the engine's hot path. */
   readyDependents(
     experimentId: string,

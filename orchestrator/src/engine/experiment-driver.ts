@@ -75,9 +75,9 @@ export class ExperimentDriver {
   }
 
   /**
-   * {@link start} for many PENDING first runs at once: one Neo4j statement set instantiating all
-   * their DAGs, one transition for all, one ready-task query, one dispatch with its publishes
-   * pipelined. Resolves to the error of each experiment that could not be started (absent: started,
+   * {@link start} for many PENDING first runs at once: one Neo4j transaction instantiating all
+   * their DAGs and reading their ready tasks, one transition for all, one dispatch with its
+   * publishes pipelined. Resolves to the error of each experiment that could not be started (absent: started,
    * or taken by someone else). A step that fails for the whole group is retried experiment by
    * experiment when the failure is not an outage, so an experiment that breaks a shared statement
    * fails alone; an outage fails them all (each stays PENDING or RUNNING in the running registry,
@@ -117,9 +117,13 @@ export class ExperimentDriver {
     const outcomes = await this.parts.dags.instantiateMany(experiments.map(instantiateRequest));
     crashPoint('after-neo4j-instantiate');
     steps.done('instantiate');
+    const readyByExperiment = new Map<string, ReadyTask[]>();
     const instantiated = experiments.filter((experiment, index) => {
       const outcome = outcomes[index];
-      if (outcome?.ok === true) return true;
+      if (outcome?.ok === true) {
+        readyByExperiment.set(experiment.id, outcome.result.ready);
+        return true;
+      }
       errors.set(experiment.id, outcome?.error);
       return false;
     });
@@ -132,24 +136,17 @@ export class ExperimentDriver {
     );
     steps.done('transition');
     // As in start: cancelled meanwhile is left alone; started by another orchestrator is just as good.
+    // The ready tasks were read before the transition: nothing of a run that was never RUNNING can
+    // have been dispatched, and should another orchestrator have started it meanwhile, what both
+    // send is the same attempts, which the scheduler's fence takes once.
     const started = instantiated.flatMap((experiment) => {
       const after = transitions.get(experiment.id)?.experiment;
       return after?.state === 'RUNNING' && after.run === experiment.run ? [after] : [];
     });
-    const ready = await this.parts.dags.readyTasksOfRuns(
-      started.map((experiment) => ({ experimentId: experiment.id, run: experiment.run })),
-    );
-    steps.done('ready');
-    const byExperiment = new Map<string, ReadyTask[]>();
-    for (const task of ready) {
-      const list = byExperiment.get(task.experimentId);
-      if (list === undefined) byExperiment.set(task.experimentId, [task]);
-      else list.push(task);
-    }
     await this.dispatch(
       started.map((experiment) => ({
         experiment,
-        tasks: byExperiment.get(experiment.id) ?? [],
+        tasks: readyByExperiment.get(experiment.id) ?? [],
         reason: 'ready' as const,
       })),
     );

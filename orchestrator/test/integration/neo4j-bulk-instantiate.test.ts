@@ -2,7 +2,7 @@ import { ExperimentConflictError, StoreInputError } from '@wlm/orchestrator';
 import type { InstantiateRequest, Neo4jDagStore } from '@wlm/orchestrator';
 import { diamond, graphStoreForFile } from './neo4j-test-graph';
 
-/** Neo4jDagStore's calls for many runs at once: instantiateMany, readyTasksOfRuns, firstIncompleteTasksOfRuns. */
+/** Neo4jDagStore's calls for many runs at once: instantiateMany (with its runs' ready tasks), firstIncompleteTasksOfRuns. */
 let store: Neo4jDagStore;
 const graph = graphStoreForFile((opened) => (store = opened));
 
@@ -32,15 +32,22 @@ describe('instantiateMany', () => {
     expect(one?.tasks[0]?.context.inputs).toEqual({ msg: 'm700' });
     expect(one?.edges).toHaveLength(4);
 
-    const ready = await store.readyTasksOfRuns(requests.slice(0, 3));
-    expect(ready.map((task) => [task.experimentId, task.taskId]).sort()).toEqual(
-      ids
-        .slice(0, 3)
-        .map((id) => [id, 'a'])
-        .sort(),
+    // Each run's ready tasks come with it: the diamond's root, rendered with that run's inputs.
+    const ready = outcomes.map((o) =>
+      o.ok ? o.result.ready.map((t) => `${t.experimentId}/${t.run} ${t.taskId}`) : [],
     );
+    expect(ready).toEqual(ids.map((id) => [`${id}/1 a`]));
+    expect(outcomes[700]?.ok === true && outcomes[700].result.ready[0]?.context.inputs).toEqual({
+      msg: 'm700',
+    });
+
+    // Found again, a run answers with what is ready in it now: not a root already handed out.
+    await store.setTaskStates([
+      { experimentId: ids[0] ?? '', run: 1, taskId: 'a', attempt: 1, state: 'QUEUED' },
+    ]);
     const again = await store.instantiateMany(requests.slice(0, 10));
     expect(again.every((o) => o.ok && !o.result.created)).toBe(true);
+    expect(again.map((o) => (o.ok ? o.result.ready.length : -1))).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
   it('answers each run on its own: a conflict, a missing version, an invalid request, a run given twice', async () => {

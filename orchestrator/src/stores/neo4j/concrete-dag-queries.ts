@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { DagGraph } from '@wlm/commons/dag';
 import type { ManagedTransaction } from 'neo4j-driver';
 import type { DagDefinition } from '@wlm/commons/dag';
-import type { ConcreteDag, InstantiateOutcome, InstantiateRequest } from '../../domain/dag-store';
+import type {
+  ConcreteDag,
+  InstantiateOutcome,
+  InstantiateRequest,
+  InstantiatedRun,
+  ReadyTask,
+} from '../../domain/dag-store';
 import type { JsonObject } from '../../domain/json';
 import { isTaskState } from '../../domain/task-state';
 import { ExperimentConflictError } from '../../errors/experiment-conflict-error';
@@ -12,6 +18,7 @@ import { PINNED_PLAN, integer, query } from './cypher';
 import { jsonEqual } from './json-equal';
 import { selectMasterDag } from './master-dag-queries';
 import { buildNodeSpec, outputSources, readNodeSpec } from './node-spec';
+import { selectReadyTasks } from './ready-queries';
 
 /**
  * One `:ConcreteDag` node per (experimentId, run) anchors the concrete DAG: MERGE on it is where
@@ -146,6 +153,41 @@ export async function createConcreteDags(
   );
   if (edges.length > 0) await query(tx, 'Task', MERGE_EDGES, { edges });
   return outcomes as InstantiateOutcome[];
+}
+
+/**
+ * {@link createConcreteDags}, then the ready tasks of every run it instantiated or found, read in the
+ * same transaction (so after its writes). Each run of `requests` at most once.
+ */
+export async function createConcreteDagsWithReadyTasks(
+  tx: ManagedTransaction,
+  requests: readonly InstantiateRequest[],
+): Promise<InstantiateOutcome<InstantiatedRun>[]> {
+  const outcomes = await createConcreteDags(tx, requests);
+  const runs = requests.filter((_, index) => outcomes[index]?.ok === true);
+  const ready = runs.length === 0 ? [] : await selectReadyTasks(tx, runs, false);
+  const byRun = new Map<string, ReadyTask[]>();
+  for (const task of ready) {
+    const key = runKey(task);
+    const list = byRun.get(key);
+    if (list === undefined) byRun.set(key, [task]);
+    else list.push(task);
+  }
+  return outcomes.map((outcome, index) =>
+    outcome.ok
+      ? {
+          ok: true,
+          result: {
+            ...outcome.result,
+            ready: byRun.get(runKey(requests[index] as InstantiateRequest)) ?? [],
+          },
+        }
+      : outcome,
+  );
+}
+
+function runKey(run: { experimentId: string; run: number }): string {
+  return `${run.experimentId}\u0000${run.run}`;
 }
 
 const SELECT_CONCRETE_DAG = `
