@@ -110,9 +110,12 @@ export interface AuditEventInput {
 }
 
 /** Many events written in one transaction: the unit of throughput of the engine. */
+/** What one transaction records of task events. */
 export interface TaskRunBatch {
   taskRuns?: readonly TaskRunUpdate[] | undefined;
   auditEvents?: readonly AuditEventInput[] | undefined;
+  /** Progress and log tails: the latest of each attempt is kept (idempotent, order-insensitive). */
+  reports?: readonly TaskReportUpdate[] | undefined;
 }
 
 export interface ListExperimentsQuery {
@@ -163,8 +166,6 @@ export interface StateStore {
   listAuditEvents(experimentId: string, query?: PageQuery): Promise<Page<AuditEvent>>;
   /** What each task of one run waits for, by its latest `task.waiting` audit entry. */
   latestWaits(experimentId: string, run: number): Promise<TaskWait[]>;
-  /** Keeps the latest progress and log tail of each attempt (idempotent, order-insensitive). */
-  recordTaskReports(updates: readonly TaskReportUpdate[]): Promise<void>;
   /** The latest progress of each attempt of one run (log tails left out). */
   listTaskProgress(experimentId: string, run: number): Promise<TaskReport[]>;
   /** One attempt's log tail; the latest attempt that shipped one when `attempt` is not given. */

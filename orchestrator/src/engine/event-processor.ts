@@ -29,7 +29,7 @@ import { StepTimings } from './step-timings';
 
 /** What the event path reads and writes: the part of the engine's parts (`EngineParts`) it uses. */
 export interface EventProcessorParts {
-  states: Pick<StateStore, 'getExperiments' | 'listTaskRuns' | 'recordTaskRuns' | 'recordTaskReports'>;
+  states: Pick<StateStore, 'getExperiments' | 'listTaskRuns' | 'recordTaskRuns'>;
   dags: Pick<DagStore, 'recordTaskEvents' | 'getConcreteDag'>;
   catalog: Pick<DagCatalog, 'version'>;
   runAttempts: Pick<RunAttempts, 'firstAttempt'>;
@@ -63,7 +63,8 @@ const READ_CONCURRENCY = 16;
 /**
  * Handles a batch of task events — the leader's hot path:
  *
- * 1. MySQL: every task run and audit entry of the batch, one transaction; at the same time
+ * 1. MySQL: every task run, audit entry, progress and log tail of the batch, one transaction; at
+ *    the same time
  * 2. Neo4j: completions marked executed, other states recorded (forward only; not a QUEUED this
  *    process already committed there, {@link QueuedInDag}), and the dependents of the completions
  *    that became ready read, one transaction;
@@ -98,11 +99,11 @@ export class EventProcessor {
     let ready: ReadyTask[] = [];
     if (recorded.length > 0 || waiting.length > 0 || reports.length > 0) {
       // Independent stores: written side by side. Both are done before anything acts on them.
-      [, , ready] = await Promise.all([
-        this.parts.states.recordTaskReports(reports),
+      [, ready] = await Promise.all([
         this.parts.states.recordTaskRuns({
           taskRuns: recorded.map(({ event, run }) => taskRunUpdate(event, run)),
           auditEvents: [...recorded.flatMap(({ event, run }) => taskAuditEvents(event, run)), ...waiting],
+          reports,
         }),
         this.recordInDags(recorded, completing),
       ]);

@@ -27,7 +27,7 @@ import type {
   TransitionResult,
 } from '../../domain/state-store';
 import type { Changes } from '../../domain/changes';
-import type { TaskReport, TaskReportUpdate } from '../../domain/task-report';
+import type { TaskReport } from '../../domain/task-report';
 import { withDeadline } from '../deadline';
 import { insertAuditEvents, selectAuditEvents, selectLatestWaits } from './audit-queries';
 import { selectChanges } from './change-queries';
@@ -277,15 +277,18 @@ export class MysqlStateStore implements StateStore {
    * {@link TASK_STATE_RANK}: duplicates and late, out-of-order events change nothing they should not.
    * The whole batch is checked before anything is written.
    */
+  /** One transaction for the batch: a commit, not one per table, is what each costs MariaDB. */
   async recordTaskRuns(batch: TaskRunBatch): Promise<void> {
     const taskRuns = batch.taskRuns ?? [];
     const auditEvents = batch.auditEvents ?? [];
+    const reports = batch.reports ?? [];
     taskRuns.forEach((update, index) => checkTaskRunUpdate(`taskRuns[${index}]`, update));
     auditEvents.forEach((event, index) => checkAuditEvent(`auditEvents[${index}]`, event));
-    if (taskRuns.length === 0 && auditEvents.length === 0) return;
+    if (taskRuns.length === 0 && auditEvents.length === 0 && reports.length === 0) return;
     await this.write('recordTaskRuns', async (db) => {
       await upsertTaskRuns(db, taskRuns);
       await insertAuditEvents(db, auditEvents);
+      await upsertTaskReports(db, reports);
     });
   }
 
@@ -293,11 +296,6 @@ export class MysqlStateStore implements StateStore {
   async listTaskRuns(experimentId: string, options: { run?: number | undefined } = {}): Promise<TaskRun[]> {
     if (options.run !== undefined) checkInteger('run', options.run, 1);
     return this.single('listTaskRuns', (db) => selectTaskRuns(db, experimentId, options.run));
-  }
-
-  async recordTaskReports(updates: readonly TaskReportUpdate[]): Promise<void> {
-    if (updates.length === 0) return;
-    await this.write('recordTaskReports', (db) => upsertTaskReports(db, updates));
   }
 
   async listTaskProgress(experimentId: string, run: number): Promise<TaskReport[]> {

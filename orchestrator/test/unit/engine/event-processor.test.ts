@@ -167,6 +167,37 @@ describe('EventProcessor', () => {
     expect(neo4jChanges()).toEqual([['b#2 QUEUED'], ['a#1 QUEUED']]);
   });
 
+  it('records the progress and log tails of a batch in the same MySQL call as its task runs', async () => {
+    const { states, processor } = setUp();
+    const recordTaskRuns = jest.spyOn(states, 'recordTaskRuns');
+    const progress: TaskEvent = {
+      ...identity('a', 1),
+      state: 'PROGRESS',
+      workerId: 'w1',
+      message: 'half way',
+      percent: 50,
+    };
+
+    await processor.process([progress, { ...completed('a'), logTail: 'done\n' } as TaskEvent]);
+
+    expect(recordTaskRuns).toHaveBeenCalledTimes(1);
+    expect(
+      recordTaskRuns.mock.calls[0]?.[0].taskRuns?.map((r) => `${r.taskId}#${r.attempt} ${r.state}`),
+    ).toEqual(['a#1 COMPLETED']);
+    expect(states.reports).toEqual([
+      expect.objectContaining({
+        taskId: 'a',
+        attempt: 1,
+        progress: expect.objectContaining({ percent: 50 }),
+      }),
+      expect.objectContaining({
+        taskId: 'a',
+        attempt: 1,
+        logTail: expect.objectContaining({ text: 'done\n' }),
+      }),
+    ]);
+  });
+
   it('completes the experiment when its sink completes, and dispatches nothing more', async () => {
     const { states, steps, processor } = setUp();
     await processor.process([completed('a')]);

@@ -190,10 +190,7 @@ export function readyTask(
 }
 
 /** The part of the state store the event path and the dispatcher use. */
-export type StateStoreSlice = Pick<
-  StateStore,
-  'getExperiments' | 'listTaskRuns' | 'recordTaskRuns' | 'recordTaskReports'
->;
+export type StateStoreSlice = Pick<StateStore, 'getExperiments' | 'listTaskRuns' | 'recordTaskRuns'>;
 
 export class MemoryStates implements StateStoreSlice {
   readonly experiments = new Map<string, Experiment>();
@@ -265,11 +262,7 @@ export class MemoryStates implements StateStoreSlice {
       const key = entry.dedupeKey ?? `${this.audit.size}`;
       if (!this.audit.has(key)) this.audit.set(key, entry);
     }
-  }
-
-  async recordTaskReports(updates: readonly TaskReportUpdate[]): Promise<void> {
-    if (this.failWrites !== undefined) throw this.failWrites;
-    this.reports.push(...updates);
+    this.reports.push(...(batch.reports ?? []));
   }
 
   /** `taskId#attempt STATE` of every task run, sorted. */
