@@ -109,8 +109,7 @@ export interface AuditEventInput {
   dedupeKey?: string | undefined;
 }
 
-/** Many events written in one transaction: the unit of throughput of the engine. */
-/** What one transaction records of task events. */
+/** Task events written in one transaction: the unit of throughput of the engine. */
 export interface TaskRunBatch {
   taskRuns?: readonly TaskRunUpdate[] | undefined;
   auditEvents?: readonly AuditEventInput[] | undefined;

@@ -77,8 +77,8 @@ export class ExperimentDriver {
   /**
    * {@link start} for many PENDING first runs at once: one Neo4j transaction instantiating all
    * their DAGs and reading their ready tasks, one transition for all, one dispatch with its
-   * publishes pipelined. Resolves to the error of each experiment that could not be started (absent: started,
-   * or taken by someone else). A step that fails for the whole group is retried experiment by
+   * publishes pipelined. Resolves to the error of each experiment that could not be started
+   * (absent: started, or taken by someone else). A step that fails for the whole group is retried experiment by
    * experiment when the failure is not an outage, so an experiment that breaks a shared statement
    * fails alone; an outage fails them all (each stays PENDING or RUNNING in the running registry,
    * where recovery and the reconciler find it, exactly as after a failed {@link start}).

@@ -272,12 +272,12 @@ export class MysqlStateStore implements StateStore {
   }
 
   /**
-   * Writes many task-run events and audit events in ONE transaction — the engine's unit of
-   * throughput. Idempotent on (experiment, run, task, attempt) and forward-only by
-   * {@link TASK_STATE_RANK}: duplicates and late, out-of-order events change nothing they should not.
-   * The whole batch is checked before anything is written.
+   * Writes many task-run events, audit events and task reports in ONE transaction — the engine's
+   * unit of throughput: a commit, not a table, is what each costs MariaDB. Idempotent on
+   * (experiment, run, task, attempt) and forward-only by {@link TASK_STATE_RANK}: duplicates and
+   * late, out-of-order events change nothing they should not. The whole batch is checked before
+   * anything is written.
    */
-  /** One transaction for the batch: a commit, not one per table, is what each costs MariaDB. */
   async recordTaskRuns(batch: TaskRunBatch): Promise<void> {
     const taskRuns = batch.taskRuns ?? [];
     const auditEvents = batch.auditEvents ?? [];
