@@ -195,6 +195,30 @@ describe('IsolatedTaskRunner', () => {
     expect(pid(second)).toBe(pid(first));
   });
 
+  it('retires a process that keeps more than half its heap cap after a clean result', async () => {
+    const pid = async (mb: number): Promise<unknown> => {
+      const outcome = await runner.run(request(fixture('hoards'), { mb }));
+      return outcome.status === 'completed' && (outcome.outputs as { pid: number }).pid;
+    };
+    const first = await pid(1);
+    expect(await pid(0)).toBe(first);
+    // 56 MB kept of a 96 MB cap: the next task gets a new process.
+    const hoarder = await pid(56);
+    expect(hoarder).toBe(first);
+    expect(await pid(0)).not.toBe(hoarder);
+  });
+
+  it('gives each task a logger of its own: what one task sets on it does not reach the next', async () => {
+    const first = await runner.run(request(fixture('log-level'), { n: 1 }));
+    const second = await runner.run(request(fixture('log-level'), { n: 2 }));
+    const outputs = (outcome: typeof first): unknown => outcome.status === 'completed' && outcome.outputs;
+    expect(outputs(second)).toEqual(outputs(first));
+    expect(captured.records().filter((record) => record.msg === 'log level fixture ran')).toEqual([
+      expect.objectContaining({ n: 1 }),
+      expect.objectContaining({ n: 2 }),
+    ]);
+  });
+
   it('keeps nothing of a finished run while its process stays warm for the next task', async () => {
     // A warm process serves thousands of tasks: whatever a run holds (its callbacks, its logger, its
     // abort listener) must go when the run ends, not when the process does.
