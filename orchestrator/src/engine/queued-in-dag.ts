@@ -1,4 +1,5 @@
 import { RecentSet } from '@wlm/commons/collections';
+import { attemptKey } from '@wlm/commons/wire';
 import type { TaskStateChange } from '../domain/dag-store';
 
 /**
@@ -25,7 +26,7 @@ export class QueuedInDag {
 
   /** Call once `changes` are committed in the DAG store; remembers the QUEUED among them. */
   remember(changes: readonly TaskStateChange[]): void {
-    for (const change of changes) if (change.state === 'QUEUED') this.attempts.add(keyOf(change));
+    for (const change of changes) if (change.state === 'QUEUED') this.attempts.add(attemptKey(change));
   }
 
   /**
@@ -34,10 +35,6 @@ export class QueuedInDag {
    */
   take(change: TaskStateChange): boolean {
     if (change.state !== 'QUEUED') return false;
-    return this.attempts.delete(keyOf(change));
+    return this.attempts.delete(attemptKey(change));
   }
-}
-
-function keyOf(change: TaskStateChange): string {
-  return `${change.experimentId}\u0000${change.run}\u0000${change.taskId}\u0000${change.attempt}`;
 }
